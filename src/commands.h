@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Every subcommand, one line each; main.c orders them into the table. */
+#ifndef EBEE_COMMANDS_H
+#define EBEE_COMMANDS_H
+#include "core/cmd.h"
+
+extern const struct ebee_cmd doctor_cmd;    /* src/doctor */
+extern const struct ebee_cmd count_cmd;     /* src/count */
+
+#endif

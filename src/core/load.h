@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Loading BPF: probe what this kernel offers, choose one program variant per hook from a table,
+ * mounts, BPF run-time statistics. */
+#ifndef EBEE_LOAD_H
+#define EBEE_LOAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct bpf_object;
+
+/* Attach kinds ebee may use; each is probed for real by loading a tiny program and attaching
+ * it (then detaching). Results are cached per process. */
+enum ebee_kind {
+	KIND_TRACEPOINT, KIND_RAW_TP, KIND_TP_BTF, KIND_KPROBE, KIND_FENTRY, KIND_LSM,
+	KIND_UPROBE, KIND_TC, KIND_TCX, KIND_XDP, KIND_CGROUP_SKB, KIND_CGROUP_SOCK_ADDR,
+	KIND_PERF_EVENT, KIND_RINGBUF, KIND_BPF_STATS,
+	KIND__COUNT
+};
+
+struct ebee_probe {
+	bool ok;
+	int err;                 /* -errno of the failing step */
+	char detail[160];        /* "load: Operation not permitted", "attach: no kprobe_events" */
+};
+
+const char *ebee_kind_name(enum ebee_kind k);      /* "tp_btf" */
+/* Probes (once; cached) and returns the result; never prints. */
+const struct ebee_probe *ebee_probe_kind(enum ebee_kind k);
+static inline bool ebee_have(enum ebee_kind k) { return ebee_probe_kind(k)->ok; }
+
+/* Probe-then-choose. A feature lists, per logical hook, its program variants in order of
+ * preference; ebee_choose keeps the first whose kind this kernel allows and turns autoload
+ * off for the rest. Call between skeleton open and load. The chosen kinds are reported with
+ * -v (info) and kept in hook->chosen. */
+struct ebee_variant {
+	const char *prog;        /* program name in the object */
+	enum ebee_kind kind;
+};
+#define EBEE_MAX_VARIANTS 4
+struct ebee_hook {
+	const char *name;                                /* "sys_enter", for messages */
+	struct ebee_variant v[EBEE_MAX_VARIANTS];        /* terminated by prog == NULL */
+	int chosen;                                      /* index into v, -1 if none */
+};
+/* Returns 0, or -EOPNOTSUPP having printed which hook had no usable variant and why. */
+int ebee_choose(struct bpf_object *obj, struct ebee_hook *hooks, int nhooks);
+
+/* Loading a skeleton: wraps <skel>__load so that a verifier failure prints one line plus,
+ * with -v, the verifier log. `what` names the feature in messages. */
+int ebee_load_err(const char *what, int err);   /* prints "cannot load 'what' BPF programs: ..." */
+
+/* Mounts and limits. */
+int ebee_mount_tracefs(void);    /* 0 when mounted (was or now), or -errno */
+int ebee_mount_bpffs(void);
+const char *ebee_tracefs_path(void);  /* "/sys/kernel/tracing" or debugfs path, NULL if none */
+const char *ebee_cgroup2_path(void);  /* where cgroup2 is mounted, NULL if not */
+int ebee_bump_memlock(void);
+
+/* cgroup2 id of a directory (its inode number), or -errno with an error printed. */
+int ebee_cgroup_id(const char *path, uint64_t *id);
+
+/* BPF run-time statistics: holds a BPF_ENABLE_STATS fd, so stats switch off again when ebee
+ * exits by any path. Returns the fd (>= 0) or -errno. `already` tells whether the
+ * kernel.bpf_stats_enabled sysctl was on before. */
+int ebee_stats_enable(bool *already);
+
+/* Sum of a per-CPU u64 slot (drop counters, per-CPU array totals); 0 on error. */
+uint64_t ebee_percpu_sum(int map_fd, uint32_t key);
+int ebee_ncpus(void);   /* possible CPUs, as per-CPU maps size their values */
+
+#endif

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* One event loop for every command: ring buffers, the interval timer, SIGINT/SIGTERM (via
+ * signalfd, so Ctrl-C at any moment ends the loop cleanly), and any other fd (the HTTP
+ * server). Single-threaded, epoll based. */
+#ifndef EBEE_LOOP_H
+#define EBEE_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ring_buffer;
+struct ebee_loop;
+
+typedef int (*loop_fd_cb)(struct ebee_loop *l, int fd, uint32_t events, void *arg);
+typedef int (*loop_tick_cb)(struct ebee_loop *l, void *arg);
+
+/* Blocks SIGINT/SIGTERM/SIGHUP (delivered through a signalfd) — call before loading BPF so a
+ * Ctrl-C during load still takes the cleanup path. */
+struct ebee_loop *loop_new(void);
+void loop_free(struct ebee_loop *l);   /* accepts NULL; restores the signal mask */
+
+/* Ring buffer fed by programs that submit with ebee_submit() (bpf/emit.bpf.h): the kernel side
+ * wakes us only past a backlog, so the loop also drains every poll_ms (default 20 ms when 0).
+ * The ring_buffer is owned by the caller. */
+int loop_add_ringbuf(struct ebee_loop *l, struct ring_buffer *rb, int poll_ms);
+int loop_add_fd(struct ebee_loop *l, int fd, uint32_t events, loop_fd_cb cb, void *arg);
+int loop_del_fd(struct ebee_loop *l, int fd);
+/* Periodic callback every interval_s seconds (first after one interval). One per loop. */
+int loop_set_tick(struct ebee_loop *l, double interval_s, loop_tick_cb cb, void *arg);
+/* The loop ends after duration_s seconds (0 = until a signal or loop_stop). */
+int loop_set_duration(struct ebee_loop *l, double duration_s);
+
+/* Runs until a signal, the duration, loop_stop, or a callback returning < 0 (that value is
+ * returned). Ring buffers are drained once more before it returns. Returns 0 on a normal end. */
+int loop_run(struct ebee_loop *l);
+void loop_stop(struct ebee_loop *l);
+/* The signal that ended the loop (SIGINT, ...) or 0. */
+int loop_signal(const struct ebee_loop *l);
+/* True once a stop was requested: long operations outside the loop (loads) may check it. */
+bool loop_stopping(struct ebee_loop *l);
+
+#endif

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* One output layer: every command emits rows of typed columns; the writer renders them as an
+ * aligned table or as JSON lines (one object per row). The daemon renders the same rows as
+ * JSON documents or Prometheus text. No global state: a writer is a value owned by its user,
+ * so concurrent HTTP renders each have their own. No allocation per row. */
+#ifndef EBEE_OUT_H
+#define EBEE_OUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum out_kind { OUT_STR, OUT_U64, OUT_I64, OUT_F64, OUT_BOOL, OUT_RAW /* preformatted JSON */ };
+enum out_fmt { OUT_TABLE, OUT_JSON };
+
+struct out_col {
+	const char *key;     /* JSON key: "syscall" */
+	const char *head;    /* table header: "SYSCALL" (NULL = key uppercased not done: give it) */
+	enum out_kind kind;
+	int width;           /* table width; negative = left-aligned; 0 = not shown in the table */
+	int prec;            /* digits after the point for OUT_F64 in tables */
+};
+
+#define OUT_MAX_COLS 32
+#define OUT_CELL 256         /* longest cell; longer strings are cut (JSON too, with "…"-less cut) */
+
+struct out_cell {
+	bool set;
+	enum out_kind kind;
+	union { uint64_t u; int64_t i; double f; bool b; } v;
+	char s[OUT_CELL];
+};
+
+struct out {
+	FILE *f;
+	enum out_fmt fmt;
+	const struct out_col *cols;
+	int ncols;
+	uint64_t hidden;     /* bit per column: not printed (e.g. count's unused --by keys) */
+	bool header_done;
+	struct out_cell row[OUT_MAX_COLS];
+};
+
+void out_init(struct out *o, FILE *f, enum out_fmt fmt, const struct out_col *cols, int ncols);
+void out_hide(struct out *o, int col, bool hide);
+/* Table mode: prints the header line (again if called again, e.g. each interval). */
+void out_header(struct out *o);
+/* Cells of the current row, by column index; unset cells print "-" in tables and are left
+ * out in JSON. */
+void out_str(struct out *o, int col, const char *s);
+void out_strn(struct out *o, int col, const char *s, size_t n);  /* not NUL-terminated input */
+void out_fmt(struct out *o, int col, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void out_u64(struct out *o, int col, uint64_t v);
+void out_i64(struct out *o, int col, int64_t v);
+void out_f64(struct out *o, int col, double v);
+void out_bool(struct out *o, int col, bool v);
+void out_raw(struct out *o, int col, const char *json);  /* a JSON value already formatted */
+/* Writes the row (a table line or a JSON object and newline) and clears it. */
+void out_row(struct out *o);
+/* Table mode: a free line such as "--- 12:00:01 ---" between interval tables (JSON: nothing). */
+void out_sep(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* JSON string escaping shared by every writer (HTTP API, Prometheus labels use their own). */
+void out_json_str(FILE *f, const char *s);
+size_t out_json_escape(char *dst, size_t cap, const char *s);
+
+#endif

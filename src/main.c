@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* ebee: zero-instrumentation eBPF observability. main() is the table of subcommands; the
+ * dispatcher in core/cmd.c does the rest. */
+#include "commands.h"
+
+static const struct ebee_cmd *const commands[] = {
+	&count_cmd,
+	&doctor_cmd,
+	NULL,
+};
+
+int main(int argc, char **argv)
+{
+	return cmd_dispatch(commands, argc - 1, argv + 1, "ebee");
+}
