@@ -22,6 +22,7 @@ MULTIARCH:= $(shell $(CC) -print-multiarch 2>/dev/null)
 PKGS     := libbpf libelf zlib
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
+	    -Wno-format-truncation \
 	    -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 ifeq ($(SAN),1)
@@ -38,7 +39,7 @@ USER_SRCS := $(filter-out %.bpf.c,$(wildcard src/*.c src/*/*.c))
 SKELS     := $(patsubst src/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
 USER_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 LIB_OBJS  := $(filter-out $(BUILD)/obj/main.o,$(USER_OBJS))
-GEN       := $(BUILD)/gen/vmlinux.h $(BUILD)/gen/syscalls.h
+GEN       := $(BUILD)/gen/vmlinux.h $(BUILD)/gen/syscalls.h.gen
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -68,7 +69,7 @@ $(BUILD)/gen/vmlinux.h:
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
 # Syscall names as the kernel knows them, from the UAPI header of this architecture.
-$(BUILD)/gen/syscalls.h: scripts/gen-syscalls.sh
+$(BUILD)/gen/syscalls.h.gen: scripts/gen-syscalls.sh
 	$(call msg,GEN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)scripts/gen-syscalls.sh $(CC) > $@
