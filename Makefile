@@ -22,6 +22,7 @@ MULTIARCH:= $(shell $(CC) -print-multiarch 2>/dev/null)
 PKGS     := libbpf libelf zlib
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers \
+	    -Wno-format-truncation \
 	    -std=gnu11 -D_GNU_SOURCE -fno-omit-frame-pointer
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 ifeq ($(SAN),1)
@@ -38,14 +39,14 @@ USER_SRCS := $(filter-out %.bpf.c,$(wildcard src/*.c src/*/*.c))
 SKELS     := $(patsubst src/%.bpf.c,$(BUILD)/skel/%.skel.h,$(BPF_SRCS))
 USER_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 LIB_OBJS  := $(filter-out $(BUILD)/obj/main.o,$(USER_OBJS))
-GEN       := $(BUILD)/gen/vmlinux.h $(BUILD)/gen/syscalls.h
+GEN       := $(BUILD)/gen/vmlinux.h $(BUILD)/gen/syscalls.h.gen
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all asan unit test clean deps
+.PHONY: all asan unit unit-bins test clean deps run
 
 all: $(BUILD)/ebee
 
@@ -68,7 +69,7 @@ $(BUILD)/gen/vmlinux.h:
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
 # Syscall names as the kernel knows them, from the UAPI header of this architecture.
-$(BUILD)/gen/syscalls.h: scripts/gen-syscalls.sh
+$(BUILD)/gen/syscalls.h.gen: scripts/gen-syscalls.sh
 	$(call msg,GEN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)scripts/gen-syscalls.sh $(CC) > $@
@@ -94,11 +95,19 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
 
+unit-bins: $(UNIT_BINS)
+
 unit: $(UNIT_BINS)
 	$(Q)rc=0; for t in $(UNIT_BINS); do $$t || rc=1; done; exit $$rc
 
 asan:
-	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all $(if $(UNITS),$(UNITS))
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit-bins
+
+# README's first command: install what is missing, build, run the main job.
+run:
+	$(Q)scripts/deps.sh build
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/main-job.sh
 
 test:
 	$(Q)scripts/test.sh

@@ -15,7 +15,9 @@ typedef int (*loop_fd_cb)(struct ebee_loop *l, int fd, uint32_t events, void *ar
 typedef int (*loop_tick_cb)(struct ebee_loop *l, void *arg);
 
 /* Blocks SIGINT/SIGTERM/SIGHUP (delivered through a signalfd) — call before loading BPF so a
- * Ctrl-C during load still takes the cleanup path. */
+ * Ctrl-C during load still takes the cleanup path. The mask is inherited by children: a
+ * command that spawns one resets it there (posix_spawnattr_setsigmask, or loop_child_reset()
+ * after fork). */
 struct ebee_loop *loop_new(void);
 void loop_free(struct ebee_loop *l);   /* accepts NULL; restores the signal mask */
 
@@ -38,5 +40,8 @@ void loop_stop(struct ebee_loop *l);
 int loop_signal(const struct ebee_loop *l);
 /* True once a stop was requested: long operations outside the loop (loads) may check it. */
 bool loop_stopping(struct ebee_loop *l);
+
+/* In a forked child: unblock the signals the loop blocked. */
+void loop_child_reset(void);
 
 #endif

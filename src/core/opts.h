@@ -59,6 +59,9 @@ void opts_man(FILE *f, const char *cmd_path, const char *summary, const struct o
 
 /* Reusable parsers. */
 int opts_parse_seconds(const char *s, double *out);
-int opts_split(const char *s, struct opt_list *l);  /* comma split into l (allocates a copy) */
+/* Comma-split s into l (appending; a copy of s is kept until opts_free). -E2BIG past
+ * OPT_LIST_MAX, -EINVAL for an empty element. */
+int opts_split(const char *s, struct opt_list *l);
+void opts_free(void);   /* frees the copies opts_split made; the dispatcher calls it */
 
 #endif

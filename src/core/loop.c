@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* One epoll loop: signals, timers, ring buffers and plain fds. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <bpf/libbpf.h>
+#include "ebee.h"
+#include "loop.h"
+
+#define LOOP_MAX_FDS 64
+#define LOOP_MAX_RB 8
+#define DEFAULT_POLL_MS 20
+
+enum src_kind { SRC_SIGNAL, SRC_TICK, SRC_DRAIN, SRC_END, SRC_RB, SRC_FD };
+
+struct src {
+	enum src_kind kind;
+	int fd;
+	uint32_t events;
+	loop_fd_cb cb;
+	void *arg;
+	struct ring_buffer *rb;
+};
+
+struct ebee_loop {
+	int epfd;
+	sigset_t old_mask;
+	struct src sig, tick, drain, end;
+	struct src fds[LOOP_MAX_FDS];
+	int nfds;
+	struct ring_buffer *rbs[LOOP_MAX_RB];
+	int nrb;
+	int drain_ms;
+	loop_tick_cb tick_cb;
+	void *tick_arg;
+	bool stop;
+	int signo;
+	int err;
+};
+
+static sigset_t loop_signals(void)
+{
+	sigset_t s;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGINT);
+	sigaddset(&s, SIGTERM);
+	sigaddset(&s, SIGHUP);
+	return s;
+}
+
+void loop_child_reset(void)
+{
+	sigset_t s = loop_signals();
+
+	sigprocmask(SIG_UNBLOCK, &s, NULL);
+}
+
+static int ep_add(struct ebee_loop *l, struct src *s, int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = s };
+
+	s->fd = fd;
+	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+struct ebee_loop *loop_new(void)
+{
+	struct ebee_loop *l = calloc(1, sizeof(*l));
+	sigset_t s = loop_signals();
+	int fd;
+
+	if (!l)
+		return NULL;
+	l->sig.fd = l->tick.fd = l->drain.fd = l->end.fd = -1;
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0)
+		goto err;
+	/* Writes to a closed pipe (ebee ... | head) must fail with EPIPE, not kill us mid-cleanup. */
+	signal(SIGPIPE, SIG_IGN);
+	if (sigprocmask(SIG_BLOCK, &s, &l->old_mask))
+		goto err;
+	fd = signalfd(-1, &s, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		goto err;
+	l->sig.kind = SRC_SIGNAL;
+	if (ep_add(l, &l->sig, fd, EPOLLIN))
+		goto err;
+	return l;
+err:
+	ebee_err("cannot set up the event loop: %s", strerror(errno));
+	loop_free(l);
+	return NULL;
+}
+
+void loop_free(struct ebee_loop *l)
+{
+	if (!l)
+		return;
+	if (l->sig.fd >= 0) {
+		close(l->sig.fd);
+		sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
+	}
+	if (l->tick.fd >= 0)
+		close(l->tick.fd);
+	if (l->drain.fd >= 0)
+		close(l->drain.fd);
+	if (l->end.fd >= 0)
+		close(l->end.fd);
+	if (l->epfd >= 0)
+		close(l->epfd);
+	free(l);
+}
+
+static int timer_src(struct ebee_loop *l, struct src *s, enum src_kind kind, double first_s,
+		     double every_s)
+{
+	struct itimerspec its = { 0 };
+	int fd, err;
+
+	if (s->fd < 0) {
+		fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (fd < 0)
+			return -errno;
+		s->kind = kind;
+		err = ep_add(l, s, fd, EPOLLIN);
+		if (err) {
+			close(fd);
+			s->fd = -1;
+			return err;
+		}
+	}
+	/* A zero it_value would disarm the timer: round up to 1 ns. */
+	its.it_value.tv_sec = (time_t)first_s;
+	its.it_value.tv_nsec = (long)((first_s - floor(first_s)) * 1e9);
+	if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+		its.it_value.tv_nsec = 1;
+	its.it_interval.tv_sec = (time_t)every_s;
+	its.it_interval.tv_nsec = (long)((every_s - floor(every_s)) * 1e9);
+	return timerfd_settime(s->fd, 0, &its, NULL) ? -errno : 0;
+}
+
+int loop_add_ringbuf(struct ebee_loop *l, struct ring_buffer *rb, int poll_ms)
+{
+	struct src *s;
+	int err;
+
+	if (l->nrb >= LOOP_MAX_RB || l->nfds >= LOOP_MAX_FDS)
+		return -E2BIG;
+	if (poll_ms <= 0)
+		poll_ms = DEFAULT_POLL_MS;
+	s = &l->fds[l->nfds];
+	memset(s, 0, sizeof(*s));
+	s->kind = SRC_RB;
+	s->rb = rb;
+	/* The epoll fd fires only on the forced wakeups (backlog past a threshold); the drain timer
+	 * does the regular reading. */
+	err = ep_add(l, s, ring_buffer__epoll_fd(rb), EPOLLIN);
+	if (err)
+		return err;
+	l->nfds++;
+	l->rbs[l->nrb++] = rb;
+	if (!l->drain_ms || poll_ms < l->drain_ms) {
+		l->drain_ms = poll_ms;
+		return timer_src(l, &l->drain, SRC_DRAIN, poll_ms / 1000.0, poll_ms / 1000.0);
+	}
+	return 0;
+}
+
+int loop_add_fd(struct ebee_loop *l, int fd, uint32_t events, loop_fd_cb cb, void *arg)
+{
+	struct src *s;
+	int err;
+
+	if (l->nfds >= LOOP_MAX_FDS)
+		return -E2BIG;
+	s = &l->fds[l->nfds];
+	memset(s, 0, sizeof(*s));
+	s->kind = SRC_FD;
+	s->cb = cb;
+	s->arg = arg;
+	s->events = events;
+	err = ep_add(l, s, fd, events);
+	if (!err)
+		l->nfds++;
+	return err;
+}
+
+int loop_del_fd(struct ebee_loop *l, int fd)
+{
+	for (int i = 0; i < l->nfds; i++) {
+		if (l->fds[i].kind != SRC_FD || l->fds[i].fd != fd)
+			continue;
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+		/* Sources are referenced by pointer from epoll: mark dead rather than move. */
+		l->fds[i].fd = -1;
+		l->fds[i].cb = NULL;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int loop_set_tick(struct ebee_loop *l, double interval_s, loop_tick_cb cb, void *arg)
+{
+	l->tick_cb = cb;
+	l->tick_arg = arg;
+	return timer_src(l, &l->tick, SRC_TICK, interval_s, interval_s);
+}
+
+int loop_set_duration(struct ebee_loop *l, double duration_s)
+{
+	if (duration_s <= 0)
+		return 0;
+	return timer_src(l, &l->end, SRC_END, duration_s, 0);
+}
+
+void loop_stop(struct ebee_loop *l)
+{
+	l->stop = true;
+}
+
+int loop_signal(const struct ebee_loop *l)
+{
+	return l->signo;
+}
+
+static void read_signal(struct ebee_loop *l)
+{
+	struct signalfd_siginfo si;
+
+	while (read(l->sig.fd, &si, sizeof(si)) == sizeof(si)) {
+		l->signo = si.ssi_signo;
+		l->stop = true;
+	}
+}
+
+bool loop_stopping(struct ebee_loop *l)
+{
+	if (!l->stop)
+		read_signal(l);
+	return l->stop;
+}
+
+static int drain_all(struct ebee_loop *l)
+{
+	for (int i = 0; i < l->nrb; i++) {
+		int n = ring_buffer__consume(l->rbs[i]);
+
+		if (n < 0 && n != -EINTR)
+			return n;
+	}
+	return 0;
+}
+
+static void timer_ack(int fd)
+{
+	uint64_t n;
+
+	while (read(fd, &n, sizeof(n)) == sizeof(n))
+		;
+}
+
+int loop_run(struct ebee_loop *l)
+{
+	struct epoll_event evs[16];
+	int err = 0;
+
+	while (!l->stop && !err) {
+		int n = epoll_wait(l->epfd, evs, ARRAY_SIZE(evs), -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		for (int i = 0; i < n && !err; i++) {
+			struct src *s = evs[i].data.ptr;
+
+			switch (s->kind) {
+			case SRC_SIGNAL:
+				read_signal(l);
+				break;
+			case SRC_END:
+				timer_ack(s->fd);
+				l->stop = true;
+				break;
+			case SRC_DRAIN:
+				timer_ack(s->fd);
+				err = drain_all(l);
+				break;
+			case SRC_TICK:
+				timer_ack(s->fd);
+				/* Events up to the tick belong to the interval being closed. */
+				err = drain_all(l);
+				if (!err && l->tick_cb)
+					err = l->tick_cb(l, l->tick_arg);
+				break;
+			case SRC_RB: {
+				int r = ring_buffer__consume(s->rb);
+
+				if (r < 0 && r != -EINTR)
+					err = r;
+				break;
+			}
+			case SRC_FD:
+				if (s->cb)
+					err = s->cb(l, s->fd, evs[i].events, s->arg);
+				break;
+			}
+		}
+	}
+	if (!err)
+		err = drain_all(l);
+	return err < 0 ? err : 0;
+}
