@@ -604,12 +604,12 @@ static int count_run(struct ebee_ctx *ctx, void *cfg, int argc, char **argv)
 }
 
 #define FILTER_DOC \
-	"Filters run in the kernel. The owner (PID, COMM) is the process that last used the\n" \
-	"socket from a system call (connect, listen, close...) or, for a socket accepted from a\n" \
-	"listener, the process that called listen(); it is empty while unknown (the socket\n" \
-	"predates ebee and has only seen packets since). The local port of a connecting\n" \
-	"socket is 0 in its CLOSE -> SYN_SENT transition: the kernel picks it just after, so\n" \
-	"'--lport' cannot match that one transition."
+	"Filters run in the kernel. The owner (PID, COMM) is the process that used the\n" \
+	"socket from a system call (connect, listen, close...) or, for a socket accepted\n" \
+	"from a listener, the process that called listen(); it is empty while unknown\n" \
+	"(the socket predates ebee and has only seen packets since). A connecting socket\n" \
+	"has local port 0 in its CLOSE -> SYN_SENT transition (the kernel picks the port\n" \
+	"just after), so '--lport' cannot match that one transition."
 
 static const struct opt_doc states_doc = {
 	.synopsis = "[OPTIONS]",
@@ -641,9 +641,10 @@ static const struct opt_doc count_doc = {
 	.synopsis = "[OPTIONS]",
 	.description =
 		"Counts state transitions in the kernel (nothing is sent per event) and prints,\n"
-		"every interval, how many sockets ENTERED each state during the interval and how\n"
-		"many are in it NOW. NOW covers the sockets ebee saw change state since it started.\n"
-		"'--by' adds keys: remote address, remote port, local port, owner comm.\n\n" FILTER_DOC,
+		"every interval and at exit, how many sockets ENTERED each state during the\n"
+		"interval and how many are in it NOW (among the sockets ebee saw change state\n"
+		"since it started). '--by' adds keys: remote address, remote port, local port,\n"
+		"owner comm. Rows with neither are left out.\n\n" FILTER_DOC,
 	.examples =
 		"  ebee tcp count\n"
 		"  ebee tcp count --by rport --state ESTABLISHED,SYN_SENT -i 5\n",

@@ -1,0 +1,144 @@
+"""Loopback TCP traffic for the `ebee tcp` tests: a server in its own process (so that the
+owner of accepted sockets differs from the client's) and a client in the test process.
+
+Server: `python3 tcp_util.py HOST PORT RX:TX[:DELAY] ...` waits for a line on stdin (so that a
+test can start a tracer for its pid first), listens, prints "ready", then per
+connection receives exactly RX bytes, sends TX bytes, waits for the client's EOF, sleeps DELAY
+seconds and closes; it prints one JSON line per connection and exits after the last one.
+"""
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER_COMM = "ebtcp_srv"
+# IPv4 tests use their own loopback addresses (all of 127.0.0.0/8 is local), so that an
+# in-kernel --laddr filter selects exactly this test's traffic.
+V4_NET = "127.77.0.0/16"
+V4_SERVER = "127.77.1.1"
+V4_CLIENT = "127.77.1.2"
+V6_SERVER = V6_CLIENT = "::1"
+
+
+def family_of(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def free_port(host):
+    """A port nobody listens on for `host`, above the peers harness range's neighbours."""
+    for _ in range(200):
+        port = random.randint(40000, 59999)
+        s = socket.socket(family_of(host), socket.SOCK_STREAM)
+        try:
+            s.bind((host, port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise RuntimeError("no free port")
+
+
+def recv_exact(s, n):
+    got = 0
+    while got < n:
+        b = s.recv(min(65536, n - got))
+        if not b:
+            raise EOFError(f"peer closed after {got} of {n} bytes")
+        got += len(b)
+    return got
+
+
+class Server:
+    """The server process; plan = [(rx, tx, delay), ...] one per connection."""
+
+    def __init__(self, host, port, plan, listen=True):
+        args = [f"{rx}:{tx}:{d}" for rx, tx, d in plan]
+        self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "tcp_util.py"), host,
+                                      str(port), *args], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        self.pid = self.proc.pid
+        if listen:
+            self.listen()
+
+    def listen(self):
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.close()
+        line = self.proc.stdout.readline()
+        assert line.strip() == "ready", f"server did not start: {line!r}"
+
+    def wait(self, timeout=30):
+        out = self.proc.stdout.read()
+        self.proc.wait(timeout=timeout)
+        assert self.proc.returncode == 0, out
+        return [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+
+
+def client(host, port, send, expect, hold=0.0, bind=None):
+    """One connection: send `send` bytes, read `expect`, hold, close (client closes first).
+    Returns (local port, seconds from connect() to close())."""
+    s = socket.socket(family_of(host), socket.SOCK_STREAM)
+    if bind:
+        s.bind((bind, 0))
+    t0 = time.monotonic()
+    s.connect((host, port))
+    lport = s.getsockname()[1]
+    s.sendall(b"c" * send)
+    recv_exact(s, expect)
+    if hold:
+        time.sleep(hold)
+    s.close()
+    return lport, time.monotonic() - t0
+
+
+def refused(host, port, bind=None):
+    """A connection to a port that is bound but not listening: refused by a reset."""
+    holder = socket.socket(family_of(host), socket.SOCK_STREAM)
+    holder.bind((host, port))
+    s = socket.socket(family_of(host), socket.SOCK_STREAM)
+    if bind:
+        s.bind((bind, 0))
+    try:
+        s.connect((host, port))
+        raise AssertionError("connection to a closed port succeeded")
+    except ConnectionRefusedError:
+        pass
+    lport = s.getsockname()[1]
+    s.close()
+    holder.close()
+    return lport
+
+
+def _serve(host, port, plan):
+    with open("/proc/self/comm", "w") as f:
+        f.write(SERVER_COMM)
+    sys.stdin.readline()
+    ls = socket.socket(family_of(host), socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((host, port))
+    ls.listen(64)
+    print("ready", flush=True)
+    for rx, tx, delay in plan:
+        c, peer = ls.accept()
+        t0 = time.monotonic()
+        got = recv_exact(c, rx)
+        c.sendall(b"s" * tx)
+        while c.recv(65536):
+            pass
+        time.sleep(delay)
+        c.close()
+        print(json.dumps({"peer_port": peer[1], "rx": got, "tx": tx,
+                          "secs": time.monotonic() - t0}), flush=True)
+    ls.close()
+
+
+if __name__ == "__main__":
+    plan = []
+    for a in sys.argv[3:]:
+        rx, tx, d = (a.split(":") + ["0"])[:3]
+        plan.append((int(rx), int(tx), float(d)))
+    _serve(sys.argv[1], int(sys.argv[2]), plan)

@@ -1,0 +1,252 @@
+"""ebee tcp states|life|count against real loopback connections made by the test itself:
+a server process (tcp_util.Server) and a client in this process, on 127.77.1.x and ::1, on
+ports the test picks. Every assertion is about this test's own connections."""
+import os
+import socket
+import time
+
+import pytest
+
+from conftest import json_lines, run
+from tcp_util import (SERVER_COMM, V4_CLIENT, V4_NET, V4_SERVER, V6_CLIENT, V6_SERVER, Server,
+                      client, free_port, refused)
+
+FAMILIES = [
+    pytest.param(("ipv4", V4_SERVER, V4_CLIENT, ["--laddr", V4_NET]), id="v4"),
+    pytest.param(("ipv6", V6_SERVER, V6_CLIENT, ["-6"]), id="v6"),
+]
+
+CLIENT_SEQ = [("CLOSE", "SYN_SENT"), ("SYN_SENT", "ESTABLISHED"), ("ESTABLISHED", "FIN_WAIT1"),
+              ("FIN_WAIT1", "FIN_WAIT2"), ("FIN_WAIT2", "CLOSE")]
+SERVER_SEQ = [("LISTEN", "SYN_RECV"), ("SYN_RECV", "ESTABLISHED"), ("ESTABLISHED", "CLOSE_WAIT"),
+              ("CLOSE_WAIT", "LAST_ACK"), ("LAST_ACK", "CLOSE")]
+
+
+def rows(e):
+    """Event rows (the JSON summary line apart), and the summary."""
+    recs = e.json() if hasattr(e, "json") else json_lines(e)
+    data = [r for r in recs if "summary" not in r]
+    summ = [r for r in recs if "summary" in r]
+    assert len(summ) == 1, recs[-3:]
+    return data, summ[0]
+
+
+def by_sock(recs):
+    """Transitions per socket; a socket's memory is reused after CLOSE, so a new life starts."""
+    socks, life = {}, {}
+    for r in recs:
+        k = (r["sock"], life.get(r["sock"], 0))
+        socks.setdefault(k, []).append(r)
+        if r["newstate"] == "CLOSE":
+            life[r["sock"]] = k[1] + 1
+    return socks
+
+
+def transitions(evs):
+    return [(r["oldstate"], r["newstate"]) for r in evs]
+
+
+def traffic(server, clienthost, port, plan, hold=0.0):
+    """Runs the plan (one client connection per entry); returns client ports and durations."""
+    srv = Server(server, port, [(rx, tx, delay) for rx, tx, delay in plan])
+    out = [client(server, port, rx, tx, hold=hold, bind=clienthost if clienthost != "::1" else None)
+           for rx, tx, _ in plan]
+    return srv, srv.wait(), out
+
+
+@pytest.mark.parametrize("fam", FAMILIES)
+def test_states_order_owner_and_refused(ebee_start, fam):
+    af, server, cli, filt = fam
+    port = free_port(server)
+    e = ebee_start(["-j", "tcp", "states"] + filt)
+    srv, served, conns = traffic(server, cli, port, [(100, 50, 0.2), (7, 9, 0.2)])
+    closed = free_port(server)
+    refused_port = refused(server, closed, bind=cli if af == "ipv4" else None)
+    assert e.stop() == 0
+    data, summ = rows(e)
+    assert summ["lost"] == 0
+
+    mine = [r for r in data if port in (r["lport"], r["rport"]) or r["rport"] == closed]
+    socks = by_sock(mine)
+    for lport, _ in conns:
+        # the client socket: found by its local port (0 in its first transition)
+        evs = [evs for evs in socks.values() if any(r["lport"] == lport and r["rport"] == port
+                                                    for r in evs)]
+        assert len(evs) == 1, mine
+        evs = evs[0]
+        assert transitions(evs) == CLIENT_SEQ, evs
+        assert all(r["pid"] == os.getpid() for r in evs), evs
+        assert all(r["family"] == af for r in evs)
+        assert "ms" not in evs[0] and all(r["ms"] >= 0 for r in evs[1:])
+        # the server side of the same connection
+        sevs = [evs for evs in socks.values() if evs[0]["lport"] == port and evs[0]["rport"] == lport]
+        assert len(sevs) == 1, mine
+        sevs = sevs[0]
+        assert transitions(sevs) == SERVER_SEQ, sevs
+        assert all(r["pid"] == srv.pid and r["comm"] == SERVER_COMM for r in sevs), sevs
+    # the listener
+    lst = [evs for evs in socks.values() if evs[0]["lport"] == port and evs[0]["rport"] == 0]
+    assert [transitions(x) for x in lst] == [[("CLOSE", "LISTEN"), ("LISTEN", "CLOSE")]]
+    # the refused connection: SYN_SENT -> CLOSE, nothing established
+    ref = [evs for evs in socks.values() if evs[0]["rport"] == closed]
+    assert len(ref) == 1 and transitions(ref[0]) == [("CLOSE", "SYN_SENT"), ("SYN_SENT", "CLOSE")]
+    assert ref[0][1]["lport"] == refused_port
+    # durations: time in ESTABLISHED covers the test's 0.2 s server delay on the server side
+    for evs in socks.values():
+        for r in evs:
+            if r["oldstate"] == "CLOSE_WAIT":
+                assert 190 <= r["ms"] <= 2000, r
+
+
+@pytest.mark.parametrize("fam", FAMILIES)
+def test_life_bytes_duration_first(ebee_start, fam):
+    af, server, cli, filt = fam
+    port = free_port(server)
+    plan = [(1000, 333, 0.05), (65536 * 3 + 17, 1, 0.05), (1, 100000, 0.05)]
+    e = ebee_start(["-j", "tcp", "life"] + filt)
+    srv, served, conns = traffic(server, cli, port, plan, hold=0.3)
+    closed = free_port(server)
+    refused(server, closed, bind=cli if af == "ipv4" else None)
+    assert e.stop() == 0
+    data, summ = rows(e)
+    assert summ["lost"] == 0 and summ["events"] >= 7
+    for (rx, tx, _), (lport, secs), s in zip(plan, conns, served):
+        c = [r for r in data if r["lport"] == lport and r["rport"] == port]
+        assert len(c) == 1, data
+        c = c[0]
+        assert (c["tx_bytes"], c["rx_bytes"]) == (rx, tx), c
+        assert c["first"] == "local" and c["pid"] == os.getpid() and c["family"] == af
+        # the client socket lives from connect() until the ACK of its FIN after close()
+        assert secs * 1000 - 5 <= c["ms"] <= secs * 1000 + 300, (c, secs)
+        v = [r for r in data if r["lport"] == port and r["rport"] == lport]
+        assert len(v) == 1, data
+        v = v[0]
+        assert (v["tx_bytes"], v["rx_bytes"]) == (tx, rx), v
+        assert v["first"] == "remote" and v["pid"] == srv.pid and v["comm"] == SERVER_COMM
+        assert s["secs"] * 1000 - 5 <= v["ms"] <= s["secs"] * 1000 + 300, (v, s)
+    ref = [r for r in data if r["rport"] == closed]
+    assert len(ref) == 1 and ref[0]["first"] == "-" and ref[0]["tx_bytes"] == 0
+    assert ref[0]["rx_bytes"] == 0 and ref[0]["laststate"] == "SYN_SENT"
+    # the listener is not a connection
+    assert not [r for r in data if r["lport"] == port and r["rport"] == 0]
+
+
+def count_rows(text):
+    recs = json_lines(text)
+    return [r for r in recs if "state" in r], [r for r in recs if "summary" in r]
+
+
+def test_count_entered_and_now(ebee_start):
+    port = free_port(V4_SERVER)
+    n, held = 12, 3
+    e = ebee_start(["-j", "tcp", "count", "--laddr", V4_NET, "--interval", "0.3"])
+    # the server handles connections in turn: the held ones exchange no data
+    srv = Server(V4_SERVER, port, [(0, 0, 0)] * held + [(1, 1, 0)] * n)
+    # `held` connections stay open for more than two intervals
+    open_socks = [socket.create_connection((V4_SERVER, port), source_address=(V4_CLIENT, 0))
+                  for _ in range(held)]
+    time.sleep(1.0)
+    for s in open_socks:
+        s.close()
+    for _ in range(n):
+        client(V4_SERVER, port, 1, 1, bind=V4_CLIENT)
+    srv.wait()
+    time.sleep(0.2)
+    assert e.stop() == 0
+    recs, summ = count_rows(e.stdout)
+    assert summ and summ[0]["lost"] == 0
+    entered = {}
+    for r in recs:
+        entered[r["state"]] = entered.get(r["state"], 0) + r["entered"]
+    total = n + held
+    assert entered["SYN_SENT"] == total and entered["SYN_RECV"] == total
+    assert entered["ESTABLISHED"] == 2 * total
+    assert entered["FIN_WAIT1"] == total and entered["LAST_ACK"] == total
+    assert entered["LISTEN"] == 1 and entered["CLOSE"] == 2 * total + 1
+    # while held: 2 sockets per connection in ESTABLISHED; at the end none
+    est = [r["now"] for r in recs if r["state"] == "ESTABLISHED"]
+    assert 2 * held in est, recs
+    # the last table printed (rows only where something entered or is in a state)
+    final_time = recs[-1]["time"]
+    final = {r["state"]: r["now"] for r in recs if r["time"] == final_time}
+    assert final.get("ESTABLISHED", 0) == 0 and final.get("CLOSE_WAIT", 0) == 0
+
+
+def test_count_by_lport_and_comm(ebee_start):
+    port = free_port(V4_SERVER)
+    n = 5
+    e = ebee_start(["-j", "tcp", "count", "--laddr", V4_NET, "--by", "lport,comm",
+                    "--state", "SYN_RECV,SYN_SENT", "--interval", "60"])
+    srv = Server(V4_SERVER, port, [(1, 1, 0)] * n)
+    for _ in range(n):
+        client(V4_SERVER, port, 1, 1, bind=V4_CLIENT)
+    srv.wait()
+    assert e.stop() == 0
+    recs, _ = count_rows(e.stdout)
+    assert {r["state"] for r in recs} == {"SYN_RECV", "SYN_SENT"}, recs
+    syn_recv = [r for r in recs if r["state"] == "SYN_RECV"]
+    assert syn_recv == [dict(syn_recv[0], lport=port, comm=SERVER_COMM, entered=n, now=0)]
+    assert sum(r["entered"] for r in recs if r["state"] == "SYN_SENT") == n
+
+
+def test_filters_exclude(ebee_start):
+    port = free_port(V4_SERVER)
+    closed = free_port(V4_SERVER)
+    runs = {
+        "into_syn_sent": ["--laddr", V4_NET, "--state", "SYN_SENT", "--dir", "into"],
+        "established": ["--laddr", V4_NET, "--state", "established"],
+        "lport": ["--lport", str(port)],
+        "rport": ["--rport", str(port)],
+        "v6_only": ["-6", "--rport", str(port)],
+        "raddr_other": ["--raddr", "127.78.0.0/16", "--rport", str(port)],
+        "pid_server": ["--laddr", V4_NET, "--pid"],
+    }
+    srv = Server(V4_SERVER, port, [(10, 10, 0.05)] * 2, listen=False)
+    runs["pid_server"].append(str(srv.pid))
+    es = {k: ebee_start(["-j", "tcp", "states"] + args) for k, args in runs.items()}
+    srv.listen()
+    conns = [client(V4_SERVER, port, 10, 10, bind=V4_CLIENT) for _ in range(2)]
+    srv.wait()
+    refused(V4_SERVER, closed, bind=V4_CLIENT)
+    got = {}
+    for k, e in es.items():
+        assert e.stop() == 0
+        got[k], summ = rows(e)
+        assert summ["lost"] == 0
+        got[k] = [r for r in got[k] if port in (r["lport"], r["rport"]) or r["rport"] == closed]
+
+    assert transitions(got["into_syn_sent"]) == [("CLOSE", "SYN_SENT")] * 3
+    est = got["established"]
+    assert len(est) == 8 and all("ESTABLISHED" in t for t in transitions(est))
+    # --lport: server side only (children and listener)
+    assert got["lport"] and all(r["lport"] == port for r in got["lport"])
+    assert len(got["lport"]) == 2 * 5 + 2
+    # --rport: client side only; CLOSE -> SYN_SENT included (the remote port is known)
+    assert len(got["rport"]) == 2 * 5 and all(r["rport"] == port for r in got["rport"])
+    assert got["v6_only"] == [] and got["raddr_other"] == []
+    assert len(got["pid_server"]) == 2 * 5 + 2
+    assert all(r["pid"] == srv.pid for r in got["pid_server"])
+    assert {r["lport"] for r in got["pid_server"]} == {port}
+    assert conns
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["states", "--state", "SYN_SENT,BOGUS"], "valid: ESTABLISHED,SYN_SENT"),
+    (["count", "--state", "nope"], "unknown TCP state 'nope'"),
+    (["states", "--lport", "70000"], "invalid port '70000'"),
+    (["life", "--rport", "http"], "invalid port 'http'"),
+    (["states", "--raddr", "10.0.0.0/33"], "invalid address or CIDR '10.0.0.0/33'"),
+    (["life", "--laddr", "fe80::zz"], "invalid address or CIDR"),
+    (["states", "-4", "-6"], "conflicting filters"),
+    (["states", "-6", "--laddr", "127.0.0.1"], "conflicting filters"),
+    (["states", "--dir", "into"], "needs '--state'"),
+    (["states", "--state", "LISTEN", "--dir", "up"], "invalid value 'up' for '--dir'"),
+    (["count", "--by", "colour"], "unknown key 'colour'"),
+    (["states", "--lport", "1,2,3,4,5,6,7,8,9"], "too many ports"),
+])
+def test_bad_input(args, needle):
+    p = run(["tcp"] + args, timeout=30)
+    assert p.returncode == 2, (p.stdout, p.stderr)
+    lines = [l for l in p.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1 and needle in lines[0], p.stderr
+    assert p.stdout == ""
