@@ -61,19 +61,14 @@ struct {
 	__type(value, struct sock_info);
 } socks SEC(".maps");
 
-struct owner {
-	__u32 pid;
-	__u32 pad;
-	char comm[TCP_COMM_LEN];
-};
-
-/* Owner of each listening port, remembered at listen(): a child socket is born in softirq
- * (LISTEN -> SYN_RECV) where the current task is whoever sent the packet. */
+/* Owner of each listening port, remembered at listen() (or found in /proc by user space at
+ * start): a child socket is born in softirq (LISTEN -> SYN_RECV) where the current task is
+ * whoever sent the packet. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct owner);
+	__type(key, struct tcp_listener_key);
+	__type(value, struct tcp_owner);
 } listeners SEC(".maps");
 
 struct {
@@ -211,6 +206,13 @@ static __always_inline __u8 first_closer(__u8 first, int oldstate, int newstate,
  * socket's user (connect, listen, close, shutdown, or packets it processes from the backlog)
  * made this transition; otherwise it comes from softirq (packets, timers) where the current
  * task is unrelated to the socket. Only then is the current task taken as the owner. */
+static __always_inline void listener_key(struct tcp_listener_key *k, const struct sock *sk,
+					 const struct tuple *t)
+{
+	k->port = t->lport;
+	k->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
 /* Payload bytes, from the counters the kernel keeps in sequence space: bytes_acked counts our
  * SYN once acked (active open) and our FIN once acked; bytes_received counts the peer's FIN
  * (tcp_fin() also sets SOCK_DONE). */
@@ -243,7 +245,7 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 	struct tcp_count_key k;
 	bool known, pass;
 	__u64 span = 0;
-	__u32 lkey;
+	struct tcp_listener_key lkey;
 
 	unmap_v4(t);
 	if (!tuple_pass(t))
@@ -258,9 +260,9 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 		if (newstate == TCP_SYN_SENT || newstate == TCP_SYN_RECV || newstate == TCP_LISTEN)
 			fresh.born_ns = now;
 		if (!task && oldstate == TCP_LISTEN) {
-			struct owner *o;
+			struct tcp_owner *o;
 
-			lkey = t->lport;
+			listener_key(&lkey, sk, t);
 			o = bpf_map_lookup_elem(&listeners, &lkey);
 			if (o) {
 				fresh.pid = o->pid;
@@ -284,13 +286,13 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 		si->bits |= SI_FIN_SENT;
 
 	if (newstate == TCP_LISTEN && task) {
-		struct owner o = { .pid = si->pid };
+		struct tcp_owner o = { .pid = si->pid };
 
 		__builtin_memcpy(o.comm, si->comm, TCP_COMM_LEN);
-		lkey = t->lport;
+		listener_key(&lkey, sk, t);
 		bpf_map_update_elem(&listeners, &lkey, &o, BPF_ANY);
 	} else if (oldstate == TCP_LISTEN && newstate == TCP_CLOSE) {
-		lkey = t->lport;
+		listener_key(&lkey, sk, t);
 		bpf_map_delete_elem(&listeners, &lkey);
 	}
 

@@ -14,6 +14,7 @@
 #include "core/load.h"
 #include "core/loop.h"
 #include "core/out.h"
+#include "tcp/owners.h"
 #include "tcp/parse.h"
 #include "tcp/tcp.skel.h"
 
@@ -463,7 +464,7 @@ static int tcp_run(struct ebee_ctx *ctx, const struct tcp_cfg *cfg, enum tcp_mod
 	struct ring_buffer *rb = NULL;
 	struct ebee_loop *l = NULL;
 	uint64_t lost;
-	int err;
+	int err, n;
 
 	l = loop_new();
 	if (!l) {
@@ -485,6 +486,12 @@ static int tcp_run(struct ebee_ctx *ctx, const struct tcp_cfg *cfg, enum tcp_mod
 		bpf_map__set_max_entries(r.skel->maps.events, 4096);
 	else   /* life and states never count */
 		bpf_map__set_max_entries(r.skel->maps.counts, 1);
+	/* Tests exercise the fallback on kernels that have tp_btf too. */
+	if (getenv("EBEE_TCP_TRACEPOINT")) {
+		bpf_program__set_autoload(r.skel->progs.tcp_btf, false);
+		hooks[0].v[0] = hooks[0].v[1];
+		hooks[0].v[1] = (struct ebee_variant){ 0 };
+	}
 	err = ebee_choose(r.skel->obj, hooks, ARRAY_SIZE(hooks));
 	if (err)
 		goto cleanup;
@@ -498,6 +505,12 @@ static int tcp_run(struct ebee_ctx *ctx, const struct tcp_cfg *cfg, enum tcp_mod
 		ebee_err("cannot attach to 'sock:inet_sock_set_state': %s", strerror(-err));
 		goto cleanup;
 	}
+	/* After attach: a listener opened meanwhile is already known (the seed never overwrites) */
+	n = tcp_seed_listeners(bpf_map__fd(r.skel->maps.listeners));
+	if (n < 0)
+		ebee_warn("cannot find the owners of existing TCP listeners: %s", strerror(-n));
+	else
+		ebee_dbg("%d existing TCP listeners with a known owner", n);
 
 	if (mode == TCP_MODE_STATES)
 		out_init(&r.out, stdout, ctx->json ? OUT_JSON : OUT_TABLE, states_cols, ARRAY_SIZE(states_cols));

@@ -68,6 +68,19 @@ struct tcp_event {
 	char comm[TCP_COMM_LEN];
 };
 
+/* Owner of a listening socket, by port and network namespace (its inode number): the BPF
+ * side fills it at listen(), user space for listeners older than ebee. */
+struct tcp_listener_key {
+	__u32 port;
+	__u32 netns;
+};
+
+struct tcp_owner {
+	__u32 pid;
+	__u32 pad;
+	char comm[TCP_COMM_LEN];
+};
+
 /* count --by, as bits (1 << TCP_BY_*). */
 enum tcp_by {
 	TCP_BY_STATE = 0,

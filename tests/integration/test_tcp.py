@@ -54,17 +54,20 @@ def traffic(server, clienthost, port, plan, hold=0.0):
     return srv, srv.wait(), out
 
 
+@pytest.mark.parametrize("hook", ["tp_btf", "tracepoint"])
 @pytest.mark.parametrize("fam", FAMILIES)
-def test_states_order_owner_and_refused(ebee_start, fam):
+def test_states_order_owner_and_refused(ebee_start, fam, hook):
     af, server, cli, filt = fam
     port = free_port(server)
-    e = ebee_start(["-j", "tcp", "states"] + filt)
+    env = dict(os.environ, EBEE_TCP_TRACEPOINT="1") if hook == "tracepoint" else None
+    e = ebee_start(["-v", "-j", "tcp", "states"] + filt, env=env)
     srv, served, conns = traffic(server, cli, port, [(100, 50, 0.2), (7, 9, 0.2)])
     closed = free_port(server)
     refused_port = refused(server, closed, bind=cli if af == "ipv4" else None)
     assert e.stop() == 0
     data, summ = rows(e)
     assert summ["lost"] == 0
+    assert f"with {hook}" in e.stderr
 
     mine = [r for r in data if port in (r["lport"], r["rport"]) or r["rport"] == closed]
     socks = by_sock(mine)
@@ -201,10 +204,13 @@ def test_filters_exclude(ebee_start):
         "raddr_other": ["--raddr", "127.78.0.0/16", "--rport", str(port)],
         "pid_server": ["--laddr", V4_NET, "--pid"],
     }
+    # pid_server starts after the server listens: the listener's owner comes from /proc
     srv = Server(V4_SERVER, port, [(10, 10, 0.05)] * 2, listen=False)
     runs["pid_server"].append(str(srv.pid))
-    es = {k: ebee_start(["-j", "tcp", "states"] + args) for k, args in runs.items()}
+    es = {k: ebee_start(["-j", "tcp", "states"] + args) for k, args in runs.items()
+          if k != "pid_server"}
     srv.listen()
+    es["pid_server"] = ebee_start(["-j", "tcp", "states"] + runs["pid_server"])
     conns = [client(V4_SERVER, port, 10, 10, bind=V4_CLIENT) for _ in range(2)]
     srv.wait()
     refused(V4_SERVER, closed, bind=V4_CLIENT)
@@ -224,7 +230,7 @@ def test_filters_exclude(ebee_start):
     # --rport: client side only; CLOSE -> SYN_SENT included (the remote port is known)
     assert len(got["rport"]) == 2 * 5 and all(r["rport"] == port for r in got["rport"])
     assert got["v6_only"] == [] and got["raddr_other"] == []
-    assert len(got["pid_server"]) == 2 * 5 + 2
+    assert len(got["pid_server"]) == 2 * 5 + 1   # + LISTEN -> CLOSE
     assert all(r["pid"] == srv.pid for r in got["pid_server"])
     assert {r["lport"] for r in got["pid_server"]} == {port}
     assert conns
