@@ -486,6 +486,10 @@ static int tcp_run(struct ebee_ctx *ctx, const struct tcp_cfg *cfg, enum tcp_mod
 		bpf_map__set_max_entries(r.skel->maps.events, 4096);
 	else   /* life and states never count */
 		bpf_map__set_max_entries(r.skel->maps.counts, 1);
+	/* Tests shrink the ring to make it overflow (a power of 2, at least a page). */
+	if (getenv("EBEE_TCP_RING_BYTES"))
+		bpf_map__set_max_entries(r.skel->maps.events,
+					 strtoul(getenv("EBEE_TCP_RING_BYTES"), NULL, 0));
 	/* Tests exercise the fallback on kernels that have tp_btf too. */
 	if (getenv("EBEE_TCP_TRACEPOINT")) {
 		bpf_program__set_autoload(r.skel->progs.tcp_btf, false);

@@ -3,6 +3,7 @@ a server process (tcp_util.Server) and a client in this process, on 127.77.1.x a
 ports the test picks. Every assertion is about this test's own connections."""
 import os
 import socket
+import struct
 import time
 
 import pytest
@@ -132,6 +133,71 @@ def test_life_bytes_duration_first(ebee_start, fam):
     assert ref[0]["rx_bytes"] == 0 and ref[0]["laststate"] == "SYN_SENT"
     # the listener is not a connection
     assert not [r for r in data if r["lport"] == port and r["rport"] == 0]
+
+
+def test_life_reset_and_abort(ebee_start):
+    """A client closing with SO_LINGER 0 aborts (RST): its side says abort, the server's reset."""
+    port = free_port(V4_SERVER)
+    e = ebee_start(["-j", "tcp", "life", "--laddr", V4_NET])
+    ls = socket.socket()
+    ls.bind((V4_SERVER, port))
+    ls.listen()
+    c = socket.socket()
+    c.bind((V4_CLIENT, 0))
+    c.connect((V4_SERVER, port))
+    s, _ = ls.accept()
+    c.sendall(b"x" * 10)
+    assert s.recv(10) == b"x" * 10
+    lport = c.getsockname()[1]
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+    time.sleep(0.1)
+    s.close()
+    ls.close()
+    assert e.stop() == 0
+    data, _ = rows(e)
+    cl = [r for r in data if r["lport"] == lport and r["rport"] == port]
+    sv = [r for r in data if r["lport"] == port and r["rport"] == lport]
+    assert len(cl) == 1 and len(sv) == 1, data
+    assert cl[0]["first"] == "abort" and cl[0]["tx_bytes"] == 10 and cl[0]["laststate"] == "ESTABLISHED"
+    assert sv[0]["first"] == "reset" and sv[0]["rx_bytes"] == 10 and sv[0]["laststate"] == "ESTABLISHED"
+
+
+def test_states_overflow_counted(ebee_start):
+    """A ring of one page under a burst of connections: events are lost, counted, reported,
+    and ebee goes on (the connections after the burst are seen)."""
+    port = free_port(V4_SERVER)
+    n = 300
+    env = dict(os.environ, EBEE_TCP_RING_BYTES="4096")
+    e = ebee_start(["-j", "tcp", "states", "--laddr", V4_NET], env=env)
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((V4_SERVER, port))
+    ls.listen(512)
+    for _ in range(n):   # the workload.py storm: connect, accept, close both
+        c = socket.socket()
+        c.bind((V4_CLIENT, 0))
+        c.connect((V4_SERVER, port))
+        s, _ = ls.accept()
+        c.close()
+        s.close()
+    time.sleep(0.3)
+    c = socket.socket()
+    c.bind((V4_CLIENT, 0))
+    c.connect((V4_SERVER, port))
+    client_after = c.getsockname()[1]
+    s, _ = ls.accept()
+    c.close()
+    s.close()
+    ls.close()
+    time.sleep(0.3)
+    assert e.stop() == 0
+    data, summ = rows(e)
+    mine = [r for r in data if port in (r["lport"], r["rport"])]
+    assert summ["lost"] > 0, summ
+    assert len(mine) + summ["lost"] >= 10 * (n + 1) + 2
+    assert f"lost {summ['lost']} events" in e.stderr
+    assert [r for r in mine if r["lport"] == client_after], "events after the overflow missing"
 
 
 def count_rows(text):
