@@ -197,6 +197,19 @@ out:
 	probe_bpf__destroy(skel);
 }
 
+/* EBEE_DISABLE=tp_btf,raw_tp makes ebee behave as on a kernel without those kinds: how the
+ * fallbacks are tested on a kernel that has everything. */
+static bool disabled(enum ebee_kind k)
+{
+	const char *env = getenv("EBEE_DISABLE"), *p;
+	size_t n = strlen(kinds[k].name);
+
+	for (p = env; p && (p = strstr(p, kinds[k].name)); p += n)
+		if ((p == env || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return true;
+	return false;
+}
+
 const struct ebee_probe *ebee_probe_kind(enum ebee_kind k)
 {
 	bool q;
@@ -205,7 +218,10 @@ const struct ebee_probe *ebee_probe_kind(enum ebee_kind k)
 		return &cache[0];
 	if (!probed[k]) {
 		q = ebee_log_libbpf_quiet(true);   /* failures here are answers, not errors */
-		if ((k == KIND_TRACEPOINT || k == KIND_RINGBUF) && ebee_mount_tracefs())
+		if (disabled(k)) {
+			cache[k].err = -EOPNOTSUPP;
+			snprintf(cache[k].detail, sizeof(cache[k].detail), "disabled by EBEE_DISABLE");
+		} else if ((k == KIND_TRACEPOINT || k == KIND_RINGBUF) && ebee_mount_tracefs())
 			fail(&cache[k], "tracefs", -ENOENT);
 		else
 			probe_one(k, &cache[k]);
