@@ -386,6 +386,32 @@ int BPF_PROG(tcp_btf, const struct sock *sk, int oldstate, int newstate)
 	return handle(sk, oldstate, newstate, &t, sk->sk_lock.owned);
 }
 
+/* raw_tp: the same arguments, untyped: fields through CO-RE reads. */
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(tcp_raw, const struct sock *sk, int oldstate, int newstate)
+{
+	struct tuple t;
+
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	__builtin_memset(&t, 0, sizeof(t));
+	t.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	t.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (!t.lport)
+		t.lport = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+	t.rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (t.family == AF_INET) {
+		*(__u32 *)t.saddr = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		*(__u32 *)t.daddr = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+	} else if (t.family == AF_INET6) {
+		BPF_CORE_READ_INTO(&t.saddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&t.daddr, sk, __sk_common.skc_v6_daddr);
+	} else {
+		return 0;
+	}
+	return handle(sk, oldstate, newstate, &t, BPF_CORE_READ(sk, sk_lock.owned));
+}
+
 /* Plain tracepoint: the addresses come from the event record.
  * The local port, in both variants: inet_num (skc_num), set at bind, is already there when a
  * listener enters LISTEN, where inet_sport is still 0; at CLOSE the port has been released

@@ -458,7 +458,8 @@ static int tcp_run(struct ebee_ctx *ctx, const struct tcp_cfg *cfg, enum tcp_mod
 {
 	struct ebee_hook hooks[] = {
 		{ .name = "sock:inet_sock_set_state",
-		  .v = { { "tcp_btf", KIND_TP_BTF }, { "tcp_tp", KIND_TRACEPOINT } } },
+		  .v = { { "tcp_btf", KIND_TP_BTF }, { "tcp_raw", KIND_RAW_TP },
+			 { "tcp_tp", KIND_TRACEPOINT } } },
 	};
 	struct tcp_run r = { .ctx = ctx, .mode = mode };
 	struct ring_buffer *rb = NULL;
@@ -490,12 +491,6 @@ static int tcp_run(struct ebee_ctx *ctx, const struct tcp_cfg *cfg, enum tcp_mod
 	if (getenv("EBEE_TCP_RING_BYTES"))
 		bpf_map__set_max_entries(r.skel->maps.events,
 					 strtoul(getenv("EBEE_TCP_RING_BYTES"), NULL, 0));
-	/* Tests exercise the fallback on kernels that have tp_btf too. */
-	if (getenv("EBEE_TCP_TRACEPOINT")) {
-		bpf_program__set_autoload(r.skel->progs.tcp_btf, false);
-		hooks[0].v[0] = hooks[0].v[1];
-		hooks[0].v[1] = (struct ebee_variant){ 0 };
-	}
 	err = ebee_choose(r.skel->obj, hooks, ARRAY_SIZE(hooks));
 	if (err)
 		goto cleanup;

@@ -55,12 +55,13 @@ def traffic(server, clienthost, port, plan, hold=0.0):
     return srv, srv.wait(), out
 
 
-@pytest.mark.parametrize("hook", ["tp_btf", "tracepoint"])
+@pytest.mark.parametrize("hook", ["tp_btf", "raw_tp", "tracepoint"])
 @pytest.mark.parametrize("fam", FAMILIES)
 def test_states_order_owner_and_refused(ebee_start, fam, hook):
     af, server, cli, filt = fam
     port = free_port(server)
-    env = dict(os.environ, EBEE_TCP_TRACEPOINT="1") if hook == "tracepoint" else None
+    disable = {"tp_btf": None, "raw_tp": "tp_btf", "tracepoint": "tp_btf,raw_tp"}[hook]
+    env = dict(os.environ, EBEE_DISABLE=disable) if disable else None
     e = ebee_start(["-v", "-j", "tcp", "states"] + filt, env=env)
     srv, served, conns = traffic(server, cli, port, [(100, 50, 0.2), (7, 9, 0.2)])
     closed = free_port(server)
