@@ -253,6 +253,13 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 
 	now = bpf_ktime_get_ns();
 	si = bpf_map_lookup_elem(&socks, &skaddr);
+	/* A socket starting a life (connect, listen, or a child of a listener) that finds an
+	 * entry: the sock memory of one whose CLOSE we missed (filtered or evicted) was reused. */
+	if (si && (oldstate == TCP_CLOSE || (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV))) {
+		if (mode == TCP_MODE_COUNT && si->counted)
+			count_add(&si->ckey, false, true);
+		si = NULL;
+	}
 	known = si != NULL;
 	if (!si) {
 		si = &fresh;
