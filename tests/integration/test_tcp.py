@@ -201,6 +201,35 @@ def test_states_overflow_counted(ebee_start):
     assert [r for r in mine if r["lport"] == client_after], "events after the overflow missing"
 
 
+def test_dual_stack_peer_is_ipv4(ebee_start):
+    """A v4 client of a dual-stack (::) listener: the accepted AF_INET6 socket has v4-mapped
+    addresses; ebee reports and filters it as IPv4."""
+    port = free_port("::")
+    e = ebee_start(["-j", "tcp", "states", "-4", "--laddr", V4_NET])
+    ls = socket.socket(socket.AF_INET6)
+    ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    ls.bind(("::", port))
+    ls.listen()
+    c = socket.socket()
+    c.bind((V4_CLIENT, 0))
+    c.connect((V4_SERVER, port))
+    lport = c.getsockname()[1]
+    s, peer = ls.accept()
+    assert peer[0] == "::ffff:" + V4_CLIENT
+    c.close()
+    time.sleep(0.1)
+    s.close()
+    ls.close()
+    assert e.stop() == 0
+    data, _ = rows(e)
+    sv = [r for r in data if r["lport"] == port and r["rport"] == lport]
+    assert transitions(sv) == SERVER_SEQ, data
+    assert all(r["family"] == "ipv4" and r["laddr"] == V4_SERVER and r["raddr"] == V4_CLIENT
+               for r in sv), sv
+    # the listener (::) is neither IPv4 nor in the network
+    assert not [r for r in data if r["lport"] == port and r["rport"] == 0]
+
+
 def count_rows(text):
     recs = json_lines(text)
     return [r for r in recs if "state" in r], [r for r in recs if "summary" in r]
