@@ -452,6 +452,24 @@ static int on_tick(struct ebee_loop *l, void *arg)
 	return 0;
 }
 
+/* JSON: the last line, {"summary": true, "events": N, "lost": N} (count: no events). */
+static void print_summary(const struct tcp_run *r, uint64_t lost)
+{
+	static const struct out_col cols[] = {
+		{ "summary", "SUMMARY", OUT_BOOL, 0 },
+		{ "events", "EVENTS", OUT_U64, 0 },
+		{ "lost", "LOST", OUT_U64, 0 },
+	};
+	struct out s;
+
+	out_init(&s, stdout, OUT_JSON, cols, ARRAY_SIZE(cols));
+	out_bool(&s, 0, true);
+	if (r->mode != TCP_MODE_COUNT)
+		out_u64(&s, 1, r->events);
+	out_u64(&s, 2, lost);
+	out_row(&s);
+}
+
 /* ---- run ---- */
 
 static int tcp_run(struct ebee_ctx *ctx, const struct tcp_cfg *cfg, enum tcp_mode mode)
@@ -559,31 +577,8 @@ static int tcp_run(struct ebee_ctx *ctx, const struct tcp_cfg *cfg, enum tcp_mod
 		err = print_counts(&r);   /* the last, partial interval */
 
 	lost = ebee_percpu_sum(bpf_map__fd(r.skel->maps.events_drops), 0);
-	if (ctx->json && mode != TCP_MODE_COUNT) {
-		static const struct out_col sum_cols[] = {
-			{ "summary", "SUMMARY", OUT_BOOL, 0 },
-			{ "events", "EVENTS", OUT_U64, 0 },
-			{ "lost", "LOST", OUT_U64, 0 },
-		};
-		struct out s;
-
-		out_init(&s, stdout, OUT_JSON, sum_cols, ARRAY_SIZE(sum_cols));
-		out_bool(&s, 0, true);
-		out_u64(&s, 1, r.events);
-		out_u64(&s, 2, lost);
-		out_row(&s);
-	} else if (ctx->json) {
-		static const struct out_col sum_cols[] = {
-			{ "summary", "SUMMARY", OUT_BOOL, 0 },
-			{ "lost", "LOST", OUT_U64, 0 },
-		};
-		struct out s;
-
-		out_init(&s, stdout, OUT_JSON, sum_cols, ARRAY_SIZE(sum_cols));
-		out_bool(&s, 0, true);
-		out_u64(&s, 1, lost);
-		out_row(&s);
-	}
+	if (ctx->json)
+		print_summary(&r, lost);
 	fflush(stdout);
 	if (lost)
 		ebee_warn("lost %llu events (%s full)", (unsigned long long)lost,
