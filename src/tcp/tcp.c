@@ -326,7 +326,8 @@ static int on_event(void *arg, void *data, size_t size)
 		out_str(o, C_NEW, state_str(e->newstate));
 		if (e->flags & TCP_EV_SPAN_KNOWN)
 			out_f64(o, C_MS, e->span_ns / 1e6);
-		out_fmt(o, C_SOCK, "%llx", (unsigned long long)e->skaddr);
+		if (r->ctx->json)   /* JSON only: not a table column */
+			out_fmt(o, C_SOCK, "%llx", (unsigned long long)e->skaddr);
 	} else {
 		put_time(o, L_TIME, e->ts_ns);
 		put_owner(o, e, L_PID);
