@@ -29,9 +29,10 @@ def family_of(host):
 
 
 def free_port(host):
-    """A port nobody listens on for `host`, above the peers harness range's neighbours."""
+    """A free port for `host`, below the ephemeral range (32768-60999) so that no client
+    socket on the machine can be holding it, and below the peers harness's 61000-64999."""
     for _ in range(200):
-        port = random.randint(40000, 59999)
+        port = random.randint(20000, 32767)
         s = socket.socket(family_of(host), socket.SOCK_STREAM)
         try:
             s.bind((host, port))
