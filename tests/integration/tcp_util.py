@@ -44,6 +44,27 @@ def free_port(host):
     raise RuntimeError("no free port")
 
 
+def settle(*ports, timeout=10.0):
+    """Waits until no socket on these ports is still closing. The last transitions of a
+    connection (the peer's FIN, the final ACK) run in softirq, which a loaded machine defers to
+    ksoftirqd: they can come after the test's own calls have returned."""
+    want = {f"{p:04X}" for p in ports}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = False
+        for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(path) as f:
+                for line in f.readlines()[1:]:
+                    fields = line.split()
+                    lport, rport, st = fields[1][-4:], fields[2][-4:], fields[3]
+                    if (lport in want or rport in want) and st not in ("06", "07"):
+                        busy = True   # anything but TIME_WAIT / CLOSE
+        if not busy:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"connections on ports {ports} still closing after {timeout} s")
+
+
 def recv_exact(s, n):
     got = 0
     while got < n:

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import json_lines, run
 from tcp_util import (SERVER_COMM, V4_CLIENT, V4_NET, V4_SERVER, V6_CLIENT, V6_SERVER, Server,
-                      client, free_port, refused)
+                      client, free_port, refused, settle)
 
 FAMILIES = [
     pytest.param(("ipv4", V4_SERVER, V4_CLIENT, ["--laddr", V4_NET]), id="v4"),
@@ -66,6 +66,7 @@ def test_states_order_owner_and_refused(ebee_start, fam, hook):
     srv, served, conns = traffic(server, cli, port, [(100, 50, 0.2), (7, 9, 0.2)])
     closed = free_port(server)
     refused_port = refused(server, closed, bind=cli if af == "ipv4" else None)
+    settle(port, closed)
     assert e.stop() == 0
     data, summ = rows(e)
     assert summ["lost"] == 0
@@ -112,6 +113,7 @@ def test_life_bytes_duration_first(ebee_start, fam):
     srv, served, conns = traffic(server, cli, port, plan, hold=0.3)
     closed = free_port(server)
     refused(server, closed, bind=cli if af == "ipv4" else None)
+    settle(port, closed)
     assert e.stop() == 0
     data, summ = rows(e)
     assert summ["lost"] == 0 and summ["events"] >= 7
@@ -121,14 +123,15 @@ def test_life_bytes_duration_first(ebee_start, fam):
         c = c[0]
         assert (c["tx_bytes"], c["rx_bytes"]) == (rx, tx), c
         assert c["first"] == "local" and c["pid"] == os.getpid() and c["family"] == af
-        # the client socket lives from connect() until the ACK of its FIN after close()
-        assert secs * 1000 - 5 <= c["ms"] <= secs * 1000 + 300, (c, secs)
+        # the client socket lives from connect() until the ACK of its FIN after close(); the
+        # upper bound leaves room for softirq work deferred on a loaded machine
+        assert secs * 1000 - 5 <= c["ms"] <= secs * 1000 + 500, (c, secs)
         v = [r for r in data if r["lport"] == port and r["rport"] == lport]
         assert len(v) == 1, data
         v = v[0]
         assert (v["tx_bytes"], v["rx_bytes"]) == (tx, rx), v
         assert v["first"] == "remote" and v["pid"] == srv.pid and v["comm"] == SERVER_COMM
-        assert s["secs"] * 1000 - 5 <= v["ms"] <= s["secs"] * 1000 + 300, (v, s)
+        assert s["secs"] * 1000 - 5 <= v["ms"] <= s["secs"] * 1000 + 500, (v, s)
     ref = [r for r in data if r["rport"] == closed]
     assert len(ref) == 1 and ref[0]["first"] == "-" and ref[0]["tx_bytes"] == 0
     assert ref[0]["rx_bytes"] == 0 and ref[0]["laststate"] == "SYN_SENT"
@@ -155,6 +158,7 @@ def test_life_reset_and_abort(ebee_start):
     time.sleep(0.1)
     s.close()
     ls.close()
+    settle(port)
     assert e.stop() == 0
     data, _ = rows(e)
     cl = [r for r in data if r["lport"] == lport and r["rport"] == port]
@@ -192,6 +196,7 @@ def test_states_overflow_counted(ebee_start):
     s.close()
     ls.close()
     time.sleep(0.3)
+    settle(port)
     assert e.stop() == 0
     data, summ = rows(e)
     mine = [r for r in data if port in (r["lport"], r["rport"])]
@@ -220,6 +225,7 @@ def test_dual_stack_peer_is_ipv4(ebee_start):
     time.sleep(0.1)
     s.close()
     ls.close()
+    settle(port)
     assert e.stop() == 0
     data, _ = rows(e)
     sv = [r for r in data if r["lport"] == port and r["rport"] == lport]
@@ -251,6 +257,7 @@ def test_count_entered_and_now(ebee_start):
         client(V4_SERVER, port, 1, 1, bind=V4_CLIENT)
     srv.wait()
     time.sleep(0.2)
+    settle(port)
     assert e.stop() == 0
     recs, summ = count_rows(e.stdout)
     assert summ and summ[0]["lost"] == 0
@@ -280,6 +287,7 @@ def test_count_by_lport_and_comm(ebee_start):
     for _ in range(n):
         client(V4_SERVER, port, 1, 1, bind=V4_CLIENT)
     srv.wait()
+    settle(port)
     assert e.stop() == 0
     recs, _ = count_rows(e.stdout)
     assert {r["state"] for r in recs} == {"SYN_RECV", "SYN_SENT"}, recs
@@ -311,6 +319,7 @@ def test_filters_exclude(ebee_start):
     srv.wait()
     refused(V4_SERVER, closed, bind=V4_CLIENT)
     got = {}
+    settle(port, closed)
     for k, e in es.items():
         assert e.stop() == 0
         got[k], summ = rows(e)
