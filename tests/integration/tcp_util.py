@@ -44,6 +44,19 @@ def free_port(host):
     raise RuntimeError("no free port")
 
 
+def attached(e, timeout=20.0):
+    """Waits until a started ebee holds its BPF link (the program is attached, not just
+    loaded): on a loaded machine the gap can pass the fixture's fixed settle time."""
+    from conftest import bpf_ids
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if bpf_ids(e.proc.pid, "link_id"):
+            return e
+        assert e.proc.poll() is None, f"ebee exited {e.proc.returncode}"
+        time.sleep(0.02)
+    raise AssertionError("ebee did not attach its program")
+
+
 def settle(*ports, timeout=10.0):
     """Waits until no socket on these ports is still closing. The last transitions of a
     connection (the peer's FIN, the final ACK) run in softirq, which a loaded machine defers to

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import json_lines, run
 from tcp_util import (SERVER_COMM, V4_CLIENT, V4_NET, V4_SERVER, V6_CLIENT, V6_SERVER, Server,
-                      client, free_port, refused, settle)
+                      attached, client, free_port, refused, settle)
 
 FAMILIES = [
     pytest.param(("ipv4", V4_SERVER, V4_CLIENT, ["--laddr", V4_NET]), id="v4"),
@@ -62,7 +62,7 @@ def test_states_order_owner_and_refused(ebee_start, fam, hook):
     port = free_port(server)
     disable = {"tp_btf": None, "raw_tp": "tp_btf", "tracepoint": "tp_btf,raw_tp"}[hook]
     env = dict(os.environ, EBEE_DISABLE=disable) if disable else None
-    e = ebee_start(["-v", "-j", "tcp", "states"] + filt, env=env)
+    e = attached(ebee_start(["-v", "-j", "tcp", "states"] + filt, env=env))
     srv, served, conns = traffic(server, cli, port, [(100, 50, 0.2), (7, 9, 0.2)])
     closed = free_port(server)
     refused_port = refused(server, closed, bind=cli if af == "ipv4" else None)
@@ -109,7 +109,7 @@ def test_life_bytes_duration_first(ebee_start, fam):
     af, server, cli, filt = fam
     port = free_port(server)
     plan = [(1000, 333, 0.05), (65536 * 3 + 17, 1, 0.05), (1, 100000, 0.05)]
-    e = ebee_start(["-j", "tcp", "life"] + filt)
+    e = attached(ebee_start(["-j", "tcp", "life"] + filt))
     srv, served, conns = traffic(server, cli, port, plan, hold=0.3)
     closed = free_port(server)
     refused(server, closed, bind=cli if af == "ipv4" else None)
@@ -142,7 +142,7 @@ def test_life_bytes_duration_first(ebee_start, fam):
 def test_life_reset_and_abort(ebee_start):
     """A client closing with SO_LINGER 0 aborts (RST): its side says abort, the server's reset."""
     port = free_port(V4_SERVER)
-    e = ebee_start(["-j", "tcp", "life", "--laddr", V4_NET])
+    e = attached(ebee_start(["-j", "tcp", "life", "--laddr", V4_NET]))
     ls = socket.socket()
     ls.bind((V4_SERVER, port))
     ls.listen()
@@ -174,7 +174,7 @@ def test_states_overflow_counted(ebee_start):
     port = free_port(V4_SERVER)
     n = 300
     env = dict(os.environ, EBEE_TCP_RING_BYTES="4096")
-    e = ebee_start(["-j", "tcp", "states", "--laddr", V4_NET], env=env)
+    e = attached(ebee_start(["-j", "tcp", "states", "--laddr", V4_NET], env=env))
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((V4_SERVER, port))
@@ -210,7 +210,7 @@ def test_dual_stack_peer_is_ipv4(ebee_start):
     """A v4 client of a dual-stack (::) listener: the accepted AF_INET6 socket has v4-mapped
     addresses; ebee reports and filters it as IPv4."""
     port = free_port("::")
-    e = ebee_start(["-j", "tcp", "states", "-4", "--laddr", V4_NET])
+    e = attached(ebee_start(["-j", "tcp", "states", "-4", "--laddr", V4_NET]))
     ls = socket.socket(socket.AF_INET6)
     ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     ls.bind(("::", port))
@@ -244,7 +244,7 @@ def count_rows(text):
 def test_count_entered_and_now(ebee_start):
     port = free_port(V4_SERVER)
     n, held = 12, 3
-    e = ebee_start(["-j", "tcp", "count", "--laddr", V4_NET, "--interval", "0.3"])
+    e = attached(ebee_start(["-j", "tcp", "count", "--laddr", V4_NET, "--interval", "0.3"]))
     # the server handles connections in turn: the held ones exchange no data
     srv = Server(V4_SERVER, port, [(0, 0, 0)] * held + [(1, 1, 0)] * n)
     # `held` connections stay open for more than two intervals
@@ -281,8 +281,8 @@ def test_count_entered_and_now(ebee_start):
 def test_count_by_lport_and_comm(ebee_start):
     port = free_port(V4_SERVER)
     n = 5
-    e = ebee_start(["-j", "tcp", "count", "--laddr", V4_NET, "--by", "lport,comm",
-                    "--state", "SYN_RECV,SYN_SENT", "--interval", "60"])
+    e = attached(ebee_start(["-j", "tcp", "count", "--laddr", V4_NET, "--by", "lport,comm",
+                             "--state", "SYN_RECV,SYN_SENT", "--interval", "60"]))
     srv = Server(V4_SERVER, port, [(1, 1, 0)] * n)
     for _ in range(n):
         client(V4_SERVER, port, 1, 1, bind=V4_CLIENT)
@@ -311,10 +311,10 @@ def test_filters_exclude(ebee_start):
     # pid_server starts after the server listens: the listener's owner comes from /proc
     srv = Server(V4_SERVER, port, [(10, 10, 0.05)] * 2, listen=False)
     runs["pid_server"].append(str(srv.pid))
-    es = {k: ebee_start(["-j", "tcp", "states"] + args) for k, args in runs.items()
+    es = {k: attached(ebee_start(["-j", "tcp", "states"] + args)) for k, args in runs.items()
           if k != "pid_server"}
     srv.listen()
-    es["pid_server"] = ebee_start(["-j", "tcp", "states"] + runs["pid_server"])
+    es["pid_server"] = attached(ebee_start(["-j", "tcp", "states"] + runs["pid_server"]))
     conns = [client(V4_SERVER, port, 10, 10, bind=V4_CLIENT) for _ in range(2)]
     srv.wait()
     refused(V4_SERVER, closed, bind=V4_CLIENT)
