@@ -41,19 +41,24 @@ static int last_shown(const struct out *o)
 	return last;
 }
 
+static void spaces(FILE *f, int n)
+{
+	static const char sp[] = "                                ";
+
+	for (; n > 0; n -= (int)sizeof(sp) - 1)
+		fwrite(sp, 1, n < (int)sizeof(sp) - 1 ? (size_t)n : sizeof(sp) - 1, f);
+}
+
+/* Called for every cell of every row (event streams): no printf. */
 static void pad(FILE *f, const char *s, int width, bool last)
 {
-	int w = width < 0 ? -width : width;
+	int w = width < 0 ? -width : width, n = (int)strlen(s);
 
-	if (width < 0)
-	{
-		if (last)
-			fputs(s, f);
-		else
-			fprintf(f, "%-*s", w, s);
-	}
-	else
-		fprintf(f, "%*s", w, s);
+	if (width > 0)
+		spaces(f, w - n);
+	fwrite(s, 1, (size_t)n, f);
+	if (width < 0 && !last)
+		spaces(f, w - n);
 }
 
 void out_header(struct out *o)
@@ -208,15 +213,36 @@ static void fmt_f64(char *buf, size_t len, double v, int prec, bool json)
 	}
 }
 
+static void u64_text(char *buf, size_t len, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0, i;
+
+	do
+		tmp[n++] = '0' + v % 10;
+	while ((v /= 10));
+	for (i = 0; i < n && i + 1 < len; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[i] = 0;
+}
+
 static void cell_text(const struct out_cell *c, const struct out_col *col, char *buf, size_t len,
 		      bool json)
 {
 	switch (c->kind) {
-	case OUT_U64: snprintf(buf, len, "%" PRIu64, c->v.u); break;
+	case OUT_U64: u64_text(buf, len, c->v.u); break;
 	case OUT_I64: snprintf(buf, len, "%" PRId64, c->v.i); break;
 	case OUT_F64: fmt_f64(buf, len, c->v.f, col->prec, json); break;
 	case OUT_BOOL: snprintf(buf, len, "%s", c->v.b ? (json ? "true" : "yes") : (json ? "false" : "no")); break;
-	default: snprintf(buf, len, "%s", c->s); break;
+	default: {
+		size_t n = strnlen(c->s, sizeof(c->s));
+
+		if (n >= len)
+			n = len - 1;
+		memcpy(buf, c->s, n);
+		buf[n] = 0;
+		break;
+	}
 	}
 }
 
