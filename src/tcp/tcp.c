@@ -453,13 +453,32 @@ static int on_tick(struct ebee_loop *l, void *arg)
 	return 0;
 }
 
-/* JSON: the last line, {"summary": true, "events": N, "lost": N} (count: no events). */
-static void print_summary(const struct tcp_run *r, uint64_t lost)
+/* Transitions the kernel did not run the program for: it skips a BPF program that would nest
+ * in a BPF program already running on the CPU (a softirq interrupting one; for the plain
+ * tracepoint, any kprobe/tracepoint program of anyone) and counts the skip per program. */
+static uint64_t prog_misses(const struct ebee_hook *h, struct tcp_bpf *skel)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	struct bpf_program *p;
+
+	if (h->chosen < 0)
+		return 0;
+	p = bpf_object__find_program_by_name(skel->obj, h->v[h->chosen].prog);
+	if (!p || bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+		return 0;
+	return info.recursion_misses;
+}
+
+/* JSON: the last line, {"summary": true, "events": N, "lost": N, "missed": N} (count: no
+ * events); lost = ring buffer (or count table) full, missed = transitions the kernel skipped. */
+static void print_summary(const struct tcp_run *r, uint64_t lost, uint64_t missed)
 {
 	static const struct out_col cols[] = {
 		{ "summary", "SUMMARY", OUT_BOOL, 0 },
 		{ "events", "EVENTS", OUT_U64, 0 },
 		{ "lost", "LOST", OUT_U64, 0 },
+		{ "missed", "MISSED", OUT_U64, 0 },
 	};
 	struct out s;
 
@@ -468,6 +487,7 @@ static void print_summary(const struct tcp_run *r, uint64_t lost)
 	if (r->mode != TCP_MODE_COUNT)
 		out_u64(&s, 1, r->events);
 	out_u64(&s, 2, lost);
+	out_u64(&s, 3, missed);
 	out_row(&s);
 }
 
@@ -483,7 +503,7 @@ static int tcp_run(struct ebee_ctx *ctx, const struct tcp_cfg *cfg, enum tcp_mod
 	struct tcp_run r = { .ctx = ctx, .mode = mode };
 	struct ring_buffer *rb = NULL;
 	struct ebee_loop *l = NULL;
-	uint64_t lost;
+	uint64_t lost, missed;
 	int err, n;
 
 	l = loop_new();
@@ -578,13 +598,17 @@ static int tcp_run(struct ebee_ctx *ctx, const struct tcp_cfg *cfg, enum tcp_mod
 		err = print_counts(&r);   /* the last, partial interval */
 
 	lost = ebee_percpu_sum(bpf_map__fd(r.skel->maps.events_drops), 0);
+	missed = prog_misses(&hooks[0], r.skel);
 	if (ctx->json)
-		print_summary(&r, lost);
+		print_summary(&r, lost, missed);
 	fflush(stdout);
 	if (lost)
 		ebee_warn("lost %llu events (%s full)", (unsigned long long)lost,
 			  mode == TCP_MODE_COUNT ? "counter table" : "ring buffer");
-	else if (mode != TCP_MODE_COUNT)
+	if (missed)
+		ebee_warn("missed %llu transitions (the kernel skips a BPF program nested in another)",
+			  (unsigned long long)missed);
+	if (!lost && !missed && mode != TCP_MODE_COUNT)
 		ebee_info("%llu events, none lost", (unsigned long long)r.events);
 
 cleanup:

@@ -23,12 +23,17 @@ SERVER_SEQ = [("LISTEN", "SYN_RECV"), ("SYN_RECV", "ESTABLISHED"), ("ESTABLISHED
               ("CLOSE_WAIT", "LAST_ACK"), ("LAST_ACK", "CLOSE")]
 
 
-def rows(e):
-    """Event rows (the JSON summary line apart), and the summary."""
+def rows(e, complete=True):
+    """Event rows (the JSON summary line apart), and the summary. complete: the test needs
+    every transition; the kernel skips a BPF program that would nest in another one running on
+    the CPU (a timer softirq interrupting a BPF program: rare, on a busy machine), counts it,
+    and ebee reports the count as "missed": such a run cannot check completeness."""
     recs = e.json() if hasattr(e, "json") else json_lines(e)
     data = [r for r in recs if "summary" not in r]
     summ = [r for r in recs if "summary" in r]
     assert len(summ) == 1, recs[-3:]
+    if complete and summ[0]["missed"]:
+        pytest.skip(f"the kernel skipped {summ[0]['missed']} transitions (nested BPF run)")
     return data, summ[0]
 
 
@@ -203,10 +208,10 @@ def test_states_overflow_counted(ebee_start):
     ls.close()
     settle(port)
     assert e.stop() == 0
-    data, summ = rows(e)
+    data, summ = rows(e, complete=False)
     mine = [r for r in data if port in (r["lport"], r["rport"])]
     assert summ["lost"] > 0, summ
-    assert len(mine) + summ["lost"] >= n + len(after)
+    assert len(mine) + summ["lost"] + summ["missed"] >= n + len(after)
     assert f"lost {summ['lost']} events" in e.stderr
     seen = [r["lport"] for r in mine]
     assert set(after) & set(seen), (after, seen[-10:])
@@ -267,6 +272,8 @@ def test_count_entered_and_now(ebee_start):
     assert e.stop() == 0
     recs, summ = count_rows(e.stdout)
     assert summ and summ[0]["lost"] == 0
+    if summ[0]["missed"]:
+        pytest.skip(f"the kernel skipped {summ[0]['missed']} transitions (nested BPF run)")
     entered = {}
     for r in recs:
         entered[r["state"]] = entered.get(r["state"], 0) + r["entered"]
@@ -295,7 +302,9 @@ def test_count_by_lport_and_comm(ebee_start):
     srv.wait()
     settle(port)
     assert e.stop() == 0
-    recs, _ = count_rows(e.stdout)
+    recs, summ = count_rows(e.stdout)
+    if summ[0]["missed"]:
+        pytest.skip(f"the kernel skipped {summ[0]['missed']} transitions (nested BPF run)")
     assert {r["state"] for r in recs} == {"SYN_RECV", "SYN_SENT"}, recs
     syn_recv = [r for r in recs if r["state"] == "SYN_RECV"]
     assert syn_recv == [dict(syn_recv[0], lport=port, comm=SERVER_COMM, entered=n, now=0)]
