@@ -6,6 +6,9 @@
 static const struct ebee_cmd *const commands[] = {
 	&count_cmd,
 	&doctor_cmd,
+	&prog_cmd,
+	&top_cmd,
+	&bench_cmd,
 	NULL,
 };
 
