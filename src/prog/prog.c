@@ -176,7 +176,7 @@ enum { S_ID, S_NAME, S_SOURCE, S_TYPE, S_TAG, S_RUNS, S_RUNTIME, S_AVG, S_MISSES
 static const struct out_col show_cols[S__N] = {
 	[S_ID]      = { "id", "ID", OUT_U64, 6 },
 	[S_NAME]    = { "name", "NAME", OUT_STR, -16 },
-	[S_SOURCE]  = { "source", "SOURCE", OUT_STR, -22 },
+	[S_SOURCE]  = { "source", "SOURCE", OUT_STR, -30 },
 	[S_TYPE]    = { "type", "TYPE", OUT_STR, -14 },
 	[S_TAG]     = { "tag", "TAG", OUT_STR, -16 },
 	[S_RUNS]    = { "run_cnt", "RUNS", OUT_U64, 10 },
@@ -439,7 +439,7 @@ static int diff_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	int n, err;
 
 	if ((err = snap_read(argv[0], &then)))
-		return err == -EPROTO ? -EINVAL : err;
+		return err == -EPROTO || err == -EINVAL ? -EBADMSG : err;   /* bad content: not a usage error */
 	if (then.boot_id[0] && strcmp(then.boot_id, snap_boot_id(boot, sizeof(boot))))
 		ebee_warn("snapshot '%s' was taken before the last boot: every program counts as new", argv[0]);
 	if ((err = ps_collect(&now, 0)) < 0)

@@ -339,6 +339,7 @@ static void scan_proc(scan_cb cb, void *arg)
 {
 	DIR *proc = opendir("/proc");
 	struct dirent *de;
+	int self = getpid();
 
 	if (!proc)
 		return;
@@ -351,6 +352,8 @@ static void scan_proc(scan_cb cb, void *arg)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		pid = atoi(de->d_name);
+		if (pid == self)    /* our own fds are only the temporary ones we read through */
+			continue;
 		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
 		fds = opendir(path);
 		if (!fds)
@@ -414,7 +417,7 @@ static void fds_cb(int pid, int fd, bool is_prog, const struct ps_fdinfo *fi, co
 		   void *arg)
 {
 	struct fds_arg *a = arg;
-	if (!is_prog || fi->prog_id != a->id || pid == getpid() || a->n >= a->max)
+	if (!is_prog || fi->prog_id != a->id || a->n >= a->max)
 		return;
 	a->out[a->n].pid = pid;
 	a->out[a->n].fd = fd;
