@@ -283,8 +283,8 @@ static int batch_print(struct batch *b)
 	n = top_order(m, &b->f, b->key, b->cfg->asc, b->idx);
 	ebee_fmt_time(ebee_realtime_ns(), ts, sizeof(ts));
 	if (b->o.fmt == OUT_TABLE) {
-		out_sep(&b->o, "--- %.19s  %d programs (+%d -%d)  %s; NS/RUN* = since load; stats bookkeeping "
-			"adds a little to every run ---", ts, m->n, m->appeared, m->vanished,
+		out_sep(&b->o, "--- %.19s  %d programs (%d shown, +%d -%d)  %s; NS/RUN* = since load; stats "
+			"bookkeeping adds a little to every run ---", ts, m->n, n, m->appeared, m->vanished,
 			ps_stats_describe(&m->stats, st, sizeof(st)));
 		out_header(&b->o);
 	}

@@ -4,6 +4,7 @@
  * through the loop's signalfd, so they take the same path). */
 #include <curses.h>
 #include <errno.h>
+#include <langinfo.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ struct view {
 	uint32_t sel_id;      /* selected program, 0 = none (first row) */
 	int sel, top;         /* selected row index and first visible row */
 	int err;
+	const char *bar;      /* "█" on UTF-8 terminals, "#" elsewhere */
 };
 
 static const char *const heads[SORT__N] = {
@@ -153,7 +155,7 @@ static void draw_graph(struct view *v, const struct top_row *r, int y0, int h, b
 		int bars = (int)(x / max * h + 0.5f);
 		int col = 11 + w - 1 - i;
 		for (int k = 0; k < bars && k < h; k++)
-			mvaddch(y0 + h - k, col, ' ' | A_REVERSE);
+			mvaddstr(y0 + h - k, col, v->bar);
 	}
 }
 
@@ -169,8 +171,8 @@ static void draw(struct view *v)
 		refresh();
 		return;
 	}
-	mvprintw(y++, 0, "ebee top - %d programs (+%d -%d) - every %.3gs - %s%s", m->n, m->appeared,
-		 m->vanished, v->cfg->interval, ps_stats_describe(&m->stats, st, sizeof(st)),
+	mvprintw(y++, 0, "ebee top - %d programs (%d shown, +%d -%d) - every %.3gs - %s%s", m->n,
+		 v->nshown, m->appeared, m->vanished, v->cfg->interval, ps_stats_describe(&m->stats, st, sizeof(st)),
 		 v->paused ? " - PAUSED" : "");
 	mvprintw(y++, 0, "sort %s %s%s%s - NS/RUN* since load; stats bookkeeping adds a little to each run",
 		 top_sort_name(v->key), v->asc ? "asc" : "desc", v->f.text[0] ? " - filter " : "", v->f.text);
@@ -348,6 +350,7 @@ int top_view_run(struct ebee_ctx *ctx, struct top_cfg *cfg, struct top_model *m,
 	v.f.name = cfg->name;
 	v.f.owner = cfg->owner;
 	setlocale(LC_ALL, "");
+	v.bar = strcmp(nl_langinfo(CODESET), "UTF-8") ? "#" : "\u2588";
 	if (!initscr()) {
 		ebee_err("cannot start the full-screen view (TERM=%s); try --batch", getenv("TERM") ?: "");
 		return -ENOTTY;
