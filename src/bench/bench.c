@@ -498,8 +498,14 @@ static int bench_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 		goto out;
 	}
 	if (argc > 0) {
+		/* positional arguments are not NULL-terminated at argc */
 		b->wl = WL_CMD;
-		b->cmd = argv;
+		b->cmd = calloc(argc + 1, sizeof(*b->cmd));
+		if (!b->cmd) {
+			err = -ENOMEM;
+			goto out;
+		}
+		memcpy(b->cmd, argv, sizeof(*argv) * argc);
 	} else {
 		for (b->wl = 0; b->wl < WL_CMD && strcmp(wl_names[b->wl], cfg->workload); b->wl++)
 			;
@@ -528,7 +534,16 @@ static int bench_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	}
 	if ((err = ps_stats_on(&st, cfg->keep_stats)) || (err = wl_setup(b)))
 		goto out;
-	wl_run(b);   /* warm-up: page cache, first exec, socket paths */
+	/* warm-up of a built-in workload: page cache, first exec, socket paths (a command may have
+	 * side effects: it runs only as often as asked) */
+	if (b->wl != WL_CMD) {
+		double ns = wl_run(b);
+		if (ns < 0) {
+			err = (int)ns;
+			ebee_err("workload '%s' failed: %s", wl_names[b->wl], strerror(-err));
+			goto out;
+		}
+	}
 	for (unsigned long long r = 0; r < cfg->runs && !err; r++) {
 		if (loop_stopping(b->l)) {
 			err = -EINTR;
@@ -564,6 +579,7 @@ out:
 	wl_cleanup(b);
 	ps_stats_off(&st);
 	loop_free(b->l);
+	free(b->cmd);
 	free(b);
 	return err;
 }

@@ -1,0 +1,84 @@
+"""ebee bench: an ebee feature loaded per traced run on a built-in workload (alternating with
+baseline runs), already-loaded programs on a command workload with exact counts, and bad
+input (unknown program, failing workload, missing target)."""
+import os
+import sys
+
+from conftest import assert_clean, json_lines, run, loaded_prog_ids
+import prog_util as pu
+
+UTIL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "prog_util.py")
+
+
+def sysctl():
+    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+        return f.read().strip()
+
+
+def test_feature_count_syscall_workload():
+    before = sysctl()
+    progs_before = loaded_prog_ids()
+    n, runs = 40000, 3
+    p = run(["bench", "--json", "--feature", "count --syscall getppid", "--workload", "syscall",
+             "--n", str(n), "--runs", str(runs)], check=0, timeout=120)
+    rows = json_lines(p.stdout)
+    progs = [r for r in rows if r["kind"] == "program"]
+    wl = [r for r in rows if r["kind"] == "workload"]
+    assert progs and len(wl) == 1, p.stdout
+    # count's sys_enter program runs on every syscall of every process: at least once per op
+    top = max(progs, key=lambda r: r["d_run_cnt"])
+    assert top["name"].startswith("count_")
+    assert top["d_run_cnt"] >= n * runs and top["runs_per_op"] >= 1.0
+    assert top["ns_per_run_median"] > 0
+    assert top["ns_per_run_min"] <= top["ns_per_run_median"] <= top["ns_per_run_max"]
+    w = wl[0]
+    assert w["workload"] == "syscall" and w["n"] == n and w["runs"] == runs
+    assert w["baseline_ns_per_op"] > 0 and w["traced_ns_per_op"] > 0
+    assert w["slowdown"] >= 1.0, w
+    assert w["bpf_ns_per_op"] > 0
+    # nothing of the feature's is left, the sysctl is as it was
+    assert_clean({r["id"] for r in progs} - progs_before, set())
+    assert sysctl() == before
+
+
+def test_prog_with_command_workload_exact():
+    fd = pu.load_socket_filter(f"ebb_{os.getpid() % 100000}")
+    pid_ = pu.prog_id(fd)
+    try:
+        k, runs = 777, 2
+        p = run(["bench", "-j", "--prog", str(pid_), "--runs", str(runs), "--",
+                 sys.executable, UTIL, "run", str(pid_), str(k)], check=0, timeout=60)
+        rows = json_lines(p.stdout)
+        prog = [r for r in rows if r["kind"] == "program"]
+        assert [r["id"] for r in prog] == [pid_]
+        assert prog[0]["d_run_cnt"] == k * runs          # exact: only the workload runs it
+        assert prog[0]["runs_per_op"] == k
+        assert prog[0]["ns_per_run_median"] > 0
+        wl = [r for r in rows if r["kind"] == "workload"][0]
+        assert "slowdown" not in wl, "no baseline when the programs stay loaded"
+        # by name, table output
+        p = run(["bench", "--prog", f"ebb_{os.getpid() % 100000}", "--runs", "1", "--",
+                 sys.executable, UTIL, "run", str(pid_), "10"], check=0, timeout=60)
+        assert "NS/RUN" in p.stdout and str(pid_) in p.stdout and "SLOWDOWN" in p.stdout
+    finally:
+        os.close(fd)
+
+
+def test_bad_input():
+    p = run(["bench", "--workload", "syscall"], check=2)
+    assert "--prog" in p.stderr and "--feature" in p.stderr
+    p = run(["bench", "--prog", "no_such_prog_xyz"], check=1)
+    assert "no BPF program named 'no_such_prog_xyz'" in p.stderr
+    fd = pu.load_socket_filter("ebb_bad")
+    try:
+        pid_ = pu.prog_id(fd)
+        p = run(["bench", "--prog", str(pid_), "--", "false"], check=1)
+        assert "workload 'false' failed: exit status 1" in p.stderr
+        p = run(["bench", "--prog", str(pid_), "--", "/nonexistent/cmd"], check=1)
+        assert "cannot run workload '/nonexistent/cmd'" in p.stderr
+        p = run(["bench", "--prog", str(pid_), "--workload", "bogus"], check=2)
+        assert "unknown workload 'bogus'" in p.stderr
+    finally:
+        os.close(fd)
+    p = run(["bench", "--feature", "no_such_command", "--runs", "1", "--n", "10"], check=1, timeout=60)
+    assert "exited" in p.stderr and "before loading its programs" in p.stderr
