@@ -228,7 +228,8 @@ int top_order(const struct top_model *m, const struct top_filter *f, enum top_so
 	for (int i = 0; i < m->n; i++)
 		if (top_match(&m->rows[i], f))
 			idx[n++] = i;
-	qsort_r(idx, n, sizeof(*idx), cmp_rows, &arg);
+	if (n > 1)
+		qsort_r(idx, n, sizeof(*idx), cmp_rows, &arg);
 	return n;
 }
 
