@@ -185,7 +185,7 @@ static const struct out_col show_cols[S__N] = {
 	[S_MISSES]  = { "recursion_misses", "MISSES", OUT_U64, 7 },
 	[S_INSNS]   = { "verified_insns", "INSNS", OUT_U64, 7 },
 	[S_ATTACH]  = { "attach", "ATTACH", OUT_STR, 0 },
-	[S_OWNERS]  = { "owners", "OWNERS", OUT_STR, 0 },
+	[S_OWNERS]  = { "owners", "OWNERS", OUT_RAW, 0 },
 };
 
 static void show_row(struct out *o, const struct ps_prog *p, const char *source, uint32_t type,
@@ -205,8 +205,11 @@ static void show_row(struct out *o, const struct ps_prog *p, const char *source,
 	out_u64(o, S_INSNS, insns);
 	if (p->attach[0])
 		out_str(o, S_ATTACH, p->attach);
-	if (p->owners[0])
-		out_str(o, S_OWNERS, p->owners);
+	if (o->fmt == OUT_JSON) {
+		char buf[OUT_CELL];
+		owners_json(p->owners, buf, sizeof(buf));
+		out_raw(o, S_OWNERS, buf);
+	}
 	out_row(o);
 }
 

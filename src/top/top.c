@@ -152,9 +152,10 @@ static bool owner_has(const struct top_row *r, const char *needle)
 
 bool top_match(const struct top_row *r, const struct top_filter *f)
 {
-	char type[40];
+	char type[40] = "";
 
-	ps_type_name(r->p.type, type, sizeof(type));
+	if ((f->type && *f->type) || f->text[0])   /* a name only when a filter needs it */
+		ps_type_name(r->p.type, type, sizeof(type));
 	if (!has(type, f->type) || !has(r->p.name, f->name) || !owner_has(r, f->owner))
 		return false;
 	if (!f->text[0])

@@ -11,7 +11,7 @@
 #include "prog/progstat.h"
 
 #define TOP_HIST 120          /* samples of history kept per program for the graph */
-#define TOP_REFRESH_TICKS 10  /* owners/attach points are re-read this often (or on new ids) */
+#define TOP_REFRESH_TICKS 30  /* owners/attach points are re-read this often (or on new ids) */
 
 enum top_sort {
 	SORT_ID, SORT_TYPE, SORT_NAME, SORT_OWNER, SORT_ATTACH, SORT_RUNS, SORT_NS, SORT_NS_TOTAL,
