@@ -21,8 +21,9 @@ const volatile __u8 filter_cgroup_on = 0;
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 16384);
-	__type(key, struct count_key);
-	__type(value, __u64);
+	/* Sizes, not BTF types: user space shrinks key_size to the parts in use. */
+	__uint(key_size, sizeof(struct count_key));
+	__uint(value_size, sizeof(__u64));
 } counts SEC(".maps");
 
 /* --by syscall alone: an index instead of a hash, the cheapest possible update. */
