@@ -247,8 +247,8 @@ static int pid_prog_ids(pid_t pid, uint32_t *ids, int max)
 		struct ps_fdinfo fi = { 0 };
 		if (de->d_name[0] == '.')
 			continue;
-		/* only program fds carry prog_type (a link's fdinfo has prog_id too) */
-		if (ps_read_fdinfo(pid, atoi(de->d_name), &fi) == 0 && fi.prog_id && fi.tag[0]) {
+		/* fds on programs and on links both name the program (prog_id); maps do not */
+		if (ps_read_fdinfo(pid, atoi(de->d_name), &fi) == 0 && fi.prog_id) {
 			bool dup = false;
 			for (int i = 0; i < n; i++)
 				dup |= ids[i] == fi.prog_id;

@@ -63,6 +63,15 @@ void ps_set_free(struct ps_set *s);
 void ps_cleanup(void);
 struct ps_prog *ps_find(const struct ps_set *s, uint32_t id);   /* binary search */
 
+/* The same in one pass of a bpf_prog iterator (counters, id, load time), with the static fields
+ * taken from prev (the previous sample) or read by id for programs not in it. Open returns
+ * -errno quietly when the kernel cannot run it (no BTF, no bpf_prog iterator): callers then
+ * use ps_collect. The iterator is itself a loaded program (ebee_prog_iter). */
+struct ps_iter;
+int ps_iter_open(struct ps_iter **it);
+int ps_iter_collect(struct ps_iter *it, struct ps_set *s, const struct ps_set *prev);
+void ps_iter_close(struct ps_iter *it);
+
 /* Resolves "ID", "NAME" (every program with that name) or a pinned path into ids.
  * Returns how many were found (>= 1), or -ENOENT / -EINVAL having printed the error. */
 int ps_resolve(const char *what, uint32_t *ids, int max);

@@ -31,6 +31,9 @@ void top_model_free(struct top_model *m)
 	free(m->rows);
 	free(m->old);
 	ps_set_free(&m->set);
+	ps_set_free(&m->prev_set);
+	ps_iter_close(m->iter);
+	m->iter = NULL;
 	m->rows = m->old = NULL;
 }
 
@@ -55,7 +58,17 @@ int top_sample(struct top_model *m)
 	int n, appeared = 0, kept = 0;
 	struct top_row *tmp;
 
-	n = ps_collect(&m->set, 0);
+	struct ps_set t = m->prev_set;
+	m->prev_set = m->set;
+	m->set = t;
+	n = -1;
+	if (m->iter && (n = ps_iter_collect(m->iter, &m->set, &m->prev_set)) < 0) {
+		ebee_warn("cannot read the bpf_prog iterator (%s): reading programs one by one", strerror(-n));
+		ps_iter_close(m->iter);
+		m->iter = NULL;
+	}
+	if (n < 0)
+		n = ps_collect(&m->set, 0);
 	if (n < 0)
 		return n;
 	now = m->set.taken_ns;
@@ -364,6 +377,10 @@ static int top_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	}
 	if ((err = ps_stats_on(&m.stats, cfg->keep_stats)))
 		goto out;
+	if (!cfg->no_iter && (err = ps_iter_open(&m.iter)))
+		ebee_info("bpf_prog iterator not available (%s): reading programs one by one", strerror(-err));
+	else if (m.iter)
+		ebee_info("reading counters through a bpf_prog iterator (one pass per interval)");
 	if ((err = top_sample(&m)))   /* the base the first interval is measured against */
 		goto out;
 	if (cfg->batch) {
@@ -407,6 +424,8 @@ static const struct opt top_opts[] = {
 	  "batch: print at most N programs per interval (0 = all)", "0" },
 	{ "keep-stats", 0, OPT_FLAG, offsetof(struct top_cfg, keep_stats), NULL,
 	  "set kernel.bpf_stats_enabled=1 and leave it on at exit" },
+	{ "no-iter", 0, OPT_FLAG, offsetof(struct top_cfg, no_iter), NULL,
+	  "read each program with BPF_OBJ_GET_INFO_BY_FD instead of one bpf_prog iterator pass" },
 	OPT_END,
 };
 

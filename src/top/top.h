@@ -40,7 +40,8 @@ struct top_filter {
 struct top_model {
 	struct top_row *rows, *old;        /* sorted by id */
 	int n, old_n, cap;
-	struct ps_set set;
+	struct ps_set set, prev_set;       /* this sample and the previous one (by id) */
+	struct ps_iter *iter;              /* NULL: BPF_OBJ_GET_INFO_BY_FD per program */
 	uint64_t last_ns;                  /* CLOCK_MONOTONIC of the last sample */
 	double elapsed_s;                  /* length of the last interval */
 	unsigned samples;
@@ -70,6 +71,7 @@ struct top_cfg {
 	const char *type, *name, *owner;
 	unsigned long long limit;
 	bool keep_stats;
+	bool no_iter;
 };
 
 struct ebee_loop;

@@ -205,3 +205,25 @@ def test_fullscreen_tiny_terminal_and_ctrl_c(tmux):
     wait_for(s, "terminal too small")
     keys(s, "C-c")                       # SIGINT takes the same clean path
     wait_for(s, "EBEE_EXIT=0")
+
+
+def test_iterator_and_syscall_paths_agree():
+    """Counters read in one bpf_prog iterator pass equal BPF_OBJ_GET_INFO_BY_FD's (--no-iter)."""
+    fd = pu.load_socket_filter(NAME + "i")
+    sfd = pu.enable_stats()
+    try:
+        pid_ = pu.prog_id(fd)
+        pu.test_run(fd, 3333)
+        it = run(["top", "-b", "-j", "-v", "-n", "1", "-i", "0.1"], check=0)
+        assert "through a bpf_prog iterator" in it.stderr, it.stderr
+        sc = run(["top", "-b", "-j", "-n", "1", "-i", "0.1", "--no-iter"], check=0)
+        a = {r["id"]: r for r in json_lines(it.stdout)}
+        b = {r["id"]: r for r in json_lines(sc.stdout)}
+        assert a[pid_]["run_cnt"] == b[pid_]["run_cnt"] == 3333
+        assert a[pid_]["run_time_ns"] == b[pid_]["run_time_ns"] > 0
+        assert a[pid_]["name"] == b[pid_]["name"] == NAME + "i"
+        # ebee's own iterator program is listed (its cost is visible), only on that path
+        assert any(r["name"] == "ebee_prog_iter" for r in a.values())
+    finally:
+        os.close(sfd)
+        os.close(fd)
