@@ -6,6 +6,8 @@ programs (tests/integration/prog_util.py, straight through bpf(); they are unloa
 then measures, one after the other in the same run, for --seconds each:
   - ebee top --batch --interval 1      (stdout to /dev/null)
   - ebee top --interval 1              (full-screen view in a tmux pane of 200x50)
+  - ebee top --batch --interval 1 --no-iter  (one BPF_OBJ_GET_INFO_BY_FD per program, the
+                                        fallback path, like bpftool)
   - bpftool prog show, once per second (the peer; each run is a new process)
 CPU = user+sys seconds / wall seconds, as % of one CPU (the whole process lifetime for the
 batch and bpftool runs, so start-up is included; /proc/PID/stat for the tmux one).
@@ -42,8 +44,8 @@ def total_progs():
     return len(json.loads(out or "[]"))
 
 
-def measure_batch(seconds):
-    p = subprocess.Popen([EBEE, "top", "--batch", "--interval", "1"], stdout=subprocess.DEVNULL,
+def measure_batch(seconds, extra=()):
+    p = subprocess.Popen([EBEE, "top", "--batch", "--interval", "1", *extra], stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE)
     t0 = time.monotonic()
     time.sleep(seconds)
@@ -148,21 +150,23 @@ def main():
         sys.exit("run as root")
     results = []
     print(f"{'programs':>9} {'loaded':>7} {'ebee top -b':>12} {'ebee top (tty)':>15} "
-          f"{'bpftool loop':>13} {'bpftool/top-b':>14}")
+          f"{'top -b --no-iter':>17} {'bpftool loop':>13} {'bpftool/top-b':>14}")
     for n in [int(x) for x in a.counts.split(",")]:
         h = with_programs(n)
         try:
             loaded = total_progs()
             b = measure_batch(a.seconds)
             t = measure_tmux(a.seconds)
+            ni = measure_batch(a.seconds, ["--no-iter"])
             bt = measure_bpftool(a.seconds)
         finally:
             h.stdin.close()
             h.wait()
         results.append({"programs": n, "loaded_total": loaded, "top_batch_cpu_pct": b,
-                        "top_tty_cpu_pct": t, "bpftool_loop_cpu_pct": bt})
+                        "top_tty_cpu_pct": t, "top_batch_no_iter_cpu_pct": ni,
+                        "bpftool_loop_cpu_pct": bt})
         tt = f"{t:.3f}%" if t is not None else "-"
-        print(f"{n:>9} {loaded:>7} {b:>11.3f}% {tt:>15} {bt:>12.3f}% {bt / b if b else 0:>13.1f}x",
+        print(f"{n:>9} {loaded:>7} {b:>11.3f}% {tt:>15} {ni:>16.3f}% {bt:>12.3f}% {bt / b if b else 0:>13.1f}x",
               flush=True)
     extra = peer(a.seconds) if a.peer else None
     if a.json:

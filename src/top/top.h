@@ -11,7 +11,8 @@
 #include "prog/progstat.h"
 
 #define TOP_HIST 120          /* samples of history kept per program for the graph */
-#define TOP_REFRESH_TICKS 30  /* owners/attach points are re-read this often (or on new ids) */
+#define TOP_REFRESH_TICKS 30  /* owners/attach points are re-read this often, */
+#define TOP_RESCAN_MIN_NS 5000000000ull  /* and when programs appear, at most this often */
 
 enum top_sort {
 	SORT_ID, SORT_TYPE, SORT_NAME, SORT_OWNER, SORT_ATTACH, SORT_RUNS, SORT_NS, SORT_NS_TOTAL,
@@ -43,6 +44,7 @@ struct top_model {
 	struct ps_set set, prev_set;       /* this sample and the previous one (by id) */
 	struct ps_iter *iter;              /* NULL: BPF_OBJ_GET_INFO_BY_FD per program */
 	uint64_t last_ns;                  /* CLOCK_MONOTONIC of the last sample */
+	uint64_t scanned_ns;               /* of the last owner/attach scan */
 	double elapsed_s;                  /* length of the last interval */
 	unsigned samples;
 	int appeared, vanished;            /* in the last interval */
