@@ -49,7 +49,9 @@ size_t count_key_size(__u32 parts)
 {
 	if (parts & COUNT_BY_COMM)
 		return sizeof(struct count_key);
-	return parts & COUNT_BY_CGROUP ? COUNT_KEY_CGROUP : COUNT_KEY_SMALL;
+	if (parts & COUNT_BY_CGROUP)
+		return COUNT_KEY_CGROUP;
+	return parts & COUNT_BY_PID ? COUNT_KEY_PID : COUNT_KEY_UID_SYSCALL;
 }
 
 static const struct {
