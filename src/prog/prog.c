@@ -448,7 +448,8 @@ static int diff_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	if ((err = ps_collect(&now, 0)) < 0)
 		goto out;
 	if (ps_stats_sysctl() != 1)
-		ebee_info("bpf stats are off now: programs that ran only while they were on show Δ > 0");
+		ebee_info("bpf stats are off now (kernel.bpf_stats_enabled=0): counters grew only while a "
+			  "process held them on");
 	if ((n = snap_diff(&then.set, &now, &d)) < 0) {
 		err = n;
 		goto out;

@@ -2,9 +2,14 @@
 baseline runs), already-loaded programs on a command workload with exact counts, and bad
 input (unknown program, failing workload, missing target)."""
 import os
+import signal
+import subprocess
 import sys
+import time
 
-from conftest import assert_clean, json_lines, run, loaded_prog_ids
+import pytest
+
+from conftest import EBEE, assert_clean, bpf_ids, json_lines, run, loaded_prog_ids
 import prog_util as pu
 
 UTIL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "prog_util.py")
@@ -82,3 +87,46 @@ def test_bad_input():
         os.close(fd)
     p = run(["bench", "--feature", "no_such_command", "--runs", "1", "--n", "10"], check=1, timeout=60)
     assert "exited" in p.stderr and "before loading its programs" in p.stderr
+
+
+@pytest.mark.parametrize("workload,n", [("open", 3000), ("connect", 300), ("exec", 40)])
+def test_builtin_workloads(workload, n):
+    """Every op of each workload makes syscalls, so count's sys_enter program runs >= once per op."""
+    p = run(["bench", "-j", "--feature", "count --syscall getppid", "--workload", workload,
+             "--n", str(n), "--runs", "1"], check=0, timeout=120)
+    rows = json_lines(p.stdout)
+    prog = max((r for r in rows if r["kind"] == "program"), key=lambda r: r["d_run_cnt"])
+    wl = [r for r in rows if r["kind"] == "workload"][0]
+    assert wl["workload"] == workload and wl["n"] == n
+    assert prog["d_run_cnt"] >= n and prog["runs_per_op"] >= 1
+    assert wl["baseline_ns_per_op"] > 0 and wl["traced_ns_per_op"] > 0
+
+
+def children_progs(ppid):
+    ids = set()
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == ppid:
+                        ids |= bpf_ids(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    return ids
+
+
+def test_interrupt_reports_complete_runs():
+    p = subprocess.Popen([EBEE, "bench", "-j", "--feature", "count --syscall getppid", "--runs", "100",
+                          "--n", "20000"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    held = set()
+    deadline = time.time() + 3
+    while time.time() < deadline:       # the feature's programs, run after run
+        held |= children_progs(p.pid)
+        time.sleep(0.05)
+    assert held, "the feature process held programs"
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    wl = [r for r in json_lines(out) if r["kind"] == "workload"]
+    assert wl and 1 <= wl[0]["runs"] < 100
+    assert_clean(held, set())
