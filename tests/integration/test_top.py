@@ -3,6 +3,7 @@ programs appearing and vanishing, stats switched off again at exit, and the full
 under tmux (draws, sorts, filters, graphs, quits with 'q', terminal left sane)."""
 import os
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -238,3 +239,45 @@ def test_leaves_nothing_behind(ebee_start):
     time.sleep(0.5)
     assert e.stop() == 0
     assert "programs" in e.stdout
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_sysctl_fallback_restored_on_signal(sig):
+    """Old kernels (no BPF_ENABLE_STATS): the sysctl is set and restored on exit by a signal.
+    EBEE_STATS_VIA_SYSCTL=1 takes that path on this kernel."""
+    if sysctl() != "0":
+        pytest.skip("kernel.bpf_stats_enabled is already on")
+    env = dict(os.environ, EBEE_STATS_VIA_SYSCTL="1")
+    p = subprocess.Popen([EBEE, "top", "-b", "-v", "-i", "0.2"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.time() + 5
+        while sysctl() != "1" and time.time() < deadline:
+            time.sleep(0.02)
+        assert sysctl() == "1"
+        time.sleep(0.3)
+        p.send_signal(sig)
+        _, err = p.communicate(timeout=10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 0, err
+    assert "set to 1 by ebee (restored to 0 at exit)" in err
+    assert sysctl() == "0"
+
+
+def test_sysctl_fallback_restored_on_error():
+    if sysctl() != "0":
+        pytest.skip("kernel.bpf_stats_enabled is already on")
+    fd = pu.load_socket_filter(NAME + "e")
+    try:
+        env = dict(os.environ, EBEE_STATS_VIA_SYSCTL="1")
+        p = run(["bench", "--prog", str(pu.prog_id(fd)), "--", "false"], check=1, env=env)
+        assert "failed" in p.stderr
+        assert sysctl() == "0"
+        p = run(["top", "-b", "-n", "1", "-i", "0.1", "--keep-stats"], check=0, env=env)
+        assert sysctl() == "1", "--keep-stats leaves it on"
+    finally:
+        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+            f.write("0")
+        os.close(fd)
