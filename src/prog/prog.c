@@ -129,6 +129,8 @@ static int list_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 		goto out;
 	out_init(&o, stdout, fmt_of(ctx), list_cols, L__N);
 	out_hide(&o, o.fmt == OUT_TABLE ? L_OWNERS_JSON : L_OWNERS, true);
+	if (cfg->no_owners)   /* not looked up: absent rather than empty */
+		out_hide(&o, o.fmt == OUT_TABLE ? L_OWNERS : L_OWNERS_JSON, true);
 	out_header(&o);
 	for (int i = 0; i < s.n; i++)
 		emit_prog(&o, &s.v[i]);

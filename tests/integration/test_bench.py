@@ -2,6 +2,7 @@
 baseline runs), already-loaded programs on a command workload with exact counts, and bad
 input (unknown program, failing workload, missing target)."""
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -130,3 +131,29 @@ def test_interrupt_reports_complete_runs():
     wl = [r for r in json_lines(out) if r["kind"] == "workload"]
     assert wl and 1 <= wl[0]["runs"] < 100
     assert_clean(held, set())
+
+
+def test_peer_execsnoop():
+    """A peer's programs while it runs (--prog by id): libbpf-tools' execsnoop on exec."""
+    exe = shutil.which("execsnoop")
+    if not exe:
+        pytest.skip("libbpf-tools' execsnoop not installed")
+    peer = subprocess.Popen([exe], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        ids = set()
+        deadline = time.time() + 20
+        while time.time() < deadline and len(ids) < 2:
+            ids = bpf_ids(peer.pid)
+            time.sleep(0.1)
+        assert ids, "execsnoop loaded no programs"
+        time.sleep(0.5)
+        args = ["bench", "-j", "--workload", "exec", "--n", "60", "--runs", "2"]
+        for i in sorted(ids):
+            args += ["--prog", str(i)]
+        rows = json_lines(run(args, check=0, timeout=120).stdout)
+        progs = [r for r in rows if r["kind"] == "program"]
+        assert {r["id"] for r in progs} == ids
+        assert all(r["d_run_cnt"] >= 120 and r["ns_per_run_median"] > 0 for r in progs), progs
+    finally:
+        peer.send_signal(signal.SIGINT)
+        peer.wait(timeout=10)
