@@ -88,4 +88,50 @@ int ebee_prog_iter(struct bpf_iter__bpf_prog *ctx)
 	return 0;
 }
 
+/* Owners: every fd of every process (threads sharing a file table are visited once), kept
+ * when it is an anon-inode file named "bpf-prog" or "bpf_link" — the names /proc shows as
+ * anon_inode:bpf-prog — without /proc's readlink and fdinfo per fd. */
+static __always_inline bool name_is(const char *n, const char *want, int len)
+{
+	for (int i = 0; i < len; i++)
+		if (n[i] != want[i])
+			return false;
+	return true;
+}
+
+SEC("iter/task_file")
+int ebee_owner_iter(struct bpf_iter__task_file *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct progiter_owner o = {};
+	char name[10] = {};
+	const unsigned char *dn;
+
+	if (!task || !file)
+		return 0;
+	dn = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	if (bpf_probe_read_kernel_str(name, sizeof(name), dn) < 0)
+		return 0;
+	if (name_is(name, "bpf-prog", 9)) {
+		struct bpf_prog *prog = BPF_CORE_READ(file, private_data);
+		o.prog_id = BPF_CORE_READ(prog, aux, id);
+	} else if (name_is(name, "bpf_link", 9)) {
+		struct bpf_link *link = BPF_CORE_READ(file, private_data);
+		struct bpf_prog *prog = BPF_CORE_READ(link, prog);
+		if (!prog)
+			return 0;
+		o.prog_id = BPF_CORE_READ(prog, aux, id);
+		o.is_link = 1;
+	} else {
+		return 0;
+	}
+	o.pid = BPF_CORE_READ(task, tgid);
+	o.fd = ctx->fd;
+	BPF_CORE_READ_STR_INTO(&o.comm, task, group_leader, comm);
+	bpf_seq_write(seq, &o, sizeof(o));
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -20,7 +20,8 @@
 
 struct ps_iter {
 	struct progiter_bpf *skel;
-	struct bpf_link *link;
+	struct bpf_link *link;         /* bpf_prog iterator */
+	struct bpf_link *owner_link;   /* task_file iterator, NULL if it did not attach */
 	char *buf;
 	size_t cap;
 };
@@ -29,6 +30,7 @@ void ps_iter_close(struct ps_iter *it)
 {
 	if (!it)
 		return;
+	bpf_link__destroy(it->owner_link);
 	bpf_link__destroy(it->link);
 	progiter_bpf__destroy(it->skel);
 	free(it->buf);
@@ -54,8 +56,12 @@ int ps_iter_open(struct ps_iter **out)
 	if ((err = progiter_bpf__load(it->skel)))
 		goto out;
 	it->link = bpf_program__attach_iter(it->skel->progs.ebee_prog_iter, NULL);
-	if (!it->link)
+	if (!it->link) {
 		err = -errno;
+		goto out;
+	}
+	/* optional: without it owners come from the /proc scan */
+	it->owner_link = bpf_program__attach_iter(it->skel->progs.ebee_owner_iter, NULL);
 out:
 	ebee_log_libbpf_quiet(q);
 	if (err) {
@@ -72,11 +78,11 @@ static int cmp_prog(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-int ps_iter_collect(struct ps_iter *it, struct ps_set *s, const struct ps_set *prev)
+/* Reads one pass of an iterator into it->buf; returns the length or -errno. */
+static ssize_t read_iter(struct ps_iter *it, struct bpf_link *link)
 {
-	size_t len = 0, n;
-	bool sorted = true;
-	int fd = bpf_iter_create(bpf_link__fd(it->link));
+	size_t len = 0;
+	int fd = bpf_iter_create(bpf_link__fd(link));
 
 	if (fd < 0)
 		return -errno;
@@ -104,7 +110,47 @@ int ps_iter_collect(struct ps_iter *it, struct ps_set *s, const struct ps_set *p
 		len += r;
 	}
 	close(fd);
-	n = len / sizeof(struct progiter_rec);
+	return (ssize_t)len;
+}
+
+bool ps_iter_has_owners(const struct ps_iter *it)
+{
+	return it && it->owner_link;
+}
+
+int ps_iter_owners(struct ps_iter *it, struct ps_set *s)
+{
+	ssize_t len;
+
+	if (!it->owner_link)
+		return -EOPNOTSUPP;
+	if ((len = read_iter(it, it->owner_link)) < 0)
+		return (int)len;
+	for (int i = 0; i < s->n; i++) {
+		s->v[i].owner_pid = 0;
+		s->v[i].owner_comm[0] = s->v[i].owners[0] = '\0';
+	}
+	for (size_t i = 0; i < (size_t)len / sizeof(struct progiter_owner); i++) {
+		struct progiter_owner o;
+		struct ps_prog *p;
+
+		memcpy(&o, it->buf + i * sizeof(o), sizeof(o));
+		o.comm[sizeof(o.comm) - 1] = '\0';
+		if ((p = ps_find(s, o.prog_id)))
+			ps_add_owner(p, (int)o.pid, o.comm);
+	}
+	return 0;
+}
+
+int ps_iter_collect(struct ps_iter *it, struct ps_set *s, const struct ps_set *prev)
+{
+	ssize_t len = read_iter(it, it->link);
+	size_t n;
+	bool sorted = true;
+
+	if (len < 0)
+		return (int)len;
+	n = (size_t)len / sizeof(struct progiter_rec);
 	if ((size_t)s->cap < n) {
 		struct ps_prog *v = realloc(s->v, sizeof(*v) * n);
 		if (!v)

@@ -15,4 +15,13 @@ struct progiter_rec {
 	__u64 misses;
 };
 
+/* One record per fd on a program or a link, from the task_file iterator: who holds what. */
+struct progiter_owner {
+	__u32 pid;              /* tgid */
+	__u32 fd;
+	__u32 prog_id;
+	__u32 is_link;
+	char comm[16];
+};
+
 #endif

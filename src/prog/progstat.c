@@ -311,7 +311,7 @@ int ps_read_fdinfo(int pid, int fd, struct ps_fdinfo *fi)
 
 /* ---- owners --------------------------------------------------------------------------- */
 
-static void add_owner(struct ps_prog *p, int pid, const char *comm)
+void ps_add_owner(struct ps_prog *p, int pid, const char *comm)
 {
 	char item[40], needle[16];
 	size_t have = strlen(p->owners);
@@ -399,7 +399,7 @@ static void owner_cb(int pid, int fd, bool is_prog, const struct ps_fdinfo *fi, 
 {
 	struct ps_prog *p = ps_find(arg, fi->prog_id);
 	if (p)
-		add_owner(p, pid, comm);
+		ps_add_owner(p, pid, comm);
 }
 
 void ps_fill_owners(struct ps_set *s)

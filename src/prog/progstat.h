@@ -71,6 +71,12 @@ struct ps_iter;
 int ps_iter_open(struct ps_iter **it);
 int ps_iter_collect(struct ps_iter *it, struct ps_set *s, const struct ps_set *prev);
 void ps_iter_close(struct ps_iter *it);
+/* Owners from a task_file iterator pass (instead of the /proc scan); -EOPNOTSUPP when that
+ * iterator could not attach. */
+bool ps_iter_has_owners(const struct ps_iter *it);
+int ps_iter_owners(struct ps_iter *it, struct ps_set *s);
+/* Adds "pid/comm" to a program's owners (once per pid). */
+void ps_add_owner(struct ps_prog *p, int pid, const char *comm);
 
 /* Resolves "ID", "NAME" (every program with that name) or a pinned path into ids.
  * Returns how many were found (>= 1), or -ENOENT / -EINVAL having printed the error. */

@@ -97,7 +97,8 @@ int top_sample(struct top_model *m)
 		       (appeared && now - m->scanned_ns >= TOP_RESCAN_MIN_NS);
 	if (refresh) {
 		ps_fill_attach(&m->set);
-		ps_fill_owners(&m->set);
+		if (!ps_iter_has_owners(m->iter) || ps_iter_owners(m->iter, &m->set))
+			ps_fill_owners(&m->set);
 		m->scanned_ns = now;
 	}
 	for (int i = 0; i < n; i++) {
