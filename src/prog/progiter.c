@@ -47,21 +47,28 @@ int ps_iter_open(struct ps_iter **out)
 	if (!it)
 		return -ENOMEM;
 	q = ebee_log_libbpf_quiet(true);   /* a failure here means: use the syscall path */
-	it->skel = progiter_bpf__open();
-	if (!it->skel) {
-		err = -errno;
-		goto out;
+	/* Both iterators, else the bpf_prog one alone (owners then come from the /proc scan). */
+	for (int with_owners = 1; with_owners >= 0; with_owners--) {
+		progiter_bpf__destroy(it->skel);
+		it->skel = progiter_bpf__open();
+		if (!it->skel) {
+			err = -errno;
+			goto out;
+		}
+		it->skel->rodata->nr_cpus = ebee_ncpus();
+		bpf_program__set_autoload(it->skel->progs.ebee_owner_iter, with_owners);
+		if (!(err = progiter_bpf__load(it->skel)))
+			break;
 	}
-	it->skel->rodata->nr_cpus = ebee_ncpus();
-	if ((err = progiter_bpf__load(it->skel)))
+	if (err)
 		goto out;
 	it->link = bpf_program__attach_iter(it->skel->progs.ebee_prog_iter, NULL);
 	if (!it->link) {
 		err = -errno;
 		goto out;
 	}
-	/* optional: without it owners come from the /proc scan */
-	it->owner_link = bpf_program__attach_iter(it->skel->progs.ebee_owner_iter, NULL);
+	if (bpf_program__fd(it->skel->progs.ebee_owner_iter) >= 0)
+		it->owner_link = bpf_program__attach_iter(it->skel->progs.ebee_owner_iter, NULL);
 out:
 	ebee_log_libbpf_quiet(q);
 	if (err) {

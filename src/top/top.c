@@ -387,7 +387,8 @@ static int top_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	if (!cfg->no_iter && (err = ps_iter_open(&m.iter)))
 		ebee_info("bpf_prog iterator not available (%s): reading programs one by one", strerror(-err));
 	else if (m.iter)
-		ebee_info("reading counters through a bpf_prog iterator (one pass per interval)");
+		ebee_info("reading counters through a bpf_prog iterator (one pass per interval)%s",
+			  ps_iter_has_owners(m.iter) ? ", owners through a task_file iterator" : "");
 	if ((err = top_sample(&m)))   /* the base the first interval is measured against */
 		goto out;
 	if (cfg->batch) {
