@@ -32,26 +32,6 @@ static int stats_note(bool keep)
 	return 0;
 }
 
-/* "123/foo,456/bar" -> [{"pid":123,"comm":"foo"},...] */
-static void owners_json(const char *owners, char *buf, size_t len)
-{
-	size_t n = 0;
-	char tmp[PS_OWNERS_LEN], *save = NULL;
-
-	snprintf(tmp, sizeof(tmp), "%s", owners);
-	n += snprintf(buf + n, len - n, "[");
-	for (char *it = strtok_r(tmp, ",", &save); it && n < len; it = strtok_r(NULL, ",", &save)) {
-		char *slash = strchr(it, '/'), comm[64];
-		if (!slash)
-			continue;
-		*slash = '\0';
-		out_json_escape(comm, sizeof(comm), slash + 1);
-		n += snprintf(buf + n, len - n, "%s{\"pid\":%s,\"comm\":\"%s\"}", n > 1 ? "," : "", it, comm);
-	}
-	if (n < len)
-		snprintf(buf + n, len - n, "]");
-}
-
 /* ---- list ----------------------------------------------------------------------------- */
 
 struct list_cfg {
@@ -109,7 +89,7 @@ static void emit_prog(struct out *o, const struct ps_prog *p)
 		if (p->owners[0])
 			out_str(o, L_OWNERS, p->owners);
 	} else {
-		owners_json(p->owners, buf, sizeof(buf));
+		ps_owners_json(p->owners, buf, sizeof(buf));
 		out_raw(o, L_OWNERS_JSON, buf);
 	}
 	out_row(o);
@@ -209,7 +189,7 @@ static void show_row(struct out *o, const struct ps_prog *p, const char *source,
 		out_str(o, S_ATTACH, p->attach);
 	if (o->fmt == OUT_JSON) {
 		char buf[OUT_CELL];
-		owners_json(p->owners, buf, sizeof(buf));
+		ps_owners_json(p->owners, buf, sizeof(buf));
 		out_raw(o, S_OWNERS, buf);
 	}
 	out_row(o);

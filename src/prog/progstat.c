@@ -18,6 +18,7 @@
 
 #include "core/ebee.h"
 #include "core/load.h"
+#include "core/out.h"
 #include "prog/progstat.h"
 
 static uint64_t ptr_u64(const void *p) { return (uint64_t)(unsigned long)p; }
@@ -430,6 +431,26 @@ int ps_owner_fds(uint32_t id, struct ps_owner_fd *out, int max)
 	struct fds_arg a = { .id = id, .out = out, .max = max };
 	scan_proc(fds_cb, &a);
 	return a.n;
+}
+
+/* "123/foo,456/bar" -> [{"pid":123,"comm":"foo"},...] */
+void ps_owners_json(const char *owners, char *buf, size_t len)
+{
+	size_t n = 0;
+	char tmp[PS_OWNERS_LEN], *save = NULL;
+
+	snprintf(tmp, sizeof(tmp), "%s", owners);
+	n += snprintf(buf + n, len - n, "[");
+	for (char *it = strtok_r(tmp, ",", &save); it && n < len; it = strtok_r(NULL, ",", &save)) {
+		char *slash = strchr(it, '/'), comm[64];
+		if (!slash)
+			continue;
+		*slash = '\0';
+		out_json_escape(comm, sizeof(comm), slash + 1);
+		n += snprintf(buf + n, len - n, "%s{\"pid\":%s,\"comm\":\"%s\"}", n > 1 ? "," : "", it, comm);
+	}
+	if (n < len)
+		snprintf(buf + n, len - n, "]");
 }
 
 /* ---- attach points from links ---------------------------------------------------------- */

@@ -75,6 +75,8 @@ void ps_iter_close(struct ps_iter *it);
  * iterator could not attach. */
 bool ps_iter_has_owners(const struct ps_iter *it);
 int ps_iter_owners(struct ps_iter *it, struct ps_set *s);
+/* owners ("123/foo,456/bar") as a JSON array [{"pid":123,"comm":"foo"},...] */
+void ps_owners_json(const char *owners, char *buf, size_t len);
 /* Adds "pid/comm" to a program's owners (once per pid). */
 void ps_add_owner(struct ps_prog *p, int pid, const char *comm);
 

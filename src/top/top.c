@@ -273,7 +273,7 @@ static const struct out_col batch_cols[B__N] = {
 	[B_CPU_ALL]  = { "cpu_pct_machine", "CPU%ALL", OUT_F64, 7, 3 },
 	[B_RUNS]     = { "run_cnt", "RUNS", OUT_U64, 0 },
 	[B_RUNTIME]  = { "run_time_ns", "RUN_NS", OUT_U64, 0 },
-	[B_OWNERS]   = { "owners", "OWNERS", OUT_STR, 0 },
+	[B_OWNERS]   = { "owners", "OWNERS", OUT_RAW, 0 },
 	[B_ATTACH]   = { "attach", "ATTACH", OUT_STR, -30 },
 };
 
@@ -321,7 +321,11 @@ static int batch_print(struct batch *b)
 		if (r->p.owner_pid) {
 			snprintf(owner, sizeof(owner), "%u/%s", r->p.owner_pid, r->p.owner_comm);
 			out_str(&b->o, B_OWNER, owner);
-			out_str(&b->o, B_OWNERS, r->p.owners);
+			if (b->o.fmt == OUT_JSON) {
+				char oj[OUT_CELL];
+				ps_owners_json(r->p.owners, oj, sizeof(oj));
+				out_raw(&b->o, B_OWNERS, oj);
+			}
 		}
 		if (r->have_rate) {
 			out_f64(&b->o, B_RUNS_S, r->runs_s);

@@ -53,6 +53,19 @@ static void fdinfo_link_and_garbage(void **state)
 	assert_int_equal(fi.run_cnt, 5);
 }
 
+static void owners_json(void **state)
+{
+	char b[256];
+	ps_owners_json("123/foo,456/b\"ar", b, sizeof(b));
+	assert_string_equal(b, "[{\"pid\":123,\"comm\":\"foo\"},{\"pid\":456,\"comm\":\"b\\\"ar\"}]");
+	ps_owners_json("", b, sizeof(b));
+	assert_string_equal(b, "[]");
+	ps_owners_json("7/a/b", b, sizeof(b));   /* a comm may contain '/' */
+	assert_string_equal(b, "[{\"pid\":7,\"comm\":\"a/b\"}]");
+	ps_owners_json("123/foo,456/bar", b, 20);   /* cut, never overflowed */
+	assert_true(strlen(b) < 20);
+}
+
 static void fmt(void **state)
 {
 	char b[32];
@@ -201,6 +214,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(fdinfo_prog),
 		cmocka_unit_test(fdinfo_link_and_garbage),
+		cmocka_unit_test(owners_json),
 		cmocka_unit_test(fmt),
 		cmocka_unit_test(snap_roundtrip),
 		cmocka_unit_test(snap_bad_docs),
