@@ -141,8 +141,11 @@ static void draw_graph(struct view *v, const struct top_row *r, int y0, int h, b
 		if (x > max)
 			max = x;
 	}
-	if (max <= 0)
-		max = ns ? 1 : 0.01f;
+	if (max <= 0) {
+		mvprintw(y0, 0, "%s of %u %s: no runs in the last %d samples", ns ? "ns/run" : "CPU%",
+			 r->p.id, r->p.name, n);
+		return;
+	}
 	mvprintw(y0, 0, "%s of %u %s (max %.*f over the last %d samples)", ns ? "ns/run" : "CPU%",
 		 r->p.id, r->p.name, ns ? 0 : 3, max, n);
 	for (int row = 0; row < h; row++) {
