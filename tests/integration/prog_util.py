@@ -77,6 +77,14 @@ def fd_by_id(pid_):
     return fd
 
 
+def pin(fd, path):
+    """Pins the program at path (bpffs); unlink the path to unpin."""
+    p = ctypes.create_string_buffer(path.encode())
+    attr = bytearray(16)
+    struct.pack_into("<QI", attr, 0, ctypes.addressof(p), fd)
+    _bpf(6, attr)  # BPF_OBJ_PIN
+
+
 def enable_stats():
     """Holds BPF run-time stats on while the returned fd is open."""
     attr = bytearray(8)

@@ -4,6 +4,7 @@ triggered with getppid()."""
 import json
 import os
 import re
+import subprocess
 
 import pytest
 
@@ -105,6 +106,26 @@ def test_show_sources_agree(stats, myprog):
     assert [(r["id"], r["source"]) for r in only] == [(pid_, "info")]
     fdi = json_lines(run(["prog", "show", "-j", "-s", "fdinfo", str(pid_)], check=0).stdout)
     assert fdi and all(r["source"].startswith("fdinfo") for r in fdi)
+
+
+def test_show_pinned(stats, myprog, tmp_path):
+    """A pinned path, on a bpffs instance of the test's own (mounted and unmounted here)."""
+    fs = tmp_path / "bpffs"
+    fs.mkdir()
+    if subprocess.run(["mount", "-t", "bpf", "bpf", str(fs)], capture_output=True).returncode:
+        pytest.skip("cannot mount a bpffs")
+    try:
+        fd, pid_ = myprog()
+        path = str(fs / "ebee_prog_test")
+        pu.pin(fd, path)
+        pu.test_run(fd, 11)
+        rows = json_lines(run(["prog", "show", "-j", "-s", "info", path], check=0).stdout)
+        assert [(r["id"], r["run_cnt"]) for r in rows] == [(pid_, 11)]
+        p = run(["prog", "show", str(fs / "missing")], check=1)
+        assert "cannot open pinned program" in p.stderr
+        os.unlink(path)
+    finally:
+        subprocess.run(["umount", str(fs)], capture_output=True)
 
 
 def test_show_bad_input():
