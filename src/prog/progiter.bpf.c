@@ -89,8 +89,8 @@ int ebee_prog_iter(struct bpf_iter__bpf_prog *ctx)
 }
 
 /* Owners: every fd of every process (threads sharing a file table are visited once), kept
- * when it is an anon-inode file named "bpf-prog" or "bpf_link" — the names /proc shows as
- * anon_inode:bpf-prog — without /proc's readlink and fdinfo per fd. */
+ * when it is an anon-inode file named "bpf-prog", "bpf_link" or "[perf_event]" — the names
+ * /proc shows as anon_inode:bpf-prog — without /proc's readlink and fdinfo per fd. */
 static __always_inline bool name_is(const char *n, const char *want, int len)
 {
 	for (int i = 0; i < len; i++)
@@ -106,7 +106,7 @@ int ebee_owner_iter(struct bpf_iter__task_file *ctx)
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;
 	struct progiter_owner o = {};
-	char name[10] = {};
+	char name[16] = {};
 	const unsigned char *dn;
 
 	if (!task || !file)
@@ -123,7 +123,9 @@ int ebee_owner_iter(struct bpf_iter__task_file *ctx)
 		if (!prog)
 			return 0;
 		o.prog_id = BPF_CORE_READ(prog, aux, id);
-		o.is_link = 1;
+		o.is_link = PROGITER_LINK;
+	} else if (name_is(name, "[perf_event]", 13)) {
+		o.is_link = PROGITER_PERF;   /* user space asks BPF_TASK_FD_QUERY what is on it */
 	} else {
 		return 0;
 	}

@@ -143,7 +143,9 @@ int ps_iter_owners(struct ps_iter *it, struct ps_set *s)
 
 		memcpy(&o, it->buf + i * sizeof(o), sizeof(o));
 		o.comm[sizeof(o.comm) - 1] = '\0';
-		if ((p = ps_find(s, o.prog_id)))
+		if (o.is_link == PROGITER_PERF)
+			ps_perf_attach(s, (int)o.pid, (int)o.fd);
+		else if ((p = ps_find(s, o.prog_id)))
 			ps_add_owner(p, (int)o.pid, o.comm);
 	}
 	return 0;

@@ -15,12 +15,14 @@ struct progiter_rec {
 	__u64 misses;
 };
 
+enum { PROGITER_PROG = 0, PROGITER_LINK = 1, PROGITER_PERF = 2 };
+
 /* One record per fd on a program or a link, from the task_file iterator: who holds what. */
 struct progiter_owner {
 	__u32 pid;              /* tgid */
 	__u32 fd;
 	__u32 prog_id;
-	__u32 is_link;
+	__u32 is_link;          /* PROGITER_PROG, PROGITER_LINK or PROGITER_PERF (prog_id 0) */
 	char comm[16];
 };
 

@@ -335,8 +335,10 @@ void ps_add_owner(struct ps_prog *p, int pid, const char *comm)
  * its parsed fdinfo. comm is read lazily (only for processes that hold one). */
 typedef void (*scan_cb)(int pid, int fd, bool is_prog, const struct ps_fdinfo *fi,
 			const char *comm, void *arg);
+/* ... and perf_cb (when not NULL) for each perf_event fd. */
+typedef void (*perf_cb)(int pid, int fd, void *arg);
 
-static void scan_proc(scan_cb cb, void *arg)
+static void scan_proc(scan_cb cb, perf_cb pcb, void *arg)
 {
 	DIR *proc = opendir("/proc");
 	struct dirent *de;
@@ -373,6 +375,10 @@ static void scan_proc(scan_cb cb, void *arg)
 				continue;
 			link[n] = '\0';
 			is_prog = !strcmp(link, "anon_inode:bpf-prog");
+			if (pcb && !strcmp(link, "anon_inode:[perf_event]")) {
+				pcb(pid, atoi(fe->d_name), arg);
+				continue;
+			}
 			if (!is_prog && strcmp(link, "anon_inode:bpf_link"))
 				continue;
 			snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fe->d_name);
@@ -403,13 +409,66 @@ static void owner_cb(int pid, int fd, bool is_prog, const struct ps_fdinfo *fi, 
 		ps_add_owner(p, pid, comm);
 }
 
+static void append_attach(struct ps_prog *p, const char *desc)
+{
+	size_t have = strlen(p->attach);
+
+	if (!desc[0] || strstr(p->attach, desc))   /* each perf event of a multi-CPU attach */
+		return;
+	if (have + strlen(desc) + 2 < sizeof(p->attach))
+		snprintf(p->attach + have, sizeof(p->attach) - have, "%s%s", have ? "," : "", desc);
+}
+
+void ps_perf_attach(struct ps_set *s, int pid, int fd)
+{
+	char name[128] = "", desc[PS_ATTACH_LEN];
+	__u32 len = sizeof(name), prog_id = 0, type = 0;
+	__u64 off = 0, addr = 0;
+	struct ps_prog *p;
+
+	if (bpf_task_fd_query(pid, fd, 0, name, &len, &prog_id, &type, &off, &addr) ||
+	    !(p = ps_find(s, prog_id)))
+		return;
+	name[sizeof(name) - 1] = '\0';
+	switch (type) {
+	case BPF_FD_TYPE_RAW_TRACEPOINT:
+		snprintf(desc, sizeof(desc), "raw_tp/%s", name);
+		break;
+	case BPF_FD_TYPE_TRACEPOINT:
+		snprintf(desc, sizeof(desc), "tracepoint/%s", name);
+		break;
+	case BPF_FD_TYPE_KPROBE:
+	case BPF_FD_TYPE_KRETPROBE:
+		if (name[0])
+			snprintf(desc, sizeof(desc), "%s/%s+%llu", type == BPF_FD_TYPE_KPROBE ? "kprobe" : "kretprobe",
+				 name, (unsigned long long)off);
+		else
+			snprintf(desc, sizeof(desc), "%s 0x%llx", type == BPF_FD_TYPE_KPROBE ? "kprobe" : "kretprobe",
+				 (unsigned long long)addr);
+		break;
+	case BPF_FD_TYPE_UPROBE:
+	case BPF_FD_TYPE_URETPROBE:
+		snprintf(desc, sizeof(desc), "%s %s:0x%llx", type == BPF_FD_TYPE_UPROBE ? "uprobe" : "uretprobe",
+			 name, (unsigned long long)off);
+		break;
+	default:
+		snprintf(desc, sizeof(desc), "perf_event");
+	}
+	append_attach(p, desc);
+}
+
+static void perf_attach_cb(int pid, int fd, void *arg)
+{
+	ps_perf_attach(arg, pid, fd);
+}
+
 void ps_fill_owners(struct ps_set *s)
 {
 	for (int i = 0; i < s->n; i++) {
 		s->v[i].owner_pid = 0;
 		s->v[i].owner_comm[0] = s->v[i].owners[0] = '\0';
 	}
-	scan_proc(owner_cb, s);
+	scan_proc(owner_cb, perf_attach_cb, s);
 }
 
 struct fds_arg { uint32_t id; struct ps_owner_fd *out; int n, max; };
@@ -429,7 +488,7 @@ static void fds_cb(int pid, int fd, bool is_prog, const struct ps_fdinfo *fi, co
 int ps_owner_fds(uint32_t id, struct ps_owner_fd *out, int max)
 {
 	struct fds_arg a = { .id = id, .out = out, .max = max };
-	scan_proc(fds_cb, &a);
+	scan_proc(fds_cb, NULL, &a);
 	return a.n;
 }
 
@@ -647,10 +706,7 @@ void ps_fill_attach(struct ps_set *s)
 		memset(&li, 0, sizeof(li));
 		if (bpf_obj_get_info_by_fd(fd, &li, &len) == 0 && (p = ps_find(s, li.prog_id))) {
 			describe_link(fd, desc, sizeof(desc));
-			size_t have = strlen(p->attach);
-			if (desc[0] && have + strlen(desc) + 2 < sizeof(p->attach))
-				snprintf(p->attach + have, sizeof(p->attach) - have, "%s%s",
-					 have ? "," : "", desc);
+			append_attach(p, desc);
 		}
 		close(fd);
 	}

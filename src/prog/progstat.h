@@ -89,7 +89,11 @@ void ps_fill_owners(struct ps_set *s);
 /* Every fd on program `id` in other processes' fd tables (for fdinfo side by side). */
 struct ps_owner_fd { int pid; int fd; char comm[16]; };
 int ps_owner_fds(uint32_t id, struct ps_owner_fd *out, int max);
-/* Attach points from links: fills attach of the set. */
+/* A perf_event fd of process pid with a program attached the old way (ioctl SET_BPF, as
+ * bpftrace does): appends its tracepoint/kprobe/uprobe to that program's attach, like
+ * `bpftool perf`. ps_fill_owners does it for every perf_event fd it sees. */
+void ps_perf_attach(struct ps_set *s, int pid, int fd);
+/* Attach points from links: fills attach of the set (call before ps_fill_owners). */
 void ps_fill_attach(struct ps_set *s);
 
 /* /proc/PID/fdinfo parsing (pure: unit tested). Fields missing from the text are left alone;

@@ -4,7 +4,10 @@ triggered with getppid()."""
 import json
 import os
 import re
+import shutil
+import signal
 import subprocess
+import time
 
 import pytest
 
@@ -154,7 +157,6 @@ def test_snapshot_diff(stats, myprog, tmp_path):
     os.close(gone_fd)
     new_fd, new_id = myprog(name="ebt_new")
     pu.test_run(new_fd, 7)
-    import time
     deadline = time.time() + 5   # a closed program is freed asynchronously
     while time.time() < deadline:
         rows = {r["id"]: r for r in json_lines(run(["prog", "diff", "-j", str(snap)], check=0).stdout)}
@@ -180,3 +182,31 @@ def test_diff_bad_file(tmp_path):
     assert "is not an ebee snapshot" in p.stderr
     p = run(["prog", "snapshot", "/nonexistent-dir/x.json"], check=1)
     assert "cannot write snapshot" in p.stderr
+
+
+def test_attach_without_link_bpftrace():
+    """bpftrace attaches through perf_event ioctl (no link): the attach point comes from
+    BPF_TASK_FD_QUERY on the owner's perf_event fd, in prog list (/proc scan) and top (iterator)."""
+    exe = shutil.which("bpftrace")
+    if not exe:
+        pytest.skip("bpftrace not installed")
+    bt = subprocess.Popen([exe, "-e", "tracepoint:syscalls:sys_enter_getppid { @c = count(); }"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        ids = set()
+        deadline = time.time() + 30
+        while time.time() < deadline and not ids:
+            ids = bpf_ids(bt.pid)
+            time.sleep(0.1)
+        assert ids, "bpftrace loaded no program"
+        time.sleep(1.0)   # attached right after load
+        rows = [r for r in json_lines(run(["prog", "list", "-j"], check=0).stdout) if r["id"] in ids]
+        mine = [r for r in rows if "tracepoint/sys_enter_getppid" in r.get("attach", "")]
+        assert mine, rows
+        assert {"pid": bt.pid, "comm": "bpftrace"} in mine[0]["owners"]
+        top = [r for r in json_lines(run(["top", "-b", "-j", "-n", "1", "-i", "0.1"], check=0).stdout)
+               if r["id"] == mine[0]["id"]]
+        assert top and top[0]["attach"] == mine[0]["attach"]
+    finally:
+        bt.send_signal(signal.SIGINT)
+        bt.wait(timeout=20)
