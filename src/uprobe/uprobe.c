@@ -105,7 +105,7 @@ static const struct out_col ev_cols[] = {
 	[C_ARGST] = { "args_text", "ARGS", OUT_STR, -1, 0 },
 };
 
-enum { S_FUNC, S_BIN, S_CALLS, S_RETS, S_UNM, S_AVG, S_LOST, S_HIST };
+enum { S_FUNC, S_BIN, S_CALLS, S_RETS, S_UNM, S_AVG, S_LOST };
 static const struct out_col sum_cols[] = {
 	[S_FUNC]  = { "func", "FUNCTION", OUT_STR, -24, 0 },
 	[S_BIN]   = { "binary", "BINARY", OUT_STR, 0, 0 },
@@ -114,7 +114,15 @@ static const struct out_col sum_cols[] = {
 	[S_UNM]   = { "unmatched", "UNMATCHED", OUT_U64, 10, 0 },
 	[S_AVG]   = { "avg_us", "AVG(us)", OUT_F64, 10, 1 },
 	[S_LOST]  = { "lost", "LOST", OUT_U64, 8, 0 },
-	[S_HIST]  = { "hist", "HIST", OUT_RAW, 0, 0 },
+};
+
+/* --hist in JSON: one row per non-empty bucket [lo_ns, hi_ns). */
+enum { H_FUNC, H_LO, H_HI, H_COUNT };
+static const struct out_col hist_cols[] = {
+	[H_FUNC]  = { "func", "FUNCTION", OUT_STR, -24, 0 },
+	[H_LO]    = { "hist_lo_ns", "LO_NS", OUT_U64, 12, 0 },
+	[H_HI]    = { "hist_hi_ns", "HI_NS", OUT_U64, 12, 0 },
+	[H_COUNT] = { "count", "COUNT", OUT_U64, 10, 0 },
 };
 
 /* Quoted and escaped (valid JSON, readable in a table). */
@@ -283,6 +291,20 @@ static bool exists(const char *path)
 	return !stat(path, &st);
 }
 
+/* libc.so in a lib folder is a linker script: only ELF files count as libraries. */
+static bool is_elf(const char *path)
+{
+	char m[4] = { 0 };
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return false;
+	if (fread(m, 1, 4, f) != 4)
+		m[0] = 0;
+	fclose(f);
+	return !memcmp(m, "\x7f" "ELF", 4);
+}
+
 static bool name_matches_lib(const char *base, const char *name)
 {
 	size_t n = strlen(name);
@@ -336,7 +358,7 @@ static int find_lib(const char *name, long long pid, char *out, size_t len)
 		char path[PATH_MAX];
 
 		snprintf(path, sizeof(path), "%s/%s", dirs[d], name);
-		if (exists(path)) {
+		if (is_elf(path)) {
 			snprintf(out, len, "%s", path);
 			return 0;
 		}
@@ -345,7 +367,7 @@ static int find_lib(const char *name, long long pid, char *out, size_t len)
 				snprintf(path, sizeof(path), "%s/%s%s%s", dirs[d], pfx, name, sfx);
 				if (!strncmp(name, "lib", 3) && *pfx)
 					continue;
-				if (exists(path)) {
+				if (is_elf(path)) {
 					snprintf(out, len, "%s", path);
 					return 0;
 				}
@@ -598,9 +620,8 @@ static int prepare(struct run *r, int *nsites)
 			return -ENOENT;
 		}
 		if (p->f->ifunc) {
-			ebee_err("'%s' in '%s' is an IFUNC resolver, not the function that runs; probe "
-				 "an implementation (see 'ebee uprobe --list %s %s')", p->func, u->shown,
-				 u->shown, p->func);
+			ebee_err("'%s' in '%s' is an IFUNC: the symbol is the resolver that picks an "
+				 "implementation at load time, not the function that runs", p->func, u->shown);
 			return -EINVAL;
 		}
 		p->abi = u->b.is_go ? UP_ABI_GO : UP_ABI_C;
@@ -690,7 +711,7 @@ static int on_exit_pid(struct ebee_loop *l, int fd, uint32_t events, void *arg)
 
 static void summary(struct run *r)
 {
-	struct out s;
+	struct out s, ho;
 	int ncpu = ebee_ncpus(), st_fd = bpf_map__fd(r->skel->maps.stats);
 	int h_fd = bpf_map__fd(r->skel->maps.hist);
 	uint64_t lost = ebee_percpu_sum(bpf_map__fd(r->skel->maps.events_drops), 0);
@@ -700,8 +721,7 @@ static void summary(struct run *r)
 	out_init(&s, stdout, r->ctx->json ? OUT_JSON : OUT_TABLE, sum_cols, ARRAY_SIZE(sum_cols));
 	if (!agg)
 		out_hide(&s, S_AVG, true);
-	if (!r->cfg->hist)
-		out_hide(&s, S_HIST, true);
+	out_init(&ho, stdout, OUT_JSON, hist_cols, ARRAY_SIZE(hist_cols));
 	if (agg)
 		out_hide(&s, S_LOST, true);
 	if (!r->ctx->json) {
@@ -712,8 +732,6 @@ static void summary(struct run *r)
 	for (int i = 0; i < r->nprobes; i++) {
 		const struct probe *p = &r->probes[i];
 		uint64_t v[UP_NSTAT], h[UP_HIST_SLOTS];
-		char hj[UP_HIST_SLOTS * 32];
-		size_t w = 0;
 		int top = -1;
 
 		for (int k = 0; k < UP_NSTAT; k++)
@@ -736,16 +754,18 @@ static void summary(struct run *r)
 				if (h[k])
 					top = k;
 			}
-			/* slot k holds latencies in [2^k, 2^(k+1)) ns */
-			w += snprintf(hj + w, sizeof(hj) - w, "[");
-			for (int k = 0; k <= top; k++)
-				w += snprintf(hj + w, sizeof(hj) - w, "%s{\"lo_ns\":%llu,\"count\":%llu}",
-					      k ? "," : "", k ? 1ULL << k : 0ULL,
-					      (unsigned long long)h[k]);
-			snprintf(hj + w, sizeof(hj) - w, "]");
-			out_raw(&s, S_HIST, hj);
 		}
 		out_row(&s);
+		/* slot k holds latencies in [2^k, 2^(k+1)) ns */
+		for (int k = 0; r->cfg->hist && r->ctx->json && k <= top; k++) {
+			if (!h[k])
+				continue;
+			out_str(&ho, H_FUNC, p->func);
+			out_u64(&ho, H_LO, k ? 1ULL << k : 0);
+			out_u64(&ho, H_HI, 1ULL << (k + 1));
+			out_u64(&ho, H_COUNT, h[k]);
+			out_row(&ho);
+		}
 		if (r->cfg->hist && !r->ctx->json && top >= 0) {
 			uint64_t max = 1;
 
