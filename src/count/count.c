@@ -15,6 +15,7 @@
 #include "core/syscalls.h"
 #include "core/cgroup.h"
 #include "count/count.h"
+#include "count/parse.h"
 #include "count/count.skel.h"
 
 struct count_cfg {
