@@ -8,7 +8,6 @@ import subprocess
 import threading
 import time
 
-from conftest import bpf_ids
 
 GO_SERVER = r'''package main
 
@@ -222,6 +221,7 @@ class GoServer:
 def wait_attached(e, timeout=20.0):
     """ebee attaches its uprobes after loading: wait until its set of links stops growing, then
     record them so that stop() checks that all of them are gone."""
+    from conftest import bpf_ids   # here: the benchmark imports this module without pytest
     deadline = time.time() + timeout
     last, since = None, time.time()
     while time.time() < deadline:
