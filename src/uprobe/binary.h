@@ -65,7 +65,9 @@ struct up_sites {
 	uint64_t entry;          /* vaddr */
 	uint64_t ret[UP_MAX_RETS];
 	int nret;
-	bool prologue;           /* a stack-check prologue was found and skipped */
+	bool prologue;           /* a stack-check prologue was found */
+	uint64_t jcc;            /* its conditional jump to runtime.morestack */
+	uint16_t jcc_flags;      /* EFLAGS bits that make that jump taken (JBE: CF|ZF, JB: CF) */
 };
 int up_sites_go(const struct up_bin *b, const struct up_func *f, struct up_sites *s);
 

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Probe sites of a Go function, found with a real disassembler (capstone), never by scanning
  * for a 0xC3 byte (which also occurs inside immediates and displacements):
- * - the entry probe goes after the stack-check prologue
+ * - the stack-check prologue
  *     cmp rsp, [r14+0x10]   (or lea r12, [rsp-N]; cmp r12, [r14+0x10])
  *     jbe <morestack call>
- *   because on a stack growth the function runs runtime.morestack and starts again from its
- *   first instruction: a probe on that instruction would fire twice for one call. The
- *   argument registers are untouched by the prologue.
+ *   is found: on a stack growth the function runs runtime.morestack and starts again from its
+ *   first instruction, so a probe on that instruction would fire twice for one call. The
+ *   entry probe goes on the jump itself (uprobes emulate a conditional jump, while the
+ *   instruction after it would be single-stepped: one trap more) and the BPF program ignores
+ *   the pass where the jump's EFLAGS condition holds (the pass that grows the stack); when the
+ *   jump is not a JBE/JB the probe goes after it. The prologue leaves the argument registers
+ *   alone.
  * - the return probes go on every RET instruction. */
 #include <capstone/capstone.h>
 #include <errno.h>
@@ -81,6 +85,8 @@ int up_sites_go(const struct up_bin *b, const struct up_func *f, struct up_sites
 			} else if (cmp_seen && is_cond_jump(in->id)) {
 				s->entry = addr;   /* the instruction after the jump */
 				s->prologue = true;
+				s->jcc = in->address;
+				s->jcc_flags = in->id == X86_INS_JBE ? 0x41 : in->id == X86_INS_JB ? 0x01 : 0;
 			}
 		}
 		if (in->id == X86_INS_RET) {

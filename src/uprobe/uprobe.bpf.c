@@ -176,6 +176,10 @@ int ebee_uprobe(struct pt_regs *ctx)
 	l = bpf_map_lookup_elem(&layouts, &fn);
 	if (!l)
 		return 0;
+	if (site == UP_SITE_ENTRY && (ctx->flags & l->skip_flags)) {
+		bump(fn, UP_ST_GROWN);   /* about to grow the stack: counted on the second pass */
+		return 0;
+	}
 
 	key.fn = fn;
 	if (l->abi == UP_ABI_GO) {

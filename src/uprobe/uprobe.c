@@ -105,13 +105,14 @@ static const struct out_col ev_cols[] = {
 	[C_ARGST] = { "args_text", "ARGS", OUT_STR, -1, 0 },
 };
 
-enum { S_FUNC, S_BIN, S_CALLS, S_RETS, S_UNM, S_AVG, S_LOST };
+enum { S_FUNC, S_BIN, S_CALLS, S_RETS, S_UNM, S_GROWN, S_AVG, S_LOST };
 static const struct out_col sum_cols[] = {
 	[S_FUNC]  = { "func", "FUNCTION", OUT_STR, -24, 0 },
 	[S_BIN]   = { "binary", "BINARY", OUT_STR, 0, 0 },
 	[S_CALLS] = { "calls", "CALLS", OUT_U64, 10, 0 },
 	[S_RETS]  = { "returns", "RETURNS", OUT_U64, 10, 0 },
 	[S_UNM]   = { "unmatched", "UNMATCHED", OUT_U64, 10, 0 },
+	[S_GROWN] = { "stack_grown", "STACKGROW", OUT_U64, 0, 0 },
 	[S_AVG]   = { "avg_us", "AVG(us)", OUT_F64, 10, 1 },
 	[S_LOST]  = { "lost", "LOST", OUT_U64, 8, 0 },
 };
@@ -645,6 +646,13 @@ static int prepare(struct run *r, int *nsites)
 		if (p->abi == UP_ABI_GO) {
 			p->layout.has_ret = p->sites.nret > 0;
 			p->layout.goid_off = (uint16_t)up_go_goid_offset(&u->b);
+			if (p->sites.jcc_flags) {
+				/* x86 uprobes emulate a conditional jump; the instruction after it
+				 * is single-stepped out of line, one more trap per call (measured
+				 * here: ~15 us per call, 30% of the server's throughput) */
+				p->layout.skip_flags = p->sites.jcc_flags;
+				p->sites.entry = p->sites.jcc;
+			}
 			*nsites += 1 + p->sites.nret;
 			if (!p->sites.nret)
 				ebee_warn("'%s' has no RET instruction: entries only, no return or latency",
@@ -652,7 +660,8 @@ static int prepare(struct run *r, int *nsites)
 			ebee_info("'%s' (%s) at 0x%llx: entry 0x%llx%s, %d RET", p->func,
 				  u->b.go_version, (unsigned long long)p->f->addr,
 				  (unsigned long long)p->sites.entry,
-				  p->sites.prologue ? " after the stack check" : "", p->sites.nret);
+				  p->layout.skip_flags ? " (the stack check's jump)" :
+				  p->sites.prologue ? " (after the stack check)" : "", p->sites.nret);
 		} else {
 			p->layout.has_ret = 1;
 			*nsites += 2;
@@ -746,6 +755,8 @@ static void summary(struct run *r)
 				out_f64(&s, S_AVG, v[UP_ST_LATSUM] / 1000.0 /
 					(double)(v[UP_ST_RETURN] - v[UP_ST_UNMATCHED]));
 		}
+		if (p->abi == UP_ABI_GO)
+			out_u64(&s, S_GROWN, v[UP_ST_GROWN]);
 		if (!agg)
 			out_u64(&s, S_LOST, lost);
 		if (r->cfg->hist) {

@@ -56,7 +56,10 @@ struct up_layout {
 	__u8 abi;        /* enum up_abi */
 	__u8 has_ret;    /* return sites are attached: entries wait for their return */
 	__u16 goid_off;  /* Go: offset of runtime.g.goid for this Go version, 0 = unknown */
-	__u8 pad[4];
+	__u16 skip_flags;/* Go: the entry probe sits on the stack check's conditional jump; when
+			  * these EFLAGS bits are set the jump goes to runtime.morestack (and the
+			  * function starts again): that pass is not counted */
+	__u8 pad[2];
 	struct up_arg a[UP_NSLOTS];   /* a[UP_RET] = the return value */
 };
 
@@ -87,6 +90,11 @@ struct up_event {
 };
 
 /* Per-function counters (per-CPU array, index fn * UP_NSTAT + stat). */
-enum up_stat { UP_ST_ENTRY, UP_ST_RETURN, UP_ST_UNMATCHED, UP_ST_LATSUM /* ns, --count */, UP_NSTAT };
+enum up_stat {
+	UP_ST_ENTRY, UP_ST_RETURN, UP_ST_UNMATCHED,
+	UP_ST_LATSUM,     /* ns, --count */
+	UP_ST_GROWN,      /* Go: entry passes that went to runtime.morestack first (not counted) */
+	UP_NSTAT
+};
 
 #endif

@@ -48,13 +48,22 @@ func process(input string) int {
 	return h
 }
 
-// descend puts frames of 512 bytes between the handler and process, so that for some depth
-// the stack check in process's own prologue fails and runtime.morestack runs first.
-func descend(depth int, input string) int {
+// descend puts frames of 512 bytes and then small ones between the handler and process, so
+// that for some (depth, small) the stack check in process's own prologue fails and
+// runtime.morestack runs before process does.
+func descend(depth, small int, input string) int {
 	var pad [512]byte
 	if depth > 0 {
 		pad[depth%512] = 1
-		return descend(depth-1, input) + int(pad[depth%512]) - 1
+		return descend(depth-1, small, input) + int(pad[depth%512]) - 1
+	}
+	return step(small, input)
+}
+
+//go:noinline
+func step(n int, input string) int {
+	if n > 0 {
+		return step(n-1, input)
 	}
 	return process(input)
 }
@@ -68,7 +77,8 @@ func main() {
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		d, _ := strconv.Atoi(q.Get("depth"))
-		fmt.Fprintf(w, "%d\n", descend(d, q.Get("in")))
+		k, _ := strconv.Atoi(q.Get("small"))
+		fmt.Fprintf(w, "%d\n", descend(d, k, q.Get("in")))
 	})
 	fmt.Println("ready")
 	http.Serve(ln, nil)
@@ -178,11 +188,11 @@ class GoServer:
     def pid(self):
         return self.proc.pid
 
-    def get(self, inp, depth=0):
+    def get(self, inp, depth=0, small=0):
         """One request on a fresh connection; returns (result, seconds)."""
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         t = time.monotonic()
-        c.request("GET", f"/?in={inp}&depth={depth}")
+        c.request("GET", f"/?in={inp}&depth={depth}&small={small}")
         r = c.getresponse()
         body = r.read().decode()
         dt = time.monotonic() - t
