@@ -71,6 +71,7 @@ struct ubin {                     /* binaries by resolved path, opened once */
 
 struct run {
 	const struct uprobe_cfg *cfg;
+	long long pid;            /* -p, as its thread group id; 0 = none */
 	struct ebee_ctx *ctx;
 	struct probe probes[UP_MAX_FUNCS];
 	int nprobes;
@@ -466,14 +467,13 @@ static void spec_error(const char *what, const char *text, const struct up_spec_
 
 static int parse_probes(struct run *r, int argc, char **argv)
 {
-	const struct uprobe_cfg *cfg = r->cfg;
 	struct up_spec_err perr;
 
 	for (int i = 0; i < argc; i++) {
 		struct probe *p;
 		char *arg = argv[i], *colon;
 
-		if (r->nprobes && !looks_like_probe(arg, cfg->pid)) {
+		if (r->nprobes && !looks_like_probe(arg, r->pid)) {
 			p = &r->probes[r->nprobes - 1];
 			if (p->spec) {
 				ebee_err("'%s' is neither TARGET:FUNC nor ARGSPEC (probe '%s' already has "
@@ -494,7 +494,7 @@ static int parse_probes(struct run *r, int argc, char **argv)
 		p = &r->probes[r->nprobes++];
 		colon = strchr(arg, ':');
 		if (!colon) {
-			if (cfg->pid <= 0) {
+			if (r->pid <= 0) {
 				ebee_err("'%s' is not TARGET:FUNC (or give -p PID to probe FUNC in that "
 					 "process)", arg);
 				return -EINVAL;
@@ -531,7 +531,7 @@ static int open_bin(struct run *r, const char *target, struct ubin **out)
 	struct ubin *u;
 	int err;
 
-	err = resolve_target(target, r->cfg->pid, path, shown, sizeof(path));
+	err = resolve_target(target, r->pid, path, shown, sizeof(path));
 	if (err)
 		return err;
 	for (int i = 0; i < r->nbins; i++)
@@ -693,7 +693,7 @@ static int attach_one(struct run *r, const struct probe *p, int fn, int site, ui
 	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = UP_COOKIE(fn, site),
 		    .retprobe = site == UP_SITE_CRET);
 	link = bpf_program__attach_uprobe_opts(r->skel->progs.ebee_uprobe,
-					       r->cfg->pid > 0 ? (pid_t)r->cfg->pid : -1, u->path,
+					       r->pid > 0 ? (pid_t)r->pid : -1, u->path,
 					       off, &uo);
 	if (!link) {
 		err = -errno;
@@ -711,7 +711,7 @@ static int on_exit_pid(struct ebee_loop *l, int fd, uint32_t events, void *arg)
 	struct run *r = arg;
 
 	r->exited = true;
-	ebee_warn("traced process %lld exited: stopping", r->cfg->pid);
+	ebee_warn("traced process %lld exited: stopping", r->pid);
 	loop_stop(l);
 	return 0;
 }
@@ -847,6 +847,28 @@ static int list_funcs(struct run *r, int argc, char **argv)
 
 /* ---- the command ---- */
 
+/* -p may name any thread: events are filtered by thread group. */
+static int thread_group(long long pid, long long *tgid)
+{
+	char path[64], line[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%lld/status", pid);
+	f = fopen(path, "re");
+	if (!f) {
+		ebee_err("process %lld not found", pid);
+		return -ESRCH;
+	}
+	*tgid = pid;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %lld", tgid) == 1)
+			break;
+	fclose(f);
+	if (*tgid != pid)
+		ebee_info("%lld is a thread of process %lld: tracing the process", pid, *tgid);
+	return 0;
+}
+
 static void run_free(struct run *r)
 {
 	for (int i = r->nlinks - 1; i >= 0; i--)
@@ -876,13 +898,13 @@ static int uprobe_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	r->cfg = cfg;
 	r->ctx = ctx;
 	r->pidfd = -1;
+	if (cfg->pid > 0) {
+		err = thread_group(cfg->pid, &r->pid);
+		if (err)
+			goto out;
+	}
 	if (cfg->list) {
 		err = list_funcs(r, argc, argv);
-		goto out;
-	}
-	if (cfg->pid > 0 && kill((pid_t)cfg->pid, 0) && errno == ESRCH) {
-		ebee_err("process %lld not found", cfg->pid);
-		err = -ESRCH;
 		goto out;
 	}
 	if (cfg->ret && up_type_parse(cfg->ret, &r->ret, &perr)) {
@@ -915,7 +937,7 @@ static int uprobe_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 		ebee_err("cannot open the uprobe BPF object: %s", strerror(errno));
 		goto out;
 	}
-	r->skel->rodata->targ_tgid = cfg->pid > 0 ? (uint32_t)cfg->pid : 0;
+	r->skel->rodata->targ_tgid = (uint32_t)r->pid;
 	r->skel->rodata->aggregate = cfg->count || cfg->hist;
 	err = uprobe_bpf__load(r->skel);
 	if (err) {
@@ -968,8 +990,8 @@ static int uprobe_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 		if (err)
 			goto out;
 	}
-	if (cfg->pid > 0) {
-		r->pidfd = (int)syscall(SYS_pidfd_open, (pid_t)cfg->pid, 0);
+	if (r->pid > 0) {
+		r->pidfd = (int)syscall(SYS_pidfd_open, (pid_t)r->pid, 0);
 		if (r->pidfd >= 0)
 			loop_add_fd(r->loop, r->pidfd, EPOLLIN, on_exit_pid, r);
 	}
