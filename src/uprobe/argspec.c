@@ -229,5 +229,6 @@ int up_layout_build(const struct up_spec *args, const struct up_spec_arg *ret, i
 		if (place(ret, abi, &next, &data, &l->a[UP_RET], err, errlen, true))
 			return -EINVAL;
 	}
+	l->data_len = data;
 	return 0;
 }

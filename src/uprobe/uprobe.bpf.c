@@ -147,6 +147,16 @@ static __always_inline void capture(const struct regs *rg, const struct up_arg *
 	}
 }
 
+/* Events are sent without the unused tail of data (a 64-byte string: 232 bytes, not 936). */
+static __always_inline __u64 event_size(const struct up_layout *l)
+{
+	__u64 n = l->data_len;
+
+	if (n > UP_DATA_MAX)
+		n = UP_DATA_MAX;
+	return offsetof(struct up_event, data) + n;
+}
+
 static __always_inline __u32 hist_slot(__u64 ns)
 {
 	__u32 s = 0;
@@ -229,7 +239,7 @@ int ebee_uprobe(struct pt_regs *ctx)
 		if (l->has_ret)
 			bpf_map_update_elem(&inflight, &key, e, BPF_ANY);
 		else
-			ebee_output(events, e, sizeof(*e));
+			ebee_output(events, e, event_size(l));
 		return 0;
 	}
 
@@ -262,7 +272,7 @@ int ebee_uprobe(struct pt_regs *ctx)
 		load_regs(ctx, l->abi, true, &rg);
 		capture(&rg, &l->a[UP_RET], l->abi, e, UP_RET);
 	}
-	ebee_output(events, e, sizeof(*e));
+	ebee_output(events, e, event_size(l));
 	bpf_map_delete_elem(&inflight, &key);
 	return 0;
 }

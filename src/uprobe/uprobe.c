@@ -189,7 +189,11 @@ static void fmt_value(const struct up_spec_arg *sa, const struct up_arg *la, con
 		const uint8_t *d = e->data + (la->off & (UP_DATA_MAX - 1));
 		size_t w2;
 
-		if (got == UP_GOT_FAULT || (!v && !(la->reg2 != UP_REG_NONE && !e->len[i]))) {
+		if (!v && la->reg2 == UP_REG_NONE) {
+			snprintf(buf, len, json ? "null" : "NULL");
+			return;
+		}
+		if (got == UP_GOT_FAULT || (!v && e->len[i])) {
 			snprintf(buf, len, json ? "null" : "(fault 0x%llx)", (unsigned long long)v);
 			return;
 		}
@@ -229,13 +233,17 @@ static void fmt_time(uint64_t ktime, bool json, char *buf, size_t len)
 static int on_event(void *arg, void *data, size_t size)
 {
 	struct run *r = arg;
-	const struct up_event *e = data;
+	struct up_event ev, *e = &ev;
 	const struct probe *p;
 	bool json = r->ctx->json;
 	char val[4 * UP_SLOT_MAX + 64], args[2 * (4 * UP_SLOT_MAX + 64)], tbuf[64];
 	size_t w = 0;
 
-	if (size < sizeof(*e) || e->fn >= (uint32_t)r->nprobes)
+	/* events come without the unused tail of data */
+	if (size < offsetof(struct up_event, data))
+		return 0;
+	memcpy(&ev, data, size < sizeof(ev) ? size : sizeof(ev));
+	if (e->fn >= (uint32_t)r->nprobes)
 		return 0;
 	p = &r->probes[e->fn];
 	fmt_time(e->ts, json, tbuf, sizeof(tbuf));
@@ -721,12 +729,11 @@ static int on_exit_pid(struct ebee_loop *l, int fd, uint32_t events, void *arg)
 static void summary(struct run *r)
 {
 	struct out s, ho;
-	int ncpu = ebee_ncpus(), st_fd = bpf_map__fd(r->skel->maps.stats);
+	int st_fd = bpf_map__fd(r->skel->maps.stats);
 	int h_fd = bpf_map__fd(r->skel->maps.hist);
 	uint64_t lost = ebee_percpu_sum(bpf_map__fd(r->skel->maps.events_drops), 0);
 	bool agg = r->cfg->count || r->cfg->hist;
 
-	(void)ncpu;
 	out_init(&s, stdout, r->ctx->json ? OUT_JSON : OUT_TABLE, sum_cols, ARRAY_SIZE(sum_cols));
 	if (!agg)
 		out_hide(&s, S_AVG, true);
@@ -814,17 +821,24 @@ static const struct out_col list_cols[] = {
 static int list_funcs(struct run *r, int argc, char **argv)
 {
 	static const char *const src[] = { "symtab", "dynsym", "pclntab" };
-	const char *pat = argc > 1 ? argv[1] : NULL;
-	bool glob = pat && strpbrk(pat, "*?[");
+	const char *target = argc > 0 ? argv[0] : NULL, *pat = argc > 1 ? argv[1] : NULL;
+	char tmp[PATH_MAX];
+	bool glob;
 	struct ubin *u;
 	struct out o;
 	int err;
 
-	if (argc > 2) {
-		ebee_err("--list takes TARGET [PATTERN]");
+	if (argc > 2 || (!argc && r->pid <= 0)) {
+		ebee_err("--list takes TARGET [PATTERN] (or -p PID [PATTERN])");
 		return -EINVAL;
 	}
-	err = open_bin(r, argv[0], &u);
+	/* -p PID PATTERN: the one argument is a pattern unless it names a binary */
+	if (r->pid > 0 && argc == 1 && !strchr(target, '/') && find_lib(target, r->pid, tmp, sizeof(tmp))) {
+		pat = target;
+		target = NULL;
+	}
+	glob = pat && strpbrk(pat, "*?[");
+	err = open_bin(r, target, &u);
 	if (err)
 		return err;
 	if (u->b.is_go)
@@ -1044,7 +1058,8 @@ static const struct opt uprobe_opts[] = {
 static const struct opt_doc uprobe_doc = {
 	.synopsis = "[OPTIONS] TARGET:FUNC [ARGSPEC] [TARGET:FUNC [ARGSPEC]...]\n"
 		    "       ebee uprobe -p PID FUNC [ARGSPEC]...\n"
-		    "       ebee uprobe --list TARGET [PATTERN]",
+		    "       ebee uprobe --list TARGET [PATTERN]\n"
+		    "       ebee uprobe --list -p PID [PATTERN]",
 	.description =
 		"Shows the arguments, return value and latency of every call of FUNC in a running\n"
 		"C or Go program, without changing or restarting it. TARGET is a binary path, a\n"
@@ -1074,6 +1089,6 @@ const struct ebee_cmd uprobe_cmd = {
 	.cfg_size = sizeof(struct uprobe_cfg),
 	.cfg_default = &defaults,
 	.doc = &uprobe_doc,
-	.min_pos = 1,
+	.min_pos = 0,
 	.max_pos = -1,
 };

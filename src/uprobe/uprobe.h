@@ -59,7 +59,7 @@ struct up_layout {
 	__u16 skip_flags;/* Go: the entry probe sits on the stack check's conditional jump; when
 			  * these EFLAGS bits are set the jump goes to runtime.morestack (and the
 			  * function starts again): that pass is not counted */
-	__u8 pad[2];
+	__u16 data_len;  /* bytes of up_event.data this layout uses: events are sent that short */
 	struct up_arg a[UP_NSLOTS];   /* a[UP_RET] = the return value */
 };
 

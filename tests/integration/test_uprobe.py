@@ -148,6 +148,14 @@ def test_go_list(go_bins):
         assert rows["main.process"]["size"] > 0
 
 
+def test_list_pid(server):
+    srv = server("pie")
+    p = run(["-j", "uprobe", "--list", "-p", str(srv.pid), "main.proc*"], check=0)
+    assert [r["func"] for r in json_lines(p.stdout)] == ["main.process"]
+    p = run(["-j", "uprobe", "--list", "-p", str(srv.pid)], check=0)
+    assert len(json_lines(p.stdout)) > 1000   # the whole Go program, runtime included
+
+
 def test_c_binary_and_libc(ebee_start, c_prog):
     prog = subprocess.Popen([c_prog], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:

@@ -111,6 +111,7 @@ static void test_layout_go(void **state)
 	assert_int_equal(l.a[2].off, UP_STR_DEFAULT);
 	assert_int_equal(l.a[UP_RET].off, UP_STR_DEFAULT + 32);
 	assert_int_equal(l.a[4].type, UP_T_NONE);
+	assert_int_equal(l.data_len, UP_STR_DEFAULT + 32 + UP_STR_DEFAULT);
 
 	assert_int_equal(up_spec_parse("a:str,b:str,c:str,d:str,e:str", &s, &e), 0);
 	assert_int_equal(up_layout_build(&s, NULL, UP_ABI_GO, &l, err, sizeof(err)), -EINVAL);
