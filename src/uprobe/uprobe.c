@@ -448,19 +448,28 @@ static bool is_ident_prefix(const char *s, const char *end)
 	return true;
 }
 
-/* Is this positional a new TARGET:FUNC rather than the previous probe's ARGSPEC? */
+/* Is this positional a new TARGET:FUNC rather than the previous probe's ARGSPEC? An ARGSPEC
+ * starts with NAME:TYPE; a probe with a path, a library or a binary in the current folder. */
 static bool looks_like_probe(const char *s, long long pid)
 {
 	const char *colon = strchr(s, ':');
-	char tgt[PATH_MAX], path[PATH_MAX];
+	char tgt[PATH_MAX], path[PATH_MAX], first[64];
+	struct up_spec_arg a;
+	size_t n;
 
 	if (!colon)
 		return pid > 0 && *s && !strchr(s, ',') && !strchr(s, ' ');
-	if (!is_ident_prefix(s, colon) && colon != s)
-		return true;   /* "./srv:f", "/bin/x:f", "libc.so.6:f" */
-	snprintf(tgt, sizeof(tgt), "%.*s", (int)(colon - s), s);
 	if (colon == s)
 		return pid > 0;   /* ":main.f" = the -p executable */
+	if (!is_ident_prefix(s, colon))
+		return true;      /* "./srv:f", "/bin/x:f", "libc.so.6:f" */
+	/* "c:str, n:int": what follows the first colon is a type, not a function name */
+	n = strcspn(colon + 1, ",");
+	snprintf(first, sizeof(first), "%.*s", (int)(n < sizeof(first) ? n : sizeof(first) - 1),
+		 colon + 1);
+	if (!up_type_parse(first, &a, NULL) || strpbrk(colon + 1, ", []"))
+		return false;
+	snprintf(tgt, sizeof(tgt), "%.*s", (int)(colon - s), s);
 	if (exists(tgt))
 		return true;
 	return !find_lib(tgt, pid, path, sizeof(path));
