@@ -230,11 +230,17 @@ def main():
         srv.wait()
         alive = srv.returncode in (-signal.SIGTERM, 0)
 
+    # ratios are taken within a repetition (the same minute of a noisy shared machine), then
+    # the median over repetitions
+    b = res["untraced"]
+    for c, d in res.items():
+        d["ratio"] = [x / y for x, y in zip(d["rps"], b["rps"])]
+        d["cpu_x"] = [x / y for x, y in zip(d["cpu_us"], b["cpu_us"])]
     med = {c: {k: (statistics.median(v) if v else None) for k, v in d.items()
                if k not in ("events", "expected")} for c, d in res.items()}
-    base = med["untraced"]
     print(f"ebee uprobe benchmark: Go net/http server, {a.n} requests per run, {a.conns} "
-          f"keep-alive connections, {a.reps} reps (stats-off medians)")
+          f"keep-alive connections, {a.reps} reps (medians of stats-off reps; ratio and x: "
+          f"traced / untraced within a rep)")
     print(f"{'config':23s} {'req/s':>9s} {'ratio':>6s} {'paced req/s':>11s} {'cpu us/req':>10s} "
           f"{'x':>5s} {'BPF ns/hit':>10s} {'hits/call':>9s} {'events got/exp':>15s}")
     for c, m in med.items():
@@ -243,8 +249,8 @@ def main():
         ns = f"{m['ns_hit']:.0f}" if m["ns_hit"] else "-"
         hits = f"{m['hits_req']:.2f}" if m["hits_req"] else "-"
         label = bt_name if c == "bpftrace" else c
-        print(f"{label:23s} {m['rps']:9.0f} {m['rps'] / base['rps']:6.3f} {m['paced_rps']:11.0f} "
-              f"{m['cpu_us']:10.1f} {m['cpu_us'] / base['cpu_us']:5.2f} {ns:>10s} {hits:>9s} "
+        print(f"{label:23s} {m['rps']:9.0f} {m['ratio']:6.3f} {m['paced_rps']:11.0f} "
+              f"{m['cpu_us']:10.1f} {m['cpu_x']:5.2f} {ns:>10s} {hits:>9s} "
               f"{evs:>15s}")
     print(f"server alive to the end: {alive}")
     if a.json:

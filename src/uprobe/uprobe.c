@@ -637,6 +637,11 @@ static int prepare(struct run *r, int *nsites)
 					 p->func, u->shown, u->shown);
 			return -ENOENT;
 		}
+		for (int k = 0; k < i; k++)
+			if (r->probes[k].f == p->f) {
+				ebee_err("function '%s' in '%s' is probed twice", p->func, u->shown);
+				return -EINVAL;
+			}
 		if (p->f->ifunc) {
 			ebee_err("'%s' in '%s' is an IFUNC: the symbol is the resolver that picks an "
 				 "implementation at load time, not the function that runs", p->func, u->shown);
