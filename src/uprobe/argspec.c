@@ -90,6 +90,19 @@ static int skip_ws(const char *s, int i)
 	return i;
 }
 
+/* '-> TYPE' ends an ARGSPEC: the return value's type. */
+static int parse_ret(const char *s, int i, struct up_spec *out, struct up_spec_err *err)
+{
+	i = skip_ws(s, i + 2);
+	strcpy(out->ret.name, "ret");
+	if (parse_type(s, &i, &out->ret, err))
+		return -EINVAL;
+	i = skip_ws(s, i);
+	if (s[i])
+		return fail(err, i, "unexpected '%.*s' after the return type", s + i, 1);
+	return 0;
+}
+
 int up_spec_parse(const char *s, struct up_spec *out, struct up_spec_err *err)
 {
 	int i = skip_ws(s, 0);
@@ -97,6 +110,8 @@ int up_spec_parse(const char *s, struct up_spec *out, struct up_spec_err *err)
 	memset(out, 0, sizeof(*out));
 	if (!s[i])
 		return 0;
+	if (s[i] == '-' && s[i + 1] == '>')
+		return parse_ret(s, i, out, err);
 	for (;;) {
 		struct up_spec_arg *a;
 		int start = i;
@@ -127,8 +142,10 @@ int up_spec_parse(const char *s, struct up_spec *out, struct up_spec_err *err)
 		i = skip_ws(s, i);
 		if (!s[i])
 			return 0;
+		if (s[i] == '-' && s[i + 1] == '>')
+			return parse_ret(s, i, out, err);
 		if (s[i] != ',')
-			return fail(err, i, "expected ',' or the end, not '%.*s'", s + i, 1);
+			return fail(err, i, "expected ',', '-> TYPE' or the end, not '%.*s'", s + i, 1);
 		i = skip_ws(s, i + 1);
 	}
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* ARGSPEC: names and types of a probed function's arguments, e.g.
- *   'input:str, n:int, buf:bytes[64], p:ptr'
+ *   'input:str, n:int, buf:bytes[64], p:ptr -> int'
  * Parsing is pure (unit-tested); up_layout_build places the values in registers for one ABI. */
 #ifndef EBEE_UPROBE_ARGSPEC_H
 #define EBEE_UPROBE_ARGSPEC_H
@@ -25,6 +25,7 @@ struct up_spec_arg {
 struct up_spec {
 	int n;
 	struct up_spec_arg a[UP_NARGS];
+	struct up_spec_arg ret;   /* '-> TYPE' at the end; type UP_T_NONE when absent */
 };
 
 struct up_spec_err {

@@ -85,6 +85,7 @@ struct run {
 	struct ebee_loop *loop;
 	struct out o;
 	bool any_go;
+	bool any_ret;             /* some probe shows a return value */
 	bool exited;
 	int pidfd;
 };
@@ -256,8 +257,8 @@ static int on_event(void *arg, void *data, size_t size)
 	if (e->flags & UP_EV_RET) {
 		out_u64(&r->o, C_LATNS, e->lat_ns);
 		out_f64(&r->o, C_LATUS, e->lat_ns / 1000.0);
-		if (r->ret.type != UP_T_NONE) {
-			fmt_value(&r->ret, &p->layout.a[UP_RET], e, UP_RET, json, val, sizeof(val));
+		if (p->args.ret.type != UP_T_NONE) {
+			fmt_value(&p->args.ret, &p->layout.a[UP_RET], e, UP_RET, json, val, sizeof(val));
 			if (json)
 				out_raw(&r->o, C_RETJ, val);
 			else
@@ -458,7 +459,7 @@ static bool looks_like_probe(const char *s, long long pid)
 	size_t n;
 
 	if (!colon)
-		return pid > 0 && *s && !strchr(s, ',') && !strchr(s, ' ');
+		return pid > 0 && *s && !strpbrk(s, ", ") && strncmp(s, "->", 2);
 	if (colon == s)
 		return pid > 0;   /* ":main.f" = the -p executable */
 	if (!is_ident_prefix(s, colon))
@@ -660,7 +661,11 @@ static int prepare(struct run *r, int *nsites)
 				return err;
 			r->any_go = true;
 		}
-		err = up_layout_build(&p->args, &r->ret, p->abi, &p->layout, msg, sizeof(msg));
+		if (p->args.ret.type == UP_T_NONE)
+			p->args.ret = r->ret;   /* --ret, unless the ARGSPEC says '-> TYPE' */
+		else
+			r->any_ret = true;
+		err = up_layout_build(&p->args, &p->args.ret, p->abi, &p->layout, msg, sizeof(msg));
 		if (err) {
 			ebee_err("function '%s': %s", p->func, msg);
 			return -EINVAL;
@@ -999,7 +1004,7 @@ static int uprobe_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	out_hide(&r->o, ctx->json ? C_ARGST : C_ARGSJ, true);
 	if (!r->any_go)
 		out_hide(&r->o, C_GOID, true);
-	if (r->ret.type == UP_T_NONE)
+	if (r->ret.type == UP_T_NONE && !r->any_ret)
 		out_hide(&r->o, ctx->json ? C_RETJ : C_RETT, true);
 
 	/* Returns first: an entry whose return probe is not there yet would wait forever. */
@@ -1052,7 +1057,8 @@ static const struct opt uprobe_opts[] = {
 	  "trace this process: FUNC alone names a function of its executable, TARGET may be a "
 	  "library it maps; events are filtered to it", NULL, 1, 4194304 },
 	{ "ret", 'r', OPT_STR, offsetof(struct uprobe_cfg, ret), "TYPE",
-	  "show the return value as TYPE (int, uint, ptr, str, ...)", NULL },
+	  "show return values as TYPE (int, uint, ptr, str, ...) where the ARGSPEC has no "
+	  "'-> TYPE'", NULL },
 	{ "count", 'c', OPT_FLAG, offsetof(struct uprobe_cfg, count), NULL,
 	  "count calls and total latency per function in the kernel, print at exit", NULL },
 	{ "hist", 'H', OPT_FLAG, offsetof(struct uprobe_cfg, hist), NULL,
@@ -1079,16 +1085,18 @@ static const struct opt_doc uprobe_doc = {
 		"C or Go program, without changing or restarting it. TARGET is a binary path, a\n"
 		"library name (libc), or empty with -p (the process's executable).\n"
 		"\n"
-		"ARGSPEC names and types the arguments in order: 'input:str, n:int, buf:bytes[64],\n"
-		"p:ptr'. Types: int uint long ulong int8..int64 uint8..uint64 char bool ptr hex\n"
-		"str str[N] bytes[N]; '_' skips an argument. C arguments come from the System V\n"
-		"registers, returns from a uretprobe. Go (1.17+, detected from .go.buildinfo) uses\n"
-		"the register ABI: a string takes two registers, a slice three; returns and latency\n"
-		"come from probes on every RET instruction (never uretprobes, which crash Go\n"
-		"programs when stacks move), entries are probed after the stack-check prologue and\n"
-		"paired with returns by goroutine. Stripped Go binaries are read from .gopclntab.",
+		"ARGSPEC names and types the arguments in order, and the return value after '->':\n"
+		"'input:str, n:int, buf:bytes[64], p:ptr -> int'. Types: int uint long ulong\n"
+		"int8..int64 uint8..uint64 char bool ptr hex str str[N] bytes[N]; '_' skips an\n"
+		"argument. C arguments come from the System V registers, returns from a\n"
+		"uretprobe. Go (1.17+, detected from .go.buildinfo) uses the register ABI: a\n"
+		"string takes two registers, a slice three; returns and latency come from probes\n"
+		"on every RET instruction (never uretprobes, which crash Go programs when stacks\n"
+		"move); the entry probe sits on the stack-check prologue's jump and ignores the\n"
+		"pass that grows the stack; entries and returns are paired by goroutine. Stripped\n"
+		"Go binaries are read from .gopclntab.",
 	.examples =
-		"  ebee uprobe ./server:main.process 'input:str' --ret int\n"
+		"  ebee uprobe ./server:main.process 'input:str -> int'\n"
 		"  ebee uprobe -p 1234 main.process 'input:str' --hist\n"
 		"  ebee uprobe -p 1234 libc:atoi 's:str' --ret int\n"
 		"  ebee uprobe --list ./server 'main.*'",

@@ -62,8 +62,7 @@ def assert_server_ok(srv):
 def test_go_server_args_returns_latency(ebee_start, server, variant):
     srv = server(variant)
     srv.get("warmup")   # not traced: must not show up
-    e = ebee_start(["-j", "uprobe", "-p", str(srv.pid), "main.process", "input:str",
-                    "--ret", "int"])
+    e = ebee_start(["-j", "uprobe", "-p", str(srv.pid), "main.process", "input:str -> int"])
     assert wait_attached(e) >= 2   # entry + at least one RET
 
     expected = {}
@@ -160,7 +159,7 @@ def test_c_binary_and_libc(ebee_start, c_prog):
     prog = subprocess.Popen([c_prog], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert prog.stdout.readline().strip() == "ready"
-        e = ebee_start(["-j", "uprobe", "-p", str(prog.pid), "compute", "word:str, n:int",
+        e = ebee_start(["-j", "uprobe", "-p", str(prog.pid), "compute", "word:str, n:int -> long",
                         "libc:atoi", "s:str", "--ret", "int"])
         assert wait_attached(e) == 4   # two entries, two uretprobes
         inputs = [("hello", 42), ("abc", -7), ("zeta", 123456), ("q", 0)]

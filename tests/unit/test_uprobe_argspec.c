@@ -35,6 +35,15 @@ static void test_parse_ok(void **state)
 	assert_string_equal(s.a[1].name, "_");
 	assert_int_equal(s.a[2].size, 8);
 
+	assert_int_equal(s.ret.type, UP_T_NONE);
+	assert_int_equal(up_spec_parse("s:str -> str[16]", &s, &e), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.ret.type, UP_T_STR);
+	assert_int_equal(s.ret.size, 16);
+	assert_int_equal(up_spec_parse(" ->int", &s, &e), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(s.ret.type, UP_T_INT);
+
 	assert_int_equal(up_spec_parse("", &s, &e), 0);
 	assert_int_equal(s.n, 0);
 	assert_int_equal(up_spec_parse("_:int,_:int", &s, &e), 0);   /* skips may repeat */
@@ -53,7 +62,9 @@ static void expect_err(const char *spec, int pos, const char *msg)
 static void test_parse_errors(void **state)
 {
 	expect_err("input:strr", 6, "unknown type 'strr'");
-	expect_err("input:str n:int", 10, "expected ',' or the end");
+	expect_err("input:str n:int", 10, "expected ',', '-> TYPE' or the end");
+	expect_err("a:int -> strr", 9, "unknown type 'strr'");
+	expect_err("a:int -> int, b:int", 12, "after the return type");
 	expect_err("input str", 6, "expected ':'");
 	expect_err("input:", 6, "expected a type");
 	expect_err("1x:int", 0, "expected an argument name");
