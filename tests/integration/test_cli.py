@@ -67,3 +67,13 @@ def test_help_everywhere():
 def test_no_command():
     p = run([])
     assert p.returncode == 2 and "no command given" in p.stderr
+
+
+def test_bash_completion_from_tables(tmp_path):
+    script = tmp_path / "ebee.bash"
+    script.write_text(run(["completion", "bash"], check=0).stdout)
+    probe = ("source %s; COMP_WORDS=(ebee count --sys); COMP_CWORD=2; _ebee; echo ${COMPREPLY[@]};"
+             " COMP_WORDS=(ebee do); COMP_CWORD=1; _ebee; echo ${COMPREPLY[@]}") % script
+    out = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "--syscall" and out[1] == "doctor"
+    assert run(["completion", "zsh"]).returncode == 2

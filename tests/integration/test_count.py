@@ -197,3 +197,27 @@ def test_sigkill_leaves_nothing(ebee_start):
     e.proc.kill()
     e.proc.wait()
     assert_clean(e.progs, e.links)
+
+
+@pytest.mark.parametrize("disable,kind", [("tp_btf", "raw_tp"), ("tp_btf,raw_tp", "tracepoint")])
+def test_fallback_variants_count_the_same(ebee_start, disable, kind):
+    """Probe-then-choose: with the preferred kinds unavailable the next variant loads and the
+    counts are the same (EBEE_DISABLE makes ebee treat kinds as missing)."""
+    n = 2000
+    pid, w = workload("ebt_fb", getppids(n))
+    env = dict(os.environ, EBEE_DISABLE=disable)
+    e = ebee_start(["-v", "count", "-s", "getppid", "--by", "comm", "--comm", "ebt_fb", "--json"], env=env)
+    go(pid, w)
+    e.stop()
+    assert [r["count"] for r in e.json()] == [n]
+    assert f"using {kind}" in e.stderr
+
+
+def test_no_usable_variant_is_a_clear_error():
+    env = dict(os.environ, EBEE_DISABLE="tp_btf,raw_tp,tracepoint")
+    before = loaded_prog_ids()
+    p = run(["count"], env=env)
+    assert p.returncode == 1
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no way to attach to 'raw_syscalls:sys_enter'" in lines[0], p.stderr
+    assert "see 'ebee doctor'" in lines[0]

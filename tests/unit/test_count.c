@@ -63,6 +63,13 @@ static void test_key_layout(void **state)
 	/* The kernel hashes the whole key: no hidden padding may exist. */
 	assert_int_equal(sizeof(struct count_key), 8 + 4 * 4 + COUNT_COMM_LEN);
 	assert_int_equal(offsetof(struct count_key, comm), 24);
+	/* the map hashes only the prefix the --by keys need */
+	assert_int_equal(count_key_size(COUNT_BY_UID | COUNT_BY_SYSCALL), 8);
+	assert_int_equal(offsetof(struct count_key, syscall) + 4, 8);
+	assert_int_equal(count_key_size(COUNT_BY_PID), 16);
+	assert_int_equal(count_key_size(COUNT_BY_CGROUP), 24);
+	assert_int_equal(offsetof(struct count_key, cgroup), 16);
+	assert_int_equal(count_key_size(COUNT_BY_COMM | COUNT_BY_PID), 40);
 }
 
 int main(void)
