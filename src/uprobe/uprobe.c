@@ -920,6 +920,9 @@ static void run_free(struct run *r)
 
 static int uprobe_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 {
+	struct ebee_hook hooks[] = {
+		{ "uprobe", { { "ebee_uprobe", KIND_UPROBE }, { NULL } }, -1 },
+	};
 	const struct uprobe_cfg *cfg = cfgp;
 	struct run *r;
 	struct up_spec_err perr;
@@ -970,6 +973,10 @@ static int uprobe_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 		ebee_err("cannot open the uprobe BPF object: %s", strerror(errno));
 		goto out;
 	}
+	/* one hook, one variant: the probe says clearly when this kernel has no uprobes */
+	err = ebee_choose(r->skel->obj, hooks, ARRAY_SIZE(hooks));
+	if (err)
+		goto out;
 	r->skel->rodata->targ_tgid = (uint32_t)r->pid;
 	r->skel->rodata->aggregate = cfg->count || cfg->hist;
 	err = uprobe_bpf__load(r->skel);

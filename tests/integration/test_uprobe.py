@@ -268,6 +268,9 @@ def test_bad_inputs(go_bins, tmp_path, server):
     lines = p.stderr.splitlines()
     assert lines[1].strip() == "input:str, n:itn"
     assert lines[2].index("^") == lines[1].index("itn")
+    # a kernel without uprobes (simulated): a clear error, not a libbpf trace
+    p = run(["uprobe", f"{go}:main.process"], env=dict(os.environ, EBEE_DISABLE="uprobe"))
+    assert p.returncode == 1 and "uprobe" in p.stderr and "EBEE_DISABLE" in p.stderr, p.stderr
     # JSON mode: the error is a JSON object
     p = run(["-j", "uprobe", f"{go}:main.nothere"])
     assert p.returncode != 0 and "not found" in json_lines(p.stdout + p.stderr)[0]["error"]
