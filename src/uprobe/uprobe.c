@@ -805,19 +805,21 @@ static void summary(struct run *r)
 		}
 		if (r->cfg->hist && !r->ctx->json && top >= 0) {
 			uint64_t max = 1;
+			int first = 0;
 
-			for (int k = 0; k <= top; k++)
+			while (!h[first])
+				first++;
+			for (int k = first; k <= top; k++)
 				if (h[k] > max)
 					max = h[k];
-			for (int k = 0; k <= top; k++) {
+			/* buckets from the first to the last non-empty one, as bcc prints them */
+			for (int k = first; k <= top; k++) {
 				char bar[41];
 				int n = (int)(h[k] * 40 / max);
 
-				if (!h[k] && k < top && !h[k + 1] && (k == 0 || !h[k - 1]))
-					continue;
 				memset(bar, '*', n);
 				bar[n] = 0;
-				out_sep(&s, "  %10.3f -> %-10.3f us : %-8llu |%-40s|",
+				out_sep(&s, "  %12.3f -> %-12.3f us : %-8llu |%-40s|",
 					k ? (double)(1ULL << k) / 1000.0 : 0.0,
 					(double)(1ULL << (k + 1)) / 1000.0, (unsigned long long)h[k], bar);
 			}
