@@ -1,6 +1,7 @@
 """ebee uprobe against real running programs: a Go HTTP server (unstripped, stripped, stripped
 PIE) and a C program, built here. Every run attaches to a process that is already running,
 sends it known inputs, and checks each call, its return value and latency."""
+import math
 import os
 import signal
 import subprocess
@@ -116,6 +117,25 @@ def test_go_server_args_returns_latency(ebee_start, server, variant):
     assert_server_ok(srv)
 
 
+def test_go_recursion_across_stack_copies(ebee_start, server):
+    # grow(64) recurses through 2 KiB frames: the stack is copied several times while the
+    # calls are open; every level must still be paired with its own return (grow(n) = n)
+    srv = server("stripped")
+    e = ebee_start(["-j", "uprobe", "-p", str(srv.pid), "main.grow", "n:int -> int"])
+    wait_attached(e)
+    srv.get("grow0")
+    e.stop()
+    ev = e.json()
+    got = sorted((c["args"]["n"], c["ret"], c["lat_ns"]) for c in calls(ev, "main.grow"))
+    assert [(n, r) for n, r, _ in got] == [(n, n) for n in range(65)], got
+    lats = [lat for _, _, lat in got]
+    assert lats == sorted(lats), "an outer call must last longer than the calls it contains"
+    assert len({c["goid"] for c in calls(ev, "main.grow")}) == 1
+    st = summary(ev, "main.grow")
+    assert st["calls"] == st["returns"] == 65 and st["unmatched"] == 0, st
+    assert_server_ok(srv)
+
+
 def test_go_hist_in_kernel(ebee_start, server):
     srv = server("pie")
     e = ebee_start(["-j", "uprobe", "--hist", "-p", str(srv.pid), "main.process"])
@@ -182,6 +202,25 @@ def test_c_binary_and_libc(ebee_start, c_prog):
             assert st["calls"] == st["returns"] == len(inputs) and st["unmatched"] == 0, st
         assert summary(ev, "atoi")["binary"].endswith("libc.so.6")
         assert prog.poll() is None
+    finally:
+        prog.kill()
+        prog.wait()
+
+
+def test_c_recursion(ebee_start, c_prog):
+    prog = subprocess.Popen([c_prog], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        prog.stdout.readline()
+        e = ebee_start(["-j", "uprobe", "-p", str(prog.pid), "fact", "n:int -> long"])
+        wait_attached(e)
+        prog.stdin.write("fact 10\n")
+        prog.stdin.flush()
+        assert prog.stdout.readline().split() == ["3628800", "10"]
+        e.stop()
+        got = sorted((c["args"]["n"], c["ret"]) for c in calls(e.json(), "fact"))
+        assert got == [(n, math.factorial(n)) for n in range(1, 11)], got
+        st = summary(e.json(), "fact")
+        assert st["calls"] == st["returns"] == 10 and st["unmatched"] == 0, st
     finally:
         prog.kill()
         prog.wait()
