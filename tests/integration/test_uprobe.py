@@ -136,6 +136,20 @@ def test_go_recursion_across_stack_copies(ebee_start, server):
     assert_server_ok(srv)
 
 
+def test_go_slice_arg_string_result(ebee_start, server):
+    srv = server("pie")
+    e = ebee_start(["-j", "uprobe", "-p", str(srv.pid), "main.mix", "b:bytes[16], k:int -> str"])
+    wait_attached(e)
+    long = "0123456789abcdefghijklmnopqrstuvwxyz"
+    for inp in ("abcdefgh", long, ""):
+        srv.get(inp)
+    e.stop()
+    got = [(c["args"]["b"], c["args"]["k"], c["ret"]) for c in calls(e.json(), "main.mix")]
+    assert got == [("abcdefgh".encode().hex(), 8, "abcd"),
+                   (long[:16].encode().hex(), len(long), long[:len(long) // 2]),
+                   ("", 0, "")], got
+
+
 def test_go_hist_in_kernel(ebee_start, server):
     srv = server("pie")
     e = ebee_start(["-j", "uprobe", "--hist", "-p", str(srv.pid), "main.process"])
