@@ -83,6 +83,8 @@ def test_go_server_args_returns_latency(ebee_start, server, variant):
         inp = f"grow{i}"
         expected[inp] = srv.get(inp)[0]
     # slow calls at the same time: goroutines sleep, park and resume, maybe on other threads
+    res, gid = srv.get_gid("gidcheck")
+    expected["gidcheck"] = res
     slow = {f"slow{ms}-{k}": ms for k, ms in enumerate([150, 250, 350, 450])}
     timed = srv.concurrent([(s, 0) for s in slow])
     for s, (res, _) in timed.items():
@@ -104,6 +106,7 @@ def test_go_server_args_returns_latency(ebee_start, server, variant):
         assert seen[inp]["ret"] == want, (inp, seen[inp])
         assert seen[inp]["pid"] == srv.pid
         assert seen[inp]["goid"] > 0
+    assert seen["gidcheck"]["goid"] == gid, (seen["gidcheck"], gid)
     for s, ms in slow.items():
         lat_ms = seen[s]["lat_ns"] / 1e6
         client_ms = timed[s][1] * 1000

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -80,6 +81,14 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// /gid answers with process's result and the goroutine id, from the runtime's own stack
+	// dump ("goroutine 42 [running]:"), for checking the id ebee reads from runtime.g
+	http.HandleFunc("/gid", func(w http.ResponseWriter, r *http.Request) {
+		buf := make([]byte, 64)
+		buf = buf[:runtime.Stack(buf, false)]
+		gid, _ := strconv.Atoi(strings.Fields(string(buf))[1])
+		fmt.Fprintf(w, "%d %d\n", process(r.URL.Query().Get("in")), gid)
+	})
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		d, _ := strconv.Atoi(q.Get("depth"))
@@ -218,6 +227,14 @@ class GoServer:
         c.close()
         assert r.status == 200, body
         return int(body), dt
+
+    def get_gid(self, inp):
+        """process(inp) called from /gid: returns (result, goroutine id as the runtime says)."""
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        c.request("GET", f"/gid?in={inp}")
+        res, gid = c.getresponse().read().decode().split()
+        c.close()
+        return int(res), int(gid)
 
     def concurrent(self, reqs):
         """reqs: [(input, depth)]; all at once. Returns {input: (result, seconds)}."""
