@@ -153,9 +153,10 @@ def test_go_slice_arg_string_result(ebee_start, server):
                    ("", 0, "")], got
 
 
-def test_go_hist_in_kernel(ebee_start, server):
+def test_go_hist_in_kernel(ebee_start, server, go_bins):
     srv = server("pie")
-    e = ebee_start(["-j", "uprobe", "--hist", "-p", str(srv.pid), "main.process"])
+    # by path, without -p: every process running this binary (only ours does)
+    e = ebee_start(["-j", "uprobe", "--hist", go_bins["pie"] + ":main.process"])
     wait_attached(e)
     n = 12
     for i in range(n - 2):
