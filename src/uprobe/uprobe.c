@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* ebee uprobe: arguments, return values and latency of functions in running C and Go programs.
- * This file is the command: probe specs, target resolution, attaching, output. The binaries are
- * read by elfsym.c/gobin.c/disasm.c, ARGSPECs parsed by argspec.c. */
+ * This file is the command: probe specs, deny list, probe sites, attaching, the run. Binaries
+ * are read by elfsym.c/gobin.c/disasm.c, ARGSPECs parsed by argspec.c, targets resolved by
+ * target.c, output written by output.c. */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <limits.h>
@@ -20,20 +20,8 @@
 #include "core/load.h"
 #include "core/loop.h"
 #include "core/out.h"
-#include "uprobe/argspec.h"
-#include "uprobe/binary.h"
+#include "uprobe/session.h"
 #include "uprobe/uprobe.skel.h"
-
-struct uprobe_cfg {
-	long long pid;
-	const char *ret;
-	bool count;
-	bool hist;
-	bool list;
-	double duration;
-	struct opt_list deny;
-	unsigned long long max_probes;
-};
 
 static const struct uprobe_cfg defaults = { .max_probes = 256 };
 
@@ -47,434 +35,6 @@ static const char *const deny_funcs[] = {
 	"runtime.asminit", "runtime.abort", "_start", "_dl_*", "__restore_rt",
 };
 static const char *const deny_bins[] = { "*/ld-linux*.so*", "*/ld-*.so" };
-
-struct probe {
-	const char *target;       /* as given; NULL = the -p process's executable */
-	const char *func;
-	const char *spec;         /* ARGSPEC text or NULL */
-	struct up_spec args;
-	struct up_bin *bin;
-	const struct up_func *f;
-	struct up_sites sites;    /* Go */
-	struct up_layout layout;
-	int abi;
-};
-
-struct ubin {                     /* binaries by resolved path, opened once */
-	char path[PATH_MAX];      /* what uprobes attach to (may be /proc/PID/exe) */
-	char shown[PATH_MAX];     /* what messages show */
-	struct up_bin b;
-	bool open;
-};
-
-#define MAX_BINS 8
-
-struct run {
-	const struct uprobe_cfg *cfg;
-	long long pid;            /* -p, as its thread group id; 0 = none */
-	struct ebee_ctx *ctx;
-	struct probe probes[UP_MAX_FUNCS];
-	int nprobes;
-	struct ubin *bins[MAX_BINS];
-	int nbins;
-	struct up_spec_arg ret;
-	struct uprobe_bpf *skel;
-	struct bpf_link **links;
-	int nlinks;
-	struct ring_buffer *rb;
-	struct ebee_loop *loop;
-	struct out o;
-	bool any_go;
-	bool any_ret;             /* some probe shows a return value */
-	bool exited;
-	int pidfd;
-};
-
-/* ---- output ---- */
-
-enum { C_TIME, C_PID, C_TID, C_GOID, C_FUNC, C_LATNS, C_LATUS, C_RETJ, C_RETT, C_ARGSJ, C_ARGST };
-static const struct out_col ev_cols[] = {
-	[C_TIME]  = { "time", "TIME", OUT_STR, -15, 0 },
-	[C_PID]   = { "pid", "PID", OUT_U64, 7, 0 },
-	[C_TID]   = { "tid", "TID", OUT_U64, 7, 0 },
-	[C_GOID]  = { "goid", "GOID", OUT_U64, 6, 0 },
-	[C_FUNC]  = { "func", "FUNCTION", OUT_STR, -18, 0 },
-	[C_LATNS] = { "lat_ns", "LAT_NS", OUT_U64, 0, 0 },
-	[C_LATUS] = { "lat_us", "LAT(us)", OUT_F64, 9, 1 },
-	[C_RETJ]  = { "ret", "RET", OUT_RAW, 0, 0 },
-	[C_RETT]  = { "ret_text", "RET", OUT_STR, -10, 0 },
-	[C_ARGSJ] = { "args", "ARGS", OUT_RAW, 0, 0 },
-	[C_ARGST] = { "args_text", "ARGS", OUT_STR, -1, 0 },
-};
-
-enum { S_FUNC, S_BIN, S_CALLS, S_RETS, S_UNM, S_GROWN, S_AVG, S_LOST };
-static const struct out_col sum_cols[] = {
-	[S_FUNC]  = { "func", "FUNCTION", OUT_STR, -24, 0 },
-	[S_BIN]   = { "binary", "BINARY", OUT_STR, 0, 0 },
-	[S_CALLS] = { "calls", "CALLS", OUT_U64, 10, 0 },
-	[S_RETS]  = { "returns", "RETURNS", OUT_U64, 10, 0 },
-	[S_UNM]   = { "unmatched", "UNMATCHED", OUT_U64, 10, 0 },
-	[S_GROWN] = { "stack_grown", "STACKGROW", OUT_U64, 0, 0 },
-	[S_AVG]   = { "avg_us", "AVG(us)", OUT_F64, 10, 1 },
-	[S_LOST]  = { "lost", "LOST", OUT_U64, 8, 0 },
-};
-
-/* --hist in JSON: one row per non-empty bucket [lo_ns, hi_ns). */
-enum { H_FUNC, H_LO, H_HI, H_COUNT };
-static const struct out_col hist_cols[] = {
-	[H_FUNC]  = { "func", "FUNCTION", OUT_STR, -24, 0 },
-	[H_LO]    = { "hist_lo_ns", "LO_NS", OUT_U64, 12, 0 },
-	[H_HI]    = { "hist_hi_ns", "HI_NS", OUT_U64, 12, 0 },
-	[H_COUNT] = { "count", "COUNT", OUT_U64, 10, 0 },
-};
-
-/* Quoted and escaped (valid JSON, readable in a table). */
-static size_t quote(char *dst, size_t cap, const uint8_t *s, size_t n)
-{
-	size_t w = 0;
-
-	if (cap < 8)
-		return 0;
-	dst[w++] = '"';
-	for (size_t i = 0; i < n && w + 8 < cap; i++) {
-		uint8_t c = s[i];
-
-		if (c == '"' || c == '\\') {
-			dst[w++] = '\\';
-			dst[w++] = (char)c;
-		} else if (c == '\n') {
-			dst[w++] = '\\';
-			dst[w++] = 'n';
-		} else if (c < 0x20 || c >= 0x7f) {
-			w += snprintf(dst + w, cap - w, "\\u%04x", c);
-		} else {
-			dst[w++] = (char)c;
-		}
-	}
-	dst[w++] = '"';
-	dst[w] = 0;
-	return w;
-}
-
-/* One value (slot i) as JSON (json=true) or as table text. */
-static void fmt_value(const struct up_spec_arg *sa, const struct up_arg *la, const struct up_event *e,
-		      int i, bool json, char *buf, size_t len)
-{
-	uint64_t v = e->val[i];
-	int w = la->width ? la->width : 8;
-
-	switch (sa->type) {
-	case UP_T_INT:
-		if (w < 8) {
-			int sh = 64 - 8 * w;
-
-			snprintf(buf, len, "%lld", (long long)((int64_t)(v << sh) >> sh));
-		} else {
-			snprintf(buf, len, "%lld", (long long)v);
-		}
-		return;
-	case UP_T_UINT:
-		if (w < 8)
-			v &= (1ULL << (8 * w)) - 1;
-		snprintf(buf, len, "%llu", (unsigned long long)v);
-		return;
-	case UP_T_BOOL:
-		snprintf(buf, len, "%s", (v & 0xff) ? "true" : "false");
-		return;
-	case UP_T_PTR:
-		snprintf(buf, len, json ? "\"0x%llx\"" : "0x%llx", (unsigned long long)v);
-		return;
-	case UP_T_STR:
-	case UP_T_BYTES: {
-		unsigned got = e->got[i];
-		const uint8_t *d = e->data + (la->off & (UP_DATA_MAX - 1));
-		size_t w2;
-
-		if (!v && la->reg2 == UP_REG_NONE) {
-			snprintf(buf, len, json ? "null" : "NULL");
-			return;
-		}
-		if (got == UP_GOT_FAULT || (!v && e->len[i])) {
-			snprintf(buf, len, json ? "null" : "(fault 0x%llx)", (unsigned long long)v);
-			return;
-		}
-		if (got > la->size)
-			got = la->size;
-		if (sa->type == UP_T_STR) {
-			w2 = quote(buf, len, d, got);
-		} else {
-			w2 = 0;
-			buf[w2++] = '"';
-			for (unsigned k = 0; k < got && w2 + 4 < len; k++)
-				w2 += snprintf(buf + w2, len - w2, "%02x", d[k]);
-			buf[w2++] = '"';
-			buf[w2] = 0;
-		}
-		if (!json && la->reg2 != UP_REG_NONE && e->len[i] > got)
-			snprintf(buf + w2, len - w2, "...(len %llu)", (unsigned long long)e->len[i]);
-		return;
-	}
-	}
-	snprintf(buf, len, json ? "null" : "-");
-}
-
-static void fmt_time(uint64_t ktime, bool json, char *buf, size_t len)
-{
-	char tmp[64];
-	const char *t = ebee_fmt_time(ebee_ktime_to_real(ktime), tmp, sizeof(tmp));
-	const char *c = strchr(t, 'T');
-
-	if (json || !c) {
-		snprintf(buf, len, "%s", t);
-		return;
-	}
-	snprintf(buf, len, "%.15s", c + 1);   /* HH:MM:SS.uuuuuu */
-}
-
-static int on_event(void *arg, void *data, size_t size)
-{
-	struct run *r = arg;
-	struct up_event ev, *e = &ev;
-	const struct probe *p;
-	bool json = r->ctx->json;
-	char val[4 * UP_SLOT_MAX + 64], args[2 * (4 * UP_SLOT_MAX + 64)], tbuf[64];
-	size_t w = 0;
-
-	/* events come without the unused tail of data */
-	if (size < offsetof(struct up_event, data))
-		return 0;
-	memcpy(&ev, data, size < sizeof(ev) ? size : sizeof(ev));
-	if (e->fn >= (uint32_t)r->nprobes)
-		return 0;
-	p = &r->probes[e->fn];
-	fmt_time(e->ts, json, tbuf, sizeof(tbuf));
-	out_str(&r->o, C_TIME, tbuf);
-	out_u64(&r->o, C_PID, e->pid);
-	out_u64(&r->o, C_TID, e->tid);
-	if (p->abi == UP_ABI_GO)
-		out_u64(&r->o, C_GOID, e->goid);
-	out_str(&r->o, C_FUNC, p->func);
-	if (e->flags & UP_EV_RET) {
-		out_u64(&r->o, C_LATNS, e->lat_ns);
-		out_f64(&r->o, C_LATUS, e->lat_ns / 1000.0);
-		if (p->args.ret.type != UP_T_NONE) {
-			fmt_value(&p->args.ret, &p->layout.a[UP_RET], e, UP_RET, json, val, sizeof(val));
-			if (json)
-				out_raw(&r->o, C_RETJ, val);
-			else
-				out_str(&r->o, C_RETT, val);
-		}
-	}
-	args[0] = 0;
-	if (json)
-		w += snprintf(args + w, sizeof(args) - w, "{");
-	for (int i = 0; i < p->args.n && w < sizeof(args) - 1; i++) {
-		const struct up_spec_arg *sa = &p->args.a[i];
-
-		if (!strcmp(sa->name, "_"))
-			continue;
-		fmt_value(sa, &p->layout.a[i], e, i, json, val, sizeof(val));
-		if (json)
-			w += snprintf(args + w, sizeof(args) - w, "%s\"%s\":%s", w > 1 ? "," : "",
-				      sa->name, val);
-		else
-			w += snprintf(args + w, sizeof(args) - w, "%s%s=%s", w ? " " : "", sa->name, val);
-	}
-	if (json) {
-		if (w < sizeof(args) - 1)
-			snprintf(args + w, sizeof(args) - w, "}");
-		else
-			snprintf(args, sizeof(args), "{}");
-		out_raw(&r->o, C_ARGSJ, args);
-	} else {
-		out_str(&r->o, C_ARGST, args);
-	}
-	out_row(&r->o);
-	return 0;
-}
-
-/* ---- probe specs and targets ---- */
-
-static bool exists(const char *path)
-{
-	struct stat st;
-
-	return !stat(path, &st);
-}
-
-/* libc.so in a lib folder is a linker script: only ELF files count as libraries. */
-static bool is_elf(const char *path)
-{
-	char m[4] = { 0 };
-	FILE *f = fopen(path, "re");
-
-	if (!f)
-		return false;
-	if (fread(m, 1, 4, f) != 4)
-		m[0] = 0;
-	fclose(f);
-	return !memcmp(m, "\x7f" "ELF", 4);
-}
-
-static bool name_matches_lib(const char *base, const char *name)
-{
-	size_t n = strlen(name);
-	char lib[NAME_MAX + 8];
-
-	if (!strcmp(base, name))
-		return true;
-	if (!strncmp(base, name, n) && (!strncmp(base + n, ".so", 3) || base[n] == '-'))
-		return true;
-	snprintf(lib, sizeof(lib), "lib%s", name);
-	n = strlen(lib);
-	return strncmp(name, "lib", 3) && !strncmp(base, lib, n) &&
-	       (!strncmp(base + n, ".so", 3) || base[n] == '-');
-}
-
-/* A library named by a short name ("libc", "c", "libssl.so.3"): in the process's mappings with
- * -p, else in the usual library folders. */
-static int find_lib(const char *name, long long pid, char *out, size_t len)
-{
-	static const char *const dirs[] = { "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu",
-					    "/lib64", "/usr/lib64", "/lib", "/usr/lib",
-					    "/usr/local/lib" };
-	char line[PATH_MAX + 256];
-	int rc = -ENOENT;
-
-	if (pid > 0) {
-		char maps[64];
-		FILE *f;
-
-		snprintf(maps, sizeof(maps), "/proc/%lld/maps", pid);
-		f = fopen(maps, "re");
-		if (!f)
-			return -errno;
-		while (rc && fgets(line, sizeof(line), f)) {
-			char *path = strchr(line, '/'), *base, *nl;
-
-			if (!path)
-				continue;
-			if ((nl = strchr(path, '\n')))
-				*nl = 0;
-			base = strrchr(path, '/') + 1;
-			if (name_matches_lib(base, name)) {
-				snprintf(out, len, "%s", path);
-				rc = 0;
-			}
-		}
-		fclose(f);
-		return rc;
-	}
-	for (size_t d = 0; d < ARRAY_SIZE(dirs) && rc; d++) {
-		char path[PATH_MAX];
-
-		snprintf(path, sizeof(path), "%s/%s", dirs[d], name);
-		if (is_elf(path)) {
-			snprintf(out, len, "%s", path);
-			return 0;
-		}
-		for (const char *pfx = ""; pfx; pfx = *pfx ? NULL : "lib") {
-			for (const char *sfx = ".so"; sfx; sfx = !strcmp(sfx, ".so") ? ".so.6" : NULL) {
-				snprintf(path, sizeof(path), "%s/%s%s%s", dirs[d], pfx, name, sfx);
-				if (!strncmp(name, "lib", 3) && *pfx)
-					continue;
-				if (is_elf(path)) {
-					snprintf(out, len, "%s", path);
-					return 0;
-				}
-			}
-		}
-	}
-	return rc;
-}
-
-/* TARGET -> the path to open and attach to, and the path to show. */
-static int resolve_target(const char *target, long long pid, char *path, char *shown, size_t len)
-{
-	ssize_t n;
-
-	if (!target || !*target) {
-		char exe[64];
-
-		snprintf(exe, sizeof(exe), "/proc/%lld/exe", pid);
-		snprintf(path, len, "%s", exe);
-		n = readlink(exe, shown, len - 1);
-		if (n < 0) {
-			int err = -errno;
-
-			ebee_err("cannot read the executable of process %lld: %s", pid, strerror(errno));
-			return err;
-		}
-		shown[n] = 0;
-		return 0;
-	}
-	if (strchr(target, '/') || (exists(target) && !(pid > 0))) {
-		snprintf(path, len, "%s", target);
-	} else if (find_lib(target, pid, path, len)) {
-		if (pid > 0) {
-			/* the executable itself, by its name */
-			char exe[64], real[PATH_MAX];
-			const char *base;
-
-			snprintf(exe, sizeof(exe), "/proc/%lld/exe", pid);
-			n = readlink(exe, real, sizeof(real) - 1);
-			if (n > 0) {
-				real[n] = 0;
-				base = strrchr(real, '/') ? strrchr(real, '/') + 1 : real;
-				if (!strncmp(base, target, strlen(target))) {
-					snprintf(path, len, "%s", exe);
-					snprintf(shown, len, "%s", real);
-					return 0;
-				}
-			}
-			ebee_err("binary '%s' not mapped by process %lld (see /proc/%lld/maps)", target,
-				 pid, pid);
-		} else {
-			ebee_err("binary '%s' not found (give a path, or -p PID for a library it maps)",
-				 target);
-		}
-		return -ENOENT;
-	}
-	snprintf(shown, len, "%s", path);
-	return 0;
-}
-
-static bool is_ident_prefix(const char *s, const char *end)
-{
-	if (s == end || !(isalpha((unsigned char)*s) || *s == '_'))
-		return false;
-	for (; s < end; s++)
-		if (!(isalnum((unsigned char)*s) || *s == '_'))
-			return false;
-	return true;
-}
-
-/* Is this positional a new TARGET:FUNC rather than the previous probe's ARGSPEC? An ARGSPEC
- * starts with NAME:TYPE; a probe with a path, a library or a binary in the current folder. */
-static bool looks_like_probe(const char *s, long long pid)
-{
-	const char *colon = strchr(s, ':');
-	char tgt[PATH_MAX], path[PATH_MAX], first[64];
-	struct up_spec_arg a;
-	size_t n;
-
-	if (!colon)
-		return pid > 0 && *s && !strpbrk(s, ", ") && strncmp(s, "->", 2);
-	if (colon == s)
-		return pid > 0;   /* ":main.f" = the -p executable */
-	if (!is_ident_prefix(s, colon))
-		return true;      /* "./srv:f", "/bin/x:f", "libc.so.6:f" */
-	/* "c:str, n:int": what follows the first colon is a type, not a function name */
-	n = strcspn(colon + 1, ",");
-	snprintf(first, sizeof(first), "%.*s", (int)(n < sizeof(first) ? n : sizeof(first) - 1),
-		 colon + 1);
-	if (!up_type_parse(first, &a, NULL) || strpbrk(colon + 1, ", []"))
-		return false;
-	snprintf(tgt, sizeof(tgt), "%.*s", (int)(colon - s), s);
-	if (exists(tgt))
-		return true;
-	return !find_lib(tgt, pid, path, sizeof(path));
-}
 
 static void spec_error(const char *what, const char *text, const struct up_spec_err *e, bool json)
 {
@@ -491,7 +51,7 @@ static int parse_probes(struct run *r, int argc, char **argv)
 		struct probe *p;
 		char *arg = argv[i], *colon;
 
-		if (r->nprobes && !looks_like_probe(arg, r->pid)) {
+		if (r->nprobes && !up_looks_like_probe(arg, r->pid)) {
 			p = &r->probes[r->nprobes - 1];
 			if (p->spec) {
 				ebee_err("'%s' is neither TARGET:FUNC nor ARGSPEC (probe '%s' already has "
@@ -549,7 +109,7 @@ static int open_bin(struct run *r, const char *target, struct ubin **out)
 	struct ubin *u;
 	int err;
 
-	err = resolve_target(target, r->pid, path, shown, sizeof(path));
+	err = up_resolve_target(target, r->pid, path, shown, sizeof(path));
 	if (err)
 		return err;
 	for (int i = 0; i < r->nbins; i++)
@@ -572,7 +132,6 @@ static int open_bin(struct run *r, const char *target, struct ubin **out)
 	snprintf(u->b.path, sizeof(u->b.path), "%s", shown);
 	if (err)
 		return err;
-	u->open = true;
 	*out = u;
 	return 0;
 }
@@ -743,92 +302,6 @@ static int on_exit_pid(struct ebee_loop *l, int fd, uint32_t events, void *arg)
 	return 0;
 }
 
-/* ---- summaries ---- */
-
-static void summary(struct run *r)
-{
-	struct out s, ho;
-	int st_fd = bpf_map__fd(r->skel->maps.stats);
-	int h_fd = bpf_map__fd(r->skel->maps.hist);
-	uint64_t lost = ebee_percpu_sum(bpf_map__fd(r->skel->maps.events_drops), 0);
-	bool agg = r->cfg->count || r->cfg->hist;
-
-	out_init(&s, stdout, r->ctx->json ? OUT_JSON : OUT_TABLE, sum_cols, ARRAY_SIZE(sum_cols));
-	if (!agg)
-		out_hide(&s, S_AVG, true);
-	out_init(&ho, stdout, OUT_JSON, hist_cols, ARRAY_SIZE(hist_cols));
-	if (agg)
-		out_hide(&s, S_LOST, true);
-	if (!r->ctx->json) {
-		if (!agg)
-			out_sep(&s, "--- summary ---");
-		out_header(&s);
-	}
-	for (int i = 0; i < r->nprobes; i++) {
-		const struct probe *p = &r->probes[i];
-		uint64_t v[UP_NSTAT], h[UP_HIST_SLOTS];
-		int top = -1;
-
-		for (int k = 0; k < UP_NSTAT; k++)
-			v[k] = ebee_percpu_sum(st_fd, i * UP_NSTAT + k);
-		out_str(&s, S_FUNC, p->func);
-		out_str(&s, S_BIN, p->bin->path);
-		out_u64(&s, S_CALLS, v[UP_ST_ENTRY]);
-		if (p->layout.has_ret) {
-			out_u64(&s, S_RETS, v[UP_ST_RETURN]);
-			out_u64(&s, S_UNM, v[UP_ST_UNMATCHED]);
-			if (agg && v[UP_ST_RETURN] > v[UP_ST_UNMATCHED])
-				out_f64(&s, S_AVG, v[UP_ST_LATSUM] / 1000.0 /
-					(double)(v[UP_ST_RETURN] - v[UP_ST_UNMATCHED]));
-		}
-		if (p->abi == UP_ABI_GO)
-			out_u64(&s, S_GROWN, v[UP_ST_GROWN]);
-		if (!agg)
-			out_u64(&s, S_LOST, lost);
-		if (r->cfg->hist) {
-			for (int k = 0; k < UP_HIST_SLOTS; k++) {
-				h[k] = ebee_percpu_sum(h_fd, i * UP_HIST_SLOTS + k);
-				if (h[k])
-					top = k;
-			}
-		}
-		out_row(&s);
-		/* slot k holds latencies in [2^k, 2^(k+1)) ns */
-		for (int k = 0; r->cfg->hist && r->ctx->json && k <= top; k++) {
-			if (!h[k])
-				continue;
-			out_str(&ho, H_FUNC, p->func);
-			out_u64(&ho, H_LO, k ? 1ULL << k : 0);
-			out_u64(&ho, H_HI, 1ULL << (k + 1));
-			out_u64(&ho, H_COUNT, h[k]);
-			out_row(&ho);
-		}
-		if (r->cfg->hist && !r->ctx->json && top >= 0) {
-			uint64_t max = 1;
-			int first = 0;
-
-			while (!h[first])
-				first++;
-			for (int k = first; k <= top; k++)
-				if (h[k] > max)
-					max = h[k];
-			/* buckets from the first to the last non-empty one, as bcc prints them */
-			for (int k = first; k <= top; k++) {
-				char bar[41];
-				int n = (int)(h[k] * 40 / max);
-
-				memset(bar, '*', n);
-				bar[n] = 0;
-				out_sep(&s, "  %12.3f -> %-12.3f us : %-8llu |%-40s|",
-					k ? (double)(1ULL << k) / 1000.0 : 0.0,
-					(double)(1ULL << (k + 1)) / 1000.0, (unsigned long long)h[k], bar);
-			}
-		}
-	}
-	if (lost)
-		ebee_warn("%llu events lost (ring buffer full)", (unsigned long long)lost);
-}
-
 /* ---- --list ---- */
 
 enum { L_FUNC, L_ADDR, L_SIZE, L_SRC };
@@ -854,7 +327,7 @@ static int list_funcs(struct run *r, int argc, char **argv)
 		return -EINVAL;
 	}
 	/* -p PID PATTERN: the one argument is a pattern unless it names a binary */
-	if (r->pid > 0 && argc == 1 && !strchr(target, '/') && find_lib(target, r->pid, tmp, sizeof(tmp))) {
+	if (r->pid > 0 && argc == 1 && !strchr(target, '/') && up_find_lib(target, r->pid, tmp, sizeof(tmp))) {
 		pat = target;
 		target = NULL;
 	}
@@ -997,7 +470,7 @@ static int uprobe_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 		}
 	}
 	if (!(cfg->count || cfg->hist)) {
-		r->rb = ring_buffer__new(bpf_map__fd(r->skel->maps.events), on_event, r, NULL);
+		r->rb = ring_buffer__new(bpf_map__fd(r->skel->maps.events), up_on_event, r, NULL);
 		if (!r->rb) {
 			err = -errno;
 			ebee_err("cannot create the ring buffer: %s", strerror(errno));
@@ -1007,14 +480,7 @@ static int uprobe_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 		if (err)
 			goto out;
 	}
-	out_init(&r->o, stdout, ctx->json ? OUT_JSON : OUT_TABLE, ev_cols, ARRAY_SIZE(ev_cols));
-	out_hide(&r->o, ctx->json ? C_LATUS : C_LATNS, true);
-	out_hide(&r->o, ctx->json ? C_RETT : C_RETJ, true);
-	out_hide(&r->o, ctx->json ? C_ARGST : C_ARGSJ, true);
-	if (!r->any_go)
-		out_hide(&r->o, C_GOID, true);
-	if (r->ret.type == UP_T_NONE && !r->any_ret)
-		out_hide(&r->o, ctx->json ? C_RETJ : C_RETT, true);
+	up_events_init(r);
 
 	/* Returns first: an entry whose return probe is not there yet would wait forever. */
 	for (int i = 0; i < r->nprobes; i++) {
@@ -1053,7 +519,7 @@ static int uprobe_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	r->nlinks = 0;
 	if (r->rb)
 		ring_buffer__consume(r->rb);
-	summary(r);
+	up_summary(r);
 out:
 	fflush(stdout);
 	run_free(r);
