@@ -58,7 +58,8 @@ int up_go_pclntab(struct up_bin *b);        /* appends functions; 0 or -errno (p
 int up_go_goid_offset(const struct up_bin *b);   /* runtime.g.goid offset, 0 if unknown */
 const char *up_go_abi_problem(const struct up_bin *b);  /* NULL when ebee can trace it */
 
-/* disasm.c: probe sites of one function. For Go: entry after the stack-check prologue and
+/* disasm.c: probe sites of one function. For Go: the stack-check prologue (its jump, and the
+ * instruction after it) and
  * every RET. Returns 0 or -errno (printed). */
 #define UP_MAX_RETS 64
 struct up_sites {

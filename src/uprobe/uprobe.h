@@ -20,7 +20,7 @@
 #define UP_COOKIE_SITE(c)   (((c) >> 16) & 0xff)
 
 enum up_site {
-	UP_SITE_ENTRY = 0,    /* function entry (Go: after the stack-check prologue) */
+	UP_SITE_ENTRY = 0,    /* function entry (Go: the stack check's jump, see skip_flags) */
 	UP_SITE_CRET = 1,     /* C return: uretprobe */
 	UP_SITE_GORET = 2,    /* Go return: a uprobe on one RET instruction */
 };
