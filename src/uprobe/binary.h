@@ -59,8 +59,7 @@ int up_go_goid_offset(const struct up_bin *b);   /* runtime.g.goid offset, 0 if 
 const char *up_go_abi_problem(const struct up_bin *b);  /* NULL when ebee can trace it */
 
 /* disasm.c: probe sites of one function. For Go: the stack-check prologue (its jump, and the
- * instruction after it) and
- * every RET. Returns 0 or -errno (printed). */
+ * instruction after it) and every RET. Returns 0 or -errno (printed). */
 #define UP_MAX_RETS 64
 struct up_sites {
 	uint64_t entry;          /* vaddr */
