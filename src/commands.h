@@ -6,5 +6,6 @@
 
 extern const struct ebee_cmd doctor_cmd;    /* src/doctor */
 extern const struct ebee_cmd count_cmd;     /* src/count */
+extern const struct ebee_cmd uprobe_cmd;    /* src/uprobe */
 
 #endif

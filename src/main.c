@@ -6,6 +6,7 @@
 static const struct ebee_cmd *const commands[] = {
 	&count_cmd,
 	&doctor_cmd,
+	&uprobe_cmd,
 	NULL,
 };
 
