@@ -9,5 +9,6 @@ extern const struct ebee_cmd count_cmd;     /* src/count */
 extern const struct ebee_cmd prog_cmd;      /* src/prog */
 extern const struct ebee_cmd top_cmd;       /* src/top */
 extern const struct ebee_cmd bench_cmd;     /* src/bench */
+extern const struct ebee_cmd uprobe_cmd;    /* src/uprobe */
 
 #endif

@@ -9,6 +9,7 @@ static const struct ebee_cmd *const commands[] = {
 	&prog_cmd,
 	&top_cmd,
 	&bench_cmd,
+	&uprobe_cmd,
 	NULL,
 };
 
