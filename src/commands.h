@@ -6,5 +6,8 @@
 
 extern const struct ebee_cmd doctor_cmd;    /* src/doctor */
 extern const struct ebee_cmd count_cmd;     /* src/count */
+extern const struct ebee_cmd netwatch_cmd;  /* src/netwatch */
+extern const struct ebee_cmd cleanup_cmd;   /* src/netwatch */
+extern const struct ebee_cmd geoip_cmd;     /* src/geoip */
 
 #endif

@@ -6,6 +6,9 @@
 static const struct ebee_cmd *const commands[] = {
 	&count_cmd,
 	&doctor_cmd,
+	&netwatch_cmd,
+	&cleanup_cmd,
+	&geoip_cmd,
 	NULL,
 };
 
