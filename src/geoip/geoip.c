@@ -206,11 +206,15 @@ static int db_open(struct geoip *g, const char *path)
 	}
 	rc = MMDB_open(path, MMDB_MODE_MMAP, &g->db[g->ndb]);
 	if (rc != MMDB_SUCCESS) {
-		if (rc == MMDB_IO_ERROR)
-			ebee_err("cannot read GeoIP database '%s': %s", path, strerror(errno));
-		else
-			ebee_err("cannot open GeoIP database '%s': %s", path, MMDB_strerror(rc));
-		return rc == MMDB_IO_ERROR && errno ? -errno : -EINVAL;
+		int e = errno;
+
+		/* Unreadable: a runtime failure; not a MaxMind DB: bad input (usage error). */
+		if ((rc == MMDB_IO_ERROR || rc == MMDB_FILE_OPEN_ERROR) && e) {
+			ebee_err("cannot read GeoIP database '%s': %s", path, strerror(e));
+			return -e;
+		}
+		ebee_err("cannot open GeoIP database '%s': %s", path, MMDB_strerror(rc));
+		return -EINVAL;
 	}
 	g->path[g->ndb] = strdup(path);
 	ebee_dbg("GeoIP database '%s' (%s, IPv%d)", path, g->db[g->ndb].metadata.database_type,
