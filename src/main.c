@@ -9,6 +9,7 @@ static const struct ebee_cmd *const commands[] = {
 	&netwatch_cmd,
 	&cleanup_cmd,
 	&geoip_cmd,
+	&serve_cmd,
 	NULL,
 };
 
