@@ -178,11 +178,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return reply_error(s, c, MHD_HTTP_NOT_FOUND, "not found");
 }
 
+/* MHD's epoll set is edge-triggered: after a run it may still have work that no new event
+ * will announce (data left in a socket it read only part of), which it tells through a zero
+ * timeout. Run until it has none, boundedly. */
+static void http_run(struct serve *s)
+{
+	MHD_UNSIGNED_LONG_LONG t;
+
+	for (int i = 0; i < 64; i++) {
+		MHD_run(s->httpd);
+		if (MHD_get_timeout(s->httpd, &t) != MHD_YES || t > 0)
+			break;
+	}
+}
+
 static int on_http(struct ebee_loop *l, int fd, uint32_t events, void *arg)
 {
-	struct serve *s = arg;
-
-	MHD_run(s->httpd);
+	http_run(arg);
 	return 0;
 }
 
@@ -191,7 +203,7 @@ static int on_tick(struct ebee_loop *l, void *arg)
 	struct serve *s = arg;
 	int left = nw_session_refresh(&s->nw);
 
-	MHD_run(s->httpd);     /* connection timeouts */
+	http_run(s);     /* connection timeouts */
 	if (left == 0)
 		ebee_warn("no interface left to watch: serving the last data");
 	return left < 0 ? left : 0;

@@ -143,3 +143,39 @@ def wait_until(pred, timeout=5.0, step=0.05):
             return True
         time.sleep(step)
     return pred()
+
+
+def http(lab, url, method="GET", raw=None):
+    """HTTP request from inside the server namespace (where serve listens on its loopback).
+    Returns (status, body); raw sends bytes as is and returns the first response line."""
+    if raw is not None:
+        code = ("import socket,sys,urllib.parse as u\n"
+                f"p=u.urlsplit({url!r})\n"
+                "s=socket.create_connection((p.hostname,p.port),timeout=5)\n"
+                f"s.sendall({raw!r})\n"
+                "d=b''\n"
+                "while True:\n"
+                "  b=s.recv(65536)\n"
+                "  if not b: break\n"
+                "  d+=b\n"
+                "sys.stdout.write(d.decode(errors='replace').split('\\r\\n')[0])\n")
+        p = sh("python3", "-c", code, ns=lab.srv)
+        return None, p.stdout
+    code = ("import urllib.request as r,urllib.error as e,sys\n"
+            f"q=r.Request({url!r},method={method!r},data=b'x=1' if {method!r}=='POST' else None)\n"
+            "try:\n"
+            "  o=r.urlopen(q,timeout=10); c=o.status; b=o.read()\n"
+            "except e.HTTPError as x:\n"
+            "  c=x.code; b=x.read()\n"
+            "sys.stdout.write(str(c)+'\\n'+b.decode())\n")
+    p = sh("python3", "-c", code, ns=lab.srv)
+    status, _, body = p.stdout.partition("\n")
+    return int(status), body
+
+
+LABELS = """# test hosts of the netwatch tests
+10.213.0.0/24      lab-amsterdam  52.37  4.90
+fd00:ebee::/48     lab-amsterdam  52.37  4.90
+10.213.1.0/24      lab-tokyo      35.68  139.69
+fd00:ebee:1::/48   lab-tokyo      35.68  139.69
+"""

@@ -94,12 +94,14 @@ async function refresh(state) {
       `${fmtBytes(t.bytes)}, ${t.evicted} evicted · interfaces: ` +
       d.interfaces.map((i) => `${i.name} (${i.attach}${i.gone ? ", gone" : ""})`).join(", ") +
       ` · updated ${new Date().toLocaleTimeString()}`;
+    state.attr.replaceChildren();
     if (d.attribution) {
-      state.attr.replaceChildren();
       const a = document.createElement("a");
       a.href = d.attribution.url;
       a.textContent = d.attribution.text;
       state.attr.appendChild(a);
+    } else {
+      state.attr.textContent = "the GeoIP database given with --geoip";
     }
     document.body.dataset.ready = "1";
   } catch (e) {
