@@ -255,6 +255,8 @@ static int db_open_default(struct geoip *g)
 		else
 			snprintf(dir, sizeof(dir), "%s/%s", exe, rel[i - 1]);
 		d = opendir(dir);
+		if (!d && env)
+			break;
 		if (!d)
 			continue;
 		while ((e = readdir(d)) && nf < GEOIP_MAX_DB) {
@@ -275,6 +277,8 @@ static int db_open_default(struct geoip *g)
 			return err;
 		if (nf)
 			return 0;
+		if (env)          /* EBEE_GEOIP_DIR, when set, is the only place searched */
+			break;
 	}
 	ebee_warn("no GeoIP database found (build it with 'make', or give one with --geoip)");
 	return 0;
