@@ -180,6 +180,23 @@ static int read_map(struct nw_session *s)
 	return 0;
 }
 
+static void read_stats(struct nw_session *s)
+{
+	int ncpu = ebee_ncpus();
+	struct nw_counters *per = calloc(ncpu > 0 ? ncpu : 1, sizeof(*per));
+	__u32 zero = 0;
+
+	if (!per || ncpu <= 0 || bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.nw_stats), &zero, per)) {
+		free(per);
+		return;   /* keep the last totals */
+	}
+	memset(s->stats, 0, sizeof(s->stats));
+	for (int cpu = 0; cpu < ncpu; cpu++)
+		for (int i = 0; i < NW_STAT__COUNT; i++)
+			s->stats[i] += per[cpu].c[i];
+	free(per);
+}
+
 int nw_session_refresh(struct nw_session *s)
 {
 	struct nw_src *tmp;
@@ -212,8 +229,7 @@ int nw_session_refresh(struct nw_session *s)
 	}
 	qsort(s->order, s->ncur, sizeof(*s->order), order_cmp);
 
-	for (int i = 0; i < NW_STAT__COUNT; i++)
-		s->stats[i] = ebee_percpu_sum(bpf_map__fd(s->skel->maps.nw_stats), i);
+	read_stats(s);
 	s->evicted = s->stats[NW_NEW] > s->ncur ? s->stats[NW_NEW] - s->ncur : 0;
 	s->refreshes++;
 

@@ -29,20 +29,13 @@ struct {
 	__type(value, struct nw_val);
 } nw_sources SEC(".maps");
 
+/* All counters in one per-CPU slot: one lookup per packet (each lookup costs ~20 ns here). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, NW_STAT__COUNT);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct nw_counters);
 } nw_stats SEC(".maps");
-
-static __always_inline void stat_add(__u32 idx, __u64 n)
-{
-	__u64 *v = bpf_map_lookup_elem(&nw_stats, &idx);
-
-	if (v)
-		*v += n;   /* per-CPU slot */
-}
 
 static __always_inline bool port_wanted(__u16 port)
 {
@@ -78,6 +71,8 @@ static __always_inline int nw_count(struct __sk_buff *skb, bool l2)
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
 	struct nw_key key = {};
+	struct nw_counters *st;
+	__u32 zero = 0;
 	void *l4 = NULL;
 	__u16 proto = 0, port = 0;
 	__u8 l4proto = 0;
@@ -85,7 +80,10 @@ static __always_inline int nw_count(struct __sk_buff *skb, bool l2)
 	struct nw_val *v;
 	int i;
 
-	stat_add(NW_SEEN, 1);
+	st = bpf_map_lookup_elem(&nw_stats, &zero);
+	if (!st)
+		return TC_ACT_UNSPEC;
+	st->c[NW_SEEN]++;    /* per-CPU: no atomics */
 	if (l2) {
 		struct ethhdr *eth = data;
 
@@ -150,7 +148,7 @@ static __always_inline int nw_count(struct __sk_buff *skb, bool l2)
 			l4 += (oh->hdrlen + 1) * 8;
 		}
 	} else {
-		stat_add(NW_NOT_IP, 1);
+		st->c[NW_NOT_IP]++;
 		return TC_ACT_UNSPEC;
 	}
 
@@ -163,21 +161,23 @@ static __always_inline int nw_count(struct __sk_buff *skb, bool l2)
 		port = bpf_ntohs(uh->dest);
 	}
 	if (port_filter && (!port || !port_wanted(port))) {
-		stat_add(NW_FILTERED, 1);
+		st->c[NW_FILTERED]++;
 		return TC_ACT_UNSPEC;
 	}
 
 	segs = skb->gso_segs ?: 1;
-	now = bpf_ktime_get_ns();
+	/* The coarse clock (tick resolution) is plenty for first/last seen, and costs a few ns
+	 * where bpf_ktime_get_ns() costs ~85 ns on this class of VM. Same time base. */
+	now = bpf_ktime_get_coarse_ns();
 	v = bpf_map_lookup_elem(&nw_sources, &key);
 	if (!v) {
 		struct nw_val nv = { .first_ns = now };
 
 		if (bpf_map_update_elem(&nw_sources, &key, &nv, BPF_NOEXIST) == 0)
-			stat_add(NW_NEW, 1);
+			st->c[NW_NEW]++;
 		v = bpf_map_lookup_elem(&nw_sources, &key);
 		if (!v) {
-			stat_add(NW_INSERT_FAIL, 1);
+			st->c[NW_INSERT_FAIL]++;
 			return TC_ACT_UNSPEC;
 		}
 	}
@@ -186,12 +186,12 @@ static __always_inline int nw_count(struct __sk_buff *skb, bool l2)
 	v->last_ns = now;
 	v->ifindex = skb->ifindex;
 	count_port(v, port, l4proto);
-	stat_add(NW_COUNTED, segs);
-	stat_add(NW_BYTES, skb->len);
+	st->c[NW_COUNTED] += segs;
+	st->c[NW_BYTES] += skb->len;
 	return TC_ACT_UNSPEC;
 
 truncated:
-	stat_add(NW_TRUNCATED, 1);
+	st->c[NW_TRUNCATED]++;
 	return TC_ACT_UNSPEC;
 }
 

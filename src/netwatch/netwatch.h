@@ -26,7 +26,7 @@ struct nw_port {
 struct nw_val {
 	__u64 packets;           /* GSO segments counted as what they were on the wire */
 	__u64 bytes;             /* L2 frame bytes as seen at ingress */
-	__u64 first_ns;          /* bpf_ktime_get_ns() */
+	__u64 first_ns;          /* bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC, tick resolution) */
 	__u64 last_ns;
 	__u64 other_ports;       /* packets to ports beyond the NW_PORT_SLOTS first ones */
 	struct nw_port ports[NW_PORT_SLOTS];
@@ -45,6 +45,11 @@ enum nw_stat {
 	NW_TRUNCATED,            /* headers shorter than they claim */
 	NW_INSERT_FAIL,          /* LRU insert failed (map busy) */
 	NW_STAT__COUNT
+};
+
+/* The value of nw_stats' one per-CPU slot. */
+struct nw_counters {
+	__u64 c[NW_STAT__COUNT];
 };
 
 #endif

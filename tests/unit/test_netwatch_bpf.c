@@ -114,13 +114,14 @@ static int lookup(struct netwatch_bpf *s, const char *addr, struct nw_val *v)
 static uint64_t stat(struct netwatch_bpf *s, int idx)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	uint64_t vals[ncpu], sum = 0;
-	__u32 k = idx;
+	struct nw_counters vals[ncpu];
+	uint64_t sum = 0;
+	__u32 k = 0;
 
 	if (bpf_map_lookup_elem(bpf_map__fd(s->maps.nw_stats), &k, vals))
 		return 0;
 	for (int i = 0; i < ncpu; i++)
-		sum += vals[i];
+		sum += vals[i].c[idx];
 	return sum;
 }
 
