@@ -23,10 +23,13 @@ struct label {
 	double lat, lon;
 };
 
+/* The cache maps an address to an interned result: sources by the thousand share a few
+ * hundred locations (and every private one the same), so an entry is 24 bytes and each
+ * distinct result is stored once. */
 struct cache_ent {
 	struct geo_addr key;
 	bool used;
-	struct geo geo;
+	uint32_t geo;             /* index into geos */
 };
 
 struct geoip {
@@ -37,6 +40,9 @@ struct geoip {
 	int nlabels;
 	struct cache_ent *cache;
 	uint32_t cap, used;
+	struct geo *geos;         /* distinct results, at most cap */
+	uint32_t ngeo;
+	uint32_t *geo_tab;        /* open-addressing set over geos: index + 1, 0 = free */
 };
 
 const char *geo_kind_name(enum geo_kind k)
@@ -315,6 +321,8 @@ void geoip_close(struct geoip *g)
 	}
 	free(g->labels);
 	free(g->cache);
+	free(g->geos);
+	free(g->geo_tab);
 	free(g);
 }
 
@@ -457,20 +465,47 @@ void geoip_cache_size(struct geoip *g, uint32_t entries)
 		g->cap = cap;
 }
 
-static uint32_t addr_hash(const struct geo_addr *a)
+static uint32_t hash_bytes(const void *p, size_t n)
 {
+	const uint8_t *b = p;
 	uint64_t h = 1469598103934665603ULL;
 
-	for (int i = 0; i < 16; i++)
-		h = (h ^ a->addr[i]) * 1099511628211ULL;
-	return (uint32_t)(h ^ (h >> 32) ^ a->family);
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static void cache_free(struct geoip *g)
+{
+	/* free + calloc rather than memset: untouched pages of the new arrays cost no RSS. */
+	free(g->cache);
+	free(g->geos);
+	free(g->geo_tab);
+	g->cache = NULL, g->geos = NULL, g->geo_tab = NULL;
+	g->used = g->ngeo = 0;
 }
 
 void geoip_cache_trim(struct geoip *g, uint32_t upcoming)
 {
-	if (g->cache && (uint64_t)g->used + upcoming >= g->cap / 8 * 7) {
-		memset(g->cache, 0, (size_t)g->cap * sizeof(*g->cache));
-		g->used = 0;
+	if (g->cache && (uint64_t)g->used + upcoming >= g->cap / 8 * 7)
+		cache_free(g);
+}
+
+/* Lookup results are zeroed before they are filled, so equal results are equal bytes. */
+static uint32_t intern(struct geoip *g, const struct geo *x)
+{
+	uint32_t i;
+
+	for (i = hash_bytes(x, sizeof(*x)) & (g->cap - 1);; i = (i + 1) & (g->cap - 1)) {
+		uint32_t v = g->geo_tab[i];
+
+		if (!v) {
+			g->geos[g->ngeo] = *x;
+			g->geo_tab[i] = ++g->ngeo;
+			return g->ngeo - 1;
+		}
+		if (!memcmp(&g->geos[v - 1], x, sizeof(*x)))
+			return v - 1;
 	}
 }
 
@@ -483,24 +518,30 @@ const struct geo *geoip_cached(struct geoip *g, const struct geo_addr *a)
 		if (!g->cap)
 			geoip_cache_size(g, GEOIP_DEFAULT_CACHE);
 		g->cache = calloc(g->cap, sizeof(*g->cache));
-		if (!g->cache)
-			g->cap = 0;
+		g->geos = calloc(g->cap, sizeof(*g->geos));
+		g->geo_tab = calloc(g->cap, sizeof(*g->geo_tab));
+		if (!g->cache || !g->geos || !g->geo_tab)
+			cache_free(g);
 	}
+	/* ngeo <= used < 7/8 cap: the intern set never fills either. */
 	if (!g->cache || g->used >= g->cap / 8 * 7) {
 		geoip_lookup(g, a, &uncached);   /* full until the next trim (callers trim first) */
 		return &uncached;
 	}
-	for (i = addr_hash(a) & (g->cap - 1);; i = (i + 1) & (g->cap - 1)) {
+	for (i = hash_bytes(a, sizeof(*a)) & (g->cap - 1);; i = (i + 1) & (g->cap - 1)) {
 		struct cache_ent *e = &g->cache[i];
 
 		if (!e->used) {
+			struct geo r;
+
+			geoip_lookup(g, a, &r);
 			e->used = true;
 			e->key = *a;
-			geoip_lookup(g, a, &e->geo);
+			e->geo = intern(g, &r);
 			g->used++;
-			return &e->geo;
+			return &g->geos[e->geo];
 		}
 		if (e->key.family == a->family && !memcmp(e->key.addr, a->addr, 16))
-			return &e->geo;
+			return &g->geos[e->geo];
 	}
 }

@@ -114,18 +114,22 @@ static void test_label_errors(void **state)
 static void test_cache(void **state)
 {
 	struct geoip *g = geoip_open(NULL, 0, write_labels("10.0.0.0/8 lab 1 2\n"));
-	struct geo_addr a, b;
-	const struct geo *p, *q;
+	struct geo_addr a, b, c;
+	const struct geo *p, *q, *r;
 
 	assert_non_null(g);
 	geoip_cache_size(g, 1000);
 	geo_addr_parse("10.0.0.1", &a);
 	geo_addr_parse("10.0.0.2", &b);
+	geo_addr_parse("192.168.1.1", &c);
 	p = geoip_cached(g, &a);
 	q = geoip_cached(g, &b);
+	r = geoip_cached(g, &c);
 	assert_ptr_equal(geoip_cached(g, &a), p);   /* a hit returns the same entry */
-	assert_ptr_not_equal(p, q);
+	assert_ptr_equal(p, q);                      /* equal results are stored once */
+	assert_ptr_not_equal(p, r);
 	assert_string_equal(p->city, "lab");
+	assert_string_equal(r->city, "private");
 	geoip_cache_trim(g, 1u << 20);                /* cannot fit: emptied */
 	assert_string_equal(geoip_cached(g, &b)->city, "lab");
 	geoip_close(g);
