@@ -388,7 +388,9 @@ static void fill_from_entry(MMDB_entry_s *e, struct geo *o)
 {
 	double lat, lon, asn;
 
-	if (get_str(e, o->cc, sizeof(o->cc), P("country", "iso_code"))) {
+	if (o->layout) {
+		/* An earlier database gave the location: only look for ASN fields here. */
+	} else if (get_str(e, o->cc, sizeof(o->cc), P("country", "iso_code"))) {
 		o->layout = "maxmind";
 		get_str(e, o->country, sizeof(o->country), P("country", "names", "en"));
 		get_str(e, o->region, sizeof(o->region), P("subdivisions", "0", "names", "en"));
@@ -406,9 +408,10 @@ static void fill_from_entry(MMDB_entry_s *e, struct geo *o)
 		}
 	}
 	/* ASN databases of both families use these top-level names. */
-	if (get_num(e, &asn, P("autonomous_system_number")))
+	if (!o->asn && get_num(e, &asn, P("autonomous_system_number"))) {
 		o->asn = (uint32_t)asn;
-	get_str(e, o->as_org, sizeof(o->as_org), P("autonomous_system_organization"));
+		get_str(e, o->as_org, sizeof(o->as_org), P("autonomous_system_organization"));
+	}
 }
 
 void geoip_lookup(struct geoip *g, const struct geo_addr *a, struct geo *o)
@@ -431,7 +434,7 @@ void geoip_lookup(struct geoip *g, const struct geo_addr *a, struct geo *o)
 		struct sockaddr_in sin = { .sin_family = AF_INET };
 		struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
 		MMDB_lookup_result_s r;
-		int gai = 0, rc = 0;
+		int rc = 0;
 
 		if (a->family == 6 && g->db[i].metadata.ip_version != 6)
 			continue;
@@ -442,16 +445,15 @@ void geoip_lookup(struct geoip *g, const struct geo_addr *a, struct geo *o)
 			memcpy(&sin6.sin6_addr, a->addr, 16);
 			r = MMDB_lookup_sockaddr(&g->db[i], (struct sockaddr *)&sin6, &rc);
 		}
-		(void)gai;
 		if (rc != MMDB_SUCCESS || !r.found_entry)
 			continue;
+		/* The first database that knows the location gives it; an ASN database (before or
+		 * after it) adds the ASN fields. */
 		fill_from_entry(&r.entry, o);
-		if (o->layout || o->asn) {
+		if (o->layout || o->asn)
 			o->kind = GEO_DB;
-			/* An ASN-only database answers the ASN; keep looking for a location. */
-			if (o->layout)
-				return;
-		}
+		if (o->layout && o->asn)
+			return;
 	}
 }
 

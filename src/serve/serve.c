@@ -51,6 +51,7 @@ struct serve {
 	struct nw_session nw;
 	struct MHD_Daemon *httpd;
 	uint64_t requests[6];    /* by status class: 1xx..5xx, index 0 unused */
+	bool none_left;          /* every interface disappeared (said once) */
 };
 
 /* --- panels: what each feature adds to the daemon --- */
@@ -204,8 +205,9 @@ static int on_tick(struct ebee_loop *l, void *arg)
 	int left = nw_session_refresh(&s->nw);
 
 	http_run(s);     /* connection timeouts */
-	if (left == 0)
+	if (left == 0 && !s->none_left)
 		ebee_warn("no interface left to watch: serving the last data");
+	s->none_left = left == 0;
 	return left < 0 ? left : 0;
 }
 

@@ -68,6 +68,15 @@ def test_both_layouts(fixtures):
     f6 = got["2001:db8:200::1"]
     assert (f6["layout"], f6["country_code"], f6["city"]) == ("flat", "NO", "Longyearbyen")
     assert got["192.0.2.1"]["source"] == "none"
+    assert "asn" not in fl
+
+
+def test_asn_database_adds_to_city(fixtures):
+    for order in (["flat-ipv4.mmdb", "asn.mmdb"], ["asn.mmdb", "flat-ipv4.mmdb"]):
+        args = [a for f in order for a in ("--geoip", fixtures / f)]
+        r = geoip(*args, "203.0.113.9")["203.0.113.9"]
+        assert (r["layout"], r["city"], r["asn"], r["as_org"]) == \
+            ("flat", "Punta Arenas", 64501, "Flat Example AS"), (order, r)
 
 
 def test_labels_and_private(tmp_path, fixtures):

@@ -3,6 +3,7 @@
 #   DIR/maxmind-city.mmdb   MaxMind GeoIP2/GeoLite2 City layout (IPv6 tree, IPv4 mapped), with ASN
 #   DIR/flat-ipv4.mmdb      ip-location-db flat layout, IPv4 tree
 #   DIR/flat-ipv6.mmdb      ip-location-db flat layout, IPv6 tree
+#   DIR/asn.mmdb            an ASN-only database (GeoLite2-ASN names), to add to a city one
 # Networks are documentation ranges (lookups only; nothing is sent to them).
 use strict;
 use warnings;
@@ -65,3 +66,9 @@ $f6->insert_network('2001:db8:200::/48', {
     latitude => 78.2232, longitude => 15.6267,
 });
 write_tree($f6, "$dir/flat-ipv6.mmdb");
+
+my $asn = tree(6, 'GeoLite2-ASN');
+$asn->insert_network('203.0.113.0/24', {
+    autonomous_system_number => 64501, autonomous_system_organization => 'Flat Example AS',
+});
+write_tree($asn, "$dir/asn.mmdb");
