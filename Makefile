@@ -46,7 +46,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all asan unit test clean deps
+.PHONY: all asan unit unit-bins test clean deps run
 
 all: $(BUILD)/ebee
 
@@ -95,11 +95,19 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
 
+unit-bins: $(UNIT_BINS)
+
 unit: $(UNIT_BINS)
 	$(Q)rc=0; for t in $(UNIT_BINS); do $$t || rc=1; done; exit $$rc
 
 asan:
-	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all $(if $(UNITS),$(UNITS))
+	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit-bins
+
+# README's first command: install what is missing, build, run the main job.
+run:
+	$(Q)scripts/deps.sh build
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/main-job.sh
 
 test:
 	$(Q)scripts/test.sh

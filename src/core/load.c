@@ -197,6 +197,19 @@ out:
 	probe_bpf__destroy(skel);
 }
 
+/* EBEE_DISABLE=tp_btf,raw_tp makes ebee behave as on a kernel without those kinds: how the
+ * fallbacks are tested on a kernel that has everything. */
+static bool disabled(enum ebee_kind k)
+{
+	const char *env = getenv("EBEE_DISABLE"), *p;
+	size_t n = strlen(kinds[k].name);
+
+	for (p = env; p && (p = strstr(p, kinds[k].name)); p += n)
+		if ((p == env || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return true;
+	return false;
+}
+
 const struct ebee_probe *ebee_probe_kind(enum ebee_kind k)
 {
 	bool q;
@@ -205,7 +218,10 @@ const struct ebee_probe *ebee_probe_kind(enum ebee_kind k)
 		return &cache[0];
 	if (!probed[k]) {
 		q = ebee_log_libbpf_quiet(true);   /* failures here are answers, not errors */
-		if ((k == KIND_TRACEPOINT || k == KIND_RINGBUF) && ebee_mount_tracefs())
+		if (disabled(k)) {
+			cache[k].err = -EOPNOTSUPP;
+			snprintf(cache[k].detail, sizeof(cache[k].detail), "disabled by EBEE_DISABLE");
+		} else if ((k == KIND_TRACEPOINT || k == KIND_RINGBUF) && ebee_mount_tracefs())
 			fail(&cache[k], "tracefs", -ENOENT);
 		else
 			probe_one(k, &cache[k]);
@@ -309,26 +325,32 @@ int ebee_mount_bpffs(void)
 	return mount_fs("bpf", "/sys/fs/bpf", BPF_FS_MAGIC);
 }
 
+int ebee_mount_point(const char *fstype, char *buf, size_t len)
+{
+	char line[512], dev[64], dir[256], type[64];
+	FILE *f = fopen("/proc/self/mounts", "re");
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (err && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %255s %63s", dev, dir, type) == 3 && !strcmp(type, fstype)) {
+			snprintf(buf, len, "%s", dir);
+			err = 0;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
 const char *ebee_cgroup2_path(void)
 {
 	static char path[256];
 	static bool done;
-	FILE *f;
-	char line[512], dev[64], dir[256], type[64];
 
-	if (done)
-		return path[0] ? path : NULL;
+	if (!done && ebee_mount_point("cgroup2", path, sizeof(path)))
+		path[0] = 0;
 	done = true;
-	f = fopen("/proc/self/mounts", "re");
-	if (!f)
-		return NULL;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%63s %255s %63s", dev, dir, type) == 3 && !strcmp(type, "cgroup2")) {
-			snprintf(path, sizeof(path), "%s", dir);
-			break;
-		}
-	}
-	fclose(f);
 	return path[0] ? path : NULL;
 }
 
@@ -395,7 +417,7 @@ uint64_t ebee_percpu_sum(int map_fd, uint32_t key)
 }
 
 /* Capabilities from capget: effective set, both 32-bit words. */
-static bool have_cap(int cap)
+bool ebee_have_cap(int cap)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2] = { 0 };
@@ -409,12 +431,12 @@ int ebee_require(unsigned req)
 {
 	int err;
 
-	if ((req & REQ_BPF) && !have_cap(CAP_SYS_ADMIN) &&
-	    !(have_cap(38 /* CAP_PERFMON */) && have_cap(39 /* CAP_BPF */))) {
+	if ((req & REQ_BPF) && !ebee_have_cap(CAP_SYS_ADMIN) &&
+	    !(ebee_have_cap(38 /* CAP_PERFMON */) && ebee_have_cap(39 /* CAP_BPF */))) {
 		ebee_err("this command needs root: CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN (try sudo)");
 		return -EPERM;
 	}
-	if ((req & REQ_NETADM) && !have_cap(CAP_NET_ADMIN)) {
+	if ((req & REQ_NETADM) && !ebee_have_cap(CAP_NET_ADMIN)) {
 		ebee_err("this command needs CAP_NET_ADMIN (try sudo)");
 		return -EPERM;
 	}

@@ -5,6 +5,7 @@
 #define EBEE_LOAD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct bpf_object;
@@ -55,6 +56,10 @@ int ebee_mount_tracefs(void);    /* 0 when mounted (was or now), or -errno */
 int ebee_mount_bpffs(void);
 const char *ebee_tracefs_path(void);  /* "/sys/kernel/tracing" or debugfs path, NULL if none */
 const char *ebee_cgroup2_path(void);  /* where cgroup2 is mounted, NULL if not */
+/* First mount point of a filesystem type ("bpf", "cgroup2") into buf; -ENOENT when none. */
+int ebee_mount_point(const char *fstype, char *buf, size_t len);
+/* An effective capability of this process (CAP_SYS_ADMIN, 39 = CAP_BPF, 38 = CAP_PERFMON). */
+bool ebee_have_cap(int cap);
 int ebee_bump_memlock(void);
 
 /* cgroup2 id of a directory (its inode number), or -errno with an error printed. */

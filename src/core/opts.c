@@ -289,24 +289,51 @@ int opts_parse(const struct opt *tab, void *cfg, int argc, char **argv, int *npo
 	return 0;
 }
 
+/* Words of `text` wrapped to the right column; continuation lines indented to `col`. */
+static void wrap(FILE *f, const char *text, int col, int width)
+{
+	int x = col;
+
+	while (*text) {
+		int w = strcspn(text, " ");
+
+		if (x > col && x + 1 + w > width) {
+			fprintf(f, "\n%*s", col, "");
+			x = col;
+		} else if (x > col) {
+			fputc(' ', f);
+			x++;
+		}
+		fwrite(text, 1, w, f);
+		x += w;
+		text += w;
+		while (*text == ' ')
+			text++;
+	}
+	fputc('\n', f);
+}
+
 static void help_opts(FILE *f, const struct opt *tab)
 {
-	for (const struct opt *o = tab; o && o->lng; o++) {
-		char left[64];
-		int n = 0;
+	enum { COL = 26, WIDTH = 80 };
 
-		n += snprintf(left + n, sizeof(left) - n, "  %s%c%s--%s", o->shrt ? "-" : "  ",
-			      o->shrt ? o->shrt : ' ', o->shrt ? "," : " ", o->lng);
+	for (const struct opt *o = tab; o && o->lng; o++) {
+		char left[80], text[512];
+		int n;
+
+		if (o->shrt)
+			n = snprintf(left, sizeof(left), "  -%c, --%s", o->shrt, o->lng);
+		else
+			n = snprintf(left, sizeof(left), "      --%s", o->lng);
 		if (o->type != OPT_FLAG)
 			snprintf(left + n, sizeof(left) - n, " %s", o->arg ? o->arg : "VALUE");
-		if (strlen(left) > 28)
-			fprintf(f, "%s\n%-30s", left, "");
+		if ((int)strlen(left) > COL - 2)
+			fprintf(f, "%s\n%*s", left, COL, "");
 		else
-			fprintf(f, "%-30s", left);
-		fputs(o->help ? o->help : "", f);
-		if (o->def)
-			fprintf(f, " (default: %s)", o->def);
-		fputc('\n', f);
+			fprintf(f, "%-*s", COL, left);
+		snprintf(text, sizeof(text), "%s%s%s%s", o->help ? o->help : "", o->def ? " (default: " : "",
+			 o->def ? o->def : "", o->def ? ")" : "");
+		wrap(f, text, COL, WIDTH);
 	}
 }
 

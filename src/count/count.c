@@ -15,6 +15,7 @@
 #include "core/syscalls.h"
 #include "core/cgroup.h"
 #include "count/count.h"
+#include "count/parse.h"
 #include "count/count.skel.h"
 
 struct count_cfg {
@@ -43,6 +44,15 @@ struct count_plan {
 	bool comm_on;
 	int cgroup_fd;
 };
+
+size_t count_key_size(__u32 parts)
+{
+	if (parts & COUNT_BY_COMM)
+		return sizeof(struct count_key);
+	if (parts & COUNT_BY_CGROUP)
+		return COUNT_KEY_CGROUP;
+	return parts & COUNT_BY_PID ? COUNT_KEY_PID : COUNT_KEY_UID_SYSCALL;
+}
 
 static const struct {
 	const char *name;
@@ -275,6 +285,8 @@ static int collect(struct counter *c)
 		return 0;
 	}
 	fd = bpf_map__fd(c->skel->maps.counts);
+	/* The kernel writes key_size bytes: the tail of a shrunk key stays zero. */
+	memset(&next, 0, sizeof(next));
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		struct row *r;
 
@@ -393,6 +405,7 @@ static void configure(struct count_bpf *s, const struct count_plan *p, const str
 	memcpy((void *)s->rodata->filter_comm, p->comm, sizeof(p->comm));
 	s->rodata->filter_cgroup_on = p->cgroup_fd >= 0;
 	bpf_map__set_max_entries(s->maps.counts, p->parts == COUNT_BY_SYSCALL ? 1 : c->max_entries);
+	bpf_map__set_key_size(s->maps.counts, count_key_size(p->parts));
 }
 
 static int count_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)

@@ -7,7 +7,6 @@
 #include <sys/mount.h>
 #include <sys/utsname.h>
 #include <linux/capability.h>
-#include <sys/syscall.h>
 #include "core/cmd.h"
 #include "core/load.h"
 #include "core/out.h"
@@ -51,14 +50,6 @@ static void read_line(const char *path, char *buf, size_t len)
 	buf[strcspn(buf, "\n")] = 0;
 }
 
-static bool cap_eff(int cap)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2] = { 0 };
-
-	return !syscall(SYS_capget, &h, d) && (d[cap / 32].effective & (1u << (cap % 32)));
-}
-
 static void kernel_checks(struct report *r)
 {
 	struct utsname u;
@@ -72,9 +63,9 @@ static void kernel_checks(struct report *r)
 	    "/sys/kernel/btf/vmlinux (CO-RE relocations, tp_btf)");
 
 	snprintf(detail, sizeof(detail), "CAP_SYS_ADMIN %s, CAP_BPF %s, CAP_PERFMON %s, CAP_NET_ADMIN %s",
-		 cap_eff(CAP_SYS_ADMIN) ? "yes" : "no", cap_eff(39) ? "yes" : "no",
-		 cap_eff(38) ? "yes" : "no", cap_eff(CAP_NET_ADMIN) ? "yes" : "no");
-	row(r, "privilege", "capabilities", cap_eff(CAP_SYS_ADMIN) || (cap_eff(38) && cap_eff(39)), true, detail);
+		 ebee_have_cap(CAP_SYS_ADMIN) ? "yes" : "no", ebee_have_cap(39) ? "yes" : "no",
+		 ebee_have_cap(38) ? "yes" : "no", ebee_have_cap(CAP_NET_ADMIN) ? "yes" : "no");
+	row(r, "privilege", "capabilities", ebee_have_cap(CAP_SYS_ADMIN) || (ebee_have_cap(38) && ebee_have_cap(39)), true, detail);
 	read_line("/proc/sys/kernel/unprivileged_bpf_disabled", buf, sizeof(buf));
 	snprintf(detail, sizeof(detail), "kernel.unprivileged_bpf_disabled = %s", buf[0] ? buf : "?");
 	row(r, "privilege", "unprivileged_bpf", true, false, detail);
@@ -95,19 +86,10 @@ static void kernel_checks(struct report *r)
 	    p ? p : "not mounted; ebee mounts it at /sys/kernel/tracing when a command needs it");
 	p = ebee_cgroup2_path();
 	row(r, "mount", "cgroup2", p != NULL, false, p ? p : "not mounted: --cgroup filters and cgroup hooks unavailable");
-	{
-		char mnt[256] = "";
-		FILE *f = fopen("/proc/self/mounts", "re");
-		char line[512], dev[64], dir[256], type[64];
-
-		while (f && fgets(line, sizeof(line), f))
-			if (sscanf(line, "%63s %255s %63s", dev, dir, type) == 3 && !strcmp(type, "bpf"))
-				snprintf(mnt, sizeof(mnt), "%s", dir);
-		if (f)
-			fclose(f);
-		row(r, "mount", "bpffs", mnt[0], false,
-		    mnt[0] ? mnt : "not mounted; ebee mounts it at /sys/fs/bpf when a command needs pins");
-	}
+	if (ebee_mount_point("bpf", buf, sizeof(buf)))
+		buf[0] = 0;
+	row(r, "mount", "bpffs", buf[0], false,
+	    buf[0] ? buf : "not mounted; ebee mounts it at /sys/fs/bpf when a command needs pins");
 	read_line("/proc/sys/kernel/bpf_stats_enabled", buf, sizeof(buf));
 	snprintf(detail, sizeof(detail), "kernel.bpf_stats_enabled = %s (ebee holds a BPF_ENABLE_STATS fd instead)",
 		 buf[0] ? buf : "?");

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The whole test suite — README's test command, and exactly what .ci/run runs.
+#   1. install missing packages, build ebee and the unit tests (normal and ASan+UBSan builds)
+#   2. unit tests (cmocka), both builds
+#   3. integration tests (pytest, real kernel), with build/ebee then build/asan/ebee
+# Ends with one line "ebee tests: N passed, N failed, N skipped"; exit 1 on any failure.
+# TESTS="-k count" narrows pytest; SKIP_ASAN=1 skips the second pass (local iteration only).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+res=build/test-results
+rm -rf "$res" && mkdir -p "$res"
+
+scripts/deps.sh all || { echo "ebee tests: 0 passed, 1 failed (dependencies)"; exit 1; }
+if ! make -j2 all unit-bins >"$res/build.log" 2>&1; then
+	tail -40 "$res/build.log"
+	echo "ebee tests: 0 passed, 1 failed (build)"
+	exit 1
+fi
+if [ -z "${SKIP_ASAN:-}" ] && ! make -j2 asan >"$res/build-asan.log" 2>&1; then
+	tail -40 "$res/build-asan.log"
+	echo "ebee tests: 0 passed, 1 failed (asan build)"
+	exit 1
+fi
+
+passed=0 failed=0 skipped=0
+add() { passed=$((passed + $1)); failed=$((failed + $2)); skipped=$((skipped + $3)); }
+
+# cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s), listed below:".
+run_unit() {  # $1 = build dir, $2 = label
+	local t out p f
+	for t in "$1"/tests/test_*; do
+		[ -x "$t" ] || continue
+		out=$("$t" 2>&1); rc=$?
+		p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -1)
+		f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -1)
+		[ $rc -ne 0 ] && [ -z "$f" ] && f=1
+		[ $rc -ne 0 ] && echo "$out"
+		echo "unit ($2) $(basename "$t"): ${p:-0} passed, ${f:-0} failed"
+		add "${p:-0}" "${f:-0}" 0
+	done
+}
+
+# pytest's junit file gives exact counts whatever the console shows.
+run_pytest() {  # $1 = binary, $2 = label
+	local xml="$res/integration-$2.xml"
+	EBEE="$1" /usr/bin/python3 -m pytest -q -p no:cacheprovider --junitxml="$xml" \
+		${TESTS:-} tests/integration 2>&1 | tee "$res/integration-$2.log" | grep -vE '^\s*$' | tail -25
+	if [ ! -f "$xml" ]; then add 0 1 0; return; fi
+	read -r p f s < <(/usr/bin/python3 - "$xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+r = ET.parse(sys.argv[1]).getroot()
+suites = [r] if r.tag == "testsuite" else list(r)
+t = sum(int(x.get("tests", 0)) for x in suites)
+f = sum(int(x.get("failures", 0)) + int(x.get("errors", 0)) for x in suites)
+s = sum(int(x.get("skipped", 0)) for x in suites)
+print(t - f - s, f, s)
+PY
+)
+	echo "integration ($2): $p passed, $f failed, $s skipped"
+	add "$p" "$f" "$s"
+}
+
+run_unit build normal
+[ -z "${SKIP_ASAN:-}" ] && run_unit build/asan asan
+run_pytest "$PWD/build/ebee" normal
+if [ -z "${SKIP_ASAN:-}" ]; then
+	# Leak reports fail the run; the kernel-side tests are the same, only the binary changes.
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+		run_pytest "$PWD/build/asan/ebee" asan
+fi
+
+echo "ebee tests: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
