@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "core/ebee.h"
+#include "core/load.h"
 #include "netwatch/tc.h"
 
 /* libbpf 1.1 has no TCX helpers; bpf_link_create passes any attach type through. */
@@ -202,6 +203,12 @@ int nw_iface_attach(struct nw_iface *it, int prog_fd, enum nw_attach_mode mode)
 	int err = -EOPNOTSUPP;
 	bool quiet;
 
+	/* Probe, then choose: without TCX (or with EBEE_DISABLE=tcx) auto means a clsact filter. */
+	if (mode == NW_ATTACH_AUTO && !ebee_have(KIND_TCX)) {
+		ebee_info("TCX not available (%s): using a clsact filter on '%s'",
+			  ebee_probe_kind(KIND_TCX)->detail, it->name);
+		mode = NW_ATTACH_TC;
+	}
 	if (mode != NW_ATTACH_TC) {
 		quiet = ebee_log_libbpf_quiet(true);
 		err = attach_tcx(it, prog_fd);

@@ -2,6 +2,7 @@
 to a server namespace; netwatch (run in the server namespace) must report exactly those
 packets and bytes per source, honour --port, and leave tc as it found it."""
 import json
+import os
 import signal
 import subprocess
 import time
@@ -79,6 +80,22 @@ def test_exact_counts_per_source(lab, attach):
         assert lab.filters(c.srv_if) == []
         assert "clsact" not in lab.qdiscs(c.srv_if)
     assert summ["evicted"] == 0
+
+
+def test_auto_falls_back_to_clsact_without_tcx(lab):
+    """EBEE_DISABLE=tcx makes the probe say no, as on a kernel before 6.6."""
+    c0 = lab.clients[0]
+    e = NsEbee(lab, ["netwatch", "--json", "--interval", "60", "-i", c0.srv_if],
+               env=dict(os.environ, EBEE_DISABLE="tcx"))
+    e.start()
+    assert any(f.get("pref") == 0xebe for f in lab.filters(c0.srv_if))
+    c0.send_udp(4, 6, 10, 80)
+    time.sleep(0.2)
+    assert e.stop() == 0, e.stderr
+    src, summ = rows(e.stdout)
+    assert summ[0]["interfaces"] == [{"name": c0.srv_if, "attach": "tc"}]
+    assert src[c0.v4]["packets"] == 6
+    assert lab.filters(c0.srv_if) == [] and "clsact" not in lab.qdiscs(c0.srv_if)
 
 
 def test_port_filter(lab):
