@@ -168,7 +168,9 @@ static int read_map(struct nw_session *s)
 			e->key = s->bkeys[i];
 			e->val = s->bvals[i];
 		}
-		if (err == -ENOENT)
+		/* ENOSPC: sources inserted while we read filled our table (a flood evicting as we
+		 * go): this snapshot holds the max_sources read so far. */
+		if (err == -ENOENT || err == -ENOSPC)
 			break;
 		if (err) {
 			ebee_err("cannot read netwatch sources: %s", strerror(-err));
@@ -445,11 +447,10 @@ struct loc_agg {
 
 void nw_render_metrics(FILE *f, const struct nw_session *s)
 {
-	static const char *const skip[][2] = {
-		{ "not_ip", NULL }, { "port_filter", NULL }, { "truncated", NULL }, { "insert_failed", NULL },
+	static const struct { const char *reason; enum nw_stat stat; } skip[] = {
+		{ "not_ip", NW_NOT_IP }, { "port_filter", NW_FILTERED },
+		{ "truncated", NW_TRUNCATED }, { "insert_failed", NW_INSERT_FAIL },
 	};
-	const uint64_t skipv[] = { s->stats[NW_NOT_IP], s->stats[NW_FILTERED], s->stats[NW_TRUNCATED],
-				   s->stats[NW_INSERT_FAIL] };
 	struct loc_agg *agg = calloc(NW_MAX_LOCS, sizeof(*agg));
 	int nagg = 0;
 
@@ -462,8 +463,8 @@ void nw_render_metrics(FILE *f, const struct nw_session *s)
 	fprintf(f, "ebee_netwatch_bytes_total %llu\n", (unsigned long long)s->stats[NW_BYTES]);
 	HELP("ebee_netwatch_packets_skipped_total", "counter", "Packets not counted, by reason.");
 	for (size_t i = 0; i < ARRAY_SIZE(skip); i++)
-		fprintf(f, "ebee_netwatch_packets_skipped_total{reason=\"%s\"} %llu\n", skip[i][0],
-			(unsigned long long)skipv[i]);
+		fprintf(f, "ebee_netwatch_packets_skipped_total{reason=\"%s\"} %llu\n", skip[i].reason,
+			(unsigned long long)s->stats[skip[i].stat]);
 	HELP("ebee_netwatch_sources", "gauge", "Source addresses in the kernel table.");
 	fprintf(f, "ebee_netwatch_sources %zu\n", s->ncur);
 	HELP("ebee_netwatch_sources_capacity", "gauge", "Size of the kernel's LRU table of sources.");
