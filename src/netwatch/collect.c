@@ -252,7 +252,7 @@ int nw_session_refresh(struct nw_session *s)
 
 enum {
 	C_TS, C_ADDR, C_FAMILY, C_GEO, C_CC, C_COUNTRY, C_REGION, C_CITY, C_LAT, C_LON, C_ASN,
-	C_ASORG, C_PKTS, C_BYTES, C_PPS, C_FIRST, C_LAST, C_PORTS, C_OTHER, C_IFACE, C__N
+	C_ASORG, C_PKTS, C_BYTES, C_PPS, C_FIRST, C_LAST, C_PORTS, C_TAKEOVERS, C_IFACE, C__N
 };
 static const struct out_col nw_cols[C__N] = {
 	[C_TS]      = { "ts", "TIME", OUT_STR, 0 },
@@ -273,7 +273,7 @@ static const struct out_col nw_cols[C__N] = {
 	[C_FIRST]   = { "first_seen", "FIRST", OUT_STR, 0 },
 	[C_LAST]    = { "last_seen", "LAST SEEN", OUT_STR, -15 },
 	[C_PORTS]   = { "ports", "PORTS", OUT_RAW, 0 },
-	[C_OTHER]   = { "other_ports", "OTHER", OUT_U64, 0 },
+	[C_TAKEOVERS] = { "port_takeovers", "TAKEOVERS", OUT_U64, 0 },
 	[C_IFACE]   = { "ifindex", "IF", OUT_U64, 0 },
 };
 
@@ -287,6 +287,7 @@ void nw_out_source(struct out *o, const struct nw_src *e)
 	const struct geo *g = e->geo;
 	struct geo_addr a = { .family = e->key.family };
 	char buf[64], ports[NW_PORT_SLOTS * 48 + 4];
+	int pord[NW_PORT_SLOTS];
 	size_t n = 0;
 
 	memcpy(a.addr, e->key.addr, 16);
@@ -319,14 +320,27 @@ void nw_out_source(struct out *o, const struct nw_src *e)
 	ebee_fmt_time(ebee_ktime_to_real(e->val.last_ns), buf, sizeof(buf));
 	/* The table shows the time of day; JSON keeps the full timestamp. */
 	out_str(o, C_LAST, o->fmt == OUT_TABLE && strlen(buf) > 11 ? buf + 11 : buf);
+	/* Busiest port first. */
+	for (int i = 0; i < NW_PORT_SLOTS; i++)
+		pord[i] = i;
+	for (int i = 1; i < NW_PORT_SLOTS; i++)
+		for (int j = i; j > 0 && e->val.ports[pord[j]].packets > e->val.ports[pord[j - 1]].packets; j--) {
+			int t = pord[j];
+
+			pord[j] = pord[j - 1], pord[j - 1] = t;
+		}
 	n += snprintf(ports + n, sizeof(ports) - n, "[");
-	for (int i = 0; i < NW_PORT_SLOTS && e->val.ports[i].port; i++)
+	for (int k = 0, i; k < NW_PORT_SLOTS; k++) {
+		i = pord[k];
+		if (!e->val.ports[i].port)
+			continue;
 		n += snprintf(ports + n, sizeof(ports) - n, "%s{\"port\":%u,\"proto\":\"%s\",\"packets\":%u}",
-			      i ? "," : "", e->val.ports[i].port,
+			      n > 1 ? "," : "", e->val.ports[i].port,
 			      e->val.ports[i].proto == 6 ? "tcp" : "udp", e->val.ports[i].packets);
+	}
 	snprintf(ports + n, sizeof(ports) - n, "]");
 	out_raw(o, C_PORTS, ports);
-	out_u64(o, C_OTHER, e->val.other_ports);
+	out_u64(o, C_TAKEOVERS, e->val.port_takeovers);
 	out_u64(o, C_IFACE, e->val.ifindex);
 	out_row(o);
 }

@@ -42,8 +42,14 @@ static __always_inline bool port_wanted(__u16 port)
 	return port_set[(port >> 6) & (NW_PORT_WORDS - 1)] & (1ULL << (port & 63));
 }
 
+/* The destination ports a source hits most, in NW_PORT_SLOTS slots (the space-saving
+ * algorithm): a new port takes a free slot, or else the slot of the least hit port and that
+ * count plus one. A port hit often always ends up in a slot; a count is exact unless its
+ * slot was taken over, then it overestimates by at most the count it inherited. Races between
+ * CPUs on one source can misplace a packet between slots, never lose it. */
 static __always_inline void count_port(struct nw_val *v, __u16 port, __u8 proto)
 {
+	__u32 min = ~0U, min_i = 0;
 	int i;
 
 	if (!port)
@@ -55,15 +61,21 @@ static __always_inline void count_port(struct nw_val *v, __u16 port, __u8 proto)
 			return;
 		}
 		if (v->ports[i].port == 0) {
-			/* Two CPUs may claim the same free slot at once: the loser's packet still
-			 * lands in a slot with the right port or, at worst, in other_ports. */
 			v->ports[i].proto = proto;
 			v->ports[i].port = port;
 			__sync_fetch_and_add(&v->ports[i].packets, 1);
 			return;
 		}
+		if (v->ports[i].packets < min) {
+			min = v->ports[i].packets;
+			min_i = i;
+		}
 	}
-	__sync_fetch_and_add(&v->other_ports, 1);
+	min_i &= NW_PORT_SLOTS - 1;
+	v->ports[min_i].port = port;
+	v->ports[min_i].proto = proto;
+	v->ports[min_i].packets = min + 1;
+	__sync_fetch_and_add(&v->port_takeovers, 1);
 }
 
 static __always_inline int nw_count(struct __sk_buff *skb, bool l2)

@@ -3,7 +3,7 @@
 #ifndef EBEE_NETWATCH_H
 #define EBEE_NETWATCH_H
 
-#define NW_PORT_SLOTS 4          /* distinct destination ports remembered per source */
+#define NW_PORT_SLOTS 4          /* top destination ports kept per source (a power of 2) */
 #define NW_PORT_WORDS 1024       /* 65536-bit set of --port values */
 #define NW_DEFAULT_SOURCES 65536 /* LRU size; --max-sources changes it */
 
@@ -28,7 +28,7 @@ struct nw_val {
 	__u64 bytes;             /* L2 frame bytes as seen at ingress */
 	__u64 first_ns;          /* bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC, tick resolution) */
 	__u64 last_ns;
-	__u64 other_ports;       /* packets to ports beyond the NW_PORT_SLOTS first ones */
+	__u64 port_takeovers;    /* times a new port took the slot of the least hit one */
 	struct nw_port ports[NW_PORT_SLOTS];
 	__u32 ifindex;           /* interface of the last packet */
 	__u32 pad;

@@ -192,22 +192,44 @@ static void test_ipv6_extension_headers(void **state)
 	assert_int_equal(v.ports[0].proto, 6);
 }
 
-static void test_ports_overflow(void **state)
+static void send_port(const char *src, int port, int times)
+{
+	struct pkt p;
+
+	while (times--) {
+		eth(&p, 0, 0x0800);
+		ipv4_udp(&p, src, port, 0, 0);
+		run(skel, &p);
+	}
+}
+
+static void test_top_ports(void **state)
 {
 	struct nw_val v;
-	struct pkt p;
 
 	if (!skel)
 		skip();
-	for (int port = 1; port <= NW_PORT_SLOTS + 3; port++) {
-		eth(&p, 0, 0x0800);
-		ipv4_udp(&p, "198.51.100.9", port, 0, 0);
-		run(skel, &p);
-	}
+	/* Seven ports once each: the last three take over the slots of count-1 ports. */
+	for (int port = 1; port <= NW_PORT_SLOTS + 3; port++)
+		send_port("198.51.100.9", port, 1);
 	assert_int_equal(lookup(skel, "198.51.100.9", &v), 0);
-	for (int i = 0; i < NW_PORT_SLOTS; i++)
-		assert_int_equal(v.ports[i].port, i + 1);
-	assert_int_equal(v.other_ports, 3);
+	assert_int_equal(v.port_takeovers, 3);
+	assert_int_equal(v.packets, 7);
+	/* A scan of four ports first, then the port that matters: it still gets a slot, and
+	 * its count is exact but for what it inherited (1). */
+	for (int port = 1; port <= NW_PORT_SLOTS; port++)
+		send_port("198.51.100.11", port, 1);
+	send_port("198.51.100.11", 443, 50);
+	send_port("198.51.100.11", 2, 3);
+	assert_int_equal(lookup(skel, "198.51.100.11", &v), 0);
+	for (int i = 0; i < NW_PORT_SLOTS; i++) {
+		if (v.ports[i].port == 443)
+			assert_int_equal(v.ports[i].packets, 51);
+		if (v.ports[i].port == 2)
+			assert_int_equal(v.ports[i].packets, 4);
+	}
+	assert_true(v.ports[0].port == 443 || v.ports[1].port == 443 || v.ports[2].port == 443 ||
+		    v.ports[3].port == 443);
 }
 
 static void test_not_ip_and_truncated(void **state)
@@ -256,7 +278,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vlan_and_fragments),
 		cmocka_unit_test(test_ipv6_extension_headers),
-		cmocka_unit_test(test_ports_overflow),
+		cmocka_unit_test(test_top_ports),
 		cmocka_unit_test(test_not_ip_and_truncated),
 		cmocka_unit_test(test_port_filter),
 	};
