@@ -142,12 +142,22 @@ static void state_mark(const struct nw_iface *it)
 	fclose(f);
 }
 
-static bool state_has(int ifindex)
+/* A record for this index whose name matches: an interface deleted and another created
+ * with the same index later is not taken for the one whose clsact ebee made. */
+static bool state_has(const struct nw_iface *it)
 {
-	char path[128];
+	char path[128], name[IF_NAMESIZE + 2] = "";
+	FILE *f;
 
-	state_path(path, sizeof(path), ifindex);
-	return access(path, F_OK) == 0;
+	state_path(path, sizeof(path), it->ifindex);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(name, sizeof(name), f))
+		name[0] = 0;
+	fclose(f);
+	name[strcspn(name, "\n")] = 0;
+	return !strcmp(name, it->name);
 }
 
 static void state_clear(int ifindex)
@@ -260,7 +270,7 @@ void nw_iface_detach(struct nw_iface *it)
 		ebee_warn("cannot remove tc filter from '%s': %s (try 'ebee cleanup')", it->name,
 			  strerror(-err));
 	/* Remove the clsact only if an ebee created it and no filter is left on it. */
-	if ((it->created_qdisc || state_has(it->ifindex)) && nw_tc_filter_count(it->ifindex) == 0) {
+	if ((it->created_qdisc || state_has(it)) && nw_tc_filter_count(it->ifindex) == 0) {
 		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 		err = bpf_tc_hook_destroy(&hook);
 		if (err && err != -ENOENT && err != -EINVAL)

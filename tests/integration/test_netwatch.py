@@ -130,6 +130,22 @@ def test_preexisting_clsact_and_foreign_filter_kept(lab):
     assert lab.filters(c0.srv_if) == before
 
 
+def test_two_runs_share_a_clsact(lab):
+    """The first run creates the clsact; it stays while the second still has its filter, and
+    the last ebee to leave removes it."""
+    c0 = lab.clients[0]
+    args = ["netwatch", "--attach", "tc", "-i", c0.srv_if, "--interval", "60"]
+    a = NsEbee(lab, args)
+    a.start()
+    b = NsEbee(lab, args)
+    b.start()
+    assert len([f for f in lab.filters(c0.srv_if) if f.get("pref") == 0xebe]) == 2
+    assert a.stop() == 0
+    assert len(lab.filters(c0.srv_if)) == 1 and "clsact" in lab.qdiscs(c0.srv_if)
+    assert b.stop() == 0
+    assert lab.filters(c0.srv_if) == [] and "clsact" not in lab.qdiscs(c0.srv_if)
+
+
 def test_cleanup_after_sigkill(lab):
     c0, c1 = lab.clients
     # c1's interface has a clsact of its own with another tool's filter.
