@@ -149,14 +149,19 @@ def main():
     sink = setup()
     try:
         blast(200_000)   # warm-up
-        configs = ["none", "tcx", "tc"]
+        # "tcx-parse-only": --port 1 (nothing goes there) stops the program after parsing,
+        # before any map work: the cost of the hook and the parser alone.
+        configs = ["none", "tcx", "tc", "tcx-parse-only"]
+        extra = {"tcx": [], "tc": [], "tcx-parse-only": ["--port", "1"]}
         runs = {c: [] for c in configs}
         ratio = {c: [] for c in configs[1:]}
         for r in range(a.reps):
-            order = configs[r % 3:] + configs[:r % 3]
+            k = r % len(configs)
+            order = configs[k:] + configs[:k]
             this = {}
             for c in order:
-                e = Ebee("netwatch", "-i", RX_IF, "--attach", c, "--interval", "3600") if c != "none" else None
+                e = Ebee("netwatch", "-i", RX_IF, "--attach", c.split("-")[0], "--interval", "3600",
+                         *extra[c]) if c != "none" else None
                 this[c] = blast(a.packets)
                 if e:
                     e.stop()
