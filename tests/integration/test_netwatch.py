@@ -198,9 +198,11 @@ def test_lru_bounded_and_evictions_counted(lab):
     assert len(src) == summ["sources"]
 
 
-def test_interface_disappears(lab):
+@pytest.mark.parametrize("attach", ["tcx", "tc"])
+def test_interface_disappears(lab, attach):
     c0, c1 = lab.clients
-    e = NsEbee(lab, ["netwatch", "--json", "--interval", "0.2", "-i", c0.srv_if, "-i", c1.srv_if])
+    e = NsEbee(lab, ["netwatch", "--json", "--interval", "0.2", "--attach", attach,
+                     "-i", c0.srv_if, "-i", c1.srv_if])
     e.start()
     sh("ip", "-n", lab.srv, "link", "del", c1.srv_if)
     c0.send_udp(4, 5, 10, 9)
@@ -213,6 +215,7 @@ def test_interface_disappears(lab):
     assert src[c0.v4]["packets"] == 5
     gone = [i for i in summ[0]["interfaces"] if i.get("gone")]
     assert [i["name"] for i in gone] == [c1.srv_if]
+    assert lab.filters(c0.srv_if) == [] and "clsact" not in lab.qdiscs(c0.srv_if)
 
 
 def test_bad_input(lab):
