@@ -103,6 +103,30 @@ class Lab:
         out = self.tc("-j", "filter", "show", "dev", dev, direction, check=False).stdout
         return [f for f in json.loads(out or "[]") if "options" in f]
 
+    def udp_sink(self, port):
+        """A UDP socket (IPv4 and IPv6) in the server namespace; .count() stops it and returns
+        how many datagrams were delivered to it: what passed the TC program."""
+        code = ("import socket,select,sys\n"
+                "s=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM)\n"
+                "s.setsockopt(socket.IPPROTO_IPV6,socket.IPV6_V6ONLY,0)\n"
+                "s.setsockopt(socket.SOL_SOCKET,socket.SO_RCVBUF,1<<22)\n"
+                f"s.bind(('::',{port}))\nprint('ready',flush=True)\nn=0\n"
+                "while True:\n"
+                "  r,_,_=select.select([s,sys.stdin],[],[])\n"
+                "  if sys.stdin in r: break\n"
+                "  s.recv(65536); n+=1\n"
+                "print(n,flush=True)\n")
+        p = subprocess.Popen(["ip", "netns", "exec", self.srv, "python3", "-c", code],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert p.stdout.readline().strip() == "ready"
+
+        class Sink:
+            def count(self):
+                time.sleep(0.2)
+                out, _ = p.communicate("stop\n", timeout=10)
+                return int(out.strip())
+        return Sink()
+
     def ebee_args(self, *args):
         """Command line running ebee inside the server namespace (same pid: ip execs)."""
         return ["ip", "netns", "exec", self.srv, EBEE] + [str(a) for a in args]
