@@ -89,7 +89,17 @@ int nw_session_open(struct nw_session *s, const struct nw_opts *o)
 		struct bpf_program *p = s->ifs[i].l3 ? s->skel->progs.ebee_nw_ingr_l3
 						     : s->skel->progs.ebee_nw_ingress;
 
+		/* Without -i, an interface that went away since we listed it is skipped. */
+		if (!o->ifaces.n && !nw_iface_present(&s->ifs[i])) {
+			ebee_warn("interface '%s' disappeared before attaching: skipped", s->ifs[i].name);
+			s->ifs[i].gone = true;
+			continue;
+		}
 		err = nw_iface_attach(&s->ifs[i], bpf_program__fd(p), mode);
+		if (err && !o->ifaces.n && !nw_iface_present(&s->ifs[i])) {
+			s->ifs[i].gone = true;
+			continue;
+		}
 		if (err)
 			goto fail;
 		/* Once one interface has fallen back to tc, stay consistent. */
