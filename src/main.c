@@ -10,6 +10,7 @@ static const struct ebee_cmd *const commands[] = {
 	&cleanup_cmd,
 	&geoip_cmd,
 	&serve_cmd,
+	&uprobe_cmd,
 	NULL,
 };
 
