@@ -9,6 +9,10 @@ static const struct ebee_cmd *const commands[] = {
 	&prog_cmd,
 	&top_cmd,
 	&bench_cmd,
+	&netwatch_cmd,
+	&cleanup_cmd,
+	&geoip_cmd,
+	&serve_cmd,
 	&uprobe_cmd,
 	NULL,
 };
