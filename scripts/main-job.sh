@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# ebee's main job, started by `make run`: a live view of who forks, per uid and syscall.
+# ebee's main job, started by `make run`: the daemon. It watches ingress traffic on every
+# interface that is up and serves the world map, /api/netwatch, /metrics and /healthz on
+# 127.0.0.1:8700 (it prints the URL). Extra arguments go to `ebee serve`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "ebee: counting clone/fork per uid every 2 s (Ctrl-C to stop)" >&2
-exec build/ebee count --by uid,comm,syscall --interval 2 "$@"
+exec build/ebee serve "$@"

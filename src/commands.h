@@ -7,5 +7,13 @@
 extern const struct ebee_cmd doctor_cmd;    /* src/doctor */
 extern const struct ebee_cmd count_cmd;     /* src/count */
 extern const struct ebee_cmd tcp_cmd;       /* src/tcp */
+extern const struct ebee_cmd prog_cmd;      /* src/prog */
+extern const struct ebee_cmd top_cmd;       /* src/top */
+extern const struct ebee_cmd bench_cmd;     /* src/bench */
+extern const struct ebee_cmd netwatch_cmd;  /* src/netwatch */
+extern const struct ebee_cmd cleanup_cmd;   /* src/netwatch */
+extern const struct ebee_cmd geoip_cmd;     /* src/geoip */
+extern const struct ebee_cmd serve_cmd;     /* src/serve */
+extern const struct ebee_cmd uprobe_cmd;    /* src/uprobe */
 
 #endif

@@ -7,6 +7,14 @@ static const struct ebee_cmd *const commands[] = {
 	&count_cmd,
 	&doctor_cmd,
 	&tcp_cmd,
+	&prog_cmd,
+	&top_cmd,
+	&bench_cmd,
+	&netwatch_cmd,
+	&cleanup_cmd,
+	&geoip_cmd,
+	&serve_cmd,
+	&uprobe_cmd,
 	NULL,
 };
 

@@ -40,14 +40,22 @@ def bpf_ids(pid, kind="prog_id"):
     return ids
 
 
+def _bpftool_ids(kind):
+    # An object freed while bpftool walks the ids shows up as {"error": ...} without an id.
+    out = subprocess.run(["bpftool", "-j", kind, "show"], capture_output=True, text=True)
+    try:
+        data = json.loads(out.stdout or "[]")
+    except json.JSONDecodeError:
+        return set()
+    return {p["id"] for p in data if isinstance(p, dict) and "id" in p}
+
+
 def loaded_prog_ids():
-    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True)
-    return {p["id"] for p in json.loads(out.stdout or "[]")}
+    return _bpftool_ids("prog")
 
 
 def loaded_link_ids():
-    out = subprocess.run(["bpftool", "-j", "link", "show"], capture_output=True, text=True)
-    return {p["id"] for p in json.loads(out.stdout or "[]")}
+    return _bpftool_ids("link")
 
 
 def run(args, timeout=60, check=None, input=None, env=None):

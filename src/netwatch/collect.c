@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* netwatch collector: load/attach, snapshots, renders; see collect.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "core/ebee.h"
+#include "core/load.h"
+#include "netwatch/collect.h"
+#include "netwatch/netwatch.skel.h"
+
+#define NW_BATCH 4096
+
+static int parse_ports(const struct opt_list *l, volatile __u64 *set, volatile __u32 *on)
+{
+	for (int i = 0; i < l->n; i++) {
+		char *end;
+		long lo, hi;
+
+		errno = 0;
+		lo = strtol(l->v[i], &end, 10);
+		hi = lo;
+		if (*end == '-')
+			hi = strtol(end + 1, &end, 10);
+		if (errno || *end || end == l->v[i] || lo < 1 || hi > 65535 || lo > hi) {
+			ebee_err("invalid port '%s' (expected 1-65535 or a range like 8000-8099)", l->v[i]);
+			return -EINVAL;
+		}
+		for (long p = lo; p <= hi; p++)
+			set[p >> 6] |= 1ULL << (p & 63);
+		*on = 1;
+	}
+	return 0;
+}
+
+static int parse_attach(const char *s, enum nw_attach_mode *m)
+{
+	if (!s || !strcmp(s, "auto"))
+		*m = NW_ATTACH_AUTO;
+	else if (!strcmp(s, "tcx"))
+		*m = NW_ATTACH_TCX;
+	else if (!strcmp(s, "tc"))
+		*m = NW_ATTACH_TC;
+	else {
+		ebee_err("invalid attach mode '%s' (expected auto, tcx or tc)", s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int nw_session_open(struct nw_session *s, const struct nw_opts *o)
+{
+	enum nw_attach_mode mode;
+	int err, n;
+
+	memset(s, 0, sizeof(*s));
+	if ((err = parse_attach(o->attach, &mode)))
+		return err;
+	s->max_sources = o->max_sources ?: NW_DEFAULT_SOURCES;
+	n = nw_ifaces_resolve(s->ifs, NW_MAX_IFACES, o->ifaces.v, o->ifaces.n);
+	if (n < 0)
+		return n;
+	s->nifs = n;
+	s->geo = geoip_open(o->geoip.v, o->geoip.n, o->labels);
+	if (!s->geo) {
+		err = -errno ?: -EINVAL;
+		goto fail;
+	}
+	geoip_cache_size(s->geo, s->max_sources);
+
+	s->skel = netwatch_bpf__open();
+	if (!s->skel) {
+		err = -errno;
+		ebee_err("cannot open netwatch BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	if ((err = parse_ports(&o->ports, s->skel->rodata->port_set, &s->skel->rodata->port_filter))) {
+		goto fail;
+	}
+	bpf_map__set_max_entries(s->skel->maps.nw_sources, s->max_sources);
+	err = netwatch_bpf__load(s->skel);
+	if (err) {
+		ebee_load_err("netwatch", err);
+		goto fail;
+	}
+	for (int i = 0; i < s->nifs; i++) {
+		struct bpf_program *p = s->ifs[i].l3 ? s->skel->progs.ebee_nw_ingr_l3
+						     : s->skel->progs.ebee_nw_ingress;
+
+		/* Without -i, an interface that went away since we listed it is skipped. */
+		if (!o->ifaces.n && !nw_iface_present(&s->ifs[i])) {
+			ebee_warn("interface '%s' disappeared before attaching: skipped", s->ifs[i].name);
+			s->ifs[i].gone = true;
+			continue;
+		}
+		err = nw_iface_attach(&s->ifs[i], bpf_program__fd(p), mode);
+		if (err && !o->ifaces.n && !nw_iface_present(&s->ifs[i])) {
+			s->ifs[i].gone = true;
+			continue;
+		}
+		if (err)
+			goto fail;
+		/* Once one interface has fallen back to tc, stay consistent. */
+		if (mode == NW_ATTACH_AUTO && s->ifs[i].how == NW_ATTACH_TC)
+			mode = NW_ATTACH_TC;
+	}
+	s->cur = calloc(s->max_sources, sizeof(*s->cur));
+	s->prev = calloc(s->max_sources, sizeof(*s->prev));
+	s->order = calloc(s->max_sources, sizeof(*s->order));
+	s->bkeys = calloc(NW_BATCH, sizeof(*s->bkeys));
+	s->bvals = calloc(NW_BATCH, sizeof(*s->bvals));
+	if (!s->cur || !s->prev || !s->order || !s->bkeys || !s->bvals) {
+		err = -ENOMEM;
+		ebee_err("cannot allocate netwatch tables: %s", strerror(ENOMEM));
+		goto fail;
+	}
+	return 0;
+fail:
+	nw_session_close(s);
+	return err;
+}
+
+void nw_session_close(struct nw_session *s)
+{
+	for (int i = 0; i < s->nifs; i++)
+		nw_iface_detach(&s->ifs[i]);
+	s->nifs = 0;
+	netwatch_bpf__destroy(s->skel);
+	geoip_close(s->geo);
+	free(s->cur);
+	free(s->prev);
+	free(s->order);
+	free(s->bkeys);
+	free(s->bvals);
+	memset(s, 0, sizeof(*s));
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+	return memcmp(&((const struct nw_src *)a)->key, &((const struct nw_src *)b)->key,
+		      sizeof(struct nw_key));
+}
+
+static int order_cmp(const void *a, const void *b)
+{
+	const struct nw_src *x = *(const struct nw_src *const *)a;
+	const struct nw_src *y = *(const struct nw_src *const *)b;
+
+	if (x->val.packets != y->val.packets)
+		return x->val.packets < y->val.packets ? 1 : -1;
+	if (x->val.bytes != y->val.bytes)
+		return x->val.bytes < y->val.bytes ? 1 : -1;
+	return key_cmp(x, y);
+}
+
+static int read_map(struct nw_session *s)
+{
+	int fd = bpf_map__fd(s->skel->maps.nw_sources);
+	__u32 in = 0, out = 0;
+	bool first = true;
+
+	s->ncur = 0;
+	for (;;) {
+		__u32 count = NW_BATCH;
+		int err;
+
+		if (s->ncur + count > s->max_sources)
+			count = s->max_sources - s->ncur;
+		if (!count)
+			break;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, s->bkeys, s->bvals, &count, NULL);
+		err = err ? -errno : 0;
+		for (__u32 i = 0; i < count && s->ncur < s->max_sources; i++) {
+			struct nw_src *e = &s->cur[s->ncur++];
+
+			e->key = s->bkeys[i];
+			e->val = s->bvals[i];
+		}
+		/* ENOSPC: sources inserted while we read filled our table (a flood evicting as we
+		 * go): this snapshot holds the max_sources read so far. */
+		if (err == -ENOENT || err == -ENOSPC)
+			break;
+		if (err) {
+			ebee_err("cannot read netwatch sources: %s", strerror(-err));
+			return err;
+		}
+		in = out;
+		first = false;
+	}
+	return 0;
+}
+
+static void read_stats(struct nw_session *s)
+{
+	int ncpu = ebee_ncpus();
+	struct nw_counters *per = calloc(ncpu > 0 ? ncpu : 1, sizeof(*per));
+	__u32 zero = 0;
+
+	if (!per || ncpu <= 0 || bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.nw_stats), &zero, per)) {
+		free(per);
+		return;   /* keep the last totals */
+	}
+	memset(s->stats, 0, sizeof(s->stats));
+	for (int cpu = 0; cpu < ncpu; cpu++)
+		for (int i = 0; i < NW_STAT__COUNT; i++)
+			s->stats[i] += per[cpu].c[i];
+	free(per);
+}
+
+int nw_session_refresh(struct nw_session *s)
+{
+	struct nw_src *tmp;
+	double dt;
+	int err, left = 0;
+
+	tmp = s->prev, s->prev = s->cur, s->cur = tmp;
+	s->nprev = s->ncur;
+	s->prev_ns = s->now_ns;
+	s->now_ns = ebee_now_ns();
+	geoip_cache_trim(s->geo, s->max_sources);   /* no snapshot holds a geo pointer now */
+	if ((err = read_map(s)))
+		return err;
+	qsort(s->cur, s->ncur, sizeof(*s->cur), key_cmp);
+	dt = s->prev_ns ? (s->now_ns - s->prev_ns) / 1e9 : 0;
+	for (size_t i = 0; i < s->ncur; i++) {
+		struct nw_src *e = &s->cur[i];
+		const struct nw_src *p = s->nprev ? bsearch(e, s->prev, s->nprev, sizeof(*e), key_cmp) : NULL;
+		struct geo_addr a = { .family = e->key.family };
+
+		memcpy(a.addr, e->key.addr, 16);
+		e->pps = 0;
+		if (dt > 0) {
+			uint64_t before = p ? p->val.packets : 0;
+
+			e->pps = e->val.packets >= before ? (e->val.packets - before) / dt : 0;
+		}
+		e->geo = geoip_cached(s->geo, &a);
+		s->order[i] = e;
+	}
+	qsort(s->order, s->ncur, sizeof(*s->order), order_cmp);
+
+	read_stats(s);
+	s->evicted = s->stats[NW_NEW] > s->ncur ? s->stats[NW_NEW] - s->ncur : 0;
+	s->refreshes++;
+
+	for (int i = 0; i < s->nifs; i++) {
+		struct nw_iface *it = &s->ifs[i];
+
+		if (it->attached && !it->gone && !nw_iface_present(it)) {
+			it->gone = true;
+			ebee_warn("interface '%s' disappeared: no longer counting there", it->name);
+			nw_iface_detach(it);
+		}
+		left += it->attached;
+	}
+	return left;
+}
+
+/* --- rows --- */
+
+enum {
+	C_TS, C_ADDR, C_FAMILY, C_GEO, C_CC, C_COUNTRY, C_REGION, C_CITY, C_LAT, C_LON, C_ASN,
+	C_ASORG, C_PKTS, C_BYTES, C_PPS, C_FIRST, C_LAST, C_PORTS, C_TAKEOVERS, C_IFACE, C__N
+};
+static const struct out_col nw_cols[C__N] = {
+	[C_TS]      = { "ts", "TIME", OUT_STR, 0 },
+	[C_ADDR]    = { "addr", "ADDRESS", OUT_STR, -28 },
+	[C_FAMILY]  = { "family", "FAM", OUT_U64, 0 },
+	[C_GEO]     = { "geo", "GEO", OUT_STR, 0 },
+	[C_CC]      = { "country_code", "CC", OUT_STR, -3 },
+	[C_COUNTRY] = { "country", "COUNTRY", OUT_STR, 0 },
+	[C_REGION]  = { "region", "REGION", OUT_STR, 0 },
+	[C_CITY]    = { "city", "CITY", OUT_STR, -18 },
+	[C_LAT]     = { "lat", "LAT", OUT_F64, 0, 4 },
+	[C_LON]     = { "lon", "LON", OUT_F64, 0, 4 },
+	[C_ASN]     = { "asn", "ASN", OUT_U64, 0 },
+	[C_ASORG]   = { "as_org", "AS", OUT_STR, 0 },
+	[C_PKTS]    = { "packets", "PACKETS", OUT_U64, 10 },
+	[C_BYTES]   = { "bytes", "BYTES", OUT_U64, 12 },
+	[C_PPS]     = { "pps", "PKT/S", OUT_F64, 9, 1 },
+	[C_FIRST]   = { "first_seen", "FIRST", OUT_STR, 0 },
+	[C_LAST]    = { "last_seen", "LAST SEEN", OUT_STR, -15 },
+	[C_PORTS]   = { "ports", "PORTS", OUT_RAW, 0 },
+	[C_TAKEOVERS] = { "port_takeovers", "TAKEOVERS", OUT_U64, 0 },
+	[C_IFACE]   = { "ifindex", "IF", OUT_U64, 0 },
+};
+
+void nw_out_init(struct out *o, FILE *f, enum out_fmt fmt)
+{
+	out_init(o, f, fmt, nw_cols, C__N);
+}
+
+void nw_out_source(struct out *o, const struct nw_src *e)
+{
+	const struct geo *g = e->geo;
+	struct geo_addr a = { .family = e->key.family };
+	char buf[64], ports[NW_PORT_SLOTS * 48 + 4];
+	int pord[NW_PORT_SLOTS];
+	size_t n = 0;
+
+	memcpy(a.addr, e->key.addr, 16);
+	out_str(o, C_TS, ebee_fmt_time(ebee_realtime_ns(), buf, sizeof(buf)));
+	out_str(o, C_ADDR, geo_addr_fmt(&a, buf, sizeof(buf)));
+	out_u64(o, C_FAMILY, e->key.family);
+	if (g) {
+		out_str(o, C_GEO, geo_kind_name(g->kind));
+		if (g->cc[0])
+			out_str(o, C_CC, g->cc);
+		if (g->country[0])
+			out_str(o, C_COUNTRY, g->country);
+		if (g->region[0])
+			out_str(o, C_REGION, g->region);
+		if (g->city[0])
+			out_str(o, C_CITY, g->city);
+		if (g->has_loc) {
+			out_f64(o, C_LAT, g->lat);
+			out_f64(o, C_LON, g->lon);
+		}
+		if (g->asn)
+			out_u64(o, C_ASN, g->asn);
+		if (g->as_org[0])
+			out_str(o, C_ASORG, g->as_org);
+	}
+	out_u64(o, C_PKTS, e->val.packets);
+	out_u64(o, C_BYTES, e->val.bytes);
+	out_f64(o, C_PPS, e->pps);
+	out_str(o, C_FIRST, ebee_fmt_time(ebee_ktime_to_real(e->val.first_ns), buf, sizeof(buf)));
+	ebee_fmt_time(ebee_ktime_to_real(e->val.last_ns), buf, sizeof(buf));
+	/* The table shows the time of day; JSON keeps the full timestamp. */
+	out_str(o, C_LAST, o->fmt == OUT_TABLE && strlen(buf) > 11 ? buf + 11 : buf);
+	/* Busiest port first. */
+	for (int i = 0; i < NW_PORT_SLOTS; i++)
+		pord[i] = i;
+	for (int i = 1; i < NW_PORT_SLOTS; i++)
+		for (int j = i; j > 0 && e->val.ports[pord[j]].packets > e->val.ports[pord[j - 1]].packets; j--) {
+			int t = pord[j];
+
+			pord[j] = pord[j - 1], pord[j - 1] = t;
+		}
+	n += snprintf(ports + n, sizeof(ports) - n, "[");
+	for (int k = 0, i; k < NW_PORT_SLOTS; k++) {
+		i = pord[k];
+		if (!e->val.ports[i].port)
+			continue;
+		n += snprintf(ports + n, sizeof(ports) - n, "%s{\"port\":%u,\"proto\":\"%s\",\"packets\":%u}",
+			      n > 1 ? "," : "", e->val.ports[i].port,
+			      e->val.ports[i].proto == 6 ? "tcp" : "udp", e->val.ports[i].packets);
+	}
+	snprintf(ports + n, sizeof(ports) - n, "]");
+	out_raw(o, C_PORTS, ports);
+	out_u64(o, C_TAKEOVERS, e->val.port_takeovers);
+	out_u64(o, C_IFACE, e->val.ifindex);
+	out_row(o);
+}
+
+enum { S_TYPE, S_SOURCES, S_CAP, S_EVICTED, S_SEEN, S_COUNTED, S_BYTES, S_NOTIP, S_FILTERED,
+       S_TRUNC, S_INSFAIL, S_IFACES, S__N };
+static const struct out_col nw_sum_cols[S__N] = {
+	[S_TYPE]     = { "type", NULL, OUT_STR, 0 },
+	[S_SOURCES]  = { "sources", "SOURCES", OUT_U64, 8 },
+	[S_CAP]      = { "capacity", "CAPACITY", OUT_U64, 9 },
+	[S_EVICTED]  = { "evicted", "EVICTED", OUT_U64, 8 },
+	[S_SEEN]     = { "packets_seen", "SEEN", OUT_U64, 10 },
+	[S_COUNTED]  = { "packets_counted", "COUNTED", OUT_U64, 10 },
+	[S_BYTES]    = { "bytes_counted", "BYTES", OUT_U64, 12 },
+	[S_NOTIP]    = { "not_ip", "NOT-IP", OUT_U64, 8 },
+	[S_FILTERED] = { "port_filtered", "FILTERED", OUT_U64, 9 },
+	[S_TRUNC]    = { "truncated", "TRUNC", OUT_U64, 6 },
+	[S_INSFAIL]  = { "insert_failed", "INSFAIL", OUT_U64, 8 },
+	[S_IFACES]   = { "interfaces", "INTERFACES", OUT_RAW, -30 },
+};
+
+void nw_out_summary_init(struct out *o, FILE *f, enum out_fmt fmt)
+{
+	out_init(o, f, fmt, nw_sum_cols, S__N);
+}
+
+static void ifaces_json(const struct nw_session *s, char *buf, size_t len, bool table)
+{
+	size_t n = 0;
+
+	n += snprintf(buf + n, len - n, "%s", table ? "" : "[");
+	for (int i = 0; i < s->nifs && n < len; i++)
+		n += snprintf(buf + n, len - n, table ? "%s%s:%s%s" : "%s{\"name\":\"%s\",\"attach\":\"%s\"%s}",
+			      i ? (table ? " " : ",") : "", s->ifs[i].name, nw_attach_name(s->ifs[i].how),
+			      s->ifs[i].gone ? (table ? "(gone)" : ",\"gone\":true") : "");
+	if (n < len)
+		snprintf(buf + n, len - n, "%s", table ? "" : "]");
+}
+
+void nw_out_summary(struct out *o, const struct nw_session *s)
+{
+	char buf[OUT_CELL];
+
+	out_str(o, S_TYPE, "summary");
+	out_u64(o, S_SOURCES, s->ncur);
+	out_u64(o, S_CAP, s->max_sources);
+	out_u64(o, S_EVICTED, s->evicted);
+	out_u64(o, S_SEEN, s->stats[NW_SEEN]);
+	out_u64(o, S_COUNTED, s->stats[NW_COUNTED]);
+	out_u64(o, S_BYTES, s->stats[NW_BYTES]);
+	out_u64(o, S_NOTIP, s->stats[NW_NOT_IP]);
+	out_u64(o, S_FILTERED, s->stats[NW_FILTERED]);
+	out_u64(o, S_TRUNC, s->stats[NW_TRUNCATED]);
+	out_u64(o, S_INSFAIL, s->stats[NW_INSERT_FAIL]);
+	ifaces_json(s, buf, sizeof(buf), o->fmt == OUT_TABLE);
+	if (o->fmt == OUT_TABLE)
+		out_str(o, S_IFACES, buf);
+	else
+		out_raw(o, S_IFACES, buf);
+	out_row(o);
+}
+
+/* --- daemon renders --- */
+
+void nw_render_api(FILE *f, const struct nw_session *s, size_t top)
+{
+	const char *url = NULL, *attr = geoip_attribution(s->geo, &url);
+	char buf[OUT_CELL];
+	struct out o;
+	size_t n = s->ncur < top ? s->ncur : top;
+
+	fprintf(f, "{\"time\":");
+	out_json_str(f, ebee_fmt_time(ebee_realtime_ns(), buf, sizeof(buf)));
+	ifaces_json(s, buf, sizeof(buf), false);
+	fprintf(f, ",\"interfaces\":%s", buf);
+	fprintf(f, ",\"totals\":{\"sources\":%zu,\"capacity\":%u,\"evicted\":%llu,\"packets_seen\":%llu,"
+		   "\"packets\":%llu,\"bytes\":%llu}",
+		s->ncur, s->max_sources, (unsigned long long)s->evicted,
+		(unsigned long long)s->stats[NW_SEEN], (unsigned long long)s->stats[NW_COUNTED],
+		(unsigned long long)s->stats[NW_BYTES]);
+	fprintf(f, ",\"attribution\":");
+	if (attr) {
+		fprintf(f, "{\"text\":");
+		out_json_str(f, attr);
+		fprintf(f, ",\"url\":");
+		out_json_str(f, url);
+		fprintf(f, "}");
+	} else {
+		fprintf(f, "null");
+	}
+	fprintf(f, ",\"shown\":%zu,\"sources\":[", n);
+	nw_out_init(&o, f, OUT_JSON);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(',', f);
+		nw_out_source(&o, s->order[i]);
+	}
+	fprintf(f, "]}\n");
+}
+
+static void prom_label(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+struct loc_agg {
+	const char *source, *location;
+	uint64_t sources, packets, bytes;
+};
+#define NW_MAX_LOCS 512
+
+void nw_render_metrics(FILE *f, const struct nw_session *s)
+{
+	static const struct { const char *reason; enum nw_stat stat; } skip[] = {
+		{ "not_ip", NW_NOT_IP }, { "port_filter", NW_FILTERED },
+		{ "truncated", NW_TRUNCATED }, { "insert_failed", NW_INSERT_FAIL },
+	};
+	struct loc_agg *agg = calloc(NW_MAX_LOCS, sizeof(*agg));
+	int nagg = 0;
+
+#define HELP(name, type, help) fprintf(f, "# HELP " name " " help "\n# TYPE " name " " type "\n")
+	HELP("ebee_netwatch_packets_seen_total", "counter", "Packets the netwatch TC program saw.");
+	fprintf(f, "ebee_netwatch_packets_seen_total %llu\n", (unsigned long long)s->stats[NW_SEEN]);
+	HELP("ebee_netwatch_packets_total", "counter", "Packets counted for a source address.");
+	fprintf(f, "ebee_netwatch_packets_total %llu\n", (unsigned long long)s->stats[NW_COUNTED]);
+	HELP("ebee_netwatch_bytes_total", "counter", "Bytes (link layer) counted for a source address.");
+	fprintf(f, "ebee_netwatch_bytes_total %llu\n", (unsigned long long)s->stats[NW_BYTES]);
+	HELP("ebee_netwatch_packets_skipped_total", "counter", "Packets not counted, by reason.");
+	for (size_t i = 0; i < ARRAY_SIZE(skip); i++)
+		fprintf(f, "ebee_netwatch_packets_skipped_total{reason=\"%s\"} %llu\n", skip[i].reason,
+			(unsigned long long)s->stats[skip[i].stat]);
+	HELP("ebee_netwatch_sources", "gauge", "Source addresses in the kernel table.");
+	fprintf(f, "ebee_netwatch_sources %zu\n", s->ncur);
+	HELP("ebee_netwatch_sources_capacity", "gauge", "Size of the kernel's LRU table of sources.");
+	fprintf(f, "ebee_netwatch_sources_capacity %u\n", s->max_sources);
+	HELP("ebee_netwatch_evictions_total", "counter", "Sources evicted from the full LRU table.");
+	fprintf(f, "ebee_netwatch_evictions_total %llu\n", (unsigned long long)s->evicted);
+	HELP("ebee_netwatch_interface_attached", "gauge", "1 while the program is attached to the interface.");
+	for (int i = 0; i < s->nifs; i++) {
+		fprintf(f, "ebee_netwatch_interface_attached{interface=\"");
+		prom_label(f, s->ifs[i].name);
+		fprintf(f, "\",mode=\"%s\"} %d\n", nw_attach_name(s->ifs[i].how), s->ifs[i].attached);
+	}
+
+	for (size_t i = 0; agg && i < s->ncur; i++) {
+		const struct nw_src *e = &s->cur[i];
+		const struct geo *g = e->geo;
+		const char *src = geo_kind_name(g ? g->kind : GEO_NONE);
+		const char *loc = !g ? "unknown" : g->kind == GEO_DB ? g->cc : g->kind == GEO_NONE ? "unknown" : g->city;
+		int j;
+
+		for (j = 0; j < nagg; j++)
+			if (!strcmp(agg[j].source, src) && !strcmp(agg[j].location, loc))
+				break;
+		if (j == nagg) {
+			if (nagg == NW_MAX_LOCS - 1) {
+				src = "other", loc = "other";
+				for (j = 0; j < nagg && strcmp(agg[j].source, "other"); j++)
+					;
+			}
+			if (j == nagg) {
+				agg[nagg].source = src, agg[nagg].location = loc;
+				nagg++;
+			}
+		}
+		agg[j].sources++;
+		agg[j].packets += e->val.packets;
+		agg[j].bytes += e->val.bytes;
+	}
+	HELP("ebee_netwatch_location_sources", "gauge", "Tracked source addresses by location (country code, label or private).");
+	for (int j = 0; j < nagg; j++) {
+		fprintf(f, "ebee_netwatch_location_sources{source=\"%s\",location=\"", agg[j].source);
+		prom_label(f, agg[j].location);
+		fprintf(f, "\"} %llu\n", (unsigned long long)agg[j].sources);
+	}
+	HELP("ebee_netwatch_location_packets", "gauge", "Packets of the tracked sources by location.");
+	for (int j = 0; j < nagg; j++) {
+		fprintf(f, "ebee_netwatch_location_packets{source=\"%s\",location=\"", agg[j].source);
+		prom_label(f, agg[j].location);
+		fprintf(f, "\"} %llu\n", (unsigned long long)agg[j].packets);
+	}
+	HELP("ebee_netwatch_location_bytes", "gauge", "Bytes of the tracked sources by location.");
+	for (int j = 0; j < nagg; j++) {
+		fprintf(f, "ebee_netwatch_location_bytes{source=\"%s\",location=\"", agg[j].source);
+		prom_label(f, agg[j].location);
+		fprintf(f, "\"} %llu\n", (unsigned long long)agg[j].bytes);
+	}
+#undef HELP
+	free(agg);
+}

@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* `ebee top`: live per-program cost. The model samples every program each interval (one
+ * BPF_OBJ_GET_INFO_BY_FD per program; owners and attach points only when programs appear or
+ * every TOP_REFRESH_TICKS intervals, since the /proc scan is the costly part), and either the
+ * full-screen view (view.c) or the batch printer below shows it. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "core/loop.h"
+#include "core/out.h"
+#include "top/top.h"
+
+/* ---- model ---------------------------------------------------------------------------- */
+
+int top_model_init(struct top_model *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->stats.fd = m->stats.sysctl_prev = -1;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	m->ncpus = n > 0 ? (int)n : 1;
+	return 0;
+}
+
+void top_model_free(struct top_model *m)
+{
+	if (!m)
+		return;
+	free(m->rows);
+	free(m->old);
+	ps_set_free(&m->set);
+	ps_set_free(&m->prev_set);
+	ps_iter_close(m->iter);
+	m->iter = NULL;
+	m->rows = m->old = NULL;
+}
+
+static const struct top_row *find_row(const struct top_row *v, int n, uint32_t id)
+{
+	int lo = 0, hi = n - 1;
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		if (v[mid].p.id == id)
+			return &v[mid];
+		if (v[mid].p.id < id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return NULL;
+}
+
+int top_sample(struct top_model *m)
+{
+	uint64_t now;
+	int n, appeared = 0, kept = 0;
+	struct top_row *tmp;
+
+	struct ps_set t = m->prev_set;
+	m->prev_set = m->set;
+	m->set = t;
+	n = -1;
+	if (m->iter && (n = ps_iter_collect(m->iter, &m->set, &m->prev_set)) < 0) {
+		ebee_warn("cannot read the bpf_prog iterator (%s): reading programs one by one", strerror(-n));
+		ps_iter_close(m->iter);
+		m->iter = NULL;
+	}
+	if (n < 0)
+		n = ps_collect(&m->set, 0);
+	if (n < 0)
+		return n;
+	now = m->set.taken_ns;
+	m->elapsed_s = m->last_ns ? (now - m->last_ns) / 1e9 : 0;
+	/* Previous rows become old; rows are rebuilt in id order. */
+	tmp = m->old, m->old = m->rows, m->rows = tmp;
+	m->old_n = m->n;
+	if (m->cap < n) {
+		struct top_row *a = realloc(m->rows, sizeof(*a) * n), *b;
+		if (!a)
+			return -ENOMEM;
+		m->rows = a;
+		b = realloc(m->old, sizeof(*b) * (n > m->old_n ? n : m->old_n));
+		if (!b)
+			return -ENOMEM;
+		m->old = b;
+		m->cap = n;
+	}
+	for (int i = 0; i < n; i++)
+		if (!find_row(m->old, m->old_n, m->set.v[i].id))
+			appeared++;
+	/* The /proc scan for owners costs ~10-20 ms with a thousand fds on the machine: on a box
+	 * where programs come and go all the time, new ones get their owner within
+	 * TOP_RESCAN_MIN_NS rather than a scan per interval. */
+	bool refresh = m->samples % TOP_REFRESH_TICKS == 0 ||
+		       (appeared && now - m->scanned_ns >= TOP_RESCAN_MIN_NS);
+	if (refresh) {
+		ps_fill_attach(&m->set);
+		if (!ps_iter_has_owners(m->iter) || ps_iter_owners(m->iter, &m->set))
+			ps_fill_owners(&m->set);
+		m->scanned_ns = now;
+	}
+	for (int i = 0; i < n; i++) {
+		const struct ps_prog *p = &m->set.v[i];
+		const struct top_row *o = find_row(m->old, m->old_n, p->id);
+		struct top_row *r = &m->rows[i];
+
+		if (o && o->p.load_time == p->load_time) {
+			memcpy(r->h_cpu, o->h_cpu, sizeof(r->h_cpu));
+			memcpy(r->h_ns, o->h_ns, sizeof(r->h_ns));
+			r->h_n = o->h_n;
+			r->h_pos = o->h_pos;
+			r->p = *p;
+			if (!refresh) {
+				memcpy(r->p.attach, o->p.attach, sizeof(r->p.attach));
+				memcpy(r->p.owners, o->p.owners, sizeof(r->p.owners));
+				memcpy(r->p.owner_comm, o->p.owner_comm, sizeof(r->p.owner_comm));
+				r->p.owner_pid = o->p.owner_pid;
+			}
+			/* counters only grow; a smaller value means another program got this id */
+			r->have_rate = p->run_cnt >= o->p.run_cnt && p->run_time_ns >= o->p.run_time_ns;
+			r->d_runs = r->have_rate ? p->run_cnt - o->p.run_cnt : 0;
+			r->d_ns = r->have_rate ? p->run_time_ns - o->p.run_time_ns : 0;
+			kept++;
+		} else {
+			r->p = *p;
+			r->h_n = r->h_pos = 0;
+			/* Loaded during the interval: everything it ran, it ran in it. On the first
+			 * sample there is no interval yet. */
+			r->have_rate = m->samples > 0;
+			r->d_runs = r->have_rate ? p->run_cnt : 0;
+			r->d_ns = r->have_rate ? p->run_time_ns : 0;
+		}
+		r->ns_total = p->run_cnt ? (double)p->run_time_ns / p->run_cnt : 0;
+		if (r->have_rate && m->elapsed_s > 0) {
+			r->runs_s = r->d_runs / m->elapsed_s;
+			r->ns_run = r->d_runs ? (double)r->d_ns / r->d_runs : 0;
+			r->cpu = r->d_ns / (m->elapsed_s * 1e9) * 100.0;
+			r->cpu_all = r->cpu / m->ncpus;
+			r->h_cpu[r->h_pos] = (float)r->cpu;
+			r->h_ns[r->h_pos] = (float)r->ns_run;
+			r->h_pos = (r->h_pos + 1) % TOP_HIST;
+			if (r->h_n < TOP_HIST)
+				r->h_n++;
+		} else {
+			r->have_rate = false;
+			r->runs_s = r->ns_run = r->cpu = r->cpu_all = 0;
+		}
+	}
+	m->n = n;
+	m->appeared = m->samples ? appeared : 0;
+	m->vanished = m->old_n - kept;
+	if (!m->samples)
+		m->vanished = 0;
+	m->last_ns = now;
+	m->samples++;
+	return 0;
+}
+
+/* ---- filter and order ----------------------------------------------------------------- */
+
+static bool has(const char *hay, const char *needle)
+{
+	return !needle || !*needle || strcasestr(hay, needle);
+}
+
+static bool owner_has(const struct top_row *r, const char *needle)
+{
+	return !needle || !*needle || strcasestr(r->p.owners, needle);
+}
+
+bool top_match(const struct top_row *r, const struct top_filter *f)
+{
+	char type[40] = "";
+
+	if ((f->type && *f->type) || f->text[0])   /* a name only when a filter needs it */
+		ps_type_name(r->p.type, type, sizeof(type));
+	if (!has(type, f->type) || !has(r->p.name, f->name) || !owner_has(r, f->owner))
+		return false;
+	if (!f->text[0])
+		return true;
+	if (!strncmp(f->text, "type:", 5))
+		return has(type, f->text + 5);
+	if (!strncmp(f->text, "name:", 5))
+		return has(r->p.name, f->text + 5);
+	if (!strncmp(f->text, "owner:", 6))
+		return owner_has(r, f->text + 6);
+	char id[16];
+	snprintf(id, sizeof(id), "%u", r->p.id);
+	return has(type, f->text) || has(r->p.name, f->text) || owner_has(r, f->text) ||
+	       has(r->p.attach, f->text) || !strcmp(id, f->text);
+}
+
+static const char *const sort_names[SORT__N] = {
+	[SORT_ID] = "id", [SORT_TYPE] = "type", [SORT_NAME] = "name", [SORT_OWNER] = "owner",
+	[SORT_ATTACH] = "attach", [SORT_RUNS] = "runs", [SORT_NS] = "ns", [SORT_NS_TOTAL] = "ns_total",
+	[SORT_CPU] = "cpu",
+};
+
+const char *top_sort_name(enum top_sort k) { return k < SORT__N ? sort_names[k] : "?"; }
+
+int top_sort_parse(const char *s, enum top_sort *k)
+{
+	for (int i = 0; i < SORT__N; i++)
+		if (!strcmp(s, sort_names[i])) {
+			*k = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+struct order_arg { const struct top_model *m; enum top_sort key; bool asc; };
+
+static int cmp_d(double a, double b) { return a < b ? -1 : a > b; }
+
+static int cmp_rows(const void *a, const void *b, void *argp)
+{
+	const struct order_arg *arg = argp;
+	const struct top_row *x = &arg->m->rows[*(const int *)a], *y = &arg->m->rows[*(const int *)b];
+	char tx[40], ty[40];
+	int c = 0;
+
+	switch (arg->key) {
+	case SORT_ID: break;
+	case SORT_TYPE:
+		c = strcmp(ps_type_name(x->p.type, tx, sizeof(tx)), ps_type_name(y->p.type, ty, sizeof(ty)));
+		break;
+	case SORT_NAME: c = strcmp(x->p.name, y->p.name); break;
+	case SORT_OWNER: c = strcmp(x->p.owners, y->p.owners); break;
+	case SORT_ATTACH: c = strcmp(x->p.attach, y->p.attach); break;
+	case SORT_RUNS: c = cmp_d(x->runs_s, y->runs_s); break;
+	case SORT_NS: c = cmp_d(x->ns_run, y->ns_run); break;
+	case SORT_NS_TOTAL: c = cmp_d(x->ns_total, y->ns_total); break;
+	case SORT_CPU: c = cmp_d(x->cpu, y->cpu); break;
+	default: break;
+	}
+	if (!c)
+		c = x->p.id < y->p.id ? -1 : x->p.id > y->p.id;
+	return arg->asc ? c : -c;
+}
+
+int top_order(const struct top_model *m, const struct top_filter *f, enum top_sort key, bool asc,
+	      int *idx)
+{
+	struct order_arg arg = { m, key, asc };
+	int n = 0;
+
+	for (int i = 0; i < m->n; i++)
+		if (top_match(&m->rows[i], f))
+			idx[n++] = i;
+	if (n > 1)
+		qsort_r(idx, n, sizeof(*idx), cmp_rows, &arg);
+	return n;
+}
+
+/* ---- batch ---------------------------------------------------------------------------- */
+
+enum { B_TS, B_SAMPLE, B_ID, B_TYPE, B_NAME, B_OWNER, B_RUNS_S, B_NS, B_NS_TOTAL, B_CPU, B_CPU_ALL,
+       B_RUNS, B_RUNTIME, B_OWNERS, B_ATTACH, B__N };
+
+static const struct out_col batch_cols[B__N] = {
+	[B_TS]       = { "ts", "TIME", OUT_STR, 0 },
+	[B_SAMPLE]   = { "sample", "SAMPLE", OUT_U64, 0 },
+	[B_ID]       = { "id", "ID", OUT_U64, 6 },
+	[B_TYPE]     = { "type", "TYPE", OUT_STR, -13 },
+	[B_NAME]     = { "name", "NAME", OUT_STR, -16 },
+	[B_OWNER]    = { "owner", "OWNER", OUT_STR, -18 },
+	[B_RUNS_S]   = { "runs_per_s", "RUNS/s", OUT_F64, 10, 0 },
+	[B_NS]       = { "ns_per_run", "NS/RUN", OUT_F64, 8, 0 },
+	[B_NS_TOTAL] = { "ns_per_run_total", "NS/RUN*", OUT_F64, 8, 0 },
+	[B_CPU]      = { "cpu_pct", "CPU%", OUT_F64, 7, 2 },
+	[B_CPU_ALL]  = { "cpu_pct_machine", "CPU%ALL", OUT_F64, 7, 3 },
+	[B_RUNS]     = { "run_cnt", "RUNS", OUT_U64, 0 },
+	[B_RUNTIME]  = { "run_time_ns", "RUN_NS", OUT_U64, 0 },
+	[B_OWNERS]   = { "owners", "OWNERS", OUT_RAW, 0 },
+	[B_ATTACH]   = { "attach", "ATTACH", OUT_STR, -30 },
+};
+
+struct batch {
+	struct ebee_ctx *ctx;
+	struct top_cfg *cfg;
+	struct top_model *m;
+	struct top_filter f;
+	enum top_sort key;
+	struct out o;
+	int *idx;
+	int idx_cap;
+	unsigned long long printed;
+};
+
+static int batch_print(struct batch *b)
+{
+	struct top_model *m = b->m;
+	char ts[40], st[160], owner[40], type[40];
+	int n;
+
+	if (b->idx_cap < m->n) {
+		int *v = realloc(b->idx, sizeof(*v) * m->n);
+		if (!v)
+			return -ENOMEM;
+		b->idx = v;
+		b->idx_cap = m->n;
+	}
+	n = top_order(m, &b->f, b->key, b->cfg->asc, b->idx);
+	ebee_fmt_time(ebee_realtime_ns(), ts, sizeof(ts));
+	if (b->o.fmt == OUT_TABLE) {
+		out_sep(&b->o, "--- %.19s  %d programs (%d shown, +%d -%d)  %s; NS/RUN* = since load; stats "
+			"bookkeeping adds a little to every run ---", ts, m->n, n, m->appeared, m->vanished,
+			ps_stats_describe(&m->stats, st, sizeof(st)));
+		out_header(&b->o);
+	}
+	for (int i = 0; i < n && (!b->cfg->limit || (unsigned long long)i < b->cfg->limit); i++) {
+		const struct top_row *r = &m->rows[b->idx[i]];
+
+		out_str(&b->o, B_TS, ts);
+		out_u64(&b->o, B_SAMPLE, b->printed + 1);
+		out_u64(&b->o, B_ID, r->p.id);
+		out_str(&b->o, B_TYPE, ps_type_name(r->p.type, type, sizeof(type)));
+		out_str(&b->o, B_NAME, r->p.name);
+		if (r->p.owner_pid) {
+			snprintf(owner, sizeof(owner), "%u/%s", r->p.owner_pid, r->p.owner_comm);
+			out_str(&b->o, B_OWNER, owner);
+			if (b->o.fmt == OUT_JSON) {
+				char oj[OUT_CELL];
+				ps_owners_json(r->p.owners, oj, sizeof(oj));
+				out_raw(&b->o, B_OWNERS, oj);
+			}
+		}
+		if (r->have_rate) {
+			out_f64(&b->o, B_RUNS_S, r->runs_s);
+			out_f64(&b->o, B_NS, r->ns_run);
+			out_f64(&b->o, B_CPU, r->cpu);
+			out_f64(&b->o, B_CPU_ALL, r->cpu_all);
+		}
+		out_f64(&b->o, B_NS_TOTAL, r->ns_total);
+		out_u64(&b->o, B_RUNS, r->p.run_cnt);
+		out_u64(&b->o, B_RUNTIME, r->p.run_time_ns);
+		if (r->p.attach[0])
+			out_str(&b->o, B_ATTACH, r->p.attach);
+		out_row(&b->o);
+	}
+	fflush(b->o.f);
+	b->printed++;
+	return 0;
+}
+
+static int batch_tick(struct ebee_loop *l, void *arg)
+{
+	struct batch *b = arg;
+	int err = top_sample(b->m);
+
+	if (err)
+		return err;
+	if ((err = batch_print(b)))
+		return err;
+	if (b->cfg->count && b->printed >= b->cfg->count)
+		loop_stop(l);
+	return 0;
+}
+
+/* ---- command -------------------------------------------------------------------------- */
+
+static int top_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
+{
+	struct top_cfg *cfg = cfgp;
+	struct top_model m;
+	struct ebee_loop *l = NULL;
+	struct batch b = { .ctx = ctx, .cfg = cfg, .m = &m };
+	enum top_sort key = SORT_CPU;
+	int err;
+
+	top_model_init(&m);
+	if (cfg->sort && top_sort_parse(cfg->sort, &key)) {
+		ebee_err("invalid --sort '%s' (id, type, name, owner, attach, runs, ns, ns_total, cpu)", cfg->sort);
+		return -EINVAL;
+	}
+	if (!cfg->batch && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || ctx->json)) {
+		if (!ctx->json)
+			ebee_warn("not a terminal: printing batch snapshots instead of the full-screen view");
+		cfg->batch = true;
+	}
+	l = loop_new();
+	if (!l) {
+		err = -errno ? -errno : -ENOMEM;
+		ebee_err("cannot create the event loop: %s", strerror(-err));
+		return err;
+	}
+	if ((err = ps_stats_on(&m.stats, cfg->keep_stats)))
+		goto out;
+	if (!cfg->no_iter && (err = ps_iter_open(&m.iter)))
+		ebee_info("bpf_prog iterator not available (%s): reading programs one by one", strerror(-err));
+	else if (m.iter)
+		ebee_info("reading counters through a bpf_prog iterator (one pass per interval)%s",
+			  ps_iter_has_owners(m.iter) ? ", owners through a task_file iterator" : "");
+	if ((err = top_sample(&m)))   /* the base the first interval is measured against */
+		goto out;
+	if (cfg->batch) {
+		b.key = key;
+		b.f.type = cfg->type;
+		b.f.name = cfg->name;
+		b.f.owner = cfg->owner;
+		out_init(&b.o, stdout, ctx->json ? OUT_JSON : OUT_TABLE, batch_cols, B__N);
+		if ((err = loop_set_tick(l, cfg->interval, batch_tick, &b)))
+			goto out;
+		err = loop_run(l);
+	} else {
+		err = top_view_run(ctx, cfg, &m, l, key);
+	}
+out:
+	free(b.idx);
+	ps_stats_off(&m.stats);
+	top_model_free(&m);
+	loop_free(l);
+	ps_cleanup();
+	return err;
+}
+
+static const struct opt top_opts[] = {
+	{ "interval", 'i', OPT_SECONDS, offsetof(struct top_cfg, interval), "SECONDS",
+	  "sampling interval", "1", 0.05, 3600 },
+	{ "batch", 'b', OPT_FLAG, offsetof(struct top_cfg, batch), NULL,
+	  "print plain (or --json) snapshots instead of the full-screen view" },
+	{ "count", 'n', OPT_UINT, offsetof(struct top_cfg, count), "N",
+	  "stop after N intervals (0 = until Ctrl-C)", "0" },
+	{ "sort", 's', OPT_STR, offsetof(struct top_cfg, sort), "COL",
+	  "sort by id, type, name, owner, attach, runs, ns, ns_total or cpu", "cpu" },
+	{ "asc", 0, OPT_FLAG, offsetof(struct top_cfg, asc), NULL, "ascending order" },
+	{ "type", 't', OPT_STR, offsetof(struct top_cfg, type), "TYPE",
+	  "only programs whose type contains TYPE" },
+	{ "name", 0, OPT_STR, offsetof(struct top_cfg, name), "NAME",
+	  "only programs whose name contains NAME" },
+	{ "owner", 'o', OPT_STR, offsetof(struct top_cfg, owner), "PID|COMM",
+	  "only programs held by a process matching PID or COMM" },
+	{ "limit", 'l', OPT_UINT, offsetof(struct top_cfg, limit), "N",
+	  "batch: print at most N programs per interval (0 = all)", "0" },
+	{ "keep-stats", 0, OPT_FLAG, offsetof(struct top_cfg, keep_stats), NULL,
+	  "set kernel.bpf_stats_enabled=1 and leave it on at exit" },
+	{ "no-iter", 0, OPT_FLAG, offsetof(struct top_cfg, no_iter), NULL,
+	  "read each program with BPF_OBJ_GET_INFO_BY_FD instead of one bpf_prog iterator pass" },
+	OPT_END,
+};
+
+static const struct top_cfg top_default = { .interval = 1.0 };
+
+static const struct opt_doc top_doc = {
+	.synopsis = "[OPTIONS]",
+	.description =
+		"Live cost of every loaded BPF program, like bpftop: type, name, owner, attach point,\n"
+		"runs/s, ns per run over the last interval and since load (NS/RUN*), CPU % of one CPU\n"
+		"and of the whole machine. Stats are switched on while ebee runs (a BPF_ENABLE_STATS fd)\n"
+		"unless they already are; the bookkeeping itself adds a little to every run.\n"
+		"Keys: q quit, < > sort column, r reverse, / filter (type:X name:X owner:X or any\n"
+		"text), p pause, up/down select, Enter history graph of the selected program, Esc back.\n"
+		"Without a terminal (or with --batch / --json) snapshots are printed every interval.",
+	.examples = "  ebee top\n  ebee top --batch --interval 2 --count 5 --sort runs\n"
+		    "  ebee top -b -j -n 1 --type tracepoint",
+};
+
+const struct ebee_cmd top_cmd = {
+	.name = "top", .summary = "live per-program BPF cost (full screen or --batch)",
+	.req = REQ_BPF, .run = top_run, .opts = top_opts, .cfg_size = sizeof(struct top_cfg),
+	.cfg_default = &top_default, .doc = &top_doc, .min_pos = 0, .max_pos = 0,
+};
