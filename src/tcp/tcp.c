@@ -640,9 +640,9 @@ static int count_run(struct ebee_ctx *ctx, void *cfg, int argc, char **argv)
 	"Filters run in the kernel. The owner (PID, COMM) is the process that used the\n" \
 	"socket from a system call (connect, listen, close...) or, for a socket accepted\n" \
 	"from a listener, the process that called listen(); it is empty while unknown\n" \
-	"(the socket predates ebee and has only seen packets since). An unbound connecting\n" \
-	"socket has local port 0 in its CLOSE -> SYN_SENT transition (the kernel picks the\n" \
-	"port just after), so '--lport' cannot match that one transition."
+	"(the socket predates ebee and has only seen packets since). An unbound\n" \
+	"connecting socket has local port 0 in its CLOSE -> SYN_SENT transition (the\n" \
+	"kernel picks the port just after), so '--lport' cannot match that transition."
 
 static const struct opt_doc states_doc = {
 	.synopsis = "[OPTIONS]",
