@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -72,39 +73,65 @@ def json_lines(text):
 
 
 class Ebee:
-    """A long-running ebee (count, tcp states, netwatch, serve...)."""
+    """A long-running ebee (count, tcp states, netwatch, serve...). Its stdout and stderr are read
+    by threads as they come, so a chatty command never blocks on a full pipe."""
 
-    def __init__(self, args, env=None):
+    def __init__(self, args, env=None, prefix=None):
         self.args = list(args)
         self.env = env
         self.proc = None
         self.progs = set()
         self.links = set()
         self.stdout = self.stderr = ""
+        self._out, self._err, self._threads = [], [], []
+        self._pos = 0
+        self.prefix = list(prefix or [])
+
+    def _drain(self, stream, sink):
+        # readline, not read(n): a text pipe's read(n) waits for n characters or EOF.
+        for line in iter(stream.readline, ""):
+            sink.append(line)
 
     def start(self, ready_timeout=20.0, min_progs=1, settle=0.3):
-        self.proc = subprocess.Popen([EBEE] + self.args, stdout=subprocess.PIPE,
+        # prefix: e.g. ["ip", "netns", "exec", NS] to run ebee in a network namespace (exec'd,
+        # so the pid is still ebee's).
+        self.proc = subprocess.Popen(self.prefix + [EBEE] + self.args, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, env=self.env,
                                      start_new_session=True)
+        for stream, sink in ((self.proc.stdout, self._out), (self.proc.stderr, self._err)):
+            t = threading.Thread(target=self._drain, args=(stream, sink), daemon=True)
+            t.start()
+            self._threads.append(t)
+        # Ready = it holds programs and its set of programs and links stopped changing for
+        # `settle` seconds (links are created right after the load).
         deadline = time.time() + ready_timeout
+        seen, since = None, None
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                out, err = self.proc.communicate()
-                raise AssertionError(f"ebee {self.args} exited {self.proc.returncode} before ready\n{out}\n{err}")
-            ids = bpf_ids(self.proc.pid)
-            if len(ids) >= min_progs:
-                time.sleep(settle)  # attach happens right after load
-                self.progs = bpf_ids(self.proc.pid)
-                self.links = bpf_ids(self.proc.pid, "link_id")
-                return self
+                self._join()
+                raise AssertionError(f"ebee {self.args} exited {self.proc.returncode} before ready\n"
+                                     f"{self.stdout}\n{self.stderr}")
+            now = (frozenset(bpf_ids(self.proc.pid)), frozenset(bpf_ids(self.proc.pid, "link_id")))
+            if len(now[0]) >= min_progs:
+                if now != seen:
+                    seen, since = now, time.time()
+                elif time.time() - since >= settle:
+                    self.progs, self.links = set(now[0]), set(now[1])
+                    return self
             time.sleep(0.05)
         self.kill()
         raise AssertionError(f"ebee {self.args} did not load BPF programs in {ready_timeout}s")
 
+    def _join(self, timeout=10):
+        self.proc.wait(timeout=timeout)
+        for t in self._threads:
+            t.join(timeout)
+        self.stdout, self.stderr = "".join(self._out), "".join(self._err)
+
     def stop(self, sig=signal.SIGINT, timeout=30, check_clean=True):
         self.proc.send_signal(sig)
         try:
-            self.stdout, self.stderr = self.proc.communicate(timeout=timeout)
+            self._join(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
             raise AssertionError(f"ebee {self.args} did not exit {timeout}s after signal {sig}")
@@ -112,10 +139,37 @@ class Ebee:
             assert_clean(self.progs, self.links)
         return self.proc.returncode
 
+    def output(self):
+        """What it printed so far (while running)."""
+        return "".join(self._out)
+
+    def readline(self, timeout=10.0):
+        """The next whole line of stdout (waits for it), like proc.stdout.readline()."""
+        deadline = time.time() + timeout
+        while True:
+            text = self.output()
+            nl = text.find("\n", self._pos)
+            if nl >= 0:
+                line, self._pos = text[self._pos:nl + 1], nl + 1
+                return line
+            if time.time() > deadline or (self.proc.poll() is not None and not any(
+                    t.is_alive() for t in self._threads)):
+                return ""
+            time.sleep(0.02)
+
+    def wait(self, timeout=30):
+        """Waits for an ebee that ends by itself; stdout/stderr are then complete."""
+        self._join(timeout)
+        return self.proc.returncode
+
     def kill(self):
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
-            self.stdout, self.stderr = self.proc.communicate()
+        if self.proc:
+            try:
+                self._join()
+            except subprocess.TimeoutExpired:
+                pass
 
     def json(self):
         return json_lines(self.stdout)
@@ -140,7 +194,7 @@ def ebee_start():
     started = []
 
     def _start(args, **kw):
-        e = Ebee(args, env=kw.pop("env", None))
+        e = Ebee(args, env=kw.pop("env", None), prefix=kw.pop("prefix", None))
         started.append(e)
         return e.start(**kw)
 

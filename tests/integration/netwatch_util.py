@@ -9,7 +9,6 @@ import os
 import subprocess
 import time
 
-import conftest
 from conftest import EBEE, Ebee
 
 PREFIX = f"ebnw{os.getpid() % 100000}"
@@ -147,17 +146,8 @@ class NsEbee(Ebee):
     pid is ebee's), with conftest's readiness wait and leftover checks."""
 
     def __init__(self, lab, args, env=None):
-        super().__init__(args, env=env)
+        super().__init__(args, env=env, prefix=["ip", "netns", "exec", lab.srv])
         self.lab = lab
-
-    def start(self, ready_timeout=20.0, min_progs=1, settle=0.3):
-        saved = conftest.EBEE
-        conftest.EBEE = "ip"
-        self.args = ["netns", "exec", self.lab.srv, EBEE] + self.args
-        try:
-            return super().start(ready_timeout=ready_timeout, min_progs=min_progs, settle=settle)
-        finally:
-            conftest.EBEE = saved
 
 
 def wait_until(pred, timeout=5.0, step=0.05):

@@ -184,8 +184,7 @@ def test_cleanup_after_sigkill(lab):
     foreign = lab.filters(c1.srv_if)
     e = NsEbee(lab, ["netwatch", "--attach", "tc", "-i", c0.srv_if, "-i", c1.srv_if])
     e.start()
-    e.proc.send_signal(signal.SIGKILL)
-    e.proc.communicate()
+    e.kill()
     # A killed run cannot clean up: its filters stay (the kernel keeps the programs for them).
     assert any(f.get("pref") == 0xebe for f in lab.filters(c0.srv_if))
     assert len(lab.filters(c1.srv_if)) == 2

@@ -26,7 +26,7 @@ def start_serve(lab, tmp_path, *extra):
     e = NsEbee(lab, ["serve", "--json", "--listen", "127.0.0.1:0", "--interval", "0.2",
                      "--labels", labels] + ifs + list(extra))
     e.start()
-    line = e.proc.stdout.readline()
+    line = e.readline()
     return e, json.loads(line)["url"]
 
 

@@ -35,7 +35,7 @@ def test_map_and_table_in_chromium(lab, tmp_path):
     e = NsEbee(lab, ["serve", "--json", "--listen", "127.0.0.1:0", "--interval", "0.2",
                      "--labels", labels, "-i", c0.srv_if, "-i", c1.srv_if])
     e.start()
-    url = json.loads(e.proc.stdout.readline())["url"]
+    url = json.loads(e.readline())["url"]
     c0.send_udp(4, 40, 200, 8080)
     c0.send_udp(6, 10, 200, 8080)
     c1.send_udp(4, 25, 200, 8080)

@@ -270,7 +270,8 @@ def test_traced_process_exits(ebee_start, c_prog):
     prog.stdin.write("bye 1\n")
     prog.stdin.close()   # the program reads EOF and exits
     prog.wait(10)
-    out, err = e.proc.communicate(timeout=10)   # ebee ends by itself
+    e.wait(timeout=10)   # ebee ends by itself
+    out, err = e.stdout, e.stderr
     assert e.proc.returncode == 0, err
     assert "exited" in err
     assert [c["args"]["w"] for c in calls(json_lines(out), "compute")] == ["bye"]
