@@ -13,12 +13,51 @@
  *   alone.
  * - the return probes go on every RET instruction. */
 #include <capstone/capstone.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/ebee.h"
 #include "uprobe/binary.h"
+
+/* capstone is opened when a Go function is first disassembled, not linked: its relocated
+ * tables cost every ebee process ~3 MB of resident memory, and only uprobe on Go needs it. */
+static struct {
+	void *lib;
+	cs_err (*open)(cs_arch, cs_mode, csh *);
+	cs_err (*option)(csh, cs_opt_type, size_t);
+	cs_insn *(*alloc)(csh);
+	bool (*disasm_iter)(csh, const uint8_t **, size_t *, uint64_t *, cs_insn *);
+	void (*free)(cs_insn *, size_t);
+	cs_err (*close)(csh *);
+} cs_api;
+
+static int capstone_load(void)
+{
+	static const char *const names[] = { "libcapstone.so.5", "libcapstone.so.4", "libcapstone.so" };
+
+	for (size_t i = 0; !cs_api.lib && i < ARRAY_SIZE(names); i++)
+		cs_api.lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+	if (!cs_api.lib) {
+		ebee_err("tracing Go functions needs the capstone disassembler library, not found (apt install libcapstone4)");
+		return -ENOENT;
+	}
+	cs_api.open = dlsym(cs_api.lib, "cs_open");
+	cs_api.option = dlsym(cs_api.lib, "cs_option");
+	cs_api.alloc = dlsym(cs_api.lib, "cs_malloc");
+	cs_api.disasm_iter = dlsym(cs_api.lib, "cs_disasm_iter");
+	cs_api.free = dlsym(cs_api.lib, "cs_free");
+	cs_api.close = dlsym(cs_api.lib, "cs_close");
+	if (!cs_api.open || !cs_api.option || !cs_api.alloc || !cs_api.disasm_iter || !cs_api.free ||
+	    !cs_api.close) {
+		ebee_err("the capstone library found lacks cs_disasm_iter (capstone 3 or later needed)");
+		dlclose(cs_api.lib);
+		memset(&cs_api, 0, sizeof(cs_api));
+		return -ENOENT;
+	}
+	return 0;
+}
 
 #define UP_FUNC_MAX (1 << 20)     /* bytes of one function we are willing to read */
 #define PROLOGUE_INSNS 12
@@ -68,17 +107,21 @@ int up_sites_go(const struct up_bin *b, const struct up_func *f, struct up_sites
 		free(code);
 		return -EIO;
 	}
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
+	if (!cs_api.lib && (err = capstone_load())) {
+		free(code);
+		return err;
+	}
+	if (cs_api.open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) {
 		ebee_err("cannot start the capstone disassembler");
 		free(code);
 		return -ENOMEM;
 	}
-	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-	in = cs_malloc(cs);
+	cs_api.option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+	in = cs_api.alloc(cs);
 	p = code;
 	left = f->size;
 	addr = f->addr;
-	while (in && cs_disasm_iter(cs, &p, &left, &addr, in)) {
+	while (in && cs_api.disasm_iter(cs, &p, &left, &addr, in)) {
 		if (n < PROLOGUE_INSNS && !s->prologue) {
 			if (is_stackguard_cmp(in)) {
 				cmp_seen = true;
@@ -108,8 +151,8 @@ int up_sites_go(const struct up_bin *b, const struct up_func *f, struct up_sites
 		err = -EILSEQ;
 	}
 	if (in)
-		cs_free(in, 1);
-	cs_close(&cs);
+		cs_api.free(in, 1);
+	cs_api.close(&cs);
 	free(code);
 	return err;
 }
