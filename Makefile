@@ -46,7 +46,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all asan unit unit-bins test clean deps run
+.PHONY: all asan unit unit-bins test clean deps run man
 
 all: $(BUILD)/ebee
 
@@ -114,6 +114,11 @@ test:
 
 deps:
 	$(Q)scripts/deps.sh all
+
+# One man page per command and subcommand, generated from the option tables (ebee help --man).
+man: $(BUILD)/ebee
+	$(Q)mkdir -p $(BUILD)/man
+	$(Q)scripts/gen-man.sh $(BUILD)/ebee $(BUILD)/man
 
 clean:
 	$(call msg,CLEAN,build)

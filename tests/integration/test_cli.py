@@ -77,3 +77,14 @@ def test_bash_completion_from_tables(tmp_path):
     out = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[0] == "--syscall" and out[1] == "doctor"
     assert run(["completion", "zsh"]).returncode == 2
+
+
+def test_man_pages_for_every_command(tmp_path):
+    gen = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "gen-man.sh")
+    subprocess.run([gen, EBEE, str(tmp_path)], check=True, capture_output=True)
+    pages = sorted(p.name for p in tmp_path.iterdir())
+    assert "ebee-count.8" in pages and "ebee-doctor.8" in pages
+    for p in pages:
+        text = (tmp_path / p).read_text()
+        assert text.startswith(".TH EBEE-"), p
+        assert ".SH SYNOPSIS" in text and ".SH COMMON OPTIONS" in text, p
