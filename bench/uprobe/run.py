@@ -173,6 +173,7 @@ def main():
     res = {c: {"rps": [], "paced_rps": [], "cpu_us": [], "ns_hit": [], "hits_req": [],
                "events": [], "expected": []} for c in configs}
     stats_fd = None
+    tr = None
     try:
         subprocess.run([lg, str(port), "5000", str(a.conns), "0", "warm"], check=True,
                        capture_output=True)
@@ -224,6 +225,9 @@ def main():
                 print(f"rep {rep} {'stats' if stats_on else '     '} {cfg:13s} "
                       f"{r['rps']:9.0f} req/s  paced {p['rps']:8.0f} req/s", file=sys.stderr)
     finally:
+        # A failed repetition (loadgen error, dead server) must not leave its tracer attached.
+        if tr is not None and tr.proc.poll() is None:
+            tr.stop()
         if stats_fd is not None:
             os.close(stats_fd)
         srv.terminate()

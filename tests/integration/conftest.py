@@ -72,6 +72,16 @@ def json_lines(text):
     return [json.loads(l) for l in text.splitlines() if l.strip().startswith("{")]
 
 
+_live = []   # every Ebee started by the current test: killed after it, pass or fail
+
+
+@pytest.fixture(autouse=True)
+def _kill_leftover_ebee():
+    yield
+    while _live:
+        _live.pop().kill()
+
+
 class Ebee:
     """A long-running ebee (count, tcp states, netwatch, serve...). Its stdout and stderr are read
     by threads as they come, so a chatty command never blocks on a full pipe."""
@@ -98,6 +108,7 @@ class Ebee:
         self.proc = subprocess.Popen(self.prefix + [EBEE] + self.args, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, env=self.env,
                                      start_new_session=True)
+        _live.append(self)
         for stream, sink in ((self.proc.stdout, self._out), (self.proc.stderr, self._err)):
             t = threading.Thread(target=self._drain, args=(stream, sink), daemon=True)
             t.start()
