@@ -73,6 +73,10 @@ def settle(*ports, timeout=10.0):
                     if (lport in want or rport in want) and st not in ("06", "07"):
                         busy = True   # anything but TIME_WAIT / CLOSE
         if not busy:
+            # The kernel makes the TIME_WAIT mini socket visible before the full socket's own
+            # FIN_WAIT2 -> CLOSE transition (tcp_time_wait: hashdance, then tcp_done), and a
+            # loaded machine may run that part a little later: leave it a moment.
+            time.sleep(0.25)
             return
         time.sleep(0.05)
     raise AssertionError(f"connections on ports {ports} still closing after {timeout} s")
