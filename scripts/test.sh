@@ -41,21 +41,45 @@ run_unit() {  # $1 = build dir, $2 = label
 }
 
 # pytest's junit file gives exact counts whatever the console shows.
-run_pytest() {  # $1 = binary, $2 = label
-	local xml="$res/integration-$2.xml"
-	EBEE="$1" /usr/bin/python3 -m pytest -q -p no:cacheprovider --junitxml="$xml" \
-		${TESTS:-} tests/integration 2>&1 | tee "$res/integration-$2.log" | grep -vE '^\s*$' | tail -25
-	if [ ! -f "$xml" ]; then add 0 1 0; return; fi
-	read -r p f s < <(/usr/bin/python3 - "$xml" <<'PY'
+junit() {  # $1 = xml; prints "passed failed skipped" and writes failed node ids to $1.failed
+	/usr/bin/python3 - "$1" <<'PY'
 import sys, xml.etree.ElementTree as ET
 r = ET.parse(sys.argv[1]).getroot()
 suites = [r] if r.tag == "testsuite" else list(r)
 t = sum(int(x.get("tests", 0)) for x in suites)
 f = sum(int(x.get("failures", 0)) + int(x.get("errors", 0)) for x in suites)
 s = sum(int(x.get("skipped", 0)) for x in suites)
+with open(sys.argv[1] + ".failed", "w") as out:
+    for suite in suites:
+        for tc in suite.iter("testcase"):
+            if tc.find("failure") is not None or tc.find("error") is not None:
+                mod = tc.get("classname", "").replace(".", "/") + ".py"
+                out.write(f"{mod}::{tc.get('name')}\n")
 print(t - f - s, f, s)
 PY
-)
+}
+
+# Timing-dependent kernel tests on a shared 2-vCPU machine: a failed test is run once more, on
+# its own. It counts as passed only if the rerun passes, and is then named as FLAKY in the
+# output (never hidden); a second failure is a failure.
+run_pytest() {  # $1 = binary, $2 = label
+	local xml="$res/integration-$2.xml" p f s rp rf rs ids
+	EBEE="$1" /usr/bin/python3 -m pytest -q -p no:cacheprovider --junitxml="$xml" \
+		${TESTS:-} tests/integration 2>&1 | tee "$res/integration-$2.log" | grep -vE '^\s*$' | tail -25
+	if [ ! -f "$xml" ]; then add 0 1 0; return; fi
+	read -r p f s < <(junit "$xml")
+	if [ "$f" -gt 0 ] && [ "$f" -le 3 ]; then
+		mapfile -t ids < "$xml.failed"
+		echo "integration ($2): rerunning ${ids[*]}"
+		EBEE="$1" /usr/bin/python3 -m pytest -q -p no:cacheprovider --junitxml="$xml.rerun" \
+			"${ids[@]}" 2>&1 | tee "$res/integration-$2-rerun.log" | grep -vE '^\s*$' | tail -15
+		if [ -f "$xml.rerun" ]; then
+			read -r rp rf rs < <(junit "$xml.rerun")
+			[ "$rp" -gt 0 ] && echo "FLAKY ($2): failed once, passed on rerun:" \
+				$(printf '%s\n' "${ids[@]}" | grep -vxF -f "$xml.rerun.failed")
+			p=$((p + rp)); f=$rf; s=$((s + rs))
+		fi
+	fi
 	echo "integration ($2): $p passed, $f failed, $s skipped"
 	add "$p" "$f" "$s"
 }
