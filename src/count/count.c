@@ -236,9 +236,11 @@ static int key_cmp(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct count_key));
 }
 
-static struct row *find_or_add(struct counter *c, const struct count_key *k)
+/* Rows [0, sorted) are sorted by key; keys new in this scan are appended after them (each key
+ * comes once per scan) and the whole array is sorted once when the scan ends. */
+static struct row *find_or_add(struct counter *c, const struct count_key *k, size_t sorted)
 {
-	struct row *r = bsearch(k, c->rows, c->nrows, sizeof(*r), key_cmp);
+	struct row *r = bsearch(k, c->rows, sorted, sizeof(*r), key_cmp);
 
 	if (r || c->nrows == c->cap)
 		return r;
@@ -262,7 +264,7 @@ static uint64_t sum(const struct counter *c)
 static int collect(struct counter *c)
 {
 	struct count_key k, next, *prev = NULL;
-	size_t before = c->nrows;
+	size_t sorted = c->nrows;
 	int fd;
 
 	if (c->plan->parts == COUNT_BY_SYSCALL) {
@@ -274,15 +276,11 @@ static int collect(struct counter *c)
 				continue;
 			memset(&k, 0, sizeof(k));
 			k.syscall = nr;
-			r = find_or_add(c, &k);
+			r = find_or_add(c, &k, sorted);
 			if (r)
 				r->total = sum(c);
-			if (c->nrows != before) {   /* keep the array sorted for bsearch */
-				qsort(c->rows, c->nrows, sizeof(*c->rows), key_cmp);
-				before = c->nrows;
-			}
 		}
-		return 0;
+		goto out;
 	}
 	fd = bpf_map__fd(c->skel->maps.counts);
 	/* The kernel writes key_size bytes: the tail of a shrunk key stays zero. */
@@ -294,14 +292,13 @@ static int collect(struct counter *c)
 		prev = &k;
 		if (bpf_map_lookup_elem(fd, &k, c->vals))
 			continue;
-		r = find_or_add(c, &k);
+		r = find_or_add(c, &k, sorted);
 		if (r)
 			r->total = sum(c);
-		if (c->nrows != before) {
-			qsort(c->rows, c->nrows, sizeof(*c->rows), key_cmp);
-			before = c->nrows;
-		}
 	}
+out:
+	if (c->nrows != sorted)
+		qsort(c->rows, c->nrows, sizeof(*c->rows), key_cmp);
 	return 0;
 }
 

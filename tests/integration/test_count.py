@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import EBEE, Ebee, assert_clean, bpf_ids, json_lines, loaded_prog_ids, run
+from conftest import EBEE, Ebee, assert_clean, bpf_ids, json_lines, run
 
 NOBODY = 65534
 
@@ -217,7 +217,6 @@ def test_fallback_variants_count_the_same(ebee_start, disable, kind):
 
 def test_no_usable_variant_is_a_clear_error():
     env = dict(os.environ, EBEE_DISABLE="tp_btf,raw_tp,tracepoint")
-    before = loaded_prog_ids()
     p = run(["count"], env=env)
     assert p.returncode == 1
     lines = p.stderr.strip().splitlines()
