@@ -44,14 +44,22 @@ struct ebee_loop {
 	int err;
 };
 
+/* The signals the loop takes through its signalfd. One that ebee inherited as ignored (a
+ * background job of a non-interactive shell gets SIGINT and SIGQUIT ignored; nohup ignores
+ * SIGHUP) stays ignored and is left out: a blocked signal is queued even when ignored, so
+ * taking it into the signalfd would obey a SIGINT sent after loop_new() but not one sent
+ * before, when the kernel discards it. Honouring the inherited disposition makes every moment
+ * the same, and is what a shell's user asked for. */
 static sigset_t loop_signals(void)
 {
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
 	sigset_t s;
 
 	sigemptyset(&s);
-	sigaddset(&s, SIGINT);
-	sigaddset(&s, SIGTERM);
-	sigaddset(&s, SIGHUP);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		if (sigaction(sigs[i], NULL, &sa) || sa.sa_handler != SIG_IGN)
+			sigaddset(&s, sigs[i]);
 	return s;
 }
 

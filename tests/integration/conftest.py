@@ -22,6 +22,12 @@ EBEE = os.path.abspath(os.environ.get("EBEE", os.path.join(ROOT, "build", "ebee"
 # Under ASan a run is slower and leaks are reported at exit: keep the report visible.
 SAN = "asan" in EBEE
 
+# ebee honours a SIGINT it inherits as ignored (a background job of a script has it so). The
+# tests stop ebee with SIGINT, so the children must not inherit that: a handler in this process
+# becomes SIG_DFL in every child it execs.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
 
 def bpf_ids(pid, kind="prog_id"):
     """BPF object ids (prog_id or link_id) held through fds by one process."""

@@ -169,25 +169,50 @@ def test_duration_ends_by_itself():
     assert p.stderr == "" or "warning" not in p.stderr
 
 
-def test_sigint_at_any_moment():
-    """Ctrl-C during start-up, load or the loop: a clean exit, nothing left loaded."""
+def _disposition(action):
+    # The child's SIGINT disposition is set here, not inherited from whatever started pytest
+    # (a background job of a script has SIGINT ignored).
+    return lambda: signal.signal(signal.SIGINT, action)
+
+
+@pytest.mark.parametrize("inherited", ["default", "ignored"])
+def test_sigint_at_any_moment(inherited):
+    """Ctrl-C during start-up, load or the loop. With SIGINT at its default, a clean exit (or
+    the default action before the loop exists, when nothing is loaded yet); inherited as
+    ignored (a background job), ebee honours that at every moment and SIGTERM ends it cleanly.
+    Nothing is ever left loaded."""
+    action = signal.SIG_DFL if inherited == "default" else signal.SIG_IGN
     for delay in (0.0, 0.02, 0.05, 0.1, 0.2, 0.4):
         p = subprocess.Popen([EBEE, "count", "--json"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-        # Every program and link the process ever held, sampled until the signal: after exit
-        # none of them may still exist (other tests may load count programs of their own).
-        progs, links = set(), set()
-        end = time.time() + delay
-        while True:
-            progs |= bpf_ids(p.pid)
-            links |= bpf_ids(p.pid, "link_id")
-            if time.time() >= end:
-                break
-            time.sleep(0.005)
-        p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=30)
-        # Before the loop exists SIGINT's default action ends the process; after, a clean exit.
-        assert p.returncode in (0, -signal.SIGINT), (delay, p.returncode, err)
+                             stderr=subprocess.PIPE, text=True, preexec_fn=_disposition(action))
+        try:
+            # Every program and link the process ever held, sampled until the signal: after exit
+            # none of them may still exist (other tests may load count programs of their own).
+            progs, links = set(), set()
+            end = time.time() + delay
+            while True:
+                progs |= bpf_ids(p.pid)
+                links |= bpf_ids(p.pid, "link_id")
+                if time.time() >= end:
+                    break
+                time.sleep(0.005)
+            p.send_signal(signal.SIGINT)
+            if inherited == "ignored":
+                # Still counting well after the SIGINT, whatever the moment it came.
+                with pytest.raises(subprocess.TimeoutExpired):
+                    p.wait(timeout=0.5)
+                progs |= bpf_ids(p.pid)
+                links |= bpf_ids(p.pid, "link_id")
+                p.send_signal(signal.SIGTERM)
+            out, err = p.communicate(timeout=30)
+        finally:
+            # A test that gives up still kills what it started.
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+        stopper = signal.SIGINT if inherited == "default" else signal.SIGTERM
+        # Before the loop exists the signal's default action ends the process; after, a clean exit.
+        assert p.returncode in (0, -stopper), (delay, p.returncode, err)
         assert "AddressSanitizer" not in err and "runtime error" not in err, err
         assert_clean(progs, links)
 
