@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
+#include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cgroup.h"
+#include "ebee.h"
 #include "load.h"
 
 struct cgroup_name {
@@ -94,4 +96,77 @@ const char *cgroup_name(struct cgroup_names *c, uint64_t id)
 		return p;
 	snprintf(c->buf, sizeof(c->buf), "%llu", (unsigned long long)id);
 	return c->buf;
+}
+
+static bool all_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/* The id is the 64-hex component of the last path element that holds one, bare (/docker/ID,
+ * kubepods/.../ID) or with a runtime's prefix and ".scope" suffix. */
+bool container_id_of_cgroup(const char *path, char out[CONTAINER_ID_LEN + 1])
+{
+	static const char *const prefixes[] = { "docker-", "cri-containerd-", "crio-", "libpod-", "" };
+	const char *end = path + strlen(path);
+
+	while (end > path) {
+		const char *start = end;
+		size_t len;
+
+		while (start > path && start[-1] != '/')
+			start--;
+		len = (size_t)(end - start);
+		if (len > 6 && !strncmp(end - 6, ".scope", 6))
+			len -= 6;
+		for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
+			size_t pl = strlen(prefixes[i]);
+
+			if (len == pl + 64 && !strncmp(start, prefixes[i], pl) && all_hex(start + pl, 64)) {
+				memcpy(out, start + pl, CONTAINER_ID_LEN);
+				out[CONTAINER_ID_LEN] = 0;
+				return true;
+			}
+		}
+		end = start > path ? start - 1 : path;
+	}
+	strcpy(out, "host");
+	return false;
+}
+
+static const char *find_prefix;
+static int (*find_cb)(const char *, void *);
+static void *find_arg;
+static int find_hits;
+
+static int find_visit(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	char id[CONTAINER_ID_LEN + 1];
+	const char *base = path + f->base;
+
+	if (type != FTW_D || !container_id_of_cgroup(base, id))
+		return 0;
+	/* Compare against the full id in the name, so prefixes longer than 12 work too. */
+	if (!strstr(base, find_prefix))
+		return 0;
+	find_hits++;
+	return find_cb(path, find_arg);
+}
+
+int cgroup_find_container(const char *prefix, int (*cb)(const char *path, void *arg), void *arg)
+{
+	const char *root = ebee_cgroup2_path();
+	int err;
+
+	if (!root)
+		return -ENOENT;
+	find_prefix = prefix;
+	find_cb = cb;
+	find_arg = arg;
+	find_hits = 0;
+	err = nftw(root, find_visit, 16, FTW_PHYS | FTW_MOUNT);
+	return err < 0 ? -errno : err > 0 ? -err : find_hits;
 }

@@ -27,8 +27,16 @@ void loop_free(struct ebee_loop *l);   /* accepts NULL; restores the signal mask
 int loop_add_ringbuf(struct ebee_loop *l, struct ring_buffer *rb, int poll_ms);
 int loop_add_fd(struct ebee_loop *l, int fd, uint32_t events, loop_fd_cb cb, void *arg);
 int loop_del_fd(struct ebee_loop *l, int fd);
-/* Periodic callback every interval_s seconds (first after one interval). One per loop. */
+/* Periodic callback every interval_s seconds (first after one interval). Any number per loop
+ * (each collector its own); ring buffers are drained before each fires, so events up to the
+ * tick belong to the interval it closes. Returns a timer id (>= 0) or -errno. */
+int loop_add_timer(struct ebee_loop *l, double interval_s, loop_tick_cb cb, void *arg);
+int loop_del_timer(struct ebee_loop *l, int id);
+/* The same for the command's one interval timer (kept for the CLI commands). */
 int loop_set_tick(struct ebee_loop *l, double interval_s, loop_tick_cb cb, void *arg);
+/* Removes a ring buffer added with loop_add_ringbuf (before the caller frees it); its slot is
+ * reused. Any number of ring buffers and fds may be added. */
+int loop_del_ringbuf(struct ebee_loop *l, struct ring_buffer *rb);
 /* The loop ends after duration_s seconds (0 = until a signal or loop_stop). */
 int loop_set_duration(struct ebee_loop *l, double duration_s);
 

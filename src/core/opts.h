@@ -16,7 +16,30 @@ enum opt_type {
 	OPT_SECONDS,   /* double seconds; accepts 1.5, 500ms, 2s, 1m */
 	OPT_LIST,      /* struct opt_list: repeatable and comma-separated values */
 	OPT_CUSTOM,    /* parse(arg, field) does it; return 0 or -EINVAL having printed the error */
+	OPT_PORTS,     /* struct opt_ports: 80,443,8000-8100 (repeatable) */
+	OPT_CIDRS,     /* struct opt_cidrs: 10.0.0.0/8,::1,192.0.2.7 (repeatable; bare address = /32, /128) */
+	OPT_ENUM,      /* int: index of the argument in .names (NULL-terminated); "did you mean" */
+	OPT_SIZE,      /* unsigned long long bytes: 4096, 64K, 16M, 1G (powers of 1024) */
 };
+
+#define OPT_PORTS_MAX 16
+struct opt_ports {
+	int n;
+	struct { uint16_t lo, hi; } r[OPT_PORTS_MAX];   /* inclusive; lo == hi for one port */
+};
+
+#define OPT_CIDRS_MAX 16
+struct opt_cidr {
+	uint8_t addr[16];      /* network address (host bits cleared); v4 in the first 4 bytes */
+	uint8_t prefix;        /* prefix length */
+	uint8_t family;        /* 4 or 6 */
+};
+struct opt_cidrs {
+	int n;
+	struct opt_cidr v[OPT_CIDRS_MAX];
+};
+bool opt_ports_has(const struct opt_ports *p, uint16_t port);
+bool opt_cidr_match(const struct opt_cidr *c, int family, const uint8_t *addr);
 
 #define OPT_LIST_MAX 64
 struct opt_list {
@@ -34,6 +57,7 @@ struct opt {
 	const char *def;        /* default as shown in help, or NULL */
 	double min, max;        /* for numeric types; both 0 = no bound */
 	int (*parse)(const char *arg, void *field);
+	const char *const *names;   /* OPT_ENUM: accepted values, NULL-terminated */
 };
 
 #define OPT_END { 0 }

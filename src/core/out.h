@@ -60,6 +60,28 @@ void out_row(struct out *o);
 /* Table mode: a free line such as "--- 12:00:01 ---" between interval tables (JSON: nothing). */
 void out_sep(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Nested values (objects and arrays inside a row). out_nest() returns a JSON writer
+ * (core/json.h) for exactly one value of that cell, built in the row's arena (OUT_ARENA bytes,
+ * no allocation; a value that does not fit is cut and still valid JSON). JSON rows embed it;
+ * tables show it as compact text. Finish the value before the next out_* call on the row. */
+#define OUT_ARENA 16384
+struct jw;
+struct jw *out_nest(struct out *o, int col);
+
+/* Prometheus text exposition from the same layer: HELP/TYPE once per family, label values
+ * escaped, names checked (ebee_ prefix, base units, _total for counters). */
+struct prom {
+	FILE *f;
+	char family[128];      /* the family whose HELP/TYPE was written last */
+};
+struct prom_label {
+	const char *k, *v;
+};
+void prom_init(struct prom *p, FILE *f);
+void prom_family(struct prom *p, const char *name, const char *type, const char *help);
+void prom_u64(struct prom *p, const char *name, const struct prom_label *l, int nl, uint64_t v);
+void prom_f64(struct prom *p, const char *name, const struct prom_label *l, int nl, double v);
+
 /* JSON string escaping shared by every writer (HTTP API, Prometheus labels use their own). */
 void out_json_str(FILE *f, const char *s);
 size_t out_json_escape(char *dst, size_t cap, const char *s);

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Collectors: every feature's state lives in a collector object that the CLI command, doctor,
+ * `prog` attribution and the daemon drive through this one interface; none keeps its own copy
+ * of another's hook list. A collector is described once (struct collector_desc, static const,
+ * listed in src/collectors.c) and instantiated with collector_new().
+ *
+ * Lifecycle, always in this order, each step at most once:
+ *   collector_new(desc, cfg)   allocate; cfg is the feature's own config struct (the same one
+ *                              its CLI option table fills), copied
+ *   open(c)                    resolve options (bad input: one error line, -EINVAL), open the
+ *                              skeleton, set rodata, choose variants (collector_choose), load
+ *   start(c, loop)             attach; add ring buffers, fds and timers to the loop
+ *   refresh(c)                 (any number of times) read maps into the collector's snapshot
+ *   rows(c, o) / metrics(c, p) render the snapshot (table/JSON rows, Prometheus families)
+ *   stop(c)                    detach everything (the last refresh after stop is final/exact)
+ *   collector_free(c)          destroy the skeleton, free; accepts NULL and a failed open
+ * Any step may be skipped after a failure: collector_free() always undoes what was done.
+ *
+ * Events: a collector that produces events calls collector_emit(c, hdr) for each one it has
+ * decoded (hdr is a record starting with struct ebee_event_hdr, core/event.h); subscribers
+ * added with collector_subscribe() get them in order, on the loop's thread, with no copy.
+ *
+ * Counters (events, lost, missed) have one meaning everywhere and one closing summary shape
+ * (collector_summary): {"type":"summary","collector":NAME,"events":N,"lost":N,"missed":N,
+ * "duration_s":S, ...the collector's own extra keys}. */
+#ifndef EBEE_COLLECTOR_H
+#define EBEE_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "core/ebee.h"
+#include "core/load.h"
+
+struct ebee_loop;
+struct out;
+struct prom;
+struct collector;
+struct ebee_event_hdr;
+
+#define COLLECTOR_MAX_HOOKS 32
+
+struct collector_counters {
+	uint64_t events;   /* records delivered to user space (or counted in the kernel) */
+	uint64_t lost;     /* records the kernel could not queue (ring buffer full, map full) */
+	uint64_t missed;   /* program runs the kernel skipped (recursion misses, prog info) */
+};
+
+enum collector_health { COLLECTOR_OK, COLLECTOR_DEGRADED, COLLECTOR_FAILED };
+
+struct collector_desc {
+	const char *name;          /* "tcp": the registry key, API path /api/tcp, metric prefix */
+	const char *what;          /* "TCP state tracking", for doctor */
+	/* Every logical hook with its variants in order of preference: the one table that
+	 * loading (collector_choose), doctor and `prog` attribution read. */
+	const struct ebee_hook *hooks;
+	int nhooks;
+	/* Program-name prefixes this collector's BPF programs carry ("tcp_", "ebee_nw_"), so
+	 * `prog` and `top` can say which collector owns a loaded program. */
+	const char *prog_prefix;
+	size_t priv_size;          /* bytes of private state, zeroed, at c->priv */
+	size_t cfg_size;           /* bytes of the config copied into c->cfg */
+
+	int (*open)(struct collector *c);
+	int (*start)(struct collector *c, struct ebee_loop *l);
+	int (*refresh)(struct collector *c);                     /* may be NULL */
+	void (*rows)(struct collector *c, struct out *o);        /* may be NULL */
+	void (*metrics)(struct collector *c, struct prom *p);    /* may be NULL */
+	/* Extra keys for the closing summary row (after the common ones); may be NULL. */
+	void (*summary)(struct collector *c, struct out *o);
+	void (*stop)(struct collector *c);                       /* may be NULL */
+	void (*close)(struct collector *c);                      /* frees priv's resources */
+};
+
+typedef void (*collector_event_fn)(void *arg, const struct ebee_event_hdr *ev);
+
+struct collector_sub {
+	collector_event_fn fn;
+	void *arg;
+};
+
+#define COLLECTOR_MAX_SUBS 8
+
+struct collector {
+	const struct collector_desc *desc;
+	void *cfg;                 /* the feature's config (a copy) */
+	void *priv;                /* the feature's state */
+	struct ebee_loop *loop;    /* set by start */
+	int chosen[COLLECTOR_MAX_HOOKS];   /* variant index per hook, -1 = none / not loaded */
+	struct collector_counters cnt;
+	enum collector_health health;
+	char health_detail[160];
+	uint64_t start_ns, stop_ns;       /* monotonic, for duration_s */
+	bool opened, started, stopped;
+	struct collector_sub subs[COLLECTOR_MAX_SUBS];
+	int nsubs;
+};
+
+/* The registry (src/collectors.c): every collector ebee has, NULL-terminated. */
+extern const struct collector_desc *const ebee_collectors[];
+const struct collector_desc *collector_find(const char *name);
+
+struct collector *collector_new(const struct collector_desc *d, const void *cfg);
+int collector_open(struct collector *c);
+int collector_start(struct collector *c, struct ebee_loop *l);
+int collector_refresh(struct collector *c);
+void collector_stop(struct collector *c);
+void collector_free(struct collector *c);
+
+/* Between open's skeleton open and load: ebee_choose on the desc's hook table, the choice kept
+ * in c->chosen. Returns 0 or -EOPNOTSUPP having printed which hook had no usable variant. */
+struct bpf_object;
+int collector_choose(struct collector *c, struct bpf_object *obj);
+/* The kind used for hook i, or -1. */
+int collector_kind(const struct collector *c, int hook);
+/* Sum of recursion misses of the chosen programs (prog info), for cnt.missed. */
+uint64_t collector_prog_misses(const struct collector *c, struct bpf_object *obj);
+
+int collector_subscribe(struct collector *c, collector_event_fn fn, void *arg);
+void collector_emit(struct collector *c, const struct ebee_event_hdr *ev);
+
+/* The closing summary row: common keys, then desc->summary's. In table mode it goes to
+ * stderr as one line, and only with -v or when lost/missed are non-zero (a warning). */
+void collector_summary(struct collector *c, const struct ebee_ctx *ctx);
+void collector_set_health(struct collector *c, enum collector_health h, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Runs a collector as a CLI command does: new, open, start, loop_run (until a signal or the
+ * duration), stop, a final refresh and rows (when the collector has them), the summary, free.
+ * `loop` must come from loop_new() before anything is loaded (Ctrl-C during load). */
+int collector_run_cli(const struct collector_desc *d, const void *cfg, struct ebee_loop *loop,
+		      const struct ebee_ctx *ctx, struct out *o);
+
+#endif
