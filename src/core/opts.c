@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Option tables: parsing, --help and man pages from one description. */
 #include <ctype.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -60,6 +61,199 @@ int opts_parse_seconds(const char *s, double *out)
 	else if (!strcmp(end, "h"))
 		mul = 3600;
 	else if (*end && strcmp(end, "s"))
+		return -EINVAL;
+	*out = v * mul;
+	return 0;
+}
+
+int opts_distance(const char *a, const char *b)
+{
+	int la = strlen(a), lb = strlen(b), d[32][32];
+
+	if (la > 31 || lb > 31)
+		return 99;
+	for (int i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (int j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (int i = 1; i <= la; i++)
+		for (int j = 1; j <= lb; j++) {
+			int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+
+			if (d[i - 1][j] + 1 < c)
+				c = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < c)
+				c = d[i][j - 1] + 1;
+			d[i][j] = c;
+		}
+	return d[la][lb];
+}
+
+const char *opts_suggest(const char *word, const char *const *names)
+{
+	const char *best = NULL;
+	int bd = 3;   /* at most two edits away */
+
+	for (; names && *names; names++) {
+		int dd = opts_distance(word, *names);
+
+		if (dd < bd) {
+			bd = dd;
+			best = *names;
+		}
+	}
+	return best;
+}
+
+static int parse_port(const char *s, const char *end, uint16_t *out)
+{
+	unsigned long v = 0;
+
+	if (s == end || end - s > 5)
+		return -EINVAL;
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	if (v < 1 || v > 65535)
+		return -EINVAL;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* "80,443,8000-8100", appended to p. */
+int opts_parse_ports(const char *s, struct opt_ports *p, const char **why)
+{
+	while (*s) {
+		const char *end = s + strcspn(s, ","), *dash = memchr(s, '-', (size_t)(end - s));
+		uint16_t lo, hi;
+
+		if (p->n >= OPT_PORTS_MAX) {
+			*why = "too many port ranges";
+			return -EINVAL;
+		}
+		if (parse_port(s, dash ? dash : end, &lo) || parse_port(dash ? dash + 1 : s, end, &hi)) {
+			*why = "expected ports 1-65535 or ranges LO-HI, comma-separated";
+			return -EINVAL;
+		}
+		if (lo > hi) {
+			*why = "a range's first port is above its last";
+			return -EINVAL;
+		}
+		p->r[p->n].lo = lo;
+		p->r[p->n].hi = hi;
+		p->n++;
+		s = *end ? end + 1 : end;
+		if (*end && !*s) {
+			*why = "empty element";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+bool opt_ports_has(const struct opt_ports *p, uint16_t port)
+{
+	for (int i = 0; i < p->n; i++)
+		if (port >= p->r[i].lo && port <= p->r[i].hi)
+			return true;
+	return false;
+}
+
+/* "10.0.0.0/8,::1": an address with host bits set is refused (a likely typo of the prefix). */
+int opts_parse_cidrs(const char *s, struct opt_cidrs *c, const char **why)
+{
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+		struct opt_cidr *v;
+		unsigned long plen;
+		int maxlen;
+
+		if (c->n >= OPT_CIDRS_MAX) {
+			*why = "too many CIDRs";
+			return -EINVAL;
+		}
+		if (!n || n >= sizeof(buf)) {
+			*why = "expected ADDRESS[/PREFIX], comma-separated";
+			return -EINVAL;
+		}
+		memcpy(buf, s, n);
+		buf[n] = 0;
+		v = &c->v[c->n];
+		memset(v, 0, sizeof(*v));
+		slash = strchr(buf, '/');
+		if (slash)
+			*slash = 0;
+		if (inet_pton(AF_INET, buf, v->addr) == 1) {
+			v->family = 4;
+			maxlen = 32;
+		} else if (inet_pton(AF_INET6, buf, v->addr) == 1) {
+			v->family = 6;
+			maxlen = 128;
+		} else {
+			*why = "not an IPv4 or IPv6 address";
+			return -EINVAL;
+		}
+		plen = maxlen;
+		if (slash) {
+			errno = 0;
+			plen = strtoul(slash + 1, &end, 10);
+			if (!slash[1] || *end || errno || plen > (unsigned long)maxlen) {
+				*why = "bad prefix length";
+				return -EINVAL;
+			}
+		}
+		v->prefix = (uint8_t)plen;
+		for (int bit = (int)plen; bit < maxlen; bit++)
+			if (v->addr[bit / 8] & (0x80 >> (bit % 8))) {
+				*why = "host bits set after the prefix";
+				return -EINVAL;
+			}
+		c->n++;
+		s += n;
+		if (*s == ',' && !*++s) {
+			*why = "empty element";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+bool opt_cidr_match(const struct opt_cidr *c, int family, const uint8_t *addr)
+{
+	int full = c->prefix / 8, rest = c->prefix % 8;
+
+	if (family != c->family)
+		return false;
+	if (memcmp(c->addr, addr, (size_t)full))
+		return false;
+	return !rest || !((c->addr[full] ^ addr[full]) & (0xff << (8 - rest)));
+}
+
+/* 4096, 64K, 16M, 1G, 2GiB (powers of 1024). */
+int opts_parse_size(const char *s, unsigned long long *out)
+{
+	unsigned long long v, mul = 1;
+	char *end;
+
+	errno = 0;
+	if (*s == '-')
+		return -EINVAL;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 0: break;
+	case 'k': case 'K': mul = 1ull << 10; end++; break;
+	case 'm': case 'M': mul = 1ull << 20; end++; break;
+	case 'g': case 'G': mul = 1ull << 30; end++; break;
+	default: return -EINVAL;
+	}
+	if (mul > 1 && (!strcmp(end, "iB") || !strcmp(end, "B")))
+		end += strlen(end);
+	if (*end || (v && mul > ~0ull / v))
 		return -EINVAL;
 	*out = v * mul;
 	return 0;
@@ -154,6 +348,42 @@ static int set_value(const struct opt *o, void *cfg, const char *arg, const stru
 		if (err == -EINVAL)
 			ebee_info("see 'ebee %s --help'", ctx->cmd_path);
 		return err;
+	case OPT_PORTS:
+	case OPT_CIDRS: {
+		const char *why = "";
+
+		err = o->type == OPT_PORTS ? opts_parse_ports(arg, field, &why) :
+					     opts_parse_cidrs(arg, field, &why);
+		if (err)
+			return usage_err(ctx, "bad value '%s' for '%s': %s", arg, name, why);
+		return 0;
+	}
+	case OPT_ENUM:
+		for (int i = 0; o->names[i]; i++)
+			if (!strcmp(arg, o->names[i])) {
+				*(int *)field = i;
+				return 0;
+			}
+		{
+			const char *hint = opts_suggest(arg, o->names);
+			char all[200] = "";
+
+			for (int i = 0; o->names[i]; i++)
+				snprintf(all + strlen(all), sizeof(all) - strlen(all), "%s%s",
+					 i ? ", " : "", o->names[i]);
+			if (hint)
+				return usage_err(ctx, "unknown value '%s' for '%s' (did you mean '%s'?)", arg, name, hint);
+			return usage_err(ctx, "unknown value '%s' for '%s': use one of %s", arg, name, all);
+		}
+	case OPT_SIZE: {
+		unsigned long long v;
+
+		if (opts_parse_size(arg, &v) || (bounded && (v < o->min || v > o->max)))
+			return usage_err(ctx, "bad size '%s' for '%s': expected bytes (4096, 64K, 16M, 1G)%s",
+					 arg, name, bounded ? " within the allowed range" : "");
+		*(unsigned long long *)field = v;
+		return 0;
+	}
 	}
 	return -EINVAL;
 bad_num:

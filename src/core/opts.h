@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 enum opt_type {
 	OPT_FLAG,      /* bool, no argument */
@@ -87,5 +88,14 @@ int opts_parse_seconds(const char *s, double *out);
  * OPT_LIST_MAX, -EINVAL for an empty element. */
 int opts_split(const char *s, struct opt_list *l);
 void opts_free(void);   /* frees the copies opts_split made; the dispatcher calls it */
+/* Levenshtein distance of short words (99 past 31 characters), and the closest of names
+ * (NULL-terminated) at most two edits away, or NULL: for "did you mean". */
+int opts_distance(const char *a, const char *b);
+const char *opts_suggest(const char *word, const char *const *names);
+/* The typed parsers, for features that take these from other places (config files). Return 0
+ * or -EINVAL without printing; *why says what is wrong. */
+int opts_parse_ports(const char *s, struct opt_ports *p, const char **why);
+int opts_parse_cidrs(const char *s, struct opt_cidrs *c, const char **why);
+int opts_parse_size(const char *s, unsigned long long *out);
 
 #endif

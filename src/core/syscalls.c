@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 #include <string.h>
+#include "opts.h"
 #include "syscalls.h"
 
 static const struct {
@@ -49,37 +50,13 @@ int syscall_at(int i, int *nr, const char **name)
 	return 1;
 }
 
-/* Levenshtein distance, bounded to short names. */
-static int distance(const char *a, const char *b)
-{
-	int la = strlen(a), lb = strlen(b), d[32][32];
-
-	if (la > 31 || lb > 31)
-		return 99;
-	for (int i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (int j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (int i = 1; i <= la; i++)
-		for (int j = 1; j <= lb; j++) {
-			int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-
-			if (d[i - 1][j] + 1 < c)
-				c = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < c)
-				c = d[i][j - 1] + 1;
-			d[i][j] = c;
-		}
-	return d[la][lb];
-}
-
 const char *syscall_suggest(const char *name)
 {
 	const char *best = NULL;
 	int bd = 3;   /* at most two edits away */
 
 	for (int i = 0; i < N; i++) {
-		int dd = distance(name, table[i].name);
+		int dd = opts_distance(name, table[i].name);
 
 		if (dd < bd) {
 			bd = dd;
