@@ -41,8 +41,9 @@
  *   process with a recycled pid, and the old entry (and its fds) is replaced. start_ns 0 means
  *   "unknown" and matches anything.
  *
- *   Lookups: O(1) (open-addressing hash keyed by pid). Pointers stay valid until the next
- *   call that feeds or reaps the table; copy what you keep.
+ *   Lookups: O(1) (open-addressing hash keyed by pid). Returned memory is never freed before
+ *   proctab_free, so a pointer never dangles; but any later call (a lookup too: it may read
+ *   /proc and evict) may recycle the entry for another process: compare pid and gen, or copy.
  *   const struct proc *proc_lookup(pt, pid);
  *       NULL when the pid is neither in the table nor in /proc. On a miss, reads /proc/PID once
  *       (a process the seed missed, or whose fork event was lost) and counts it in lazy_seeded;
@@ -69,7 +70,7 @@
  *   - fds: at most PROC_FDS_PER_PROC per process (the oldest known fd of that process is
  *     dropped first) and max_procs * PROC_FDS_AVG in all (then the oldest fd record of the
  *     whole table goes). Paths longer than PROC_FD_PATH_LEN - 1 end in "...".
- *   With the default 4096 entries: ~5.6 MB of entries + ~8.6 MB of fd records.
+ *   With the default 4096 entries: 5.6 MB of entries + 9.4 MB of fd records (32768 * 288 B).
  */
 #ifndef EBEE_PROC_H
 #define EBEE_PROC_H
@@ -127,7 +128,7 @@ struct proc {
 	uint32_t cmdline_len;       /* bytes kept in cmdline (NUL-separated, last NUL included) */
 	char comm[PROC_COMM_LEN];
 	char tty[PROC_TTY_LEN];
-	char container_id[CONTAINER_ID_LEN + 1];   /* 12 hex or "host" */
+	char container_id[CONTAINER_ID_LEN + 1];   /* 12 hex, "host", or "" = cgroup unknown */
 	char exe[PROC_EXE_LEN];
 	char cmdline[PROC_CMDLINE_LEN];
 	char cwd[PROC_CWD_LEN];
