@@ -458,8 +458,8 @@ int proctab_seed(struct proctab *pt)
 		if (!procfs_read(pid, &tmp))
 			continue;   /* gone meanwhile */
 		i = e_find(pt, pid);
-		if (i != NIL && proc_same_start(pt->e[i].p.start_ns, tmp.start_ns) && !pt->e[i].p.exited)
-			continue;   /* already known from an event: events are newer than /proc */
+		if (i != NIL && proc_same_start(pt->e[i].p.start_ns, tmp.start_ns))
+			continue;   /* known from an event (newer than /proc), or an exited zombie */
 		if (i != NIL)
 			e_replace(pt, i, now, PROC_FROM_SEED);
 		else
@@ -572,7 +572,6 @@ void proc_on_exec(struct proctab *pt, uint32_t pid, uint64_t start_ns, const cha
 	}
 	if (start_ns)
 		p->start_ns = start_ns;
-	p->exited = false;
 	p->uid = p->euid = uid;
 	exe = exe ? exe : "";
 	set_str(p->exe, sizeof(p->exe), exe, &p->trunc, PROC_TRUNC_EXE);

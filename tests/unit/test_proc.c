@@ -241,6 +241,50 @@ static void test_bound_50k(void **state)
 	proctab_free(pt);
 }
 
+/* Random execs, exits and reaps against a model: the pid hash's deletions (backward shift)
+ * must never lose or invent an entry. */
+static void test_hash_model(void **state)
+{
+	enum { RANGE = 700 };
+	struct proctab *pt = proctab_new(1024);
+	static uint64_t exited_at[RANGE];   /* 0 = absent, 1 = live, else exit ts */
+	uint64_t ts = SEC;
+
+	srand(42);
+	memset(exited_at, 0, sizeof(exited_at));
+	for (int op = 0; op < 40000; op++) {
+		uint32_t k = (uint32_t)rand() % RANGE;
+		int what = rand() % 10;
+
+		ts += 1000000;   /* 1 ms */
+		if (what < 5 && exited_at[k] != 1) {
+			exec_argv(pt, base + k, ts, "/bin/x", "x", 2, ts);
+			exited_at[k] = 1;
+		} else if (what < 9 && exited_at[k] == 1) {
+			proc_on_exit(pt, base + k, ts);
+			exited_at[k] = ts;
+		} else if (what == 9) {
+			proc_reap(pt, ts);
+			for (int j = 0; j < RANGE; j++)
+				if (exited_at[j] > 1 && exited_at[j] + PROC_GRACE_NS <= ts)
+					exited_at[j] = 0;
+		}
+		for (int c = 0; c < (op % 4000 ? 4 : RANGE); c++) {
+			uint32_t j = op % 4000 ? (uint32_t)rand() % RANGE : (uint32_t)c;
+			const struct proc *p = proc_lookup(pt, base + j);
+
+			if (!exited_at[j]) {
+				assert_null(p);
+				continue;
+			}
+			assert_non_null(p);
+			assert_int_equal(p->pid, base + j);
+			assert_int_equal(p->exited, exited_at[j] > 1);
+		}
+	}
+	proctab_free(pt);
+}
+
 static void test_fd_table(void **state)
 {
 	struct proctab *pt = proctab_new(16);
@@ -465,6 +509,7 @@ int main(void)
 		cmocka_unit_test(test_pid_reuse),
 		cmocka_unit_test(test_reap_grace),
 		cmocka_unit_test(test_bound_50k),
+		cmocka_unit_test(test_hash_model),
 		cmocka_unit_test(test_fd_table),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_real_seed_and_lazy),
