@@ -3,6 +3,7 @@
  * lazy /proc read can answer for them) and real processes this test starts, checked against
  * /proc. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -395,6 +396,16 @@ static void wait_exec(pid_t pid, const char *exe)
 	fail_msg("child %d never exec'd %s", pid, exe);
 }
 
+static void *thread_main(void *arg)
+{
+	pid_t *tid = arg;
+
+	__atomic_store_n(tid, gettid(), __ATOMIC_RELEASE);
+	while (__atomic_load_n(tid, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	return NULL;
+}
+
 static void test_real_seed_and_lazy(void **state)
 {
 	struct proctab *pt = proctab_new(0);
@@ -446,6 +457,18 @@ static void test_real_seed_and_lazy(void **state)
 		assert_true(p->start_ns >= self->start_ns);
 		assert_int_equal(proc_ancestor(pt, (uint32_t)kids[i], 1)->pid, getpid());
 		assert_int_equal(proc_ancestor(pt, (uint32_t)kids[i], 2)->pid, getppid());
+	}
+	/* a thread id answers in /proc but is not a process */
+	{
+		pthread_t th;
+		pid_t tid = -1;
+
+		assert_int_equal(pthread_create(&th, NULL, thread_main, &tid), 0);
+		while (!__atomic_load_n(&tid, __ATOMIC_ACQUIRE) || tid == -1)
+			usleep(1000);
+		assert_null(proc_lookup(pt, (uint32_t)tid));
+		__atomic_store_n(&tid, 0, __ATOMIC_RELEASE);
+		pthread_join(th, NULL);
 	}
 	/* an fd older than the table: read lazily from /proc/PID/fd, then known */
 	fd = open("/etc/hostname", O_RDONLY);
