@@ -33,6 +33,7 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 fi
 
 root=$(mktemp -d /var/tmp/ebee-fresh.XXXXXX)
+chmod 755 "$root"       # a root directory: mktemp makes it 0700, which locks out every other uid
 out=$root.log            # beside the chroot, so it survives the cleanup
 : >"$out"
 runpid=
