@@ -9,6 +9,9 @@
 #   usage: scripts/fresh-check.sh [REF]      (as root; KEEP=1 keeps the chroot for a look)
 # The chroot shares this machine's kernel, network and /sys (BPF, tracefs, cgroups), and its root
 # is a mount point of its own so `ip netns` works inside. Every mount is undone on any exit.
+# One compound command, read whole before it runs: a checkout or an edit of this file while it
+# runs (it takes many minutes) cannot make bash read the rest from a shifted offset.
+{
 set -euo pipefail
 
 ref=${1:-HEAD}
@@ -64,7 +67,7 @@ cleanup() {
 	else
 		rm -rf --one-file-system "$root"
 	fi
-	log "logs in $out, $root.run.log, $root.test.log"
+	log "logs in" "$root".*log
 	exit "$rc"
 }
 trap cleanup EXIT
@@ -184,3 +187,5 @@ else
 	log "FAIL: $([ -n "$run_ok" ] || echo 'make run ')$([ "$rc" -eq 0 ] || echo 'make test ')($sha)"
 	exit 1
 fi
+exit 0
+}
