@@ -79,13 +79,36 @@ def json_lines(text):
 
 
 _live = []   # every Ebee started by the current test: killed after it, pass or fail
+_children = []   # every process the current test started (Popen, run): the same
+
+
+class _TrackedPopen(subprocess.Popen):
+    """subprocess.Popen (and so subprocess.run) remembering each child, so that a test that
+    gives up half-way (an assertion, a timeout) never leaves a server, a peer tool or a
+    workload running into the next test, whatever path it took."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        _children.append(self)
+
+
+subprocess.Popen = _TrackedPopen
 
 
 @pytest.fixture(autouse=True)
 def _kill_leftover_ebee():
+    del _children[:]
     yield
     while _live:
         _live.pop().kill()
+    while _children:
+        p = _children.pop()
+        if p.poll() is None:
+            p.kill()
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
 
 
 class Ebee:

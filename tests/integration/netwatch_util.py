@@ -63,10 +63,16 @@ class Lab:
         self.srv = f"{prefix}srv"
         self.clients = []
         self.cleanup()
-        sh("ip", "netns", "add", self.srv)
-        sh("ip", "link", "set", "lo", "up", ns=self.srv)
-        for i in range(nclients):
-            self.add_client(i)
+        # A failure half-way (e.g. `ip netns exec` refused in a chroot whose root is not a mount
+        # point) raises before the fixture's yield, so its teardown never runs: undo here.
+        try:
+            sh("ip", "netns", "add", self.srv)
+            sh("ip", "link", "set", "lo", "up", ns=self.srv)
+            for i in range(nclients):
+                self.add_client(i)
+        except BaseException:
+            self.cleanup()
+            raise
 
     def add_client(self, i):
         c = Client(self, i)
@@ -117,12 +123,22 @@ class Lab:
                 "print(n,flush=True)\n")
         p = subprocess.Popen(["ip", "netns", "exec", self.srv, "python3", "-c", code],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        assert p.stdout.readline().strip() == "ready"
+        try:
+            assert p.stdout.readline().strip() == "ready"
+        except BaseException:
+            p.kill()
+            p.wait()
+            raise
 
         class Sink:
             def count(self):
                 time.sleep(0.2)
-                out, _ = p.communicate("stop\n", timeout=10)
+                try:
+                    out, _ = p.communicate("stop\n", timeout=10)
+                finally:
+                    if p.poll() is None:
+                        p.kill()
+                        p.wait()
                 return int(out.strip())
         return Sink()
 

@@ -105,16 +105,31 @@ class Server:
             self.listen()
 
     def listen(self):
-        self.proc.stdin.write("go\n")
-        self.proc.stdin.close()
-        line = self.proc.stdout.readline()
-        assert line.strip() == "ready", f"server did not start: {line!r}"
+        try:
+            self.proc.stdin.write("go\n")
+            self.proc.stdin.close()
+            self.proc.stdin = None   # closed: communicate() must not flush it
+            line = self.proc.stdout.readline()
+            assert line.strip() == "ready", f"server did not start: {line!r}"
+        except BaseException:
+            self.kill()
+            raise
 
     def wait(self, timeout=30):
-        out = self.proc.stdout.read()
-        self.proc.wait(timeout=timeout)
+        # communicate, not stdout.read(): a server that never finishes must not hang the test,
+        # and one that is given up on is killed.
+        try:
+            out, _ = self.proc.communicate(timeout=timeout)
+        finally:
+            self.kill()
         assert self.proc.returncode == 0, out
         return [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def client(host, port, send, expect, hold=0.0, bind=None):

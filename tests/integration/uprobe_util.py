@@ -209,8 +209,12 @@ class GoServer:
         self.log = open(path + ".%d.log" % self.port, "w+")
         self.proc = subprocess.Popen([path, str(self.port)], stdout=subprocess.PIPE,
                                      stderr=self.log, text=True)
-        line = self.proc.stdout.readline()
-        assert line.strip() == "ready", f"server did not start: {line!r}"
+        try:
+            line = self.proc.stdout.readline()
+            assert line.strip() == "ready", f"server did not start: {line!r}"
+        except BaseException:
+            self.stop()
+            raise
 
     @property
     def pid(self):
@@ -260,7 +264,11 @@ class GoServer:
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(10)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         self.log.close()
 
 
