@@ -232,14 +232,23 @@ const struct ebee_probe *ebee_probe_kind(enum ebee_kind k)
 	return &cache[k];
 }
 
-int ebee_choose(struct bpf_object *obj, struct ebee_hook *hooks, int nhooks)
+int ebee_first_usable(const struct ebee_hook *hk)
+{
+	for (int i = 0; i < EBEE_MAX_VARIANTS && hk->v[i].prog; i++)
+		if (ebee_have(hk->v[i].kind))
+			return i;
+	return -1;
+}
+
+int ebee_choose(struct bpf_object *obj, const struct ebee_hook *hooks, int nhooks, int *chosen)
 {
 	for (int h = 0; h < nhooks; h++) {
-		struct ebee_hook *hk = &hooks[h];
+		const struct ebee_hook *hk = &hooks[h];
 		char why[400] = "";
 		size_t n = 0;
+		int *ch = &chosen[h];
 
-		hk->chosen = -1;
+		*ch = -1;
 		for (int i = 0; i < EBEE_MAX_VARIANTS && hk->v[i].prog; i++) {
 			struct bpf_program *p = bpf_object__find_program_by_name(obj, hk->v[i].prog);
 			const struct ebee_probe *pr;
@@ -248,13 +257,13 @@ int ebee_choose(struct bpf_object *obj, struct ebee_hook *hooks, int nhooks)
 				ebee_err("internal: program '%s' not in the object", hk->v[i].prog);
 				return -ENOENT;
 			}
-			if (hk->chosen >= 0) {
+			if (*ch >= 0) {
 				bpf_program__set_autoload(p, false);
 				continue;
 			}
 			pr = ebee_probe_kind(hk->v[i].kind);
 			if (pr->ok) {
-				hk->chosen = i;
+				*ch = i;
 				bpf_program__set_autoload(p, true);
 				ebee_info("hook '%s': using %s", hk->name, ebee_kind_name(hk->v[i].kind));
 			} else {
@@ -266,7 +275,7 @@ int ebee_choose(struct bpf_object *obj, struct ebee_hook *hooks, int nhooks)
 						  hk->name, ebee_kind_name(hk->v[i].kind), pr->detail);
 			}
 		}
-		if (hk->chosen < 0) {
+		if (*ch < 0) {
 			ebee_err("no way to attach to '%s' on this kernel: %s (see 'ebee doctor')", hk->name, why);
 			return -EOPNOTSUPP;
 		}

@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "core/cmd.h"
+#include "core/collector.h"
 #include "core/load.h"
 #include "core/loop.h"
 #include "core/out.h"
@@ -17,6 +18,12 @@
 #include "count/count.h"
 #include "count/parse.h"
 #include "count/count.skel.h"
+
+static const struct ebee_hook count_hooks[] = { {
+	.name = "raw_syscalls:sys_enter",
+	.v = { { "count_tp_btf", KIND_TP_BTF }, { "count_raw_tp", KIND_RAW_TP },
+	       { "count_tp", KIND_TRACEPOINT } },
+} };
 
 struct count_cfg {
 	struct opt_list by, syscalls;
@@ -408,11 +415,7 @@ static void configure(struct count_bpf *s, const struct count_plan *p, const str
 static int count_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 {
 	const struct count_cfg *cfg = cfgp;
-	struct ebee_hook hooks[] = { {
-		.name = "raw_syscalls:sys_enter",
-		.v = { { "count_tp_btf", KIND_TP_BTF }, { "count_raw_tp", KIND_RAW_TP },
-		       { "count_tp", KIND_TRACEPOINT } },
-	} };
+	int chosen[ARRAY_SIZE(count_hooks)];
 	struct counter c = { .cfg = cfg };
 	struct count_plan p = { .cgroup_fd = -1 };
 	struct ebee_loop *loop = NULL;
@@ -436,7 +439,7 @@ static int count_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	}
 	c.skel = skel;
 	configure(skel, &p, cfg);
-	err = ebee_choose(skel->obj, hooks, ARRAY_SIZE(hooks));
+	err = ebee_choose(skel->obj, count_hooks, ARRAY_SIZE(count_hooks), chosen);
 	if (err)
 		goto out;
 	err = count_bpf__load(skel);
@@ -546,4 +549,12 @@ const struct ebee_cmd count_cmd = {
 	.doc = &count_doc,
 	.min_pos = 0,
 	.max_pos = 0,
+};
+
+const struct collector_desc count_collector = {
+	.name = "count",
+	.what = "syscall counters",
+	.hooks = count_hooks,
+	.nhooks = ARRAY_SIZE(count_hooks),
+	.prog_prefix = "count_",
 };

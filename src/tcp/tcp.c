@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "commands.h"
+#include "core/collector.h"
 #include "core/load.h"
 #include "core/loop.h"
 #include "core/out.h"
@@ -20,6 +21,12 @@
 
 _Static_assert(sizeof(struct tcp_event) == 104, "tcp_event layout");
 _Static_assert(sizeof(struct tcp_count_key) == 40, "tcp_count_key layout");
+
+static const struct ebee_hook tcp_hooks[] = {
+	{ .name = "sock:inet_sock_set_state",
+	  .v = { { "tcp_btf", KIND_TP_BTF }, { "tcp_raw", KIND_RAW_TP },
+		 { "tcp_tp", KIND_TRACEPOINT } } },
+};
 
 struct tcp_cfg {
 	struct opt_list state;
@@ -456,15 +463,15 @@ static int on_tick(struct ebee_loop *l, void *arg)
 /* Transitions the kernel did not run the program for: it skips a BPF program that would nest
  * in a BPF program already running on the CPU (a softirq interrupting one; for the plain
  * tracepoint, any kprobe/tracepoint program of anyone) and counts the skip per program. */
-static uint64_t prog_misses(const struct ebee_hook *h, struct tcp_bpf *skel)
+static uint64_t prog_misses(const struct ebee_hook *h, int chosen, struct tcp_bpf *skel)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
 	struct bpf_program *p;
 
-	if (h->chosen < 0)
+	if (chosen < 0)
 		return 0;
-	p = bpf_object__find_program_by_name(skel->obj, h->v[h->chosen].prog);
+	p = bpf_object__find_program_by_name(skel->obj, h->v[chosen].prog);
 	if (!p || bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
 		return 0;
 	return info.recursion_misses;
@@ -495,11 +502,7 @@ static void print_summary(const struct tcp_run *r, uint64_t lost, uint64_t misse
 
 static int tcp_run(struct ebee_ctx *ctx, const struct tcp_cfg *cfg, enum tcp_mode mode)
 {
-	struct ebee_hook hooks[] = {
-		{ .name = "sock:inet_sock_set_state",
-		  .v = { { "tcp_btf", KIND_TP_BTF }, { "tcp_raw", KIND_RAW_TP },
-			 { "tcp_tp", KIND_TRACEPOINT } } },
-	};
+	int chosen[ARRAY_SIZE(tcp_hooks)];
 	struct tcp_run r = { .ctx = ctx, .mode = mode };
 	struct ring_buffer *rb = NULL;
 	struct ebee_loop *l = NULL;
@@ -530,7 +533,7 @@ static int tcp_run(struct ebee_ctx *ctx, const struct tcp_cfg *cfg, enum tcp_mod
 	if (getenv("EBEE_TCP_RING_BYTES"))
 		bpf_map__set_max_entries(r.skel->maps.events,
 					 strtoul(getenv("EBEE_TCP_RING_BYTES"), NULL, 0));
-	err = ebee_choose(r.skel->obj, hooks, ARRAY_SIZE(hooks));
+	err = ebee_choose(r.skel->obj, tcp_hooks, ARRAY_SIZE(tcp_hooks), chosen);
 	if (err)
 		goto cleanup;
 	err = tcp_bpf__load(r.skel);
@@ -591,14 +594,14 @@ static int tcp_run(struct ebee_ctx *ctx, const struct tcp_cfg *cfg, enum tcp_mod
 		goto cleanup;
 	}
 	ebee_info("tracing TCP state changes with %s",
-		  ebee_kind_name(hooks[0].v[hooks[0].chosen].kind));
+		  ebee_kind_name(tcp_hooks[0].v[chosen[0]].kind));
 
 	err = loop_run(l);
 	if (mode == TCP_MODE_COUNT && !err)
 		err = print_counts(&r);   /* the last, partial interval */
 
 	lost = ebee_percpu_sum(bpf_map__fd(r.skel->maps.events_drops), 0);
-	missed = prog_misses(&hooks[0], r.skel);
+	missed = prog_misses(&tcp_hooks[0], chosen[0], r.skel);
 	if (ctx->json)
 		print_summary(&r, lost, missed);
 	fflush(stdout);
@@ -733,4 +736,12 @@ const struct ebee_cmd tcp_cmd = {
 	.summary = "TCP connection states: transitions, lifetimes, counts",
 	.doc = &tcp_doc,
 	.sub = tcp_sub,
+};
+
+const struct collector_desc tcp_collector = {
+	.name = "tcp",
+	.what = "TCP state tracking",
+	.hooks = tcp_hooks,
+	.nhooks = ARRAY_SIZE(tcp_hooks),
+	.prog_prefix = "tcp_",
 };

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/cmd.h"
+#include "core/collector.h"
 #include "core/load.h"
 #include "core/loop.h"
 #include "core/out.h"
@@ -393,11 +394,13 @@ static void run_free(struct run *r)
 	loop_free(r->loop);
 }
 
+static const struct ebee_hook uprobe_hooks[] = {
+	{ "uprobe", { { "ebee_uprobe", KIND_UPROBE } } },
+};
+
 static int uprobe_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 {
-	struct ebee_hook hooks[] = {
-		{ "uprobe", { { "ebee_uprobe", KIND_UPROBE }, { NULL } }, -1 },
-	};
+	int chosen[ARRAY_SIZE(uprobe_hooks)];
 	const struct uprobe_cfg *cfg = cfgp;
 	struct run *r;
 	struct up_spec_err perr;
@@ -449,7 +452,7 @@ static int uprobe_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 		goto out;
 	}
 	/* one hook, one variant: the probe says clearly when this kernel has no uprobes */
-	err = ebee_choose(r->skel->obj, hooks, ARRAY_SIZE(hooks));
+	err = ebee_choose(r->skel->obj, uprobe_hooks, ARRAY_SIZE(uprobe_hooks), chosen);
 	if (err)
 		goto out;
 	r->skel->rodata->targ_tgid = (uint32_t)r->pid;
@@ -588,4 +591,12 @@ const struct ebee_cmd uprobe_cmd = {
 	.doc = &uprobe_doc,
 	.min_pos = 0,
 	.max_pos = -1,
+};
+
+const struct collector_desc uprobe_collector = {
+	.name = "uprobe",
+	.what = "user function tracing",
+	.hooks = uprobe_hooks,
+	.nhooks = ARRAY_SIZE(uprobe_hooks),
+	.prog_prefix = "ebee_uprobe",
 };

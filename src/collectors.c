@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The registry: every collector ebee has, in the order doctor lists them. Doctor, `prog`
+ * attribution and the daemon iterate this; adding a collector is one line here and one below. */
+#include "core/collector.h"
+
+extern const struct collector_desc count_collector;    /* src/count */
+extern const struct collector_desc tcp_collector;      /* src/tcp */
+extern const struct collector_desc uprobe_collector;   /* src/uprobe */
+
+const struct collector_desc *const ebee_collectors[] = {
+	&count_collector,
+	&tcp_collector,
+	&uprobe_collector,
+	NULL,
+};
