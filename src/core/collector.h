@@ -77,6 +77,11 @@ struct collector_desc {
 	void (*summary)(struct collector *c, struct jw *w);
 	void (*stop)(struct collector *c);                       /* may be NULL */
 	void (*close)(struct collector *c);                      /* frees priv's resources */
+	/* The daemon's JSON document /api/NAME: members of the open object w, rows among them
+	 * through out_init_jw(); top is the ?top=N asked (0 = all). May be NULL: the daemon then
+	 * writes the counters and health and "rows":[...] from rows(), which sets its columns on
+	 * the writer it gets (out_cols). */
+	void (*api)(struct collector *c, struct jw *w, size_t top);
 };
 
 typedef void (*collector_event_fn)(void *arg, const struct ebee_event_hdr *ev);

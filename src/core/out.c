@@ -24,6 +24,42 @@ void out_init_jw(struct out *o, struct jw *w, const struct out_col *cols, int nc
 	o->parent = w;
 }
 
+/* Closes the nested value being built (if any): its text stays in the arena. */
+static void nest_close(struct out *o)
+{
+	struct out_cell *c;
+	size_t n;
+
+	if (o->nest_col < 0)
+		return;
+	c = &o->row[o->nest_col];
+	o->nest_col = -1;
+	n = jw_finish(&o->nest);
+	if (o->nest.buf == o->spare) {   /* the arena was full: only what the spare held */
+		c->kind = OUT_RAW;
+		snprintf(c->s, sizeof(c->s), "%s", n ? o->spare : "null");
+		return;
+	}
+	if (!n) {                        /* nothing written: an empty value is null */
+		c->kind = OUT_RAW;
+		snprintf(c->s, sizeof(c->s), "null");
+		return;
+	}
+	o->arena_len += n + 1;           /* keep the NUL */
+}
+
+void out_cols(struct out *o, const struct out_col *cols, int ncols)
+{
+	nest_close(o);
+	o->cols = cols;
+	o->ncols = ncols < OUT_MAX_COLS ? ncols : OUT_MAX_COLS;
+	o->hidden = 0;
+	o->header_done = false;
+	for (int i = 0; i < OUT_MAX_COLS; i++)
+		o->row[i].set = false;
+	o->arena_len = 0;
+}
+
 void out_hide(struct out *o, int col, bool hide)
 {
 	if (col < 0 || col >= o->ncols)
@@ -87,30 +123,6 @@ void out_header(struct out *o)
 		pad(o->f, o->cols[i].head ? o->cols[i].head : o->cols[i].key, o->cols[i].width, i == last);
 	}
 	fputc('\n', o->f);
-}
-
-/* Closes the nested value being built (if any): its text stays in the arena. */
-static void nest_close(struct out *o)
-{
-	struct out_cell *c;
-	size_t n;
-
-	if (o->nest_col < 0)
-		return;
-	c = &o->row[o->nest_col];
-	o->nest_col = -1;
-	n = jw_finish(&o->nest);
-	if (o->nest.buf == o->spare) {   /* the arena was full: only what the spare held */
-		c->kind = OUT_RAW;
-		snprintf(c->s, sizeof(c->s), "%s", n ? o->spare : "null");
-		return;
-	}
-	if (!n) {                        /* nothing written: an empty value is null */
-		c->kind = OUT_RAW;
-		snprintf(c->s, sizeof(c->s), "null");
-		return;
-	}
-	o->arena_len += n + 1;           /* keep the NUL */
 }
 
 static struct out_cell *cell(struct out *o, int col, enum out_kind k)

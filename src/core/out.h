@@ -59,6 +59,9 @@ void out_init(struct out *o, FILE *f, enum out_fmt fmt, const struct out_col *co
 /* JSON rows written as values (objects, one per line) of an enclosing document's writer, e.g.
  * the elements of an array in an HTTP API document. */
 void out_init_jw(struct out *o, struct jw *w, const struct out_col *cols, int ncols);
+/* Sets the columns of a writer initialised elsewhere (its FILE, format or document kept): a
+ * collector's rows() on the writer the daemon or the CLI gives it. */
+void out_cols(struct out *o, const struct out_col *cols, int ncols);
 void out_hide(struct out *o, int col, bool hide);
 /* Table mode: prints the header line (again if called again, e.g. each interval). */
 void out_header(struct out *o);
