@@ -376,12 +376,12 @@ static int start_collectors(struct serve *s, struct serve_cfg *cfg, struct ebee_
 			ebee_err("collector '%s' cannot run in the daemon (it has no open/start yet)", names[i]);
 			return -EINVAL;
 		}
-		for (int j = 0; j < s->n; j++)
-			if (s->cs[j]->desc == d) {
+		for (int j = 0; j < i; j++)
+			if (!strcmp(names[j], names[i])) {
 				ebee_err("collector '%s' named twice", names[i]);
 				return -EINVAL;
 			}
-		if (s->n == SERVE_MAX_COLLECTORS) {
+		if (i == SERVE_MAX_COLLECTORS) {
 			ebee_err("too many collectors (at most %d)", SERVE_MAX_COLLECTORS);
 			return -EINVAL;
 		}
