@@ -236,6 +236,8 @@ int collector_run_cli(const struct collector_desc *d, const void *cfg, struct eb
 		goto out;
 	}
 	err = loop_run(loop);
+	if (err > 0)
+		err = 0;
 	/* Detach first, so that the last rows and the counters are final and exact. */
 	collector_stop(c);
 	if (!err)
