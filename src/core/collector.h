@@ -66,6 +66,9 @@ struct collector_desc {
 	const char *prog_prefix;
 	size_t priv_size;          /* bytes of private state, zeroed, at c->priv */
 	size_t cfg_size;           /* bytes of the config copied into c->cfg */
+	/* The config a run without options uses (the daemon's --collectors), or NULL when the
+	 * collector cannot run without being told what to watch. */
+	const void *cfg_default;
 
 	int (*open)(struct collector *c);
 	int (*start)(struct collector *c, struct ebee_loop *l);

@@ -376,6 +376,11 @@ static int start_collectors(struct serve *s, struct serve_cfg *cfg, struct ebee_
 			ebee_err("collector '%s' cannot run in the daemon (it has no open/start yet)", names[i]);
 			return -EINVAL;
 		}
+		if (d != &netwatch_collector && d->cfg_size && !d->cfg_default) {
+			ebee_err("collector '%s' cannot run in the daemon (it needs options that serve does not take)",
+				 names[i]);
+			return -EINVAL;
+		}
 		for (int j = 0; j < i; j++)
 			if (!strcmp(names[j], names[i])) {
 				ebee_err("collector '%s' named twice", names[i]);
@@ -388,7 +393,7 @@ static int start_collectors(struct serve *s, struct serve_cfg *cfg, struct ebee_
 	}
 	for (int i = 0; i < n; i++) {
 		const struct collector_desc *d = collector_find(names[i]);
-		struct collector *c = collector_new(d, d == &netwatch_collector ? &cfg->nw : NULL);
+		struct collector *c = collector_new(d, d == &netwatch_collector ? &cfg->nw : d->cfg_default);
 
 		if (!c)
 			return -ENOMEM;
