@@ -130,15 +130,6 @@ int nw_session_attach(struct nw_session *s)
 	return 0;
 }
 
-int nw_session_open(struct nw_session *s, const struct nw_opts *o)
-{
-	int err = nw_session_load(s, o);
-
-	if (!err && (err = nw_session_attach(s)))
-		nw_session_close(s);
-	return err;
-}
-
 void nw_session_close(struct nw_session *s)
 {
 	for (int i = 0; i < s->nifs; i++)

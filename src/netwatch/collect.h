@@ -83,8 +83,6 @@ extern const struct collector_desc netwatch_collector;
 int nw_session_load(struct nw_session *s, const struct nw_opts *o);
 /* Attaches to every interface and allocates the snapshot tables; nw_session_close undoes. */
 int nw_session_attach(struct nw_session *s);
-/* Both (tests, tools). */
-int nw_session_open(struct nw_session *s, const struct nw_opts *o);
 /* Takes a new snapshot. Returns the number of interfaces still attached (a vanished
  * interface is reported once), or -errno. */
 int nw_session_refresh(struct nw_session *s);
