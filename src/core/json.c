@@ -117,12 +117,15 @@ void jw_obj_end(struct jw *w) { close_(w, '}'); }
 void jw_arr_begin(struct jw *w) { open_(w, '[', false); }
 void jw_arr_end(struct jw *w) { close_(w, ']'); }
 
+/* Runs of bytes that need no escape are written at once: rows of event streams come here for
+ * every key and string. */
 static void str_(struct jw *w, const char *s, size_t n)
 {
 	char esc[8];
+	size_t run = 0, i;
 
 	put(w, "\"", 1);
-	for (size_t i = 0; i < n && s[i]; i++) {
+	for (i = 0; i < n && s[i]; i++) {
 		unsigned char ch = s[i];
 		const char *e = NULL;
 
@@ -140,11 +143,15 @@ static void str_(struct jw *w, const char *s, size_t n)
 				e = esc;
 			}
 		}
-		if (e)
-			puts_(w, e);
-		else
-			put(w, (const char *)&s[i], 1);
+		if (!e)
+			continue;
+		if (i > run)
+			put(w, s + run, i - run);
+		puts_(w, e);
+		run = i + 1;
 	}
+	if (i > run)
+		put(w, s + run, i - run);
 	put(w, "\"", 1);
 }
 
