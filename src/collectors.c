@@ -7,11 +7,13 @@ extern const struct collector_desc count_collector;    /* src/count */
 extern const struct collector_desc tcp_collector;      /* src/tcp */
 extern const struct collector_desc uprobe_collector;   /* src/uprobe */
 extern const struct collector_desc netwatch_collector; /* src/netwatch */
+extern const struct collector_desc prog_collector;     /* src/prog */
 
 const struct collector_desc *const ebee_collectors[] = {
 	&count_collector,
 	&tcp_collector,
 	&uprobe_collector,
 	&netwatch_collector,
+	&prog_collector,
 	NULL,
 };

@@ -15,7 +15,7 @@ struct bpf_object;
 enum ebee_kind {
 	KIND_TRACEPOINT, KIND_RAW_TP, KIND_TP_BTF, KIND_KPROBE, KIND_FENTRY, KIND_LSM,
 	KIND_UPROBE, KIND_TC, KIND_TCX, KIND_XDP, KIND_CGROUP_SKB, KIND_CGROUP_SOCK_ADDR,
-	KIND_PERF_EVENT, KIND_RINGBUF, KIND_BPF_STATS,
+	KIND_PERF_EVENT, KIND_RINGBUF, KIND_BPF_STATS, KIND_ITER,
 	KIND__COUNT
 };
 
@@ -37,7 +37,8 @@ static inline bool ebee_have(enum ebee_kind k) { return ebee_probe_kind(k)->ok; 
  * loading, doctor and `prog` attribution); the choice of one run goes into chosen[h], the
  * variant index per hook (-1 if none). */
 struct ebee_variant {
-	const char *prog;        /* program name in the object */
+	const char *prog;        /* program name in the object; "" = nothing to load, a kernel
+				  * facility (bpf_stats) that is the fallback */
 	enum ebee_kind kind;
 };
 #define EBEE_MAX_VARIANTS 4

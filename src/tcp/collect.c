@@ -31,49 +31,42 @@ static const struct ebee_hook tcp_hooks[] = {
 
 /* ---- filters: options into rodata ---- */
 
-static int parse_ports(const struct opt_list *l, const char *opt, __u16 *ports, __u8 *n)
+/* Port ranges from the typed option (parsed and checked by the option layer). */
+static int set_ports(const struct opt_ports *l, const char *opt, struct tcp_port_range *ports, __u8 *n)
 {
-	int i;
-
 	if (l->n > TCP_MAX_PORTS) {
-		ebee_err("too many ports for '--%s' (at most %d)", opt, TCP_MAX_PORTS);
+		ebee_err("too many ports for '--%s' (at most %d ports or ranges)", opt, TCP_MAX_PORTS);
 		return -EINVAL;
 	}
-	for (i = 0; i < l->n; i++) {
-		uint16_t p;
-
-		if (tcp_port_parse(l->v[i], &p)) {
-			ebee_err("invalid port '%s' for '--%s' (1-65535)", l->v[i], opt);
-			return -EINVAL;
-		}
-		ports[i] = p;
+	for (int i = 0; i < l->n; i++) {
+		ports[i].lo = l->r[i].lo;
+		ports[i].hi = l->r[i].hi;
 	}
 	*n = (__u8)l->n;
 	return 0;
 }
 
-static int parse_cidrs(const struct opt_list *l, const char *opt, int family,
-		       struct tcp_cidr *out, __u8 *n)
+/* CIDRs from the typed option, as the kernel side matches them: address and byte mask. */
+static int set_cidrs(const struct opt_cidrs *l, const char *opt, int family, struct tcp_cidr *out,
+		     __u8 *n)
 {
-	int i;
-
 	if (l->n > TCP_MAX_CIDRS) {
 		ebee_err("too many addresses for '--%s' (at most %d)", opt, TCP_MAX_CIDRS);
 		return -EINVAL;
 	}
-	for (i = 0; i < l->n; i++) {
-		struct tcp_cidr c;
+	for (int i = 0; i < l->n; i++) {
+		const struct opt_cidr *c = &l->v[i];
+		struct tcp_cidr *t = &out[i];
+		int af = c->family == 4 ? AF_INET : AF_INET6;
+		char buf[INET6_ADDRSTRLEN];
 
-		if (tcp_cidr_parse(l->v[i], &c)) {
-			ebee_err("invalid address or CIDR '%s' for '--%s' (e.g. 10.0.0.0/8, ::1)", l->v[i], opt);
+		if (family && af != family) {
+			ebee_err("conflicting filters: '--%s %s/%u' is %s but '%s' was given", opt,
+				 tcp_addr_fmt(af, c->addr, buf, sizeof(buf)), c->prefix,
+				 af == AF_INET ? "IPv4" : "IPv6", family == AF_INET ? "-4" : "-6");
 			return -EINVAL;
 		}
-		if (family && c.family != family) {
-			ebee_err("conflicting filters: '--%s %s' is %s but '%s' was given", opt, l->v[i],
-				 c.family == AF_INET ? "IPv4" : "IPv6", family == AF_INET ? "-4" : "-6");
-			return -EINVAL;
-		}
-		out[i] = c;
+		tcp_cidr_from(c, t);
 	}
 	*n = (__u8)l->n;
 	return 0;
@@ -133,10 +126,10 @@ static int configure(struct tcp_bpf *skel, const struct tcp_cfg *cfg, enum tcp_m
 	ro->filter_family = family;
 	ro->filter_pid = (__u32)cfg->pid;
 	if ((err = parse_states(&cfg->state, &ro->state_mask)) ||
-	    (err = parse_ports(&cfg->lport, "lport", ro->lports, &ro->n_lports)) ||
-	    (err = parse_ports(&cfg->rport, "rport", ro->rports, &ro->n_rports)) ||
-	    (err = parse_cidrs(&cfg->laddr, "laddr", family, ro->laddrs, &ro->n_laddrs)) ||
-	    (err = parse_cidrs(&cfg->raddr, "raddr", family, ro->raddrs, &ro->n_raddrs)) ||
+	    (err = set_ports(&cfg->lport, "lport", ro->lports, &ro->n_lports)) ||
+	    (err = set_ports(&cfg->rport, "rport", ro->rports, &ro->n_rports)) ||
+	    (err = set_cidrs(&cfg->laddr, "laddr", family, ro->laddrs, &ro->n_laddrs)) ||
+	    (err = set_cidrs(&cfg->raddr, "raddr", family, ro->raddrs, &ro->n_raddrs)) ||
 	    (err = parse_by(&cfg->by, &ro->count_by)))
 		return err;
 	ro->state_dir = TCP_DIR_ANY;

@@ -13,7 +13,8 @@ struct tcp_cfg {
 	enum tcp_mode mode;        /* set by the subcommand */
 	struct opt_list state;
 	const char *dir;
-	struct opt_list lport, rport, laddr, raddr;
+	struct opt_ports lport, rport;
+	struct opt_cidrs laddr, raddr;
 	unsigned long long pid;
 	bool v4, v6;
 	double duration;

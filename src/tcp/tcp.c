@@ -15,10 +15,10 @@ static const struct tcp_cfg tcp_defaults = {
 #define OPT_STATE(help) \
 	{ "state", 's', OPT_LIST, OFF(state), "STATE,...", help }
 #define OPTS_FILTER \
-	{ "lport", 0, OPT_LIST, OFF(lport), "PORT,...", "local port (up to 8)" }, \
-	{ "rport", 0, OPT_LIST, OFF(rport), "PORT,...", "remote port (up to 8)" }, \
-	{ "laddr", 0, OPT_LIST, OFF(laddr), "CIDR,...", "local address or network, v4 or v6 (up to 4)" }, \
-	{ "raddr", 0, OPT_LIST, OFF(raddr), "CIDR,...", "remote address or network, v4 or v6 (up to 4)" }, \
+	{ "lport", 0, OPT_PORTS, OFF(lport), "PORT,...", "local port or range LO-HI (up to 8)" }, \
+	{ "rport", 0, OPT_PORTS, OFF(rport), "PORT,...", "remote port or range LO-HI (up to 8)" }, \
+	{ "laddr", 0, OPT_CIDRS, OFF(laddr), "CIDR,...", "local address or network, v4 or v6 (up to 4)" }, \
+	{ "raddr", 0, OPT_CIDRS, OFF(raddr), "CIDR,...", "remote address or network, v4 or v6 (up to 4)" }, \
 	{ "pid", 'p', OPT_UINT, OFF(pid), "PID", "sockets owned by this process (best known owner)", \
 	  NULL, 1, 4194304 }, \
 	{ "ipv4", '4', OPT_FLAG, OFF(v4), NULL, "IPv4 only (v4 peers of dual-stack sockets included)" }, \
