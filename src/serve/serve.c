@@ -75,8 +75,13 @@ static void render_api(FILE *f, struct collector *c, struct MHD_Connection *conn
 	if (c->desc->api) {
 		c->desc->api(c, &w, n > 0 ? (size_t)n : SERVE_API_TOP);
 	} else {
-		/* Generic: the counters, the health and the collector's rows. */
+		/* Generic: the counters, the health and the collector's rows. rows() may set its
+		 * columns with out_init on the writer's FILE, so it gets a FILE of JSON lines (each
+		 * written by jw) that become the array's elements. */
 		struct out *o = malloc(sizeof(*o));
+		char *rows = NULL;
+		size_t len = 0;
+		FILE *rf = o && c->desc->rows ? open_memstream(&rows, &len) : NULL;
 
 		jw_kstr(&w, "collector", c->desc->name);
 		jw_ku64(&w, "events", c->cnt.events);
@@ -86,11 +91,19 @@ static void render_api(FILE *f, struct collector *c, struct MHD_Connection *conn
 				      c->health == COLLECTOR_DEGRADED ? "degraded" : "failed");
 		jw_key(&w, "rows");
 		jw_arr_begin(&w);
-		if (o && c->desc->rows) {
-			out_init_jw(o, &w, NULL, 0);
+		if (rf) {
+			out_init(o, rf, OUT_JSON, NULL, 0);
 			c->desc->rows(c, o);
+			fclose(rf);
+			for (char *line = rows, *nl; line && *line; line = nl + 1) {
+				if (!(nl = strchr(line, '\n')))
+					break;
+				*nl = 0;
+				jw_raw(&w, line);
+			}
 		}
 		jw_arr_end(&w);
+		free(rows);
 		free(o);
 	}
 	jw_obj_end(&w);
