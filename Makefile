@@ -46,7 +46,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all asan unit unit-bins test clean deps run man
+.PHONY: all asan unit unit-bins test clean deps run man fuzz-bins
 
 all: $(BUILD)/ebee
 
@@ -102,6 +102,27 @@ unit: $(UNIT_BINS)
 
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all unit-bins
+
+# Fuzz targets (libFuzzer, clang, ASan+UBSan), one per parser of untrusted input: each links
+# its parser's sources alone (tests/fuzz/fuzz_log.c stands in for core/log.c). scripts/fuzz.sh
+# runs them for a bounded time; make test calls it.
+FUZZ_CC     ?= clang
+FUZZ_FLAGS  := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	       -std=gnu11 -D_GNU_SOURCE $(shell pkg-config --cflags capstone 2>/dev/null)
+FUZZ_argspec := src/uprobe/argspec.c
+FUZZ_opts    := src/core/opts.c
+FUZZ_labels  := src/geoip/geoip.c
+FUZZ_elf     := src/uprobe/elfsym.c src/uprobe/gobin.c src/uprobe/disasm.c
+FUZZ_LIBS    := -lelf -lz -lmaxminddb -ldl
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(filter-out tests/fuzz/fuzz_log.c,$(wildcard tests/fuzz/fuzz_*.c)))
+
+.SECONDEXPANSION:
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_log.c $$(FUZZ_$$*) $(GEN) $(wildcard src/*/*.h)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc -I$(BUILD)/gen -o $@ $< tests/fuzz/fuzz_log.c $(FUZZ_$*) $(FUZZ_LIBS)
+
+fuzz-bins: $(FUZZ_BINS)
 
 # README's first command: install what is missing, build, run the main job.
 run:

@@ -4,7 +4,9 @@
 #   2. unit tests (cmocka), both builds
 #   3. integration tests (pytest, real kernel), with build/ebee then build/asan/ebee
 # Ends with one line "ebee tests: N passed, N failed, N skipped"; exit 1 on any failure.
-# TESTS="-k count" narrows pytest; SKIP_ASAN=1 skips the second pass (local iteration only).
+#   4. fuzz targets (scripts/fuzz.sh), FUZZ_SECONDS each (default 20)
+# TESTS="-k count" narrows pytest; SKIP_ASAN=1 skips the second pass, SKIP_FUZZ=1 the fuzzing
+# (local iteration only).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 res=build/test-results
@@ -86,6 +88,18 @@ run_pytest() {  # $1 = binary, $2 = label
 
 run_unit build normal
 [ -z "${SKIP_ASAN:-}" ] && run_unit build/asan asan
+# Every fuzz target for a bounded time after replaying its regression inputs; one test each.
+run_fuzz() {
+	local line p f
+	while IFS= read -r line; do
+		echo "$line"
+		if [[ $line =~ ^fuzz\ [a-z_]+:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+			add "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" 0
+		fi
+	done < <(scripts/fuzz.sh "${FUZZ_SECONDS:-20}" 2>&1 | tee "$res/fuzz.log" | grep -E '^(fuzz |==|SUMMARY)')
+}
+[ -z "${SKIP_FUZZ:-}" ] && run_fuzz
+
 run_pytest "$PWD/build/ebee" normal
 if [ -z "${SKIP_ASAN:-}" ]; then
 	# Leak reports fail the run; the kernel-side tests are the same, only the binary changes.

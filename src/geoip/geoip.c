@@ -161,9 +161,13 @@ static int labels_load(struct geoip *g, const char *path)
 		l.lon = strtod(tok[ntok - 1], &end2);
 		if (errno || *end1 || *end2 || l.lat < -90 || l.lat > 90 || l.lon < -180 || l.lon > 180)
 			goto bad;
-		for (int i = 1; i < ntok - 2; i++)     /* the name may contain spaces */
-			nlen += snprintf(l.name + nlen, nlen < sizeof(l.name) ? sizeof(l.name) - nlen : 0,
-					 "%s%s", i > 1 ? " " : "", tok[i]);
+		/* The name may contain spaces; a long one is cut (nlen never passes the buffer:
+		 * pointing past it is undefined even when nothing is written there). */
+		for (int i = 1; i < ntok - 2 && nlen < sizeof(l.name) - 1; i++) {
+			nlen += snprintf(l.name + nlen, sizeof(l.name) - nlen, "%s%s", i > 1 ? " " : "", tok[i]);
+			if (nlen > sizeof(l.name) - 1)
+				nlen = sizeof(l.name) - 1;
+		}
 		if (g->nlabels == cap) {
 			struct label *n;
 

@@ -77,14 +77,15 @@ static void up_bin_sort(struct up_bin *b)
 {
 	size_t w = 0;
 
-	qsort(b->funcs, b->nfuncs, sizeof(*b->funcs), cmp_name);
+	if (b->nfuncs > 1)   /* qsort(NULL, 0) is undefined: a binary may have no function */
+		qsort(b->funcs, b->nfuncs, sizeof(*b->funcs), cmp_name);
 	for (size_t i = 0; i < b->nfuncs; i++)   /* one entry per name */
 		if (!w || strcmp(b->funcs[w - 1].name, b->funcs[i].name))
 			b->funcs[w++] = b->funcs[i];
 	b->nfuncs = w;
 }
 
-int up_bin_open(const char *path, struct up_bin *b)
+static int open_bin(const char *path, struct up_bin *b)
 {
 	GElf_Ehdr eh;
 	Elf_Scn *scn = NULL;
@@ -152,6 +153,16 @@ int up_bin_open(const char *path, struct up_bin *b)
 		return err;
 	up_bin_sort(b);
 	return 0;
+}
+
+/* A failed open leaves nothing open (callers may still call up_bin_close: it is idempotent). */
+int up_bin_open(const char *path, struct up_bin *b)
+{
+	int err = open_bin(path, b);
+
+	if (err)
+		up_bin_close(b);
+	return err;
 }
 
 void up_bin_close(struct up_bin *b)
