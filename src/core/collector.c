@@ -214,13 +214,17 @@ static int cli_tick(struct ebee_loop *l, void *arg)
 }
 
 int collector_run_cli(const struct collector_desc *d, const void *cfg, struct ebee_loop *loop,
-		      double interval_s, const struct ebee_ctx *ctx, struct out *o)
+		      double interval_s, double duration_s, const struct ebee_ctx *ctx,
+		      struct out *o)
 {
-	struct collector *c = collector_new(d, cfg);
+	struct ebee_loop *own = loop ? NULL : (loop = loop_new());
+	struct collector *c = loop ? collector_new(d, cfg) : NULL;
 	int err;
 
-	if (!c)
+	if (!c) {
+		loop_free(own);
 		return -ENOMEM;
+	}
 	c->out = o;
 	c->ctx = ctx;
 	err = collector_open(c);
@@ -231,8 +235,10 @@ int collector_run_cli(const struct collector_desc *d, const void *cfg, struct eb
 	err = collector_start(c, loop);
 	if (err)
 		goto out;
-	if (interval_s > 0 && (err = loop_set_tick(loop, interval_s, cli_tick, c))) {
-		ebee_err("cannot set up the interval timer: %s", strerror(-err));
+	/* The duration counts from now, not from before the load. */
+	if ((interval_s > 0 && (err = loop_set_tick(loop, interval_s, cli_tick, c))) ||
+	    (err = loop_set_duration(loop, duration_s))) {
+		ebee_err("cannot set up the loop's timers: %s", strerror(-err));
 		goto out;
 	}
 	err = loop_run(loop);
@@ -247,5 +253,6 @@ int collector_run_cli(const struct collector_desc *d, const void *cfg, struct eb
 	collector_summary(c, ctx);
 out:
 	collector_free(c);
+	loop_free(own);
 	return err;
 }

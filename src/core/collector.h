@@ -147,12 +147,14 @@ void collector_summary(struct collector *c, const struct ebee_ctx *ctx);
 void collector_set_health(struct collector *c, enum collector_health h, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Runs a collector as a CLI command does: new, open, start, loop_run (until a signal or the
- * duration set on the loop), stop, a final refresh and rows (when the collector has them), the
- * summary, free. With interval_s > 0, refresh and rows also run every interval_s seconds.
- * `loop` must come from loop_new() before anything is loaded (Ctrl-C during load); it stays
- * the caller's. `o` is the output rows go to (c->out), already initialised by the caller. */
+/* Runs a collector as a CLI command does: new, open, start, loop_run (until a signal, or
+ * duration_s > 0 seconds counted from the end of start), stop, a final refresh and rows (when
+ * the collector has them), the summary, free. With interval_s > 0, refresh and rows also run
+ * every interval_s seconds.
+ * `loop`: NULL for a loop of its own (made before anything is loaded, so Ctrl-C during the
+ * load takes the cleanup path), or the caller's, which stays the caller's. `o` is the output rows go to (c->out), already initialised by the caller. */
 int collector_run_cli(const struct collector_desc *d, const void *cfg, struct ebee_loop *loop,
-		      double interval_s, const struct ebee_ctx *ctx, struct out *o);
+		      double interval_s, double duration_s, const struct ebee_ctx *ctx,
+		      struct out *o);
 
 #endif

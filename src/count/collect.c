@@ -22,23 +22,23 @@
 #include "count/parse.h"
 #include "count/count.skel.h"
 
-static const struct ebee_hook count_hooks[] = { {
-	.name = "raw_syscalls:sys_enter",
-	.v = { { "count_tp_btf", KIND_TP_BTF }, { "count_raw_tp", KIND_RAW_TP },
-	       { "count_tp", KIND_TRACEPOINT } },
-} };
+enum { HOOK_SYS_ENTER, HOOK_FORK, HOOK_EXIT };
+static const struct ebee_hook count_hooks[] = {
+	[HOOK_SYS_ENTER] = { "raw_syscalls:sys_enter", { { "count_tp_btf", KIND_TP_BTF },
+		{ "count_raw_tp", KIND_RAW_TP }, { "count_tp", KIND_TRACEPOINT } } },
+	/* --children only */
+	[HOOK_FORK] = { "sched:sched_process_fork", { { "count_fork_btf", KIND_TP_BTF },
+		{ "count_fork_tp", KIND_TRACEPOINT } } },
+	[HOOK_EXIT] = { "sched:sched_process_exit", { { "count_exit_btf", KIND_TP_BTF },
+		{ "count_exit_tp", KIND_TRACEPOINT } } },
+};
 
 /* What the options resolve to: the kernel's rodata, and how rows print. */
 struct count_plan {
 	__u32 parts;
 	bool all;
 	__u8 want[COUNT_MAX_SYSCALLS];
-	__u32 pid;
-	bool uid_on;
-	__u32 uid;
-	char comm[COUNT_COMM_LEN];
-	bool comm_on;
-	int cgroup_fd;
+	struct filter filter;     /* resolved --pid/--children/--uid/--comm/--cgroup/--container */
 };
 
 size_t count_key_size(__u32 parts)
@@ -108,12 +108,9 @@ int count_parse_syscalls(const struct opt_list *l, __u8 *want)
 static int plan(const struct count_cfg *c, struct count_plan *p)
 {
 	struct opt_list def = { 0 };
-	char proc[32];
-	uint64_t id;
 	int err;
 
 	memset(p, 0, sizeof(*p));
-	p->cgroup_fd = -1;
 	err = count_parse_by(&c->by, &p->parts);
 	if (err)
 		return err;
@@ -131,39 +128,7 @@ static int plan(const struct count_cfg *c, struct count_plan *p)
 		if (err)
 			return err;
 	}
-	if (c->pid) {
-		snprintf(proc, sizeof(proc), "/proc/%llu", c->pid);
-		if (c->pid > 0x7fffffff || access(proc, F_OK)) {
-			ebee_err("process '%llu' not found", c->pid);
-			return -EINVAL;
-		}
-		p->pid = c->pid;
-	}
-	if (c->uid) {
-		err = filter_parse_uid(c->uid, &p->uid);
-		if (err)
-			return err;
-		p->uid_on = true;
-	}
-	if (c->comm) {
-		if (strlen(c->comm) >= COUNT_COMM_LEN) {
-			ebee_err("comm '%s' is longer than the kernel's %d characters", c->comm, COUNT_COMM_LEN - 1);
-			return -EINVAL;
-		}
-		strcpy(p->comm, c->comm);
-		p->comm_on = true;
-	}
-	if (c->cgroup) {
-		err = ebee_cgroup_id(c->cgroup, &id);
-		if (err)
-			return -EINVAL;
-		p->cgroup_fd = open(c->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (p->cgroup_fd < 0) {
-			ebee_err("cannot open cgroup '%s': %s", c->cgroup, strerror(errno));
-			return -EINVAL;
-		}
-	}
-	return 0;
+	return filter_resolve(&p->filter, &c->filter);
 }
 
 /* ---- reading and printing ---- */
@@ -389,12 +354,9 @@ static void configure(struct count_bpf *s, const struct count_plan *p, const str
 	s->rodata->by_syscall_only = p->parts == COUNT_BY_SYSCALL;
 	s->rodata->all_syscalls = p->all;
 	memcpy((void *)s->rodata->want, p->want, sizeof(p->want));
-	s->rodata->filter_pid = p->pid;
-	s->rodata->filter_uid_on = p->uid_on;
-	s->rodata->filter_uid = p->uid;
-	s->rodata->filter_comm_on = p->comm_on;
-	memcpy((void *)s->rodata->filter_comm, p->comm, sizeof(p->comm));
-	s->rodata->filter_cgroup_on = p->cgroup_fd >= 0;
+	memcpy((void *)&s->rodata->ebee_filter, &p->filter.k, sizeof(p->filter.k));
+	if (!p->filter.k.children)   /* the follow map is preallocated: no room unless needed */
+		bpf_map__set_max_entries(s->maps.ebee_follow, 1);
 	bpf_map__set_max_entries(s->maps.counts, p->parts == COUNT_BY_SYSCALL ? 1 : c->max_entries);
 	bpf_map__set_key_size(s->maps.counts, count_key_size(p->parts));
 }
@@ -404,11 +366,9 @@ static int count_open(struct collector *col)
 	struct counter *c = col->priv;
 	const struct count_cfg *cfg = col->cfg;
 	struct count_plan *p = &c->plan;
-	__u32 zero = 0;
 	int err;
 
 	c->cfg = cfg;
-	p->cgroup_fd = -1;
 	col->lost_why = "the counter map is full; raise --max-entries";
 	err = plan(cfg, p);
 	if (err)
@@ -420,15 +380,19 @@ static int count_open(struct collector *col)
 	err = collector_choose(col, c->skel->obj);
 	if (err)
 		return err;
+	/* fork and exit are watched only to follow --children */
+	if (!p->filter.k.children)
+		for (int h = HOOK_FORK; h <= HOOK_EXIT; h++) {
+			bpf_program__set_autoload(bpf_object__find_program_by_name(c->skel->obj,
+				count_hooks[h].v[col->chosen[h]].prog), false);
+			col->chosen[h] = -1;
+		}
 	err = count_bpf__load(c->skel);
 	if (err)
 		return ebee_load_err("count", err);
-	if (p->cgroup_fd >= 0 &&
-	    bpf_map_update_elem(bpf_map__fd(c->skel->maps.cgroup_filter), &zero, &p->cgroup_fd, BPF_ANY)) {
-		err = -errno;
-		ebee_err("cannot set the cgroup filter '%s': %s", cfg->cgroup, strerror(-err));
+	err = filter_load_maps(&p->filter, c->skel->maps.ebee_cgroups, c->skel->maps.ebee_follow);
+	if (err)
 		return err;
-	}
 	/* Buffers sized once from the map size: nothing is allocated per syscall or per key. */
 	c->ncpus = ebee_ncpus();
 	c->cap = p->parts == COUNT_BY_SYSCALL ? COUNT_MAX_SYSCALLS : cfg->max_entries;
@@ -478,9 +442,13 @@ static void count_close(struct collector *col)
 	free(c->rows);
 	free(c->vals);
 	count_bpf__destroy(c->skel);
-	if (c->plan.cgroup_fd >= 0)
-		close(c->plan.cgroup_fd);
+	filter_free(&c->plan.filter);
 }
+
+const struct count_cfg count_cfg_default = {
+	.top = 20,
+	.max_entries = 16384,
+};
 
 const struct collector_desc count_collector = {
 	.name = "count",
@@ -490,6 +458,7 @@ const struct collector_desc count_collector = {
 	.prog_prefix = "count_",
 	.priv_size = sizeof(struct counter),
 	.cfg_size = sizeof(struct count_cfg),
+	.cfg_default = &count_cfg_default,
 	.open = count_open,
 	.start = count_start,
 	.refresh = count_refresh,

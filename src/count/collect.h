@@ -5,17 +5,18 @@
 #define EBEE_COUNT_COLLECT_H
 
 #include "core/collector.h"
+#include "core/filter.h"
 #include "core/opts.h"
 
 struct count_cfg {
 	struct opt_list by, syscalls;
 	bool all;
-	unsigned long long pid;
-	const char *uid, *comm, *cgroup;
+	struct filter_opts filter;   /* --pid --children --uid --comm --cgroup --container */
 	double interval, duration;
 	unsigned long long top, max_entries;
 };
 
 extern const struct collector_desc count_collector;
+extern const struct count_cfg count_cfg_default;   /* the options' defaults */
 
 #endif

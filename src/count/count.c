@@ -1,32 +1,17 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* ebee count: the command line of the count collector (collect.c). */
-#include <errno.h>
 #include "core/cmd.h"
-#include "core/loop.h"
 #include "core/out.h"
 #include "count/collect.h"
-
-static const struct count_cfg defaults = {
-	.top = 20,
-	.max_entries = 16384,
-};
 
 static int count_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 {
 	const struct count_cfg *cfg = cfgp;
-	struct ebee_loop *loop = loop_new();
 	struct out o;
-	int err;
 
 	(void)argc, (void)argv;
-	if (!loop)
-		return -ENOMEM;
 	out_init(&o, stdout, ctx->json ? OUT_JSON : OUT_TABLE, NULL, 0);
-	err = loop_set_duration(loop, cfg->duration);
-	if (!err)
-		err = collector_run_cli(&count_collector, cfg, loop, cfg->interval, ctx, &o);
-	loop_free(loop);
-	return err;
+	return collector_run_cli(&count_collector, cfg, NULL, cfg->interval, cfg->duration, ctx, &o);
 }
 
 static const struct opt count_opts[] = {
@@ -35,11 +20,7 @@ static const struct opt count_opts[] = {
 	{ "syscall", 's', OPT_LIST, offsetof(struct count_cfg, syscalls), "NAMES",
 	  "syscalls to count, as the kernel names them", "clone,clone3,fork,vfork" },
 	{ "all", 'a', OPT_FLAG, offsetof(struct count_cfg, all), NULL, "count every syscall" },
-	{ "pid", 'p', OPT_UINT, offsetof(struct count_cfg, pid), "PID", "only this process", NULL, 1, 4194304 },
-	{ "uid", 'u', OPT_STR, offsetof(struct count_cfg, uid), "USER", "only this user (name or uid)" },
-	{ "comm", 'c', OPT_STR, offsetof(struct count_cfg, comm), "NAME", "only threads with this comm" },
-	{ "cgroup", 'g', OPT_STR, offsetof(struct count_cfg, cgroup), "PATH",
-	  "only tasks in this cgroup v2 directory or below it" },
+	EBEE_FILTER_OPTS(struct count_cfg, filter),
 	{ "interval", 'i', OPT_SECONDS, offsetof(struct count_cfg, interval), "SECONDS",
 	  "print a table every SECONDS (counts of that interval); 0 prints once at the end", "0", 0, 86400 },
 	{ "duration", 'd', OPT_SECONDS, offsetof(struct count_cfg, duration), "SECONDS",
@@ -74,7 +55,7 @@ const struct ebee_cmd count_cmd = {
 	.run = count_run,
 	.opts = count_opts,
 	.cfg_size = sizeof(struct count_cfg),
-	.cfg_default = &defaults,
+	.cfg_default = &count_cfg_default,
 	.doc = &count_doc,
 	.min_pos = 0,
 	.max_pos = 0,

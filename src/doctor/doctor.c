@@ -22,7 +22,7 @@ static const struct out_col cols[C__N] = {
 	[C_STATUS]  = { "status", "STATUS", OUT_STR, -8 },
 	[C_DETAIL]  = { "detail", "DETAIL", OUT_STR, -60 },
 	/* features: [{"hook", "kind" (the one used, null if none), "variants" (in order)}] */
-	[C_HOOKS]   = { "hooks", "HOOKS", OUT_RAW, 0 },
+	[C_HOOKS]   = { "hooks", "HOOKS", OUT_NEST, 0 },
 };
 
 struct report {
@@ -128,31 +128,30 @@ static void kind_checks(struct report *r)
 static void feature_checks(struct report *r)
 {
 	for (const struct collector_desc *const *d = ebee_collectors; *d; d++) {
-		char detail[300], hooks[1024];
+		char detail[300];
 		size_t n = snprintf(detail, sizeof(detail), "%s", (*d)->what);
 		bool ok = true;
-		struct jw w;
+		struct jw *w = out_nest(&r->out, C_HOOKS);
 
-		jw_init_buf(&w, hooks, sizeof(hooks));
-		jw_arr_begin(&w);
+		jw_arr_begin(w);
 		for (int h = 0; h < (*d)->nhooks; h++) {
 			const struct ebee_hook *hk = &(*d)->hooks[h];
 			int used = ebee_first_usable(hk);
 
 			ok &= used >= 0;
-			jw_obj_begin(&w);
-			jw_kstr(&w, "hook", hk->name);
-			jw_key(&w, "kind");
+			jw_obj_begin(w);
+			jw_kstr(w, "hook", hk->name);
+			jw_key(w, "kind");
 			if (used >= 0)
-				jw_str(&w, ebee_kind_name(hk->v[used].kind));
+				jw_str(w, ebee_kind_name(hk->v[used].kind));
 			else
-				jw_null(&w);
-			jw_key(&w, "variants");
-			jw_arr_begin(&w);
+				jw_null(w);
+			jw_key(w, "variants");
+			jw_arr_begin(w);
 			for (int i = 0; i < EBEE_MAX_VARIANTS && hk->v[i].prog; i++)
-				jw_str(&w, ebee_kind_name(hk->v[i].kind));
-			jw_arr_end(&w);
-			jw_obj_end(&w);
+				jw_str(w, ebee_kind_name(hk->v[i].kind));
+			jw_arr_end(w);
+			jw_obj_end(w);
 
 			if ((*d)->nhooks > 1)
 				n += snprintf(detail + n, n < sizeof(detail) ? sizeof(detail) - n : 0,
@@ -171,9 +170,7 @@ static void feature_checks(struct report *r)
 				n += snprintf(detail + n, n < sizeof(detail) ? sizeof(detail) - n : 0,
 					      ": unavailable here)");
 		}
-		jw_arr_end(&w);
-		jw_finish(&w);
-		out_raw(&r->out, C_HOOKS, hooks);
+		jw_arr_end(w);
 		row(r, "feature", (*d)->name, ok, false, detail);
 	}
 }

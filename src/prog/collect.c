@@ -224,6 +224,8 @@ enum top_sort prog_sort_key(const struct collector *c)
 	return ((const struct prog_run *)c->priv)->key;
 }
 
+const struct top_cfg top_cfg_default = { .interval = 1.0 };
+
 const struct collector_desc prog_collector = {
 	.name = "prog",
 	.what = "BPF program profiling",
@@ -232,6 +234,7 @@ const struct collector_desc prog_collector = {
 	.prog_prefix = "ebee_prog_",
 	.priv_size = sizeof(struct prog_run),
 	.cfg_size = sizeof(struct top_cfg),
+	.cfg_default = &top_cfg_default,
 	.open = prog_open,
 	.start = prog_start,
 	.refresh = prog_refresh,

@@ -8,6 +8,7 @@
 #include "top/top.h"
 
 extern const struct collector_desc prog_collector;
+extern const struct top_cfg top_cfg_default;   /* `ebee top`'s defaults */
 /* For the full-screen view, which reads the model between the collector's refreshes. */
 struct top_model *prog_model(struct collector *c);
 enum top_sort prog_sort_key(const struct collector *c);

@@ -548,6 +548,12 @@ static void tcp_close(struct collector *c)
 	free(r->prev);
 }
 
+/* Without a command line (the daemon): per-state counts every second. */
+static const struct tcp_cfg tcp_cfg_daemon = {
+	.mode = TCP_MODE_COUNT,
+	.interval = 1.0,
+};
+
 const struct collector_desc tcp_collector = {
 	.name = "tcp",
 	.what = "TCP state tracking",
@@ -556,6 +562,7 @@ const struct collector_desc tcp_collector = {
 	.prog_prefix = "tcp_",
 	.priv_size = sizeof(struct tcp_run),
 	.cfg_size = sizeof(struct tcp_cfg),
+	.cfg_default = &tcp_cfg_daemon,
 	.open = tcp_open,
 	.start = tcp_start,
 	.refresh = tcp_refresh,

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* ebee tcp states|life|count: the command lines of the tcp collector (collect.c). */
-#include <errno.h>
 #include "commands.h"
-#include "core/loop.h"
 #include "core/out.h"
 #include "tcp/collect.h"
 
@@ -54,21 +52,12 @@ static const struct opt count_opts[] = {
 static int tcp_run(struct ebee_ctx *ctx, const struct tcp_cfg *cfgp, enum tcp_mode mode)
 {
 	struct tcp_cfg cfg = *cfgp;
-	struct ebee_loop *loop = loop_new();
 	struct out o;
-	int err = 0;
 
-	if (!loop)
-		return -ENOMEM;
 	cfg.mode = mode;
 	out_init(&o, stdout, ctx->json ? OUT_JSON : OUT_TABLE, NULL, 0);
-	if (cfg.duration > 0)
-		err = loop_set_duration(loop, cfg.duration);
-	if (!err)
-		err = collector_run_cli(&tcp_collector, &cfg, loop,
-					mode == TCP_MODE_COUNT ? cfg.interval : 0.5, ctx, &o);
-	loop_free(loop);
-	return err;
+	return collector_run_cli(&tcp_collector, &cfg, NULL, mode == TCP_MODE_COUNT ? cfg.interval : 0.5,
+				 cfg.duration, ctx, &o);
 }
 
 static int states_run(struct ebee_ctx *ctx, void *cfg, int argc, char **argv)

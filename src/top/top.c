@@ -278,7 +278,7 @@ static int top_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	}
 	if (cfg->batch) {
 		out_init(&o, stdout, ctx->json ? OUT_JSON : OUT_TABLE, NULL, 0);
-		err = collector_run_cli(&prog_collector, cfg, l, cfg->interval, ctx, &o);
+		err = collector_run_cli(&prog_collector, cfg, l, cfg->interval, 0, ctx, &o);
 		goto out;
 	}
 	/* The full-screen view reads the collector's model itself. */
@@ -323,8 +323,6 @@ static const struct opt top_opts[] = {
 	OPT_END,
 };
 
-static const struct top_cfg top_default = { .interval = 1.0 };
-
 static const struct opt_doc top_doc = {
 	.synopsis = "[OPTIONS]",
 	.description =
@@ -342,5 +340,5 @@ static const struct opt_doc top_doc = {
 const struct ebee_cmd top_cmd = {
 	.name = "top", .summary = "live per-program BPF cost (full screen or --batch)",
 	.req = REQ_BPF, .run = top_run, .opts = top_opts, .cfg_size = sizeof(struct top_cfg),
-	.cfg_default = &top_default, .doc = &top_doc, .min_pos = 0, .max_pos = 0,
+	.cfg_default = &top_cfg_default, .doc = &top_doc, .min_pos = 0, .max_pos = 0,
 };

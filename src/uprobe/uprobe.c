@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* ebee uprobe: the command line of the uprobe collector (collect.c). */
-#include <errno.h>
 #include "core/cmd.h"
 #include "core/collector.h"
-#include "core/loop.h"
 #include "core/out.h"
 #include "uprobe/session.h"
 
@@ -14,24 +12,14 @@ static const struct uprobe_cfg defaults = { .max_probes = 256 };
 static int uprobe_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 {
 	struct uprobe_cfg cfg = *(const struct uprobe_cfg *)cfgp;
-	struct ebee_loop *loop;
 	struct out o;
-	int err = 0;
 
 	cfg.argc = argc;
 	cfg.argv = argv;
 	if (cfg.list)
 		return up_list(&cfg, ctx);
-	loop = loop_new();
-	if (!loop)
-		return -ENOMEM;
 	out_init(&o, stdout, ctx->json ? OUT_JSON : OUT_TABLE, NULL, 0);
-	if (cfg.duration > 0)
-		err = loop_set_duration(loop, cfg.duration);
-	if (!err)
-		err = collector_run_cli(&uprobe_collector, &cfg, loop, 0, ctx, &o);
-	loop_free(loop);
-	return err;
+	return collector_run_cli(&uprobe_collector, &cfg, NULL, 0, cfg.duration, ctx, &o);
 }
 
 static const struct opt uprobe_opts[] = {

@@ -247,3 +247,49 @@ def test_no_usable_variant_is_a_clear_error():
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and "no way to attach to 'raw_syscalls:sys_enter'" in lines[0], p.stderr
     assert "see 'ebee doctor'" in lines[0]
+
+
+def test_children_follow_forks(ebee_start):
+    """--pid P --children counts P and the processes it forks after ebee started (grand-
+    children too), not a sibling of P doing the same."""
+    n = 40
+
+    def family():
+        def grandchild():
+            with open("/proc/self/comm", "w") as f:
+                f.write("ebt_kid2")
+            getppids(n)()
+        c = os.fork()
+        if c == 0:
+            try:
+                with open("/proc/self/comm", "w") as f:
+                    f.write("ebt_kid1")
+                getppids(n)()
+                g = os.fork()
+                if g == 0:
+                    try:
+                        grandchild()
+                    finally:
+                        os._exit(0)
+                os.waitpid(g, 0)
+            finally:
+                os._exit(0)
+        os.waitpid(c, 0)
+
+    p, w = workload("ebt_par", family)
+    s, sw = workload("ebt_kid1", getppids(n))   # same comm, not a descendant
+    e = ebee_start(["count", "-s", "getppid", "--by", "comm", "--pid", str(p), "--children",
+                    "--json"], min_progs=3)
+    go(p, w)
+    go(s, sw)
+    e.stop()
+    got = {r["comm"]: r["count"] for r in e.rows()}
+    assert got == {"ebt_kid1": n, "ebt_kid2": n}, got
+
+
+def test_filter_block_bad_input():
+    for args, needle in ((["--children"], "--children needs --pid"),
+                         (["--container", "xyz!"], "is not hex"),
+                         (["--uid", "no-such-user-xyz"], "does not exist")):
+        p = run(["count"] + args, timeout=30)
+        assert p.returncode == 2 and needle in p.stderr, (args, p.stderr)

@@ -92,7 +92,9 @@ def test_doctor_kind_is_what_commands_attach(ebee_start, tmp_path, disable):
     env = dict(os.environ, EBEE_DISABLE=disable) if disable else None
     f = features(env)
     assert set(f) == {"count", "tcp", "uprobe", "prog"} | ({"netwatch"} if "netwatch" in f else set())
-    runs = {"count": ["count"], "tcp": ["tcp", "states"], "prog": ["top", "-b", "-i", "0.2"]}
+    # count --children: its fork and exit hooks are loaded too
+    runs = {"count": ["count", "--pid", str(os.getpid()), "--children"], "tcp": ["tcp", "states"],
+            "prog": ["top", "-b", "-i", "0.2"]}
     target = None
     if "uprobe" in f:
         target = subprocess.Popen([build_c(str(tmp_path))], stdin=subprocess.PIPE,
