@@ -65,9 +65,14 @@ static int finish(const struct ebee_ctx *ctx, int ret)
 	int code = ret == 0 ? EBEE_EXIT_OK : ret == -EINVAL ? EBEE_EXIT_USAGE : EBEE_EXIT_FAIL;
 
 	if (code && ctx->json && ebee_last_error()) {
-		fputs("{\"error\":", stdout);
-		out_json_str(stdout, ebee_last_error());
-		printf(",\"exit\":%d}\n", code);
+		struct jw w;
+
+		jw_init_file(&w, stdout);
+		jw_obj_begin(&w);
+		jw_kstr(&w, "error", ebee_last_error());
+		jw_ki64(&w, "exit", code);
+		jw_obj_end(&w);
+		jw_newline(&w);
 	}
 	fflush(stdout);
 	return code;
@@ -256,7 +261,17 @@ int cmd_dispatch(const struct ebee_cmd *const *cmds, int argc, char **argv, cons
 	/* Global flags may come before the command: ebee -v count ... */
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--version")) {
-			printf(ctx.json ? "{\"version\":\"%s\"}\n" : "ebee %s\n", EBEE_VERSION);
+			if (ctx.json) {
+				struct jw w;
+
+				jw_init_file(&w, stdout);
+				jw_obj_begin(&w);
+				jw_kstr(&w, "version", EBEE_VERSION);
+				jw_obj_end(&w);
+				jw_newline(&w);
+			} else {
+				printf("ebee %s\n", EBEE_VERSION);
+			}
 			return 0;
 		}
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {

@@ -16,6 +16,10 @@
  *   collector_free(c)          destroy the skeleton, free; accepts NULL and a failed open
  * Any step may be skipped after a failure: collector_free() always undoes what was done.
  *
+ * A CLI command parses its options into the collector's cfg and calls collector_run_cli; the
+ * daemon drives the same steps itself. c->out/c->ctx are where a CLI run renders (NULL in the
+ * daemon): a collector that streams rows as events arrive writes them there.
+ *
  * Events: a collector that produces events calls collector_emit(c, hdr) for each one it has
  * decoded (hdr is a record starting with struct ebee_event_hdr, core/event.h); subscribers
  * added with collector_subscribe() get them in order, on the loop's thread, with no copy.
@@ -37,6 +41,8 @@ struct out;
 struct prom;
 struct collector;
 struct ebee_event_hdr;
+struct jw;
+struct ebee_ctx;
 
 #define COLLECTOR_MAX_HOOKS 32
 
@@ -60,16 +66,25 @@ struct collector_desc {
 	const char *prog_prefix;
 	size_t priv_size;          /* bytes of private state, zeroed, at c->priv */
 	size_t cfg_size;           /* bytes of the config copied into c->cfg */
+	/* The config a run without options uses (the daemon's --collectors), or NULL when the
+	 * collector cannot run without being told what to watch. */
+	const void *cfg_default;
 
 	int (*open)(struct collector *c);
 	int (*start)(struct collector *c, struct ebee_loop *l);
 	int (*refresh)(struct collector *c);                     /* may be NULL */
 	void (*rows)(struct collector *c, struct out *o);        /* may be NULL */
 	void (*metrics)(struct collector *c, struct prom *p);    /* may be NULL */
-	/* Extra keys for the closing summary row (after the common ones); may be NULL. */
-	void (*summary)(struct collector *c, struct out *o);
+	/* Extra keys for the closing summary object (after the common ones): jw_k*() members of
+	 * the open object; may be NULL. */
+	void (*summary)(struct collector *c, struct jw *w);
 	void (*stop)(struct collector *c);                       /* may be NULL */
 	void (*close)(struct collector *c);                      /* frees priv's resources */
+	/* The daemon's JSON document /api/NAME: members of the open object w, rows among them
+	 * through out_init_jw(); top is the ?top=N asked (0 = all). May be NULL: the daemon then
+	 * writes the counters and health and "rows":[...] from rows(), which sets its columns on
+	 * the writer it gets (out_cols). */
+	void (*api)(struct collector *c, struct jw *w, size_t top);
 };
 
 typedef void (*collector_event_fn)(void *arg, const struct ebee_event_hdr *ev);
@@ -87,7 +102,11 @@ struct collector {
 	void *priv;                /* the feature's state */
 	struct ebee_loop *loop;    /* set by start */
 	int chosen[COLLECTOR_MAX_HOOKS];   /* variant index per hook, -1 = none / not loaded */
-	struct collector_counters cnt;
+	struct collector_counters cnt;     /* kept current by the collector's refresh */
+	/* What a lost record means here, for the warning ("ring buffer full"); NULL = that. */
+	const char *lost_why;
+	struct out *out;                   /* the CLI's output (NULL in the daemon) */
+	const struct ebee_ctx *ctx;        /* the CLI's context (NULL in the daemon) */
 	enum collector_health health;
 	char health_detail[160];
 	uint64_t start_ns, stop_ns;       /* monotonic, for duration_s */
@@ -113,6 +132,9 @@ struct bpf_object;
 int collector_choose(struct collector *c, struct bpf_object *obj);
 /* The kind used for hook i, or -1. */
 int collector_kind(const struct collector *c, int hook);
+/* The registry's collector whose desc prog_prefix starts a program name ("tcp_btf" -> tcp),
+ * or NULL: `prog` and `top` attribution. */
+const struct collector_desc *collector_of_prog(const char *prog_name);
 /* Sum of recursion misses of the chosen programs (prog info), for cnt.missed. */
 uint64_t collector_prog_misses(const struct collector *c, struct bpf_object *obj);
 
@@ -125,10 +147,14 @@ void collector_summary(struct collector *c, const struct ebee_ctx *ctx);
 void collector_set_health(struct collector *c, enum collector_health h, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Runs a collector as a CLI command does: new, open, start, loop_run (until a signal or the
- * duration), stop, a final refresh and rows (when the collector has them), the summary, free.
- * `loop` must come from loop_new() before anything is loaded (Ctrl-C during load). */
+/* Runs a collector as a CLI command does: new, open, start, loop_run (until a signal, or
+ * duration_s > 0 seconds counted from the end of start), stop, a final refresh and rows (when
+ * the collector has them), the summary, free. With interval_s > 0, refresh and rows also run
+ * every interval_s seconds.
+ * `loop`: NULL for a loop of its own (made before anything is loaded, so Ctrl-C during the
+ * load takes the cleanup path), or the caller's, which stays the caller's. `o` is the output rows go to (c->out), already initialised by the caller. */
 int collector_run_cli(const struct collector_desc *d, const void *cfg, struct ebee_loop *loop,
-		      const struct ebee_ctx *ctx, struct out *o);
+		      double interval_s, double duration_s, const struct ebee_ctx *ctx,
+		      struct out *o);
 
 #endif

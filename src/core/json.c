@@ -30,7 +30,8 @@ void jw_init_buf(struct jw *w, char *buf, size_t cap)
 static void put(struct jw *w, const char *s, size_t n)
 {
 	if (w->f) {
-		fwrite(s, 1, n, w->f);
+		/* ebee writes each stream from one thread: no per-call stream lock. */
+		fwrite_unlocked(s, 1, n, w->f);
 		return;
 	}
 	if (w->truncated || w->len + n + JW_RESERVE > w->cap) {
@@ -63,6 +64,8 @@ static void sep(struct jw *w)
  * values are written whole or not at all (a string value that does not fit is dropped). */
 static bool room(struct jw *w, size_t n)
 {
+	if (w->skipped)
+		return false;
 	if (w->f)
 		return true;
 	if (w->truncated || w->len + n + JW_RESERVE > w->cap) {
@@ -72,27 +75,38 @@ static bool room(struct jw *w, size_t n)
 	return true;
 }
 
+/* A container that cannot be opened (no room, or deeper than JW_MAX_DEPTH) is skipped whole:
+ * its end is skipped too, so the brackets written always match. */
 static void open_(struct jw *w, char c, bool obj)
 {
-	if (!room(w, 2))
+	if (w->skipped || w->depth + 1 >= JW_MAX_DEPTH || !room(w, 2)) {
+		if (!w->skipped && w->f && w->after_key) {   /* a stream cannot wait for jw_finish */
+			w->after_key = false;
+			fputs("null", w->f);
+		}
+		w->skipped++;
+		w->truncated = true;
 		return;
+	}
 	sep(w);
 	put(w, &c, 1);
-	if (w->depth + 1 < JW_MAX_DEPTH) {
-		w->depth++;
-		w->first[w->depth] = true;
-		w->in_obj[w->depth] = obj;
-	}
+	w->depth++;
+	w->first[w->depth] = true;
+	w->in_obj[w->depth] = obj;
 }
 
 static void close_(struct jw *w, char c)
 {
+	if (w->skipped) {
+		w->skipped--;
+		return;
+	}
 	if (!w->depth)
 		return;
 	w->depth--;
 	/* Closing brackets always fit: JW_RESERVE was kept for them. */
 	if (w->f)
-		fputc(c, w->f);
+		fputc_unlocked(c, w->f);
 	else if (w->len + 1 < w->cap) {
 		w->buf[w->len++] = c;
 		w->buf[w->len] = 0;
@@ -104,12 +118,15 @@ void jw_obj_end(struct jw *w) { close_(w, '}'); }
 void jw_arr_begin(struct jw *w) { open_(w, '[', false); }
 void jw_arr_end(struct jw *w) { close_(w, ']'); }
 
+/* Runs of bytes that need no escape are written at once: rows of event streams come here for
+ * every key and string. */
 static void str_(struct jw *w, const char *s, size_t n)
 {
 	char esc[8];
+	size_t run = 0, i;
 
 	put(w, "\"", 1);
-	for (size_t i = 0; i < n && s[i]; i++) {
+	for (i = 0; i < n && s[i]; i++) {
 		unsigned char ch = s[i];
 		const char *e = NULL;
 
@@ -127,11 +144,15 @@ static void str_(struct jw *w, const char *s, size_t n)
 				e = esc;
 			}
 		}
-		if (e)
-			puts_(w, e);
-		else
-			put(w, (const char *)&s[i], 1);
+		if (!e)
+			continue;
+		if (i > run)
+			put(w, s + run, i - run);
+		puts_(w, e);
+		run = i + 1;
 	}
+	if (i > run)
+		put(w, s + run, i - run);
 	put(w, "\"", 1);
 }
 
@@ -149,6 +170,8 @@ void jw_strn(struct jw *w, const char *s, size_t n)
 {
 	size_t len = strnlen(s ? s : "", n);
 
+	if (w->skipped)
+		return;
 	/* Worst case 6 bytes per byte; a string that cannot fit is cut in a buffer, not dropped. */
 	if (!w->f && !w->truncated && w->len + len * 6 + 3 + JW_RESERVE > w->cap) {
 		size_t avail = w->cap > w->len + 3 + JW_RESERVE ? (w->cap - w->len - 3 - JW_RESERVE) / 6 : 0;
@@ -228,6 +251,12 @@ void jw_bool(struct jw *w, bool v) { scalar(w, v ? "true" : "false"); }
 void jw_null(struct jw *w) { scalar(w, "null"); }
 void jw_raw(struct jw *w, const char *json) { scalar(w, json); }
 
+void jw_newline(struct jw *w)
+{
+	if (room(w, 1))
+		put(w, "\n", 1);
+}
+
 size_t jw_finish(struct jw *w)
 {
 	if (w->after_key) {   /* a key whose value was dropped */
@@ -239,6 +268,7 @@ size_t jw_finish(struct jw *w)
 			w->len += 4;
 		}
 	}
+	w->skipped = 0;
 	while (w->depth)
 		close_(w, w->in_obj[w->depth] ? '}' : ']');
 	return w->len;

@@ -23,6 +23,7 @@ struct jw {
 	bool first[JW_MAX_DEPTH]; /* no member written yet at this depth */
 	bool in_obj[JW_MAX_DEPTH];
 	bool after_key;
+	int skipped;              /* containers refused (no room, too deep): their ends are too */
 };
 
 void jw_init_file(struct jw *w, FILE *f);
@@ -40,6 +41,8 @@ void jw_f64(struct jw *w, double v);                   /* non-finite -> null */
 void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
 void jw_raw(struct jw *w, const char *json);           /* a value already valid JSON */
+/* A line break between values (JSON whitespace): documents with one element per line. */
+void jw_newline(struct jw *w);
 /* Closes whatever is open; returns the length written (buffer mode: NUL-terminated). */
 size_t jw_finish(struct jw *w);
 

@@ -42,6 +42,7 @@ static const struct {
 	[KIND_PERF_EVENT]       = { "perf_event", "probe_perf_event" },
 	[KIND_RINGBUF]          = { "ringbuf", "probe_ringbuf" },
 	[KIND_BPF_STATS]        = { "bpf_stats", NULL },
+	[KIND_ITER]             = { "iter", "probe_iter" },
 };
 
 static struct ebee_probe cache[KIND__COUNT];
@@ -232,33 +233,46 @@ const struct ebee_probe *ebee_probe_kind(enum ebee_kind k)
 	return &cache[k];
 }
 
-int ebee_choose(struct bpf_object *obj, struct ebee_hook *hooks, int nhooks)
+int ebee_first_usable(const struct ebee_hook *hk)
+{
+	for (int i = 0; i < EBEE_MAX_VARIANTS && hk->v[i].prog; i++)
+		if (ebee_have(hk->v[i].kind))
+			return i;
+	return -1;
+}
+
+int ebee_choose(struct bpf_object *obj, const struct ebee_hook *hooks, int nhooks, int *chosen)
 {
 	for (int h = 0; h < nhooks; h++) {
-		struct ebee_hook *hk = &hooks[h];
+		const struct ebee_hook *hk = &hooks[h];
 		char why[400] = "";
 		size_t n = 0;
+		int *ch = &chosen[h];
 
-		hk->chosen = -1;
+		*ch = -1;
 		for (int i = 0; i < EBEE_MAX_VARIANTS && hk->v[i].prog; i++) {
-			struct bpf_program *p = bpf_object__find_program_by_name(obj, hk->v[i].prog);
+			struct bpf_program *p = hk->v[i].prog[0] ?
+				bpf_object__find_program_by_name(obj, hk->v[i].prog) : NULL;
 			const struct ebee_probe *pr;
 
-			if (!p) {
+			if (!p && hk->v[i].prog[0]) {
 				ebee_err("internal: program '%s' not in the object", hk->v[i].prog);
 				return -ENOENT;
 			}
-			if (hk->chosen >= 0) {
-				bpf_program__set_autoload(p, false);
+			if (*ch >= 0) {
+				if (p)
+					bpf_program__set_autoload(p, false);
 				continue;
 			}
 			pr = ebee_probe_kind(hk->v[i].kind);
 			if (pr->ok) {
-				hk->chosen = i;
-				bpf_program__set_autoload(p, true);
+				*ch = i;
+				if (p)
+					bpf_program__set_autoload(p, true);
 				ebee_info("hook '%s': using %s", hk->name, ebee_kind_name(hk->v[i].kind));
 			} else {
-				bpf_program__set_autoload(p, false);
+				if (p)
+					bpf_program__set_autoload(p, false);
 				n += snprintf(why + n, n < sizeof(why) ? sizeof(why) - n : 0, "%s%s (%s)",
 					      n ? ", " : "", ebee_kind_name(hk->v[i].kind), pr->detail);
 				if (n < sizeof(why))
@@ -266,7 +280,7 @@ int ebee_choose(struct bpf_object *obj, struct ebee_hook *hooks, int nhooks)
 						  hk->name, ebee_kind_name(hk->v[i].kind), pr->detail);
 			}
 		}
-		if (hk->chosen < 0) {
+		if (*ch < 0) {
 			ebee_err("no way to attach to '%s' on this kernel: %s (see 'ebee doctor')", hk->name, why);
 			return -EOPNOTSUPP;
 		}

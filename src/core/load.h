@@ -15,7 +15,7 @@ struct bpf_object;
 enum ebee_kind {
 	KIND_TRACEPOINT, KIND_RAW_TP, KIND_TP_BTF, KIND_KPROBE, KIND_FENTRY, KIND_LSM,
 	KIND_UPROBE, KIND_TC, KIND_TCX, KIND_XDP, KIND_CGROUP_SKB, KIND_CGROUP_SOCK_ADDR,
-	KIND_PERF_EVENT, KIND_RINGBUF, KIND_BPF_STATS,
+	KIND_PERF_EVENT, KIND_RINGBUF, KIND_BPF_STATS, KIND_ITER,
 	KIND__COUNT
 };
 
@@ -33,19 +33,23 @@ static inline bool ebee_have(enum ebee_kind k) { return ebee_probe_kind(k)->ok; 
 /* Probe-then-choose. A feature lists, per logical hook, its program variants in order of
  * preference; ebee_choose keeps the first whose kind this kernel allows and turns autoload
  * off for the rest. Call between skeleton open and load. The chosen kinds are reported with
- * -v (info) and kept in hook->chosen. */
+ * -v (info). Hook tables are static const data (a collector's desc holds its one table, read by
+ * loading, doctor and `prog` attribution); the choice of one run goes into chosen[h], the
+ * variant index per hook (-1 if none). */
 struct ebee_variant {
-	const char *prog;        /* program name in the object */
+	const char *prog;        /* program name in the object; "" = nothing to load, a kernel
+				  * facility (bpf_stats) that is the fallback */
 	enum ebee_kind kind;
 };
 #define EBEE_MAX_VARIANTS 4
 struct ebee_hook {
 	const char *name;                                /* "sys_enter", for messages */
 	struct ebee_variant v[EBEE_MAX_VARIANTS];        /* terminated by prog == NULL */
-	int chosen;                                      /* index into v, -1 if none */
 };
 /* Returns 0, or -EOPNOTSUPP having printed which hook had no usable variant and why. */
-int ebee_choose(struct bpf_object *obj, struct ebee_hook *hooks, int nhooks);
+int ebee_choose(struct bpf_object *obj, const struct ebee_hook *hooks, int nhooks, int *chosen);
+/* The first variant of a hook this kernel allows (no object needed: doctor), or -1. */
+int ebee_first_usable(const struct ebee_hook *hk);
 
 /* Loading a skeleton: wraps <skel>__load so that a verifier failure prints one line plus,
  * with -v, the verifier log. `what` names the feature in messages. */

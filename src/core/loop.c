@@ -13,32 +13,34 @@
 #include "ebee.h"
 #include "loop.h"
 
-#define LOOP_MAX_FDS 64
-#define LOOP_MAX_RB 8
 #define DEFAULT_POLL_MS 20
 
-enum src_kind { SRC_SIGNAL, SRC_TICK, SRC_DRAIN, SRC_END, SRC_RB, SRC_FD };
+/* SRC_DEAD: removed during the current epoll batch (an event of it may still be in the batch,
+ * so the slot is not reused before the batch ends); SRC_FREE: reusable. */
+enum src_kind { SRC_FREE, SRC_DEAD, SRC_SIGNAL, SRC_TIMER, SRC_DRAIN, SRC_END, SRC_RB, SRC_FD };
 
 struct src {
 	enum src_kind kind;
 	int fd;
 	uint32_t events;
 	loop_fd_cb cb;
+	loop_tick_cb tick;
 	void *arg;
 	struct ring_buffer *rb;
 };
 
+/* Sources are allocated one by one and referenced by pointer from epoll, so the table of them
+ * can grow without moving a source; a timer's id is its index in the table. */
 struct ebee_loop {
 	int epfd;
 	sigset_t old_mask;
-	struct src sig, tick, drain, end;
-	struct src fds[LOOP_MAX_FDS];
-	int nfds;
-	struct ring_buffer *rbs[LOOP_MAX_RB];
+	struct src sig, drain, end;
+	struct src **srcs;
+	int nsrcs;
 	int nrb;
+	int tick_id;          /* loop_set_tick's timer, -1 before */
 	int drain_ms;
-	loop_tick_cb tick_cb;
-	void *tick_arg;
+	bool in_batch, have_dead;
 	bool stop;
 	int signo;
 	int err;
@@ -86,7 +88,8 @@ struct ebee_loop *loop_new(void)
 
 	if (!l)
 		return NULL;
-	l->sig.fd = l->tick.fd = l->drain.fd = l->end.fd = -1;
+	l->sig.fd = l->drain.fd = l->end.fd = -1;
+	l->tick_id = -1;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0)
 		goto err;
@@ -115,8 +118,12 @@ void loop_free(struct ebee_loop *l)
 		close(l->sig.fd);
 		sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
 	}
-	if (l->tick.fd >= 0)
-		close(l->tick.fd);
+	for (int i = 0; i < l->nsrcs; i++) {
+		if (l->srcs[i]->kind == SRC_TIMER)
+			close(l->srcs[i]->fd);   /* timerfds are the loop's; other fds are the caller's */
+		free(l->srcs[i]);
+	}
+	free(l->srcs);
 	if (l->drain.fd >= 0)
 		close(l->drain.fd);
 	if (l->end.fd >= 0)
@@ -154,26 +161,74 @@ static int timer_src(struct ebee_loop *l, struct src *s, enum src_kind kind, dou
 	return timerfd_settime(s->fd, 0, &its, NULL) ? -errno : 0;
 }
 
+/* A free slot (reusing one whose source was removed), or NULL. */
+static struct src *src_new(struct ebee_loop *l, enum src_kind kind, int *id)
+{
+	struct src *s = NULL, **grown;
+	int i;
+
+	for (i = 0; i < l->nsrcs; i++)
+		if (l->srcs[i]->kind == SRC_FREE)
+			break;
+	if (i == l->nsrcs) {
+		grown = realloc(l->srcs, (l->nsrcs + 1) * sizeof(*grown));
+		if (!grown)
+			return NULL;
+		l->srcs = grown;
+		if (!(l->srcs[i] = calloc(1, sizeof(*s))))
+			return NULL;
+		l->nsrcs++;
+	}
+	s = l->srcs[i];
+	memset(s, 0, sizeof(*s));
+	s->kind = kind;
+	s->fd = -1;
+	if (id)
+		*id = i;
+	return s;
+}
+
+/* Removes a source from epoll; its slot is reused once no event of the current batch can
+ * still point at it. */
+static void src_del(struct ebee_loop *l, struct src *s)
+{
+	if (s->fd >= 0)
+		epoll_ctl(l->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	if (s->kind == SRC_TIMER && s->fd >= 0)
+		close(s->fd);
+	if (s->kind == SRC_RB)
+		l->nrb--;
+	s->fd = -1;
+	s->cb = NULL;
+	s->tick = NULL;
+	s->rb = NULL;
+	if (l->in_batch) {
+		s->kind = SRC_DEAD;
+		l->have_dead = true;
+	} else {
+		s->kind = SRC_FREE;
+	}
+}
+
 int loop_add_ringbuf(struct ebee_loop *l, struct ring_buffer *rb, int poll_ms)
 {
 	struct src *s;
 	int err;
 
-	if (l->nrb >= LOOP_MAX_RB || l->nfds >= LOOP_MAX_FDS)
-		return -E2BIG;
 	if (poll_ms <= 0)
 		poll_ms = DEFAULT_POLL_MS;
-	s = &l->fds[l->nfds];
-	memset(s, 0, sizeof(*s));
-	s->kind = SRC_RB;
+	if (!(s = src_new(l, SRC_RB, NULL)))
+		return -ENOMEM;
 	s->rb = rb;
 	/* The epoll fd fires only on the forced wakeups (backlog past a threshold); the drain timer
 	 * does the regular reading. */
 	err = ep_add(l, s, ring_buffer__epoll_fd(rb), EPOLLIN);
-	if (err)
+	if (err) {
+		s->fd = -1;
+		s->kind = SRC_FREE;
 		return err;
-	l->nfds++;
-	l->rbs[l->nrb++] = rb;
+	}
+	l->nrb++;
 	if (!l->drain_ms || poll_ms < l->drain_ms) {
 		l->drain_ms = poll_ms;
 		return timer_src(l, &l->drain, SRC_DRAIN, poll_ms / 1000.0, poll_ms / 1000.0);
@@ -181,44 +236,102 @@ int loop_add_ringbuf(struct ebee_loop *l, struct ring_buffer *rb, int poll_ms)
 	return 0;
 }
 
-int loop_add_fd(struct ebee_loop *l, int fd, uint32_t events, loop_fd_cb cb, void *arg)
+int loop_del_ringbuf(struct ebee_loop *l, struct ring_buffer *rb)
 {
-	struct src *s;
-	int err;
+	for (int i = 0; i < l->nsrcs; i++) {
+		struct src *s = l->srcs[i];
 
-	if (l->nfds >= LOOP_MAX_FDS)
-		return -E2BIG;
-	s = &l->fds[l->nfds];
-	memset(s, 0, sizeof(*s));
-	s->kind = SRC_FD;
-	s->cb = cb;
-	s->arg = arg;
-	s->events = events;
-	err = ep_add(l, s, fd, events);
-	if (!err)
-		l->nfds++;
-	return err;
-}
-
-int loop_del_fd(struct ebee_loop *l, int fd)
-{
-	for (int i = 0; i < l->nfds; i++) {
-		if (l->fds[i].kind != SRC_FD || l->fds[i].fd != fd)
+		if (s->kind != SRC_RB || s->rb != rb)
 			continue;
-		epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
-		/* Sources are referenced by pointer from epoll: mark dead rather than move. */
-		l->fds[i].fd = -1;
-		l->fds[i].cb = NULL;
+		/* What is already in it belongs to the interval: read it before letting go. */
+		ring_buffer__consume(rb);
+		src_del(l, s);
 		return 0;
 	}
 	return -ENOENT;
 }
 
+int loop_add_fd(struct ebee_loop *l, int fd, uint32_t events, loop_fd_cb cb, void *arg)
+{
+	struct src *s = src_new(l, SRC_FD, NULL);
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	s->cb = cb;
+	s->arg = arg;
+	s->events = events;
+	err = ep_add(l, s, fd, events);
+	if (err) {
+		s->fd = -1;
+		s->kind = SRC_FREE;
+	}
+	return err;
+}
+
+int loop_del_fd(struct ebee_loop *l, int fd)
+{
+	for (int i = 0; i < l->nsrcs; i++) {
+		if (l->srcs[i]->kind == SRC_FD && l->srcs[i]->fd == fd) {
+			src_del(l, l->srcs[i]);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int loop_add_timer(struct ebee_loop *l, double interval_s, loop_tick_cb cb, void *arg)
+{
+	struct src *s;
+	int id, err;
+
+	if (!(interval_s > 0) || !cb)
+		return -EINVAL;
+	if (!(s = src_new(l, SRC_TIMER, &id)))
+		return -ENOMEM;
+	s->kind = SRC_FREE;   /* timer_src creates the fd when the kind says there is none yet */
+	err = timer_src(l, s, SRC_TIMER, interval_s, interval_s);
+	if (err) {
+		if (s->fd >= 0) {
+			epoll_ctl(l->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+			close(s->fd);
+		}
+		s->fd = -1;
+		s->kind = SRC_FREE;
+		return err;
+	}
+	s->tick = cb;
+	s->arg = arg;
+	return id;
+}
+
+int loop_del_timer(struct ebee_loop *l, int id)
+{
+	if (id < 0 || id >= l->nsrcs || l->srcs[id]->kind != SRC_TIMER)
+		return -ENOENT;
+	src_del(l, l->srcs[id]);
+	if (id == l->tick_id)
+		l->tick_id = -1;
+	return 0;
+}
+
 int loop_set_tick(struct ebee_loop *l, double interval_s, loop_tick_cb cb, void *arg)
 {
-	l->tick_cb = cb;
-	l->tick_arg = arg;
-	return timer_src(l, &l->tick, SRC_TICK, interval_s, interval_s);
+	struct src *s;
+	int id;
+
+	if (l->tick_id < 0) {
+		id = loop_add_timer(l, interval_s, cb, arg);
+		if (id < 0)
+			return id;
+		l->tick_id = id;
+		return 0;
+	}
+	/* Set again: the same timer re-armed with the new interval and callback. */
+	s = l->srcs[l->tick_id];
+	s->tick = cb;
+	s->arg = arg;
+	return timer_src(l, s, SRC_TIMER, interval_s, interval_s);
 }
 
 int loop_set_duration(struct ebee_loop *l, double duration_s)
@@ -257,13 +370,28 @@ bool loop_stopping(struct ebee_loop *l)
 
 static int drain_all(struct ebee_loop *l)
 {
-	for (int i = 0; i < l->nrb; i++) {
-		int n = ring_buffer__consume(l->rbs[i]);
+	for (int i = 0; i < l->nsrcs && l->nrb; i++) {
+		int n;
 
+		if (l->srcs[i]->kind != SRC_RB)
+			continue;
+		n = ring_buffer__consume(l->srcs[i]->rb);
 		if (n < 0 && n != -EINTR)
 			return n;
 	}
 	return 0;
+}
+
+/* After a batch: slots removed during it become reusable. */
+static void reap(struct ebee_loop *l)
+{
+	l->in_batch = false;
+	if (!l->have_dead)
+		return;
+	l->have_dead = false;
+	for (int i = 0; i < l->nsrcs; i++)
+		if (l->srcs[i]->kind == SRC_DEAD)
+			l->srcs[i]->kind = SRC_FREE;
 }
 
 static void timer_ack(int fd)
@@ -279,6 +407,10 @@ int loop_run(struct ebee_loop *l)
 	struct epoll_event evs[16];
 	int err = 0;
 
+	/* A loop ended by its duration or loop_stop may run again (after a new loop_set_duration);
+	 * one ended by a signal may not. */
+	if (!l->signo)
+		l->stop = false;
 	while (!l->stop && !err) {
 		int n = epoll_wait(l->epfd, evs, ARRAY_SIZE(evs), -1);
 
@@ -288,10 +420,14 @@ int loop_run(struct ebee_loop *l)
 			err = -errno;
 			break;
 		}
+		l->in_batch = true;
 		for (int i = 0; i < n && !err; i++) {
 			struct src *s = evs[i].data.ptr;
 
 			switch (s->kind) {
+			case SRC_FREE:
+			case SRC_DEAD:
+				break;
 			case SRC_SIGNAL:
 				read_signal(l);
 				break;
@@ -303,12 +439,12 @@ int loop_run(struct ebee_loop *l)
 				timer_ack(s->fd);
 				err = drain_all(l);
 				break;
-			case SRC_TICK:
+			case SRC_TIMER:
 				timer_ack(s->fd);
 				/* Events up to the tick belong to the interval being closed. */
 				err = drain_all(l);
-				if (!err && l->tick_cb)
-					err = l->tick_cb(l, l->tick_arg);
+				if (!err && s->tick)
+					err = s->tick(l, s->arg);
 				break;
 			case SRC_RB: {
 				int r = ring_buffer__consume(s->rb);
@@ -323,6 +459,7 @@ int loop_run(struct ebee_loop *l)
 				break;
 			}
 		}
+		reap(l);
 	}
 	if (!err)
 		err = drain_all(l);

@@ -41,7 +41,9 @@ int loop_del_ringbuf(struct ebee_loop *l, struct ring_buffer *rb);
 int loop_set_duration(struct ebee_loop *l, double duration_s);
 
 /* Runs until a signal, the duration, loop_stop, or a callback returning < 0 (that value is
- * returned). Ring buffers are drained once more before it returns. Returns 0 on a normal end. */
+ * returned). Ring buffers are drained once more before it returns. Returns 0 on a normal end.
+ * It may be called again unless a signal ended it. Sources and timers may be added and removed
+ * from callbacks; a removed one is not called again, even later in the same batch. */
 int loop_run(struct ebee_loop *l);
 void loop_stop(struct ebee_loop *l);
 /* The signal that ended the loop (SIGINT, ...) or 0. */

@@ -53,4 +53,7 @@ int probe_ringbuf(void *ctx)
 	return 0;
 }
 
+SEC("iter/bpf_prog")
+int probe_iter(struct bpf_iter__bpf_prog *ctx) { return 0; }
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -5,18 +5,13 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "count.h"
+#include "core/bpf/filter.bpf.h"
 
 /* Filters and key layout, set before load: checked first, cheapest first. */
 const volatile __u32 key_parts = COUNT_BY_UID;
 const volatile __u8 all_syscalls = 0;
 const volatile __u8 by_syscall_only = 0;     /* key is the syscall alone: use the array */
 const volatile __u8 want[COUNT_MAX_SYSCALLS] = {};
-const volatile __u32 filter_pid = 0;
-const volatile __u8 filter_uid_on = 0;
-const volatile __u32 filter_uid = 0;
-const volatile __u8 filter_comm_on = 0;
-const volatile char filter_comm[COUNT_COMM_LEN] = {};
-const volatile __u8 filter_cgroup_on = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -41,25 +36,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } drops SEC(".maps");
-
-/* --cgroup: the directory's fd; bpf_current_task_under_cgroup also matches descendants. */
-struct {
-	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} cgroup_filter SEC(".maps");
-
-static __always_inline bool comm_matches(const char *comm)
-{
-	for (int i = 0; i < COUNT_COMM_LEN; i++) {
-		if (comm[i] != filter_comm[i])
-			return false;
-		if (!comm[i])
-			break;
-	}
-	return true;
-}
 
 static __always_inline void bump(__u64 *v)
 {
@@ -89,23 +65,15 @@ static __always_inline int count_syscall(long id, bool btf)
 		return 0;
 	if (!all_syscalls && !want[nr])
 		return 0;
+	/* The shared filter block: with no filter given its checks are rodata-false and the
+	 * verifier drops them, so the unfiltered path costs what it did. */
+	if (!ebee_filter_pass())
+		return 0;
 	tgid = bpf_get_current_pid_tgid() >> 32;
-	if (filter_pid && tgid != filter_pid)
-		return 0;
-	if (filter_uid_on || (key_parts & COUNT_BY_UID)) {
+	if (key_parts & COUNT_BY_UID)
 		uid = current_uid(btf);
-		if (filter_uid_on && uid != filter_uid)
-			return 0;
-	}
-	if (filter_comm_on || (key_parts & COUNT_BY_COMM)) {
+	if (key_parts & COUNT_BY_COMM)
 		bpf_get_current_comm(key.comm, sizeof(key.comm));
-		if (filter_comm_on && !comm_matches(key.comm))
-			return 0;
-		if (!(key_parts & COUNT_BY_COMM))
-			__builtin_memset(key.comm, 0, sizeof(key.comm));
-	}
-	if (filter_cgroup_on && bpf_current_task_under_cgroup(&cgroup_filter, 0) != 1)
-		return 0;
 
 	if (by_syscall_only) {
 		v = bpf_map_lookup_elem(&by_syscall, &nr);
@@ -155,6 +123,45 @@ SEC("tracepoint/raw_syscalls/sys_enter")
 int count_tp(struct trace_event_raw_sys_enter *ctx)
 {
 	return count_syscall(ctx->id, false);
+}
+
+/* --pid --children: a process forked by a followed one is followed, until it exits. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(count_fork_btf, struct task_struct *parent, struct task_struct *child)
+{
+	ebee_filter_fork(parent->tgid, child->tgid);
+	return 0;
+}
+
+/* The tracepoint has thread ids: a new thread of a followed process (child != its tgid)
+ * is followed under its tid too, harmless since no process has that id while it lives. */
+SEC("tracepoint/sched/sched_process_fork")
+int count_fork_tp(struct trace_event_raw_sched_process_fork *ctx)
+{
+	ebee_filter_fork(bpf_get_current_pid_tgid() >> 32, ctx->child_pid);
+	return 0;
+}
+
+static __always_inline void process_exit(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if ((__u32)id == id >> 32)   /* the process, not one of its threads */
+		ebee_filter_exit(id >> 32);
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(count_exit_btf)
+{
+	process_exit();
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int count_exit_tp(void *ctx)
+{
+	process_exit();
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

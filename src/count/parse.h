@@ -8,7 +8,6 @@
 
 int count_parse_by(const struct opt_list *l, __u32 *parts);
 int count_parse_syscalls(const struct opt_list *l, __u8 *want);
-int count_parse_uid(const char *s, __u32 *uid);
 size_t count_key_size(__u32 parts);   /* bytes of struct count_key the map hashes */
 
 #endif

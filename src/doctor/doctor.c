@@ -8,10 +8,12 @@
 #include <sys/utsname.h>
 #include <linux/capability.h>
 #include "core/cmd.h"
+#include "core/collector.h"
+#include "core/json.h"
 #include "core/load.h"
 #include "core/out.h"
 
-enum { C_SECTION, C_CHECK, C_OK, C_STATUS, C_DETAIL, C__N };
+enum { C_SECTION, C_CHECK, C_OK, C_STATUS, C_DETAIL, C_HOOKS, C__N };
 
 static const struct out_col cols[C__N] = {
 	[C_SECTION] = { "section", "SECTION", OUT_STR, -9 },
@@ -19,6 +21,8 @@ static const struct out_col cols[C__N] = {
 	[C_OK]      = { "ok", "OK", OUT_BOOL, 0 },
 	[C_STATUS]  = { "status", "STATUS", OUT_STR, -8 },
 	[C_DETAIL]  = { "detail", "DETAIL", OUT_STR, -60 },
+	/* features: [{"hook", "kind" (the one used, null if none), "variants" (in order)}] */
+	[C_HOOKS]   = { "hooks", "HOOKS", OUT_NEST, 0 },
 };
 
 struct report {
@@ -108,7 +112,7 @@ static void kind_checks(struct report *r)
 		{ KIND_TP_BTF, false }, { KIND_KPROBE, false }, { KIND_FENTRY, false }, { KIND_LSM, false },
 		{ KIND_UPROBE, false }, { KIND_TC, false }, { KIND_TCX, false }, { KIND_XDP, false },
 		{ KIND_CGROUP_SKB, false }, { KIND_CGROUP_SOCK_ADDR, false }, { KIND_PERF_EVENT, false },
-		{ KIND_BPF_STATS, false },
+		{ KIND_BPF_STATS, false }, { KIND_ITER, false },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
@@ -118,48 +122,56 @@ static void kind_checks(struct report *r)
 	}
 }
 
-/* Which features work and through which fallback: the first usable kind of each list. */
+/* Which features work and through which fallback: the registry's collectors, each hook's
+ * first usable variant and the ones skipped before it, from the same hook tables loading uses
+ * (so doctor cannot list a feature or a fallback ebee does not have). */
 static void feature_checks(struct report *r)
 {
-	static const struct {
-		const char *feature;
-		const char *what;
-		enum ebee_kind kinds[4];
-		int n;
-	} feats[] = {
-		{ "count", "syscall counters", { KIND_TP_BTF, KIND_RAW_TP, KIND_TRACEPOINT }, 3 },
-		{ "tcp", "TCP state tracking", { KIND_TP_BTF, KIND_TRACEPOINT }, 2 },
-		{ "netwatch", "ingress monitoring", { KIND_TCX, KIND_TC }, 2 },
-		{ "uprobe", "user function tracing", { KIND_UPROBE }, 1 },
-		{ "prog", "BPF program profiling", { KIND_BPF_STATS }, 1 },
-		{ "enforce", "security enforcement", { KIND_LSM, KIND_CGROUP_SOCK_ADDR, KIND_TRACEPOINT }, 3 },
-		{ "netpolicy", "network policy", { KIND_CGROUP_SKB, KIND_TCX, KIND_TC }, 3 },
-	};
-
-	for (size_t i = 0; i < ARRAY_SIZE(feats); i++) {
+	for (const struct collector_desc *const *d = ebee_collectors; *d; d++) {
 		char detail[300];
-		int used = -1;
-		size_t n = 0;
+		size_t n = snprintf(detail, sizeof(detail), "%s", (*d)->what);
+		bool ok = true;
+		struct jw *w = out_nest(&r->out, C_HOOKS);
 
-		for (int j = 0; j < feats[i].n && used < 0; j++)
-			if (ebee_have(feats[i].kinds[j]))
-				used = j;
-		if (used < 0)
-			n = snprintf(detail, sizeof(detail), "%s unavailable: none of", feats[i].what);
-		else
-			n = snprintf(detail, sizeof(detail), "%s via %s", feats[i].what,
-				     ebee_kind_name(feats[i].kinds[used]));
-		if (used > 0) {
-			n += snprintf(detail + n, sizeof(detail) - n, " (not");
-			for (int j = 0; j < used; j++)
-				n += snprintf(detail + n, sizeof(detail) - n, " %s",
-					      ebee_kind_name(feats[i].kinds[j]));
-			n += snprintf(detail + n, sizeof(detail) - n, ": unavailable here)");
+		jw_arr_begin(w);
+		for (int h = 0; h < (*d)->nhooks; h++) {
+			const struct ebee_hook *hk = &(*d)->hooks[h];
+			int used = ebee_first_usable(hk);
+
+			ok &= used >= 0;
+			jw_obj_begin(w);
+			jw_kstr(w, "hook", hk->name);
+			jw_key(w, "kind");
+			if (used >= 0)
+				jw_str(w, ebee_kind_name(hk->v[used].kind));
+			else
+				jw_null(w);
+			jw_key(w, "variants");
+			jw_arr_begin(w);
+			for (int i = 0; i < EBEE_MAX_VARIANTS && hk->v[i].prog; i++)
+				jw_str(w, ebee_kind_name(hk->v[i].kind));
+			jw_arr_end(w);
+			jw_obj_end(w);
+
+			if ((*d)->nhooks > 1)
+				n += snprintf(detail + n, n < sizeof(detail) ? sizeof(detail) - n : 0,
+					      "%s %s", h ? ";" : ":", hk->name);
+			if (used >= 0)
+				n += snprintf(detail + n, n < sizeof(detail) ? sizeof(detail) - n : 0,
+					      " via %s", ebee_kind_name(hk->v[used].kind));
+			else
+				n += snprintf(detail + n, n < sizeof(detail) ? sizeof(detail) - n : 0,
+					      " unavailable: none of");
+			/* The variants skipped (all of them when none is usable). */
+			for (int i = 0; i < EBEE_MAX_VARIANTS && hk->v[i].prog && (used < 0 || i < used); i++)
+				n += snprintf(detail + n, n < sizeof(detail) ? sizeof(detail) - n : 0, "%s%s",
+					      used < 0 ? " " : i ? " " : " (not ", ebee_kind_name(hk->v[i].kind));
+			if (used > 0)
+				n += snprintf(detail + n, n < sizeof(detail) ? sizeof(detail) - n : 0,
+					      ": unavailable here)");
 		}
-		if (used < 0)
-			for (int j = 0; j < feats[i].n; j++)
-				n += snprintf(detail + n, sizeof(detail) - n, " %s", ebee_kind_name(feats[i].kinds[j]));
-		row(r, "feature", feats[i].feature, used >= 0, false, detail);
+		jw_arr_end(w);
+		row(r, "feature", (*d)->name, ok, false, detail);
 	}
 }
 

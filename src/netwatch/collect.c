@@ -50,13 +50,13 @@ static int parse_attach(const char *s, enum nw_attach_mode *m)
 	return 0;
 }
 
-int nw_session_open(struct nw_session *s, const struct nw_opts *o)
+int nw_session_load(struct nw_session *s, const struct nw_opts *o)
 {
-	enum nw_attach_mode mode;
 	int err, n;
 
 	memset(s, 0, sizeof(*s));
-	if ((err = parse_attach(o->attach, &mode)))
+	s->opts = o;
+	if ((err = parse_attach(o->attach, &s->mode)))
 		return err;
 	s->max_sources = o->max_sources ?: NW_DEFAULT_SOURCES;
 	n = nw_ifaces_resolve(s->ifs, NW_MAX_IFACES, o->ifaces.v, o->ifaces.n);
@@ -85,6 +85,18 @@ int nw_session_open(struct nw_session *s, const struct nw_opts *o)
 		ebee_load_err("netwatch", err);
 		goto fail;
 	}
+	return 0;
+fail:
+	nw_session_close(s);
+	return err;
+}
+
+int nw_session_attach(struct nw_session *s)
+{
+	const struct nw_opts *o = s->opts;
+	enum nw_attach_mode mode = s->mode;
+	int err;
+
 	for (int i = 0; i < s->nifs; i++) {
 		struct bpf_program *p = s->ifs[i].l3 ? s->skel->progs.ebee_nw_ingr_l3
 						     : s->skel->progs.ebee_nw_ingress;
@@ -101,7 +113,7 @@ int nw_session_open(struct nw_session *s, const struct nw_opts *o)
 			continue;
 		}
 		if (err)
-			goto fail;
+			return err;
 		/* Once one interface has fallen back to tc, stay consistent. */
 		if (mode == NW_ATTACH_AUTO && s->ifs[i].how == NW_ATTACH_TC)
 			mode = NW_ATTACH_TC;
@@ -112,14 +124,10 @@ int nw_session_open(struct nw_session *s, const struct nw_opts *o)
 	s->bkeys = calloc(NW_BATCH, sizeof(*s->bkeys));
 	s->bvals = calloc(NW_BATCH, sizeof(*s->bvals));
 	if (!s->cur || !s->prev || !s->order || !s->bkeys || !s->bvals) {
-		err = -ENOMEM;
 		ebee_err("cannot allocate netwatch tables: %s", strerror(ENOMEM));
-		goto fail;
+		return -ENOMEM;
 	}
 	return 0;
-fail:
-	nw_session_close(s);
-	return err;
 }
 
 void nw_session_close(struct nw_session *s)
@@ -282,7 +290,7 @@ static const struct out_col nw_cols[C__N] = {
 	[C_PPS]     = { "pps", "PKT/S", OUT_F64, 9, 1 },
 	[C_FIRST]   = { "first_seen", "FIRST", OUT_STR, 0 },
 	[C_LAST]    = { "last_seen", "LAST SEEN", OUT_STR, -15 },
-	[C_PORTS]   = { "ports", "PORTS", OUT_RAW, 0 },
+	[C_PORTS]   = { "ports", "PORTS", OUT_NEST, 0 },
 	[C_TAKEOVERS] = { "port_takeovers", "TAKEOVERS", OUT_U64, 0 },
 	[C_IFACE]   = { "ifindex", "IF", OUT_U64, 0 },
 };
@@ -296,9 +304,9 @@ void nw_out_source(struct out *o, const struct nw_src *e)
 {
 	const struct geo *g = e->geo;
 	struct geo_addr a = { .family = e->key.family };
-	char buf[64], ports[NW_PORT_SLOTS * 48 + 4];
+	char buf[64];
 	int pord[NW_PORT_SLOTS];
-	size_t n = 0;
+	struct jw *w;
 
 	memcpy(a.addr, e->key.addr, 16);
 	out_str(o, C_TS, ebee_fmt_time(ebee_realtime_ns(), buf, sizeof(buf)));
@@ -339,17 +347,19 @@ void nw_out_source(struct out *o, const struct nw_src *e)
 
 			pord[j] = pord[j - 1], pord[j - 1] = t;
 		}
-	n += snprintf(ports + n, sizeof(ports) - n, "[");
+	w = out_nest(o, C_PORTS);
+	jw_arr_begin(w);
 	for (int k = 0, i; k < NW_PORT_SLOTS; k++) {
 		i = pord[k];
 		if (!e->val.ports[i].port)
 			continue;
-		n += snprintf(ports + n, sizeof(ports) - n, "%s{\"port\":%u,\"proto\":\"%s\",\"packets\":%u}",
-			      n > 1 ? "," : "", e->val.ports[i].port,
-			      e->val.ports[i].proto == 6 ? "tcp" : "udp", e->val.ports[i].packets);
+		jw_obj_begin(w);
+		jw_ku64(w, "port", e->val.ports[i].port);
+		jw_kstr(w, "proto", e->val.ports[i].proto == 6 ? "tcp" : "udp");
+		jw_ku64(w, "packets", e->val.ports[i].packets);
+		jw_obj_end(w);
 	}
-	snprintf(ports + n, sizeof(ports) - n, "]");
-	out_raw(o, C_PORTS, ports);
+	jw_arr_end(w);
 	out_u64(o, C_TAKEOVERS, e->val.port_takeovers);
 	out_u64(o, C_IFACE, e->val.ifindex);
 	out_row(o);
@@ -369,7 +379,7 @@ static const struct out_col nw_sum_cols[S__N] = {
 	[S_FILTERED] = { "port_filtered", "FILTERED", OUT_U64, 9 },
 	[S_TRUNC]    = { "truncated", "TRUNC", OUT_U64, 6 },
 	[S_INSFAIL]  = { "insert_failed", "INSFAIL", OUT_U64, 8 },
-	[S_IFACES]   = { "interfaces", "INTERFACES", OUT_RAW, -30 },
+	[S_IFACES]   = { "interfaces", "INTERFACES", OUT_NEST, -30 },
 };
 
 void nw_out_summary_init(struct out *o, FILE *f, enum out_fmt fmt)
@@ -377,23 +387,23 @@ void nw_out_summary_init(struct out *o, FILE *f, enum out_fmt fmt)
 	out_init(o, f, fmt, nw_sum_cols, S__N);
 }
 
-static void ifaces_json(const struct nw_session *s, char *buf, size_t len, bool table)
+/* [{"name":"eth0","attach":"tcx"},{"name":"veth1","attach":"tc","gone":true}] */
+static void ifaces_json(struct jw *w, const struct nw_session *s)
 {
-	size_t n = 0;
-
-	n += snprintf(buf + n, len - n, "%s", table ? "" : "[");
-	for (int i = 0; i < s->nifs && n < len; i++)
-		n += snprintf(buf + n, len - n, table ? "%s%s:%s%s" : "%s{\"name\":\"%s\",\"attach\":\"%s\"%s}",
-			      i ? (table ? " " : ",") : "", s->ifs[i].name, nw_attach_name(s->ifs[i].how),
-			      s->ifs[i].gone ? (table ? "(gone)" : ",\"gone\":true") : "");
-	if (n < len)
-		snprintf(buf + n, len - n, "%s", table ? "" : "]");
+	jw_arr_begin(w);
+	for (int i = 0; i < s->nifs; i++) {
+		jw_obj_begin(w);
+		jw_kstr(w, "name", s->ifs[i].name);
+		jw_kstr(w, "attach", nw_attach_name(s->ifs[i].how));
+		if (s->ifs[i].gone)
+			jw_kbool(w, "gone", true);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
 }
 
 void nw_out_summary(struct out *o, const struct nw_session *s)
 {
-	char buf[OUT_CELL];
-
 	out_str(o, S_TYPE, "summary");
 	out_u64(o, S_SOURCES, s->ncur);
 	out_u64(o, S_CAP, s->max_sources);
@@ -405,62 +415,71 @@ void nw_out_summary(struct out *o, const struct nw_session *s)
 	out_u64(o, S_FILTERED, s->stats[NW_FILTERED]);
 	out_u64(o, S_TRUNC, s->stats[NW_TRUNCATED]);
 	out_u64(o, S_INSFAIL, s->stats[NW_INSERT_FAIL]);
-	ifaces_json(s, buf, sizeof(buf), o->fmt == OUT_TABLE);
-	if (o->fmt == OUT_TABLE)
-		out_str(o, S_IFACES, buf);
-	else
-		out_raw(o, S_IFACES, buf);
+	ifaces_json(out_nest(o, S_IFACES), s);
 	out_row(o);
 }
 
-/* --- daemon renders --- */
-
-void nw_render_api(FILE *f, const struct nw_session *s, size_t top)
+/* The closing summary's own keys, after the common ones (collector.h). */
+static void nw_summary(struct collector *c, struct jw *w)
 {
-	const char *url = NULL, *attr = geoip_attribution(s->geo, &url);
-	char buf[OUT_CELL];
-	struct out o;
-	size_t n = s->ncur < top ? s->ncur : top;
+	const struct nw_session *s = c->priv;
 
-	fprintf(f, "{\"time\":");
-	out_json_str(f, ebee_fmt_time(ebee_realtime_ns(), buf, sizeof(buf)));
-	ifaces_json(s, buf, sizeof(buf), false);
-	fprintf(f, ",\"interfaces\":%s", buf);
-	fprintf(f, ",\"totals\":{\"sources\":%zu,\"capacity\":%u,\"evicted\":%llu,\"packets_seen\":%llu,"
-		   "\"packets\":%llu,\"bytes\":%llu}",
-		s->ncur, s->max_sources, (unsigned long long)s->evicted,
-		(unsigned long long)s->stats[NW_SEEN], (unsigned long long)s->stats[NW_COUNTED],
-		(unsigned long long)s->stats[NW_BYTES]);
-	fprintf(f, ",\"attribution\":");
-	if (attr) {
-		fprintf(f, "{\"text\":");
-		out_json_str(f, attr);
-		fprintf(f, ",\"url\":");
-		out_json_str(f, url);
-		fprintf(f, "}");
-	} else {
-		fprintf(f, "null");
-	}
-	fprintf(f, ",\"shown\":%zu,\"sources\":[", n);
-	nw_out_init(&o, f, OUT_JSON);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			fputc(',', f);
-		nw_out_source(&o, s->order[i]);
-	}
-	fprintf(f, "]}\n");
+	jw_ku64(w, "sources", s->ncur);
+	jw_ku64(w, "capacity", s->max_sources);
+	jw_ku64(w, "evicted", s->evicted);
+	jw_ku64(w, "packets_seen", s->stats[NW_SEEN]);
+	jw_ku64(w, "packets_counted", s->stats[NW_COUNTED]);
+	jw_ku64(w, "bytes_counted", s->stats[NW_BYTES]);
+	jw_ku64(w, "not_ip", s->stats[NW_NOT_IP]);
+	jw_ku64(w, "port_filtered", s->stats[NW_FILTERED]);
+	jw_ku64(w, "truncated", s->stats[NW_TRUNCATED]);
+	jw_ku64(w, "insert_failed", s->stats[NW_INSERT_FAIL]);
+	jw_key(w, "interfaces");
+	ifaces_json(w, s);
 }
 
-static void prom_label(FILE *f, const char *s)
+/* --- the daemon's document and metrics --- */
+
+/* /api/netwatch: totals, then the top busiest sources as rows (one per line). */
+static void nw_api(struct collector *c, struct jw *w, size_t top)
 {
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fputc('\\', f);
-		if (*s == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*s, f);
+	const struct nw_session *s = c->priv;
+	const char *url = NULL, *attr = geoip_attribution(s->geo, &url);
+	size_t n = top && s->ncur > top ? top : s->ncur;
+	struct out *o = malloc(sizeof(*o));   /* its arena is too big for the stack of a request */
+	char buf[64];
+
+	jw_kstr(w, "time", ebee_fmt_time(ebee_realtime_ns(), buf, sizeof(buf)));
+	jw_key(w, "interfaces");
+	ifaces_json(w, s);
+	jw_key(w, "totals");
+	jw_obj_begin(w);
+	jw_ku64(w, "sources", s->ncur);
+	jw_ku64(w, "capacity", s->max_sources);
+	jw_ku64(w, "evicted", s->evicted);
+	jw_ku64(w, "packets_seen", s->stats[NW_SEEN]);
+	jw_ku64(w, "packets", s->stats[NW_COUNTED]);
+	jw_ku64(w, "bytes", s->stats[NW_BYTES]);
+	jw_obj_end(w);
+	jw_key(w, "attribution");
+	if (attr) {
+		jw_obj_begin(w);
+		jw_kstr(w, "text", attr);
+		jw_kstr(w, "url", url);
+		jw_obj_end(w);
+	} else {
+		jw_null(w);
 	}
+	jw_ku64(w, "shown", o ? n : 0);
+	jw_key(w, "sources");
+	jw_arr_begin(w);
+	if (o) {
+		out_init_jw(o, w, nw_cols, C__N);
+		for (size_t i = 0; i < n; i++)
+			nw_out_source(o, s->order[i]);
+	}
+	jw_arr_end(w);
+	free(o);
 }
 
 struct loc_agg {
@@ -469,57 +488,69 @@ struct loc_agg {
 };
 #define NW_MAX_LOCS 512
 
-void nw_render_metrics(FILE *f, const struct nw_session *s)
+static void nw_metrics(struct collector *c, struct prom *p)
 {
 	static const struct { const char *reason; enum nw_stat stat; } skip[] = {
 		{ "not_ip", NW_NOT_IP }, { "port_filter", NW_FILTERED },
 		{ "truncated", NW_TRUNCATED }, { "insert_failed", NW_INSERT_FAIL },
 	};
+	static const struct { const char *name, *help; size_t off; } loc[] = {
+		{ "ebee_netwatch_location_sources",
+		  "Tracked source addresses by location (country code, label or private).",
+		  offsetof(struct loc_agg, sources) },
+		{ "ebee_netwatch_location_packets", "Packets of the tracked sources by location.",
+		  offsetof(struct loc_agg, packets) },
+		{ "ebee_netwatch_location_bytes", "Bytes of the tracked sources by location.",
+		  offsetof(struct loc_agg, bytes) },
+	};
+	const struct nw_session *s = c->priv;
 	struct loc_agg *agg = calloc(NW_MAX_LOCS, sizeof(*agg));
 	int nagg = 0;
 
-#define HELP(name, type, help) fprintf(f, "# HELP " name " " help "\n# TYPE " name " " type "\n")
-	HELP("ebee_netwatch_packets_seen_total", "counter", "Packets the netwatch TC program saw.");
-	fprintf(f, "ebee_netwatch_packets_seen_total %llu\n", (unsigned long long)s->stats[NW_SEEN]);
-	HELP("ebee_netwatch_packets_total", "counter", "Packets counted for a source address.");
-	fprintf(f, "ebee_netwatch_packets_total %llu\n", (unsigned long long)s->stats[NW_COUNTED]);
-	HELP("ebee_netwatch_bytes_total", "counter", "Bytes (link layer) counted for a source address.");
-	fprintf(f, "ebee_netwatch_bytes_total %llu\n", (unsigned long long)s->stats[NW_BYTES]);
-	HELP("ebee_netwatch_packets_skipped_total", "counter", "Packets not counted, by reason.");
-	for (size_t i = 0; i < ARRAY_SIZE(skip); i++)
-		fprintf(f, "ebee_netwatch_packets_skipped_total{reason=\"%s\"} %llu\n", skip[i].reason,
-			(unsigned long long)s->stats[skip[i].stat]);
-	HELP("ebee_netwatch_sources", "gauge", "Source addresses in the kernel table.");
-	fprintf(f, "ebee_netwatch_sources %zu\n", s->ncur);
-	HELP("ebee_netwatch_sources_capacity", "gauge", "Size of the kernel's LRU table of sources.");
-	fprintf(f, "ebee_netwatch_sources_capacity %u\n", s->max_sources);
-	HELP("ebee_netwatch_evictions_total", "counter", "Sources evicted from the full LRU table.");
-	fprintf(f, "ebee_netwatch_evictions_total %llu\n", (unsigned long long)s->evicted);
-	HELP("ebee_netwatch_interface_attached", "gauge", "1 while the program is attached to the interface.");
+	prom_family(p, "ebee_netwatch_packets_seen_total", "counter", "Packets the netwatch TC program saw.");
+	prom_u64(p, "ebee_netwatch_packets_seen_total", NULL, 0, s->stats[NW_SEEN]);
+	prom_family(p, "ebee_netwatch_packets_total", "counter", "Packets counted for a source address.");
+	prom_u64(p, "ebee_netwatch_packets_total", NULL, 0, s->stats[NW_COUNTED]);
+	prom_family(p, "ebee_netwatch_bytes_total", "counter", "Bytes (link layer) counted for a source address.");
+	prom_u64(p, "ebee_netwatch_bytes_total", NULL, 0, s->stats[NW_BYTES]);
+	prom_family(p, "ebee_netwatch_packets_skipped_total", "counter", "Packets not counted, by reason.");
+	for (size_t i = 0; i < ARRAY_SIZE(skip); i++) {
+		struct prom_label l = { "reason", skip[i].reason };
+
+		prom_u64(p, "ebee_netwatch_packets_skipped_total", &l, 1, s->stats[skip[i].stat]);
+	}
+	prom_family(p, "ebee_netwatch_sources", "gauge", "Source addresses in the kernel table.");
+	prom_u64(p, "ebee_netwatch_sources", NULL, 0, s->ncur);
+	prom_family(p, "ebee_netwatch_sources_capacity", "gauge", "Size of the kernel's LRU table of sources.");
+	prom_u64(p, "ebee_netwatch_sources_capacity", NULL, 0, s->max_sources);
+	prom_family(p, "ebee_netwatch_evictions_total", "counter", "Sources evicted from the full LRU table.");
+	prom_u64(p, "ebee_netwatch_evictions_total", NULL, 0, s->evicted);
+	prom_family(p, "ebee_netwatch_interface_attached", "gauge", "1 while the program is attached to the interface.");
 	for (int i = 0; i < s->nifs; i++) {
-		fprintf(f, "ebee_netwatch_interface_attached{interface=\"");
-		prom_label(f, s->ifs[i].name);
-		fprintf(f, "\",mode=\"%s\"} %d\n", nw_attach_name(s->ifs[i].how), s->ifs[i].attached);
+		struct prom_label l[2] = { { "interface", s->ifs[i].name },
+					   { "mode", nw_attach_name(s->ifs[i].how) } };
+
+		prom_u64(p, "ebee_netwatch_interface_attached", l, 2, s->ifs[i].attached);
 	}
 
 	for (size_t i = 0; agg && i < s->ncur; i++) {
 		const struct nw_src *e = &s->cur[i];
 		const struct geo *g = e->geo;
 		const char *src = geo_kind_name(g ? g->kind : GEO_NONE);
-		const char *loc = !g ? "unknown" : g->kind == GEO_DB ? g->cc : g->kind == GEO_NONE ? "unknown" : g->city;
+		const char *lc = !g ? "unknown" : g->kind == GEO_DB ? g->cc : g->kind == GEO_NONE ? "unknown" : g->city;
 		int j;
 
 		for (j = 0; j < nagg; j++)
-			if (!strcmp(agg[j].source, src) && !strcmp(agg[j].location, loc))
+			if (!strcmp(agg[j].source, src) && !strcmp(agg[j].location, lc))
 				break;
 		if (j == nagg) {
 			if (nagg == NW_MAX_LOCS - 1) {
-				src = "other", loc = "other";
+				src = "other", lc = "other";
 				for (j = 0; j < nagg && strcmp(agg[j].source, "other"); j++)
 					;
 			}
 			if (j == nagg) {
-				agg[nagg].source = src, agg[nagg].location = loc;
+				agg[nagg].source = src, agg[nagg].location = lc;
 				nagg++;
 			}
 		}
@@ -527,24 +558,100 @@ void nw_render_metrics(FILE *f, const struct nw_session *s)
 		agg[j].packets += e->val.packets;
 		agg[j].bytes += e->val.bytes;
 	}
-	HELP("ebee_netwatch_location_sources", "gauge", "Tracked source addresses by location (country code, label or private).");
-	for (int j = 0; j < nagg; j++) {
-		fprintf(f, "ebee_netwatch_location_sources{source=\"%s\",location=\"", agg[j].source);
-		prom_label(f, agg[j].location);
-		fprintf(f, "\"} %llu\n", (unsigned long long)agg[j].sources);
+	for (size_t k = 0; k < ARRAY_SIZE(loc); k++) {
+		prom_family(p, loc[k].name, "gauge", loc[k].help);
+		for (int j = 0; j < nagg; j++) {
+			struct prom_label l[2] = { { "source", agg[j].source }, { "location", agg[j].location } };
+
+			prom_u64(p, loc[k].name, l, 2, *(uint64_t *)((char *)&agg[j] + loc[k].off));
+		}
 	}
-	HELP("ebee_netwatch_location_packets", "gauge", "Packets of the tracked sources by location.");
-	for (int j = 0; j < nagg; j++) {
-		fprintf(f, "ebee_netwatch_location_packets{source=\"%s\",location=\"", agg[j].source);
-		prom_label(f, agg[j].location);
-		fprintf(f, "\"} %llu\n", (unsigned long long)agg[j].packets);
-	}
-	HELP("ebee_netwatch_location_bytes", "gauge", "Bytes of the tracked sources by location.");
-	for (int j = 0; j < nagg; j++) {
-		fprintf(f, "ebee_netwatch_location_bytes{source=\"%s\",location=\"", agg[j].source);
-		prom_label(f, agg[j].location);
-		fprintf(f, "\"} %llu\n", (unsigned long long)agg[j].bytes);
-	}
-#undef HELP
 	free(agg);
 }
+
+/* --- the collector --- */
+
+/* The TC program per kind of device; the attach mode (TCX, else a clsact filter) is netwatch's
+ * own fallback (--attach), recorded in chosen[] once attached. */
+static const struct ebee_hook nw_hooks[] = {
+	{ "tc_ingress", { { "ebee_nw_ingress", KIND_TCX }, { "ebee_nw_ingress", KIND_TC } } },
+	{ "tc_ingress_l3", { { "ebee_nw_ingr_l3", KIND_TCX }, { "ebee_nw_ingr_l3", KIND_TC } } },
+};
+
+static int nw_c_open(struct collector *c)
+{
+	c->lost_why = "the source table's insert failed";
+	return nw_session_load(c->priv, c->cfg);
+}
+
+static int nw_c_start(struct collector *c, struct ebee_loop *l)
+{
+	struct nw_session *s = c->priv;
+	int err = nw_session_attach(s);
+
+	if (err)
+		return err;
+	for (int i = 0; i < s->nifs; i++)
+		if (s->ifs[i].attached)
+			c->chosen[s->ifs[i].l3 ? 1 : 0] = s->ifs[i].how == NW_ATTACH_TC ? 1 : 0;
+	return 0;
+}
+
+static int nw_c_refresh(struct collector *c)
+{
+	struct nw_session *s = c->priv;
+	int left;
+
+	if (c->stopped) {   /* detached: read the last counts, interfaces are not watched now */
+		int saved = s->nifs;
+
+		s->nifs = 0;
+		left = nw_session_refresh(s);
+		s->nifs = saved;
+	} else {
+		left = nw_session_refresh(s);
+	}
+	if (left < 0)
+		return left;
+	c->cnt.events = s->stats[NW_COUNTED];
+	c->cnt.lost = s->stats[NW_INSERT_FAIL];
+	c->cnt.missed = collector_prog_misses(c, s->skel->obj);
+	if (!c->stopped) {
+		if (left == 0)
+			collector_set_health(c, COLLECTOR_FAILED, "no interface attached");
+		else
+			collector_set_health(c, COLLECTOR_OK, "%d interfaces attached", left);
+	}
+	return 0;
+}
+
+static void nw_c_stop(struct collector *c)
+{
+	struct nw_session *s = c->priv;
+
+	for (int i = 0; i < s->nifs; i++)
+		nw_iface_detach(&s->ifs[i]);
+}
+
+static void nw_c_close(struct collector *c)
+{
+	nw_session_close(c->priv);
+}
+
+const struct collector_desc netwatch_collector = {
+	.name = "netwatch",
+	.what = "ingress monitoring",
+	.hooks = nw_hooks,
+	.nhooks = ARRAY_SIZE(nw_hooks),
+	.prog_prefix = "ebee_nw_",
+	.priv_size = sizeof(struct nw_session),
+	.cfg_size = sizeof(struct nw_opts),
+	.open = nw_c_open,
+	.start = nw_c_start,
+	.refresh = nw_c_refresh,
+	.metrics = nw_metrics,
+	.api = nw_api,
+	.summary = nw_summary,
+	.stop = nw_c_stop,
+	.close = nw_c_close,
+};

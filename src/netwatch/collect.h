@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 
+#include "core/collector.h"
 #include "core/opts.h"
 #include "core/out.h"
 #include "geoip/geoip.h"
@@ -54,6 +55,8 @@ struct nw_src {
 struct netwatch_bpf;
 
 struct nw_session {
+	const struct nw_opts *opts;     /* the collector's copy */
+	enum nw_attach_mode mode;
 	struct netwatch_bpf *skel;
 	struct geoip *geo;
 	struct nw_iface ifs[NW_MAX_IFACES];
@@ -70,9 +73,16 @@ struct nw_session {
 	uint64_t refreshes;
 };
 
-/* Parses options, opens GeoIP, loads and attaches. Call after loop_new(). Returns 0 or -errno
- * having printed one error line; on error the session is already closed. */
-int nw_session_open(struct nw_session *s, const struct nw_opts *o);
+/* The netwatch collector (core/collector.h): cfg is a struct nw_opts, priv the session. Its
+ * refresh sets the health to failed when no interface is attached any more. The daemon's
+ * /api/netwatch document comes from its api callback, /metrics from its metrics writer. */
+extern const struct collector_desc netwatch_collector;
+
+/* Parses options (o must outlive the session), opens GeoIP, loads. Call after loop_new().
+ * Returns 0 or -errno having printed one error line; on error the session is already closed. */
+int nw_session_load(struct nw_session *s, const struct nw_opts *o);
+/* Attaches to every interface and allocates the snapshot tables; nw_session_close undoes. */
+int nw_session_attach(struct nw_session *s);
 /* Takes a new snapshot. Returns the number of interfaces still attached (a vanished
  * interface is reported once), or -errno. */
 int nw_session_refresh(struct nw_session *s);
@@ -84,9 +94,5 @@ void nw_out_source(struct out *o, const struct nw_src *src);
 /* Totals (sources, evictions, ...) as one row. */
 void nw_out_summary_init(struct out *o, FILE *f, enum out_fmt fmt);
 void nw_out_summary(struct out *o, const struct nw_session *s);
-
-/* The daemon's renders. */
-void nw_render_api(FILE *f, const struct nw_session *s, size_t top);
-void nw_render_metrics(FILE *f, const struct nw_session *s);
 
 #endif

@@ -3,11 +3,13 @@
  * bytes per source address in a bounded LRU map; each interval the table of sources is read,
  * looked up in the GeoIP database and printed (table or JSON lines), busiest first. */
 #include <errno.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/cmd.h"
+#include "core/collector.h"
 #include "core/loop.h"
 #include "netwatch/collect.h"
 
@@ -38,74 +40,91 @@ static const struct opt netwatch_opts[] = {
 struct nw_run {
 	struct ebee_ctx *ctx;
 	struct netwatch_cfg *cfg;
-	struct nw_session s;
+	struct collector *c;
 	bool tty;
 };
 
-static int print_snapshot(struct nw_run *r, bool final)
+/* The busiest sources of the collector's last snapshot; at the end the totals too (a table
+ * row, or the one JSON summary line). */
+static void print_snapshot(struct nw_run *r, bool final)
 {
+	const struct nw_session *s = r->c->priv;
 	enum out_fmt fmt = r->ctx->json ? OUT_JSON : OUT_TABLE;
-	struct out o, sum;
-	size_t n;
+	struct out *o = malloc(sizeof(*o));
+	size_t n = s->ncur;
 	char ts[40];
-	int left;
 
-	left = nw_session_refresh(&r->s);
-	if (left < 0)
-		return left;
-	n = r->s.ncur;
+	if (!o)
+		return;
 	if (r->cfg->top && r->cfg->top < n)
 		n = r->cfg->top;
 	if (fmt == OUT_TABLE && r->tty && !final)
 		fputs("\033[H\033[2J", stdout);
-	nw_out_init(&o, stdout, fmt);
+	nw_out_init(o, stdout, fmt);
 	if (fmt == OUT_TABLE) {
-		out_sep(&o, "--- %s  %zu sources, %llu evicted ---",
-			ebee_fmt_time(ebee_realtime_ns(), ts, sizeof(ts)), r->s.ncur,
-			(unsigned long long)r->s.evicted);
-		out_header(&o);
+		out_sep(o, "--- %s  %zu sources, %llu evicted ---",
+			ebee_fmt_time(ebee_realtime_ns(), ts, sizeof(ts)), s->ncur,
+			(unsigned long long)s->evicted);
+		out_header(o);
 	}
 	for (size_t i = 0; i < n; i++)
-		nw_out_source(&o, r->s.order[i]);
-	if (final) {
-		nw_out_summary_init(&sum, stdout, fmt);
-		if (fmt == OUT_TABLE)
-			out_header(&sum);
-		nw_out_summary(&sum, &r->s);
+		nw_out_source(o, s->order[i]);
+	if (final && fmt == OUT_TABLE) {
+		nw_out_summary_init(o, stdout, fmt);
+		out_header(o);
+		nw_out_summary(o, s);
 	}
+	free(o);
+	if (final)
+		collector_summary(r->c, r->ctx);
 	fflush(stdout);
-	if (left == 0) {
+}
+
+static int on_tick(struct ebee_loop *l, void *arg)
+{
+	struct nw_run *r = arg;
+	int err = collector_refresh(r->c);
+
+	if (err)
+		return err;
+	print_snapshot(r, false);
+	if (r->c->health == COLLECTOR_FAILED) {
 		ebee_err("no interface left to watch (all disappeared)");
 		return -ENODEV;
 	}
 	return 0;
 }
 
-static int on_tick(struct ebee_loop *l, void *arg)
-{
-	return print_snapshot(arg, false);
-}
-
 static int netwatch_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 {
 	struct nw_run r = { .ctx = ctx, .cfg = cfgp, .tty = isatty(STDOUT_FILENO) };
 	struct ebee_loop *loop;
-	int err;
+	int err, last;
 
 	loop = loop_new();
 	if (!loop)
 		return -errno ?: -ENOMEM;
-	err = nw_session_open(&r.s, &r.cfg->nw);
-	if (err)
+	r.c = collector_new(&netwatch_collector, &r.cfg->nw);
+	if (!r.c) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if ((err = collector_open(r.c)) || (err = collector_start(r.c, loop)))
 		goto out;
 	loop_set_tick(loop, r.cfg->interval, on_tick, &r);
 	if (r.cfg->duration > 0)
 		loop_set_duration(loop, r.cfg->duration);
 	err = loop_run(loop);
-	if (err == 0 || err == -ENODEV)
-		err = print_snapshot(&r, true) ?: err;
+	if (err == 0 || err == -ENODEV) {
+		/* Detached first: the last counts are final. */
+		collector_stop(r.c);
+		last = collector_refresh(r.c);
+		if (!last)
+			print_snapshot(&r, true);
+		err = err ?: last;
+	}
 out:
-	nw_session_close(&r.s);
+	collector_free(r.c);
 	loop_free(loop);
 	return err;
 }

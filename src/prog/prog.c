@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "core/out.h"
+#include "prog/collect.h"
 #include "prog/progstat.h"
 #include "prog/snap.h"
 
@@ -40,7 +41,7 @@ struct list_cfg {
 };
 
 enum { L_ID, L_TYPE, L_NAME, L_TAG, L_ATTACH, L_LOADED, L_UID, L_MAPS, L_XLATED, L_JITED,
-       L_RUNS, L_RUNTIME, L_AVG, L_MISSES, L_OWNERS, L_OWNERS_JSON, L__N };
+       L_RUNS, L_RUNTIME, L_AVG, L_MISSES, L_OWNERS, L_OWNERS_JSON, L_COLLECTOR, L__N };
 
 static const struct out_col list_cols[L__N] = {
 	[L_ID]      = { "id", "ID", OUT_U64, 6 },
@@ -59,6 +60,7 @@ static const struct out_col list_cols[L__N] = {
 	[L_MISSES]  = { "recursion_misses", "MISSES", OUT_U64, 0 },
 	[L_OWNERS]  = { "owners_text", "OWNERS", OUT_STR, -24 },
 	[L_OWNERS_JSON] = { "owners", "OWNERS", OUT_RAW, 0 },
+	[L_COLLECTOR] = { "collector", "COLLECTOR", OUT_STR, 0 },   /* JSON: ebee's own programs */
 };
 
 static void emit_prog(struct out *o, const struct ps_prog *p)
@@ -92,6 +94,8 @@ static void emit_prog(struct out *o, const struct ps_prog *p)
 		ps_owners_json(p->owners, buf, sizeof(buf));
 		out_raw(o, L_OWNERS_JSON, buf);
 	}
+	if (prog_collector_of(p))
+		out_str(o, L_COLLECTOR, prog_collector_of(p));
 	out_row(o);
 }
 

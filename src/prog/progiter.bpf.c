@@ -100,7 +100,7 @@ static __always_inline bool name_is(const char *n, const char *want, int len)
 }
 
 SEC("iter/task_file")
-int ebee_owner_iter(struct bpf_iter__task_file *ctx)
+int ebee_prog_owner(struct bpf_iter__task_file *ctx)
 {
 	struct seq_file *seq = ctx->meta->seq;
 	struct task_struct *task = ctx->task;

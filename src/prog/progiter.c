@@ -56,7 +56,7 @@ int ps_iter_open(struct ps_iter **out)
 			goto out;
 		}
 		it->skel->rodata->nr_cpus = ebee_ncpus();
-		bpf_program__set_autoload(it->skel->progs.ebee_owner_iter, with_owners);
+		bpf_program__set_autoload(it->skel->progs.ebee_prog_owner, with_owners);
 		if (!(err = progiter_bpf__load(it->skel)))
 			break;
 	}
@@ -67,8 +67,8 @@ int ps_iter_open(struct ps_iter **out)
 		err = -errno;
 		goto out;
 	}
-	if (bpf_program__fd(it->skel->progs.ebee_owner_iter) >= 0)
-		it->owner_link = bpf_program__attach_iter(it->skel->progs.ebee_owner_iter, NULL);
+	if (bpf_program__fd(it->skel->progs.ebee_prog_owner) >= 0)
+		it->owner_link = bpf_program__attach_iter(it->skel->progs.ebee_prog_owner, NULL);
 out:
 	ebee_log_libbpf_quiet(q);
 	if (err) {

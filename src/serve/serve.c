@@ -2,8 +2,9 @@
 /* `ebee serve`: the daemon. libmicrohttpd in external-epoll mode: its epoll fd sits in ebee's
  * event loop next to the signalfd and the refresh timer, so requests are answered on the one
  * thread that also refreshes the data, between refreshes: no locks, and every response is
- * rendered into its own buffer (no global output state). Features contribute panels (a JSON
- * API path and Prometheus metrics); netwatch is the first. The web page (a world map bundled
+ * rendered into its own buffer (no global output state). It runs the collectors named by
+ * --collectors (netwatch by default) from the registry and serves, for each, /api/NAME (its
+ * document through the output layer) and its families in /metrics. The web page (a world map bundled
  * from d3-geo, topojson-client and world-atlas at build time) is compiled into the binary. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,15 +17,20 @@
 #include <microhttpd.h>
 
 #include "core/cmd.h"
+#include "core/collector.h"
+#include "core/json.h"
 #include "core/loop.h"
+#include "core/out.h"
 #include "netwatch/collect.h"
 #include "serve/page.h"      /* generated: serve_page[], serve_page_len */
 
 #define SERVE_DEFAULT_LISTEN "127.0.0.1:8700"
 #define SERVE_API_TOP 500
+#define SERVE_MAX_COLLECTORS 16
 
 struct serve_cfg {
 	struct nw_opts nw;
+	struct opt_list collectors;
 	const char *listen;
 	double interval;
 	double duration;
@@ -39,6 +45,8 @@ static const struct serve_cfg serve_defaults = {
 static const struct opt serve_opts[] = {
 	{ "listen", 'l', OPT_STR, offsetof(struct serve_cfg, listen), "ADDR:PORT",
 	  "address to serve HTTP on ([::1]:PORT for IPv6; port 0 picks a free one)", SERVE_DEFAULT_LISTEN },
+	{ "collectors", 'c', OPT_LIST, offsetof(struct serve_cfg, collectors), "NAME",
+	  "collectors to run and serve (repeatable, comma-separated)", "netwatch" },
 	NW_COMMON_OPTS(struct serve_cfg, nw),
 	{ "interval", 0, OPT_SECONDS, offsetof(struct serve_cfg, interval), "SECONDS",
 	  "refresh the data every SECONDS", "1s", 0.05, 3600 },
@@ -48,49 +56,90 @@ static const struct opt serve_opts[] = {
 };
 
 struct serve {
-	struct nw_session nw;
+	struct collector *cs[SERVE_MAX_COLLECTORS];
+	int n;
 	struct MHD_Daemon *httpd;
 	uint64_t requests[6];    /* by status class: 1xx..5xx, index 0 unused */
-	bool none_left;          /* every interface disappeared (said once) */
 };
 
-/* --- panels: what each feature adds to the daemon --- */
+/* --- what the collectors render --- */
 
-struct serve_panel {
-	const char *name;
-	const char *api;                                  /* JSON document path */
-	void (*json)(FILE *f, struct serve *s, struct MHD_Connection *c);
-	void (*metrics)(FILE *f, struct serve *s);
-};
-
-static void netwatch_json(FILE *f, struct serve *s, struct MHD_Connection *c)
+static void render_api(FILE *f, struct collector *c, struct MHD_Connection *conn)
 {
-	const char *top = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "top");
+	const char *top = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "top");
 	long n = top ? strtol(top, NULL, 10) : SERVE_API_TOP;
+	struct jw w;
 
-	nw_render_api(f, &s->nw, n > 0 ? (size_t)n : SERVE_API_TOP);
+	jw_init_file(&w, f);
+	jw_obj_begin(&w);
+	if (c->desc->api) {
+		c->desc->api(c, &w, n > 0 ? (size_t)n : SERVE_API_TOP);
+	} else {
+		/* Generic: the counters, the health and the collector's rows. rows() may set its
+		 * columns with out_init on the writer's FILE, so it gets a FILE of JSON lines (each
+		 * written by jw) that become the array's elements. */
+		struct out *o = malloc(sizeof(*o));
+		char *rows = NULL;
+		size_t len = 0;
+		FILE *rf = o && c->desc->rows ? open_memstream(&rows, &len) : NULL;
+
+		jw_kstr(&w, "collector", c->desc->name);
+		jw_ku64(&w, "events", c->cnt.events);
+		jw_ku64(&w, "lost", c->cnt.lost);
+		jw_ku64(&w, "missed", c->cnt.missed);
+		jw_kstr(&w, "health", c->health == COLLECTOR_OK ? "ok" :
+				      c->health == COLLECTOR_DEGRADED ? "degraded" : "failed");
+		jw_key(&w, "rows");
+		jw_arr_begin(&w);
+		if (rf) {
+			out_init(o, rf, OUT_JSON, NULL, 0);
+			c->desc->rows(c, o);
+			fclose(rf);
+			for (char *line = rows, *nl; line && *line; line = nl + 1) {
+				if (!(nl = strchr(line, '\n')))
+					break;
+				*nl = 0;
+				jw_raw(&w, line);
+			}
+		}
+		jw_arr_end(&w);
+		free(rows);
+		free(o);
+	}
+	jw_obj_end(&w);
+	jw_finish(&w);
+	jw_newline(&w);
 }
-
-static void netwatch_metrics(FILE *f, struct serve *s)
-{
-	nw_render_metrics(f, &s->nw);
-}
-
-static const struct serve_panel panels[] = {
-	{ "netwatch", "/api/netwatch", netwatch_json, netwatch_metrics },
-};
 
 static void render_metrics(FILE *f, struct serve *s)
 {
-	fprintf(f, "# HELP ebee_build_info ebee's version.\n# TYPE ebee_build_info gauge\n"
-		   "ebee_build_info{version=\"%s\"} 1\n", EBEE_VERSION);
-	fprintf(f, "# HELP ebee_serve_http_responses_total HTTP responses by status class.\n"
-		   "# TYPE ebee_serve_http_responses_total counter\n");
-	for (int i = 1; i <= 5; i++)
-		fprintf(f, "ebee_serve_http_responses_total{code=\"%dxx\"} %llu\n", i,
-			(unsigned long long)s->requests[i]);
-	for (size_t i = 0; i < ARRAY_SIZE(panels); i++)
-		panels[i].metrics(f, s);
+	struct prom p;
+	struct prom_label l = { "version", EBEE_VERSION };
+
+	prom_init(&p, f);
+	prom_family(&p, "ebee_build_info", "gauge", "ebee's version.");
+	prom_u64(&p, "ebee_build_info", &l, 1, 1);
+	prom_family(&p, "ebee_serve_http_responses_total", "counter", "HTTP responses by status class.");
+	for (int i = 1; i <= 5; i++) {
+		char code[8];
+		struct prom_label lc = { "code", code };
+
+		snprintf(code, sizeof(code), "%dxx", i);
+		prom_u64(&p, "ebee_serve_http_responses_total", &lc, 1, s->requests[i]);
+	}
+	for (int i = 0; i < s->n; i++)
+		if (s->cs[i]->desc->metrics)
+			s->cs[i]->desc->metrics(s->cs[i], &p);
+}
+
+static struct collector *find_running(struct serve *s, const char *url)
+{
+	if (strncmp(url, "/api/", 5))
+		return NULL;
+	for (int i = 0; i < s->n; i++)
+		if (!strcmp(url + 5, s->cs[i]->desc->name))
+			return s->cs[i];
+	return NULL;
 }
 
 /* --- HTTP --- */
@@ -122,61 +171,68 @@ static enum MHD_Result reply_error(struct serve *s, struct MHD_Connection *c, un
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
+	struct jw w;
 
 	if (!f)
 		return MHD_NO;
-	fprintf(f, "{\"error\":");
-	out_json_str(f, msg);
-	fprintf(f, "}\n");
+	jw_init_file(&w, f);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "error", msg);
+	jw_obj_end(&w);
+	jw_newline(&w);
 	fclose(f);
 	return reply(s, c, code, "application/json", buf, len, MHD_RESPMEM_MUST_FREE);
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **req)
 {
 	struct serve *s = cls;
+	struct collector *c;
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f;
 
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-		return reply_error(s, c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD");
+		return reply_error(s, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD");
 	if (*upload_size) {        /* a GET with a body: ignore the body */
 		*upload_size = 0;
 		return MHD_YES;
 	}
 	if (!strcmp(url, "/") || !strcmp(url, "/index.html"))
-		return reply(s, c, MHD_HTTP_OK, "text/html; charset=utf-8", (void *)serve_page,
+		return reply(s, conn, MHD_HTTP_OK, "text/html; charset=utf-8", (void *)serve_page,
 			     serve_page_len, MHD_RESPMEM_PERSISTENT);
 	if (!strcmp(url, "/healthz")) {
-		bool ok = false;
-
-		for (int i = 0; i < s->nw.nifs; i++)
-			ok |= s->nw.ifs[i].attached;
-		return ok ? reply(s, c, MHD_HTTP_OK, "text/plain", "ok\n", 3, MHD_RESPMEM_PERSISTENT)
-			  : reply(s, c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain",
-				  "no interface attached\n", 22, MHD_RESPMEM_PERSISTENT);
+		/* Healthy while no collector has failed; else the first failure's detail. */
+		for (int i = 0; i < s->n; i++) {
+			if (s->cs[i]->health != COLLECTOR_FAILED)
+				continue;
+			if (!(f = open_memstream(&buf, &len)))
+				return MHD_NO;
+			fprintf(f, "%s\n", s->cs[i]->health_detail);
+			fclose(f);
+			return reply(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", buf, len,
+				     MHD_RESPMEM_MUST_FREE);
+		}
+		return reply(s, conn, MHD_HTTP_OK, "text/plain", "ok\n", 3, MHD_RESPMEM_PERSISTENT);
 	}
 	if (!strcmp(url, "/metrics")) {
 		if (!(f = open_memstream(&buf, &len)))
 			return MHD_NO;
 		render_metrics(f, s);
 		fclose(f);
-		return reply(s, c, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", buf, len,
+		return reply(s, conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", buf, len,
 			     MHD_RESPMEM_MUST_FREE);
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(panels); i++) {
-		if (strcmp(url, panels[i].api))
-			continue;
+	if ((c = find_running(s, url))) {
 		if (!(f = open_memstream(&buf, &len)))
 			return MHD_NO;
-		panels[i].json(f, s, c);
+		render_api(f, c, conn);
 		fclose(f);
-		return reply(s, c, MHD_HTTP_OK, "application/json", buf, len, MHD_RESPMEM_MUST_FREE);
+		return reply(s, conn, MHD_HTTP_OK, "application/json", buf, len, MHD_RESPMEM_MUST_FREE);
 	}
-	return reply_error(s, c, MHD_HTTP_NOT_FOUND, "not found");
+	return reply_error(s, conn, MHD_HTTP_NOT_FOUND, "not found");
 }
 
 /* MHD's epoll set is edge-triggered: after a run it may still have work that no new event
@@ -202,13 +258,18 @@ static int on_http(struct ebee_loop *l, int fd, uint32_t events, void *arg)
 static int on_tick(struct ebee_loop *l, void *arg)
 {
 	struct serve *s = arg;
-	int left = nw_session_refresh(&s->nw);
+	int err = 0;
 
+	for (int i = 0; i < s->n && !err; i++) {
+		struct collector *c = s->cs[i];
+		bool was_failed = c->health == COLLECTOR_FAILED;
+
+		err = collector_refresh(c);
+		if (!err && c->health == COLLECTOR_FAILED && !was_failed)
+			ebee_warn("%s: %s: serving the last data", c->desc->name, c->health_detail);
+	}
 	http_run(s);     /* connection timeouts */
-	if (left == 0 && !s->none_left)
-		ebee_warn("no interface left to watch: serving the last data");
-	s->none_left = left == 0;
-	return left < 0 ? left : 0;
+	return err;
 }
 
 /* "127.0.0.1:8700", "[::1]:8700", ":8700" (all IPv4), "8700". */
@@ -297,7 +358,70 @@ fail:
 static const struct out_col serve_cols[] = {
 	{ "url", "URL", OUT_STR, -30 },
 	{ "interfaces", "INTERFACES", OUT_U64, 10 },
+	{ "collectors", "COLLECTORS", OUT_STR, -20 },
 };
+
+/* The collectors of --collectors, from the registry; each gets its own options (netwatch's
+ * are serve's; a collector without options gets none). Bad names: one line, -EINVAL. */
+static int start_collectors(struct serve *s, struct serve_cfg *cfg, struct ebee_loop *loop)
+{
+	static const char *const def[] = { "netwatch" };
+	const char *const *names = cfg->collectors.n ? cfg->collectors.v : def;
+	int n = cfg->collectors.n ? cfg->collectors.n : 1, err;
+	const char *known[SERVE_MAX_COLLECTORS + 1] = { 0 };
+	int nk = 0;
+
+	for (const struct collector_desc *const *d = ebee_collectors; *d && nk < SERVE_MAX_COLLECTORS; d++)
+		known[nk++] = (*d)->name;
+	for (int i = 0; i < n; i++) {
+		const struct collector_desc *d = collector_find(names[i]);
+		const char *hint = d ? NULL : opts_suggest(names[i], known);
+
+		if (!d && hint) {
+			ebee_err("unknown collector '%s' (did you mean '%s'?)", names[i], hint);
+			return -EINVAL;
+		}
+		if (!d) {
+			ebee_err("unknown collector '%s' (see 'ebee doctor' for the list)", names[i]);
+			return -EINVAL;
+		}
+		if (!d->open || !d->start) {
+			ebee_err("collector '%s' cannot run in the daemon (it has no open/start yet)", names[i]);
+			return -EINVAL;
+		}
+		if (d != &netwatch_collector && d->cfg_size && !d->cfg_default) {
+			ebee_err("collector '%s' cannot run in the daemon (it needs options that serve does not take)",
+				 names[i]);
+			return -EINVAL;
+		}
+		for (int j = 0; j < i; j++)
+			if (!strcmp(names[j], names[i])) {
+				ebee_err("collector '%s' named twice", names[i]);
+				return -EINVAL;
+			}
+		if (i == SERVE_MAX_COLLECTORS) {
+			ebee_err("too many collectors (at most %d)", SERVE_MAX_COLLECTORS);
+			return -EINVAL;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		const struct collector_desc *d = collector_find(names[i]);
+		struct collector *c = collector_new(d, d == &netwatch_collector ? &cfg->nw : d->cfg_default);
+
+		if (!c)
+			return -ENOMEM;
+		s->cs[s->n++] = c;
+		if ((err = collector_open(c)))
+			return err;
+		if (loop_stopping(loop))
+			return 0;
+		if ((err = collector_start(c, loop)))
+			return err;
+		if ((err = collector_refresh(c)) < 0)
+			return err;
+	}
+	return 0;
+}
 
 static int serve_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 {
@@ -305,8 +429,8 @@ static int serve_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	struct serve *s = calloc(1, sizeof(*s));
 	const union MHD_DaemonInfo *info;
 	struct ebee_loop *loop = NULL;
-	char url[128];
-	int lfd = -1, err;
+	char url[128], names[128] = "";
+	int lfd = -1, err, nifs = 0;
 	struct out o;
 
 	if (!s)
@@ -321,10 +445,7 @@ static int serve_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 		err = lfd;
 		goto out;
 	}
-	err = nw_session_open(&s->nw, &cfg->nw);
-	if (err)
-		goto out;
-	if ((err = nw_session_refresh(&s->nw)) < 0)
+	if ((err = start_collectors(s, cfg, loop)) || loop_stopping(loop))
 		goto out;
 	signal(SIGPIPE, SIG_IGN);
 	s->httpd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_SUPPRESS_DATE_NO_CLOCK, 0, NULL, NULL,
@@ -348,10 +469,17 @@ static int serve_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	if (cfg->duration > 0)
 		loop_set_duration(loop, cfg->duration);
 
+	for (int i = 0; i < s->n; i++) {
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? "," : "",
+			 s->cs[i]->desc->name);
+		if (s->cs[i]->desc == &netwatch_collector)
+			nifs = ((struct nw_session *)s->cs[i]->priv)->nifs;
+	}
 	out_init(&o, stdout, ctx->json ? OUT_JSON : OUT_TABLE, serve_cols, ARRAY_SIZE(serve_cols));
 	out_header(&o);
 	out_str(&o, 0, url);
-	out_u64(&o, 1, s->nw.nifs);
+	out_u64(&o, 1, nifs);
+	out_str(&o, 2, names);
 	out_row(&o);
 	fflush(stdout);
 	err = loop_run(loop);
@@ -360,7 +488,8 @@ out:
 		MHD_stop_daemon(s->httpd);
 	if (lfd >= 0)
 		close(lfd);
-	nw_session_close(&s->nw);
+	for (int i = s->n - 1; i >= 0; i--)
+		collector_free(s->cs[i]);
 	loop_free(loop);
 	free(s);
 	return err;
@@ -374,7 +503,8 @@ static const struct opt_doc serve_doc = {
 	"packets) with a live table, from netwatch's TC ingress counters (the same options as\n"
 	"'ebee netwatch'). Endpoints: / (the page, self-contained: no internet needed),\n"
 	"/api/netwatch (JSON, ?top=N busiest sources, default 500), /metrics (Prometheus\n"
-	"text format) and /healthz. The URL is printed once the server listens.",
+	"text format) and /healthz. --collectors adds other collectors of the registry, each\n"
+	"served at /api/NAME and in /metrics. The URL is printed once the server listens.",
 	.examples =
 	"  ebee serve\n"
 	"  ebee serve -i eth0 --port 80,443 --listen 0.0.0.0:8700\n"

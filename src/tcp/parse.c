@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "core/opts.h"
 #include "tcp/parse.h"
 
 /* include/net/tcp_states.h */
@@ -54,59 +55,16 @@ const char *tcp_state_names(void)
 	return all;
 }
 
-int tcp_port_parse(const char *s, uint16_t *port)
+void tcp_cidr_from(const struct opt_cidr *o, struct tcp_cidr *c)
 {
-	char *end;
-	unsigned long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v == 0 || v > 65535)
-		return -EINVAL;
-	*port = (uint16_t)v;
-	return 0;
-}
-
-int tcp_cidr_parse(const char *s, struct tcp_cidr *c)
-{
-	char buf[64], *slash, *end;
-	unsigned long len;
-	int i, max;
-
-	if (!s || strlen(s) >= sizeof(buf))
-		return -EINVAL;
 	memset(c, 0, sizeof(*c));
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash++ = 0;
-	if (inet_pton(AF_INET, buf, c->addr) == 1) {
-		c->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, buf, c->addr) == 1) {
-		c->family = AF_INET6;
-		max = 128;
-	} else {
-		return -EINVAL;
-	}
-	len = max;
-	if (slash) {
-		if (*slash < '0' || *slash > '9')
-			return -EINVAL;
-		errno = 0;
-		len = strtoul(slash, &end, 10);
-		if (errno || *end || len > (unsigned long)max)
-			return -EINVAL;
-	}
-	for (i = 0; i < 16; i++) {
-		int bits = (int)len - 8 * i;
+	c->family = o->family == 4 ? AF_INET : AF_INET6;
+	for (int i = 0; i < 16; i++) {
+		int bits = (int)o->prefix - 8 * i;
 
 		c->mask[i] = bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
-		c->addr[i] &= c->mask[i];
+		c->addr[i] = o->addr[i] & c->mask[i];
 	}
-	return 0;
 }
 
 const char *tcp_addr_fmt(int family, const uint8_t *addr, char *buf, size_t len)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* ebee tcp: pure parsers and formatters (state names, ports, CIDRs), unit-tested. */
+/* ebee tcp: pure parsers and formatters (state names, CIDR masks), unit-tested. */
 #ifndef EBEE_TCP_PARSE_H
 #define EBEE_TCP_PARSE_H
 
@@ -14,10 +14,10 @@ const char *tcp_state_name(int state);
 int tcp_state_parse(const char *s);
 /* Comma-free list of every valid name, for error messages. */
 const char *tcp_state_names(void);
-/* A port 1..65535 (decimal): 0 or -EINVAL. */
-int tcp_port_parse(const char *s, uint16_t *port);
-/* "ADDR" or "ADDR/LEN", IPv4 or IPv6: 0 or -EINVAL. Host bits are masked off. */
-int tcp_cidr_parse(const char *s, struct tcp_cidr *c);
+/* A CIDR of the typed option (--laddr/--raddr) as the kernel side matches it: the address
+ * with host bits masked off and the prefix as a byte mask. */
+struct opt_cidr;
+void tcp_cidr_from(const struct opt_cidr *o, struct tcp_cidr *c);
 /* Address of a family into buf (>= 46 bytes). */
 const char *tcp_addr_fmt(int family, const uint8_t *addr, char *buf, size_t len);
 /* "local", "remote", "reset", "abort" or "-" (enum tcp_first). */

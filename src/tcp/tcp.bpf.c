@@ -31,8 +31,8 @@ const volatile __u16 state_mask;               /* bit per state, 0 = all */
 const volatile __u8 state_dir = TCP_DIR_ANY;
 const volatile __u8 count_by;                  /* bits (1 << TCP_BY_*) beyond state */
 const volatile __u8 n_lports, n_rports, n_laddrs, n_raddrs;
-const volatile __u16 lports[TCP_MAX_PORTS];
-const volatile __u16 rports[TCP_MAX_PORTS];
+const volatile struct tcp_port_range lports[TCP_MAX_PORTS];
+const volatile struct tcp_port_range rports[TCP_MAX_PORTS];
 const volatile struct tcp_cidr laddrs[TCP_MAX_CIDRS];
 const volatile struct tcp_cidr raddrs[TCP_MAX_CIDRS];
 
@@ -109,14 +109,14 @@ static __always_inline bool tuple_pass(const struct tuple *t)
 	if (n_lports) {
 		ok = false;
 		for (i = 0; i < TCP_MAX_PORTS && i < n_lports; i++)
-			ok |= lports[i] == t->lport;
+			ok |= lports[i].lo <= t->lport && t->lport <= lports[i].hi;
 		if (!ok)
 			return false;
 	}
 	if (n_rports) {
 		ok = false;
 		for (i = 0; i < TCP_MAX_PORTS && i < n_rports; i++)
-			ok |= rports[i] == t->rport;
+			ok |= rports[i].lo <= t->rport && t->rport <= rports[i].hi;
 		if (!ok)
 			return false;
 	}

@@ -40,6 +40,10 @@ enum tcp_first {
 #define TCP_MAX_PORTS 8
 #define TCP_MAX_CIDRS 4
 
+struct tcp_port_range {
+	__u16 lo, hi;           /* inclusive; lo == hi for one port */
+};
+
 struct tcp_cidr {
 	__u8 addr[16];          /* network address, v4 in the first 4 bytes */
 	__u8 mask[16];          /* prefix as a byte mask */

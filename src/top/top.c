@@ -12,6 +12,7 @@
 #include "core/loop.h"
 #include "core/out.h"
 #include "top/top.h"
+#include "prog/collect.h"
 
 /* ---- model ---------------------------------------------------------------------------- */
 
@@ -254,127 +255,16 @@ int top_order(const struct top_model *m, const struct top_filter *f, enum top_so
 	return n;
 }
 
-/* ---- batch ---------------------------------------------------------------------------- */
-
-enum { B_TS, B_SAMPLE, B_ID, B_TYPE, B_NAME, B_OWNER, B_RUNS_S, B_NS, B_NS_TOTAL, B_CPU, B_CPU_ALL,
-       B_RUNS, B_RUNTIME, B_OWNERS, B_ATTACH, B__N };
-
-static const struct out_col batch_cols[B__N] = {
-	[B_TS]       = { "ts", "TIME", OUT_STR, 0 },
-	[B_SAMPLE]   = { "sample", "SAMPLE", OUT_U64, 0 },
-	[B_ID]       = { "id", "ID", OUT_U64, 6 },
-	[B_TYPE]     = { "type", "TYPE", OUT_STR, -13 },
-	[B_NAME]     = { "name", "NAME", OUT_STR, -16 },
-	[B_OWNER]    = { "owner", "OWNER", OUT_STR, -18 },
-	[B_RUNS_S]   = { "runs_per_s", "RUNS/s", OUT_F64, 10, 0 },
-	[B_NS]       = { "ns_per_run", "NS/RUN", OUT_F64, 8, 0 },
-	[B_NS_TOTAL] = { "ns_per_run_total", "NS/RUN*", OUT_F64, 8, 0 },
-	[B_CPU]      = { "cpu_pct", "CPU%", OUT_F64, 7, 2 },
-	[B_CPU_ALL]  = { "cpu_pct_machine", "CPU%ALL", OUT_F64, 7, 3 },
-	[B_RUNS]     = { "run_cnt", "RUNS", OUT_U64, 0 },
-	[B_RUNTIME]  = { "run_time_ns", "RUN_NS", OUT_U64, 0 },
-	[B_OWNERS]   = { "owners", "OWNERS", OUT_RAW, 0 },
-	[B_ATTACH]   = { "attach", "ATTACH", OUT_STR, -30 },
-};
-
-struct batch {
-	struct ebee_ctx *ctx;
-	struct top_cfg *cfg;
-	struct top_model *m;
-	struct top_filter f;
-	enum top_sort key;
-	struct out o;
-	int *idx;
-	int idx_cap;
-	unsigned long long printed;
-};
-
-static int batch_print(struct batch *b)
-{
-	struct top_model *m = b->m;
-	char ts[40], st[160], owner[40], type[40];
-	int n;
-
-	if (b->idx_cap < m->n) {
-		int *v = realloc(b->idx, sizeof(*v) * m->n);
-		if (!v)
-			return -ENOMEM;
-		b->idx = v;
-		b->idx_cap = m->n;
-	}
-	n = top_order(m, &b->f, b->key, b->cfg->asc, b->idx);
-	ebee_fmt_time(ebee_realtime_ns(), ts, sizeof(ts));
-	if (b->o.fmt == OUT_TABLE) {
-		out_sep(&b->o, "--- %.19s  %d programs (%d shown, +%d -%d)  %s; NS/RUN* = since load; stats "
-			"bookkeeping adds a little to every run ---", ts, m->n, n, m->appeared, m->vanished,
-			ps_stats_describe(&m->stats, st, sizeof(st)));
-		out_header(&b->o);
-	}
-	for (int i = 0; i < n && (!b->cfg->limit || (unsigned long long)i < b->cfg->limit); i++) {
-		const struct top_row *r = &m->rows[b->idx[i]];
-
-		out_str(&b->o, B_TS, ts);
-		out_u64(&b->o, B_SAMPLE, b->printed + 1);
-		out_u64(&b->o, B_ID, r->p.id);
-		out_str(&b->o, B_TYPE, ps_type_name(r->p.type, type, sizeof(type)));
-		out_str(&b->o, B_NAME, r->p.name);
-		if (r->p.owner_pid) {
-			snprintf(owner, sizeof(owner), "%u/%s", r->p.owner_pid, r->p.owner_comm);
-			out_str(&b->o, B_OWNER, owner);
-			if (b->o.fmt == OUT_JSON) {
-				char oj[OUT_CELL];
-				ps_owners_json(r->p.owners, oj, sizeof(oj));
-				out_raw(&b->o, B_OWNERS, oj);
-			}
-		}
-		if (r->have_rate) {
-			out_f64(&b->o, B_RUNS_S, r->runs_s);
-			out_f64(&b->o, B_NS, r->ns_run);
-			out_f64(&b->o, B_CPU, r->cpu);
-			out_f64(&b->o, B_CPU_ALL, r->cpu_all);
-		}
-		out_f64(&b->o, B_NS_TOTAL, r->ns_total);
-		out_u64(&b->o, B_RUNS, r->p.run_cnt);
-		out_u64(&b->o, B_RUNTIME, r->p.run_time_ns);
-		if (r->p.attach[0])
-			out_str(&b->o, B_ATTACH, r->p.attach);
-		out_row(&b->o);
-	}
-	fflush(b->o.f);
-	b->printed++;
-	return 0;
-}
-
-static int batch_tick(struct ebee_loop *l, void *arg)
-{
-	struct batch *b = arg;
-	int err = top_sample(b->m);
-
-	if (err)
-		return err;
-	if ((err = batch_print(b)))
-		return err;
-	if (b->cfg->count && b->printed >= b->cfg->count)
-		loop_stop(l);
-	return 0;
-}
-
 /* ---- command -------------------------------------------------------------------------- */
 
 static int top_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 {
 	struct top_cfg *cfg = cfgp;
-	struct top_model m;
 	struct ebee_loop *l = NULL;
-	struct batch b = { .ctx = ctx, .cfg = cfg, .m = &m };
-	enum top_sort key = SORT_CPU;
+	struct collector *c = NULL;
+	struct out o;
 	int err;
 
-	top_model_init(&m);
-	if (cfg->sort && top_sort_parse(cfg->sort, &key)) {
-		ebee_err("invalid --sort '%s' (id, type, name, owner, attach, runs, ns, ns_total, cpu)", cfg->sort);
-		return -EINVAL;
-	}
 	if (!cfg->batch && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || ctx->json)) {
 		if (!ctx->json)
 			ebee_warn("not a terminal: printing batch snapshots instead of the full-screen view");
@@ -386,33 +276,25 @@ static int top_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 		ebee_err("cannot create the event loop: %s", strerror(-err));
 		return err;
 	}
-	if ((err = ps_stats_on(&m.stats, cfg->keep_stats)))
-		goto out;
-	if (!cfg->no_iter && (err = ps_iter_open(&m.iter)))
-		ebee_info("bpf_prog iterator not available (%s): reading programs one by one", strerror(-err));
-	else if (m.iter)
-		ebee_info("reading counters through a bpf_prog iterator (one pass per interval)%s",
-			  ps_iter_has_owners(m.iter) ? ", owners through a task_file iterator" : "");
-	if ((err = top_sample(&m)))   /* the base the first interval is measured against */
-		goto out;
 	if (cfg->batch) {
-		b.key = key;
-		b.f.type = cfg->type;
-		b.f.name = cfg->name;
-		b.f.owner = cfg->owner;
-		out_init(&b.o, stdout, ctx->json ? OUT_JSON : OUT_TABLE, batch_cols, B__N);
-		if ((err = loop_set_tick(l, cfg->interval, batch_tick, &b)))
-			goto out;
-		err = loop_run(l);
-	} else {
-		err = top_view_run(ctx, cfg, &m, l, key);
+		out_init(&o, stdout, ctx->json ? OUT_JSON : OUT_TABLE, NULL, 0);
+		err = collector_run_cli(&prog_collector, cfg, l, cfg->interval, 0, ctx, &o);
+		goto out;
 	}
+	/* The full-screen view reads the collector's model itself. */
+	c = collector_new(&prog_collector, cfg);
+	if (!c) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = collector_open(c);
+	if (!err)
+		err = collector_start(c, l);
+	if (!err)
+		err = top_view_run(ctx, cfg, prog_model(c), l, prog_sort_key(c));
 out:
-	free(b.idx);
-	ps_stats_off(&m.stats);
-	top_model_free(&m);
+	collector_free(c);
 	loop_free(l);
-	ps_cleanup();
 	return err;
 }
 
@@ -441,8 +323,6 @@ static const struct opt top_opts[] = {
 	OPT_END,
 };
 
-static const struct top_cfg top_default = { .interval = 1.0 };
-
 static const struct opt_doc top_doc = {
 	.synopsis = "[OPTIONS]",
 	.description =
@@ -460,5 +340,5 @@ static const struct opt_doc top_doc = {
 const struct ebee_cmd top_cmd = {
 	.name = "top", .summary = "live per-program BPF cost (full screen or --batch)",
 	.req = REQ_BPF, .run = top_run, .opts = top_opts, .cfg_size = sizeof(struct top_cfg),
-	.cfg_default = &top_default, .doc = &top_doc, .min_pos = 0, .max_pos = 0,
+	.cfg_default = &top_cfg_default, .doc = &top_doc, .min_pos = 0, .max_pos = 0,
 };

@@ -24,7 +24,8 @@ static const struct out_col ev_cols[] = {
 	[C_ARGST] = { "args_text", "ARGS", OUT_STR, -1, 0 },
 };
 
-enum { S_FUNC, S_BIN, S_CALLS, S_RETS, S_UNM, S_GROWN, S_AVG, S_LOST };
+/* Per function; what was lost (ring buffer full) is the run's, in the closing summary. */
+enum { S_FUNC, S_BIN, S_CALLS, S_RETS, S_UNM, S_GROWN, S_AVG };
 static const struct out_col sum_cols[] = {
 	[S_FUNC]  = { "func", "FUNCTION", OUT_STR, -24, 0 },
 	[S_BIN]   = { "binary", "BINARY", OUT_STR, 0, 0 },
@@ -33,7 +34,6 @@ static const struct out_col sum_cols[] = {
 	[S_UNM]   = { "unmatched", "UNMATCHED", OUT_U64, 10, 0 },
 	[S_GROWN] = { "stack_grown", "STACKGROW", OUT_U64, 0, 0 },
 	[S_AVG]   = { "avg_us", "AVG(us)", OUT_F64, 10, 1 },
-	[S_LOST]  = { "lost", "LOST", OUT_U64, 8, 0 },
 };
 
 /* --hist in JSON: one row per non-empty bucket [lo_ns, hi_ns). */
@@ -153,7 +153,7 @@ int up_on_event(void *arg, void *data, size_t size)
 	struct run *r = arg;
 	struct up_event ev, *e = &ev;
 	const struct probe *p;
-	bool json = r->ctx->json;
+	bool json = r->json;
 	char val[4 * UP_SLOT_MAX + 64], args[2 * (4 * UP_SLOT_MAX + 64)], tbuf[64];
 	size_t w = 0;
 
@@ -163,23 +163,26 @@ int up_on_event(void *arg, void *data, size_t size)
 	memcpy(&ev, data, size < sizeof(ev) ? size : sizeof(ev));
 	if (e->fn >= (uint32_t)r->nprobes)
 		return 0;
+	r->events++;
+	if (!r->o)
+		return 0;
 	p = &r->probes[e->fn];
 	fmt_time(e->ts, json, tbuf, sizeof(tbuf));
-	out_str(&r->o, C_TIME, tbuf);
-	out_u64(&r->o, C_PID, e->pid);
-	out_u64(&r->o, C_TID, e->tid);
+	out_str(r->o, C_TIME, tbuf);
+	out_u64(r->o, C_PID, e->pid);
+	out_u64(r->o, C_TID, e->tid);
 	if (p->abi == UP_ABI_GO)
-		out_u64(&r->o, C_GOID, e->goid);
-	out_str(&r->o, C_FUNC, p->func);
+		out_u64(r->o, C_GOID, e->goid);
+	out_str(r->o, C_FUNC, p->func);
 	if (e->flags & UP_EV_RET) {
-		out_u64(&r->o, C_LATNS, e->lat_ns);
-		out_f64(&r->o, C_LATUS, e->lat_ns / 1000.0);
+		out_u64(r->o, C_LATNS, e->lat_ns);
+		out_f64(r->o, C_LATUS, e->lat_ns / 1000.0);
 		if (p->args.ret.type != UP_T_NONE) {
 			fmt_value(&p->args.ret, &p->layout.a[UP_RET], e, UP_RET, json, val, sizeof(val));
 			if (json)
-				out_raw(&r->o, C_RETJ, val);
+				out_raw(r->o, C_RETJ, val);
 			else
-				out_str(&r->o, C_RETT, val);
+				out_str(r->o, C_RETT, val);
 		}
 	}
 	args[0] = 0;
@@ -202,29 +205,26 @@ int up_on_event(void *arg, void *data, size_t size)
 			snprintf(args + w, sizeof(args) - w, "}");
 		else
 			snprintf(args, sizeof(args), "{}");
-		out_raw(&r->o, C_ARGSJ, args);
+		out_raw(r->o, C_ARGSJ, args);
 	} else {
-		out_str(&r->o, C_ARGST, args);
+		out_str(r->o, C_ARGST, args);
 	}
-	out_row(&r->o);
+	out_row(r->o);
 	return 0;
 }
 
-void up_summary(struct run *r)
+void up_summary(struct run *r, struct out *o)
 {
 	struct out s, ho;
 	int st_fd = bpf_map__fd(r->skel->maps.stats);
 	int h_fd = bpf_map__fd(r->skel->maps.hist);
-	uint64_t lost = ebee_percpu_sum(bpf_map__fd(r->skel->maps.events_drops), 0);
 	bool agg = r->cfg->count || r->cfg->hist;
 
-	out_init(&s, stdout, r->ctx->json ? OUT_JSON : OUT_TABLE, sum_cols, ARRAY_SIZE(sum_cols));
+	out_init(&s, o->f, o->fmt, sum_cols, ARRAY_SIZE(sum_cols));
 	if (!agg)
 		out_hide(&s, S_AVG, true);
-	out_init(&ho, stdout, OUT_JSON, hist_cols, ARRAY_SIZE(hist_cols));
-	if (agg)
-		out_hide(&s, S_LOST, true);
-	if (!r->ctx->json) {
+	out_init(&ho, o->f, OUT_JSON, hist_cols, ARRAY_SIZE(hist_cols));
+	if (!r->json) {
 		if (!agg)
 			out_sep(&s, "--- summary ---");
 		out_header(&s);
@@ -248,8 +248,6 @@ void up_summary(struct run *r)
 		}
 		if (p->abi == UP_ABI_GO)
 			out_u64(&s, S_GROWN, v[UP_ST_GROWN]);
-		if (!agg)
-			out_u64(&s, S_LOST, lost);
 		if (r->cfg->hist) {
 			for (int k = 0; k < UP_HIST_SLOTS; k++) {
 				h[k] = ebee_percpu_sum(h_fd, i * UP_HIST_SLOTS + k);
@@ -259,7 +257,7 @@ void up_summary(struct run *r)
 		}
 		out_row(&s);
 		/* slot k holds latencies in [2^k, 2^(k+1)) ns */
-		for (int k = 0; r->cfg->hist && r->ctx->json && k <= top; k++) {
+		for (int k = 0; r->cfg->hist && r->json && k <= top; k++) {
 			if (!h[k])
 				continue;
 			out_str(&ho, H_FUNC, p->func);
@@ -268,7 +266,7 @@ void up_summary(struct run *r)
 			out_u64(&ho, H_COUNT, h[k]);
 			out_row(&ho);
 		}
-		if (r->cfg->hist && !r->ctx->json && top >= 0) {
+		if (r->cfg->hist && !r->json && top >= 0) {
 			uint64_t max = 1;
 			int first = 0;
 
@@ -290,20 +288,18 @@ void up_summary(struct run *r)
 			}
 		}
 	}
-	if (lost)
-		ebee_warn("%llu events lost (ring buffer full)", (unsigned long long)lost);
 }
 
 void up_events_init(struct run *r)
 {
-	bool json = r->ctx->json;
+	bool json = r->json;
 
-	out_init(&r->o, stdout, json ? OUT_JSON : OUT_TABLE, ev_cols, ARRAY_SIZE(ev_cols));
-	out_hide(&r->o, json ? C_LATUS : C_LATNS, true);
-	out_hide(&r->o, json ? C_RETT : C_RETJ, true);
-	out_hide(&r->o, json ? C_ARGST : C_ARGSJ, true);
+	out_init(r->o, r->o->f, r->o->fmt, ev_cols, ARRAY_SIZE(ev_cols));
+	out_hide(r->o, json ? C_LATUS : C_LATNS, true);
+	out_hide(r->o, json ? C_RETT : C_RETJ, true);
+	out_hide(r->o, json ? C_ARGST : C_ARGSJ, true);
 	if (!r->any_go)
-		out_hide(&r->o, C_GOID, true);
+		out_hide(r->o, C_GOID, true);
 	if (r->ret.type == UP_T_NONE && !r->any_ret)
-		out_hide(&r->o, json ? C_RETJ : C_RETT, true);
+		out_hide(r->o, json ? C_RETJ : C_RETT, true);
 }

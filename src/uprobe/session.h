@@ -29,6 +29,8 @@ struct uprobe_cfg {
 	double duration;
 	struct opt_list deny;
 	unsigned long long max_probes;
+	int argc;                 /* the probes: TARGET:FUNC [ARGSPEC]... (set by the command) */
+	char **argv;
 };
 
 struct probe {
@@ -54,7 +56,7 @@ struct ubin {                     /* binaries by resolved path, opened once */
 struct run {
 	const struct uprobe_cfg *cfg;
 	long long pid;            /* -p, as its thread group id; 0 = none */
-	struct ebee_ctx *ctx;
+	bool json;                /* rows are JSON (messages then skip the caret line) */
 	struct probe probes[UP_MAX_FUNCS];
 	int nprobes;
 	struct ubin *bins[MAX_BINS];
@@ -65,7 +67,8 @@ struct run {
 	int nlinks;
 	struct ring_buffer *rb;
 	struct ebee_loop *loop;
-	struct out o;
+	struct out *o;            /* where calls are printed (the collector's out), or NULL */
+	uint64_t events;          /* calls and returns received */
 	bool any_go;
 	bool any_ret;             /* some probe shows a return value */
 	bool exited;
@@ -73,9 +76,13 @@ struct run {
 };
 
 /* output.c */
-void up_events_init(struct run *r);   /* the per-call writer, columns chosen for the run */
+void up_events_init(struct run *r);   /* r->o's columns, chosen for the run */
 int up_on_event(void *arg, void *data, size_t size);   /* ring buffer callback */
-void up_summary(struct run *r);       /* per-function counters (and histograms) at exit */
+void up_summary(struct run *r, struct out *o);   /* per-function counters (and histograms) */
+
+/* collect.c: --list, which loads nothing */
+struct ebee_ctx;
+int up_list(const struct uprobe_cfg *cfg, const struct ebee_ctx *ctx);
 
 /* target.c */
 int up_find_lib(const char *name, long long pid, char *out, size_t len);

@@ -78,6 +78,29 @@ def json_lines(text):
     return [json.loads(l) for l in text.splitlines() if l.strip().startswith("{")]
 
 
+SUMMARY_KEYS = ("type", "collector", "events", "lost", "missed", "duration_s")
+
+
+def data_rows(text):
+    """The rows of a collector's --json output, its closing summary apart."""
+    return [r for r in json_lines(text) if r.get("type") != "summary"]
+
+
+def summary_row(text, collector=None):
+    """The closing summary of a collector's --json run: the last line, in the one shape every
+    collector shares ({"type":"summary","collector",...,"duration_s", extra keys})."""
+    lines = json_lines(text)
+    assert lines and lines[-1].get("type") == "summary", text[-2000:]
+    assert sum(1 for r in lines if r.get("type") == "summary") == 1, text[-2000:]
+    s = lines[-1]
+    assert list(s)[:len(SUMMARY_KEYS)] == list(SUMMARY_KEYS), s
+    assert all(isinstance(s[k], int) and s[k] >= 0 for k in ("events", "lost", "missed")), s
+    assert isinstance(s["duration_s"], (int, float)) and s["duration_s"] >= 0, s
+    if collector:
+        assert s["collector"] == collector, s
+    return s
+
+
 _live = []   # every Ebee started by the current test: killed after it, pass or fail
 _children = []   # every process the current test started (Popen, run): the same
 
@@ -213,6 +236,12 @@ class Ebee:
 
     def json(self):
         return json_lines(self.stdout)
+
+    def rows(self):
+        return data_rows(self.stdout)
+
+    def summary(self, collector=None):
+        return summary_row(self.stdout, collector)
 
 
 def assert_clean(progs, links, timeout=5.0):

@@ -59,7 +59,7 @@ def getppids(n):
 
 
 def rows(e, **match):
-    return [r for r in e.json() if all(r.get(k) == v for k, v in match.items())]
+    return [r for r in e.rows() if all(r.get(k) == v for k, v in match.items())]
 
 
 def test_clones_per_uid(ebee_start):
@@ -84,7 +84,7 @@ def test_uid_filter_excludes_others(ebee_start):
     go(p1, w1)
     go(p2, w2)
     e.stop()
-    out = e.json()
+    out = e.rows()
     assert out, e.stderr
     assert all(r["uid"] == NOBODY for r in out), out
     assert [r["count"] for r in out if r["comm"] == "ebt_nob"] == [n]
@@ -97,7 +97,7 @@ def test_syscall_storm_all(ebee_start):
     e = ebee_start(["count", "--all", "--by", "syscall", "--comm", "ebt_storm", "--json", "--top", "0"])
     go(pid, w)
     e.stop()
-    got = {r["syscall"]: r["count"] for r in e.json()}
+    got = {r["syscall"]: r["count"] for r in e.rows()}
     assert got.get("getppid") == n, got
 
 
@@ -109,7 +109,7 @@ def test_by_syscall_array_path(ebee_start):
     e = ebee_start(["count", "--syscall", "getppid", "--by", "syscall", "--pid", str(pid), "--json"])
     go(pid, w)
     e.stop()
-    assert [(r["syscall"], r["count"]) for r in e.json()] == [("getppid", n)]
+    assert [(r["syscall"], r["count"]) for r in e.rows()] == [("getppid", n)]
 
 
 def test_by_pid_and_interval(ebee_start):
@@ -128,7 +128,7 @@ def test_by_pid_and_interval(ebee_start):
     mine = rows(e, pid=pid)
     # Interval tables hold deltas: they add up to the exact total, over one or more tables.
     assert sum(r["count"] for r in mine) == n, mine
-    assert len({r["ts"] for r in e.json()}) >= 2
+    assert len({r["ts"] for r in e.rows()}) >= 2
 
 
 def test_cgroup_filter(ebee_start, tmp_path):
@@ -145,7 +145,7 @@ def test_cgroup_filter(ebee_start, tmp_path):
         go(p1, w1)
         go(p2, w2)
         e.stop()
-        out = e.json()
+        out = e.rows()
         assert [(r["comm"], r["count"], r["cgroup"]) for r in out] == [("ebt_cgin", n, cg[len(root):])]
         assert out[0]["cgroup_id"] == os.stat(cg).st_ino
     finally:
@@ -236,7 +236,7 @@ def test_fallback_variants_count_the_same(ebee_start, disable, kind):
     e = ebee_start(["-v", "count", "-s", "getppid", "--by", "comm", "--comm", "ebt_fb", "--json"], env=env)
     go(pid, w)
     e.stop()
-    assert [r["count"] for r in e.json()] == [n]
+    assert [r["count"] for r in e.rows()] == [n]
     assert f"using {kind}" in e.stderr
 
 
@@ -247,3 +247,49 @@ def test_no_usable_variant_is_a_clear_error():
     lines = p.stderr.strip().splitlines()
     assert len(lines) == 1 and "no way to attach to 'raw_syscalls:sys_enter'" in lines[0], p.stderr
     assert "see 'ebee doctor'" in lines[0]
+
+
+def test_children_follow_forks(ebee_start):
+    """--pid P --children counts P and the processes it forks after ebee started (grand-
+    children too), not a sibling of P doing the same."""
+    n = 40
+
+    def family():
+        def grandchild():
+            with open("/proc/self/comm", "w") as f:
+                f.write("ebt_kid2")
+            getppids(n)()
+        c = os.fork()
+        if c == 0:
+            try:
+                with open("/proc/self/comm", "w") as f:
+                    f.write("ebt_kid1")
+                getppids(n)()
+                g = os.fork()
+                if g == 0:
+                    try:
+                        grandchild()
+                    finally:
+                        os._exit(0)
+                os.waitpid(g, 0)
+            finally:
+                os._exit(0)
+        os.waitpid(c, 0)
+
+    p, w = workload("ebt_par", family)
+    s, sw = workload("ebt_kid1", getppids(n))   # same comm, not a descendant
+    e = ebee_start(["count", "-s", "getppid", "--by", "comm", "--pid", str(p), "--children",
+                    "--json"], min_progs=3)
+    go(p, w)
+    go(s, sw)
+    e.stop()
+    got = {r["comm"]: r["count"] for r in e.rows()}
+    assert got == {"ebt_kid1": n, "ebt_kid2": n}, got
+
+
+def test_filter_block_bad_input():
+    for args, needle in ((["--children"], "--children needs --pid"),
+                         (["--container", "xyz!"], "is not hex"),
+                         (["--uid", "no-such-user-xyz"], "does not exist")):
+        p = run(["count"] + args, timeout=30)
+        assert p.returncode == 2 and needle in p.stderr, (args, p.stderr)

@@ -3,7 +3,10 @@ import json
 import os
 import subprocess
 
-from conftest import json_lines, run
+import pytest
+
+from conftest import bpf_ids, json_lines, run
+from uprobe_util import build_c
 
 
 def bpftool_features():
@@ -28,10 +31,6 @@ def test_doctor_json_matches_kernel():
         assert not bpf["lsm"]
     assert rows[("feature", "count")]["ok"]
     assert rows[("kernel", "btf")]["ok"] == os.path.exists("/sys/kernel/btf/vmlinux")
-    # Fallbacks are named: a feature not using its first choice says what it skipped.
-    enforce = rows[("feature", "enforce")]["detail"]
-    if not bpf["lsm"]:
-        assert "not lsm" in enforce
 
 
 def test_doctor_table():
@@ -40,3 +39,77 @@ def test_doctor_table():
     head = p.stdout.splitlines()[0].split()
     assert head == ["SECTION", "CHECK", "STATUS", "DETAIL"]
     assert any(l.split()[:3] == ["bpf", "tracepoint", "ok"] for l in p.stdout.splitlines())
+
+
+def features(env=None):
+    p = run(["doctor", "--json"], timeout=120, env=env)
+    assert p.returncode == 0, p.stderr
+    return {r["check"]: r for r in json_lines(p.stdout) if r["section"] == "feature"}
+
+
+def commands():
+    out = run(["--help"], check=0).stdout
+    return {l.split()[0] for l in out.splitlines() if l.startswith("  ") and l.split()}
+
+
+def test_doctor_features_are_commands_with_hooks():
+    """Doctor claims no feature ebee does not have: each is a command with a hook table, and a
+    hook's variants say what it would fall back to (tcp has raw_tp since it has that program)."""
+    f = features()
+    assert f, "no features"
+    assert set(f) <= commands(), (set(f), commands())
+    assert not {"enforce", "netpolicy"} & set(f)
+    for name, r in f.items():
+        assert r["hooks"], name
+        for h in r["hooks"]:
+            assert h["variants"] and (h["kind"] is None or h["kind"] in h["variants"]), r
+            used = h["variants"].index(h["kind"]) if h["kind"] else len(h["variants"])
+            for skipped in h["variants"][:used]:
+                assert skipped in r["detail"], r
+    assert f["tcp"]["hooks"][0]["variants"] == ["tp_btf", "raw_tp", "tracepoint"]
+
+
+# What bpftool calls the program type of each attach kind.
+PROG_TYPE = {"tp_btf": "tracing", "raw_tp": "raw_tracepoint", "tracepoint": "tracepoint",
+             "uprobe": "kprobe", "kprobe": "kprobe", "fentry": "tracing", "tc": "sched_cls",
+             "tcx": "sched_cls", "xdp": "xdp", "iter": "tracing", "bpf_stats": None}
+
+
+def attached_types(e):
+    types = set()
+    for pid in bpf_ids(e.proc.pid):
+        p = subprocess.run(["bpftool", "-j", "prog", "show", "id", str(pid)], capture_output=True,
+                           text=True)
+        if p.returncode == 0:
+            types.add(json.loads(p.stdout)["type"])
+    return types
+
+
+@pytest.mark.parametrize("disable", [None, "tp_btf", "tp_btf,raw_tp,iter"])
+def test_doctor_kind_is_what_commands_attach(ebee_start, tmp_path, disable):
+    """Each feature's chosen kind, as doctor reports it, is the program type the command
+    really loads (also when fallbacks are forced with EBEE_DISABLE)."""
+    env = dict(os.environ, EBEE_DISABLE=disable) if disable else None
+    f = features(env)
+    assert set(f) == {"count", "tcp", "uprobe", "prog"} | ({"netwatch"} if "netwatch" in f else set())
+    # count --children: its fork and exit hooks are loaded too
+    runs = {"count": ["count", "--pid", str(os.getpid()), "--children"], "tcp": ["tcp", "states"],
+            "prog": ["top", "-b", "-i", "0.2"]}
+    target = None
+    if "uprobe" in f:
+        target = subprocess.Popen([build_c(str(tmp_path))], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, text=True)
+        target.stdout.readline()
+        runs["uprobe"] = ["uprobe", "-p", str(target.pid), "compute"]
+    try:
+        for name, args in runs.items():
+            kinds = {h["kind"] for h in f[name]["hooks"]}
+            want = {PROG_TYPE[k] for k in kinds} - {None}   # bpf_stats: nothing loaded
+            e = ebee_start(args, env=env, min_progs=1 if want else 0, settle=0.5)
+            got = attached_types(e)
+            e.stop()
+            assert got == want, (name, kinds, got)
+    finally:
+        if target:
+            target.kill()
+            target.wait()

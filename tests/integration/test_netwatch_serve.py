@@ -115,3 +115,18 @@ def test_port_in_use_and_bad_listen(lab, tmp_path):
                        text=True, timeout=30)
     assert p.returncode == 2 and "invalid listen address 'localhost:http'" in p.stderr
     assert lab.filters(lab.clients[0].srv_if) == []
+
+
+def test_bad_collectors(lab):
+    """--collectors names collectors of the registry: a typo gets a suggestion, exit 2, and
+    nothing is attached."""
+    p = subprocess.run(lab.ebee_args("serve", "-i", lab.clients[0].srv_if, "--listen", "127.0.0.1:0",
+                                     "--collectors", "netwatc"), capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 2, p.stderr
+    assert "unknown collector 'netwatc' (did you mean 'netwatch'?)" in p.stderr
+    p = subprocess.run(lab.ebee_args("serve", "-i", lab.clients[0].srv_if, "--listen", "127.0.0.1:0",
+                                     "--collectors", "netwatch,netwatch"), capture_output=True,
+                       text=True, timeout=30)
+    assert p.returncode == 2 and "collector 'netwatch' named twice" in p.stderr
+    assert lab.filters(lab.clients[0].srv_if) == []

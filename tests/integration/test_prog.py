@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import bpf_ids, json_lines, run
+from conftest import bpf_ids, data_rows, json_lines, run
 import prog_util as pu
 
 K = 5000
@@ -204,9 +204,25 @@ def test_attach_without_link_bpftrace():
         mine = [r for r in rows if "tracepoint/sys_enter_getppid" in r.get("attach", "")]
         assert mine, rows
         assert {"pid": bt.pid, "comm": "bpftrace"} in mine[0]["owners"]
-        top = [r for r in json_lines(run(["top", "-b", "-j", "-n", "1", "-i", "0.1"], check=0).stdout)
+        top = [r for r in data_rows(run(["top", "-b", "-j", "-n", "1", "-i", "0.1"], check=0).stdout)
                if r["id"] == mine[0]["id"]]
         assert top and top[0]["attach"] == mine[0]["attach"]
     finally:
         bt.send_signal(signal.SIGINT)
         bt.wait(timeout=20)
+
+
+def test_list_attributes_ebee_programs_to_collectors(ebee_start, myprog):
+    """`prog list` names the ebee collector each of ebee's programs belongs to (by the
+    collector's program prefix); a program of someone else has none, even named like one."""
+    _, other_id = myprog("tcp_not_ebee")
+    runs = {"count": ["count"], "tcp": ["tcp", "states"]}
+    started = {name: ebee_start(args) for name, args in runs.items()}
+    rows = {r["id"]: r for r in data_rows(run(["prog", "list", "--json"], check=0).stdout)}
+    for name, e in started.items():
+        mine = [rows[i] for i in e.progs if i in rows]
+        assert mine, (name, e.progs)
+        assert all(r.get("collector") == name for r in mine), (name, mine)
+    for e in started.values():
+        e.stop()
+    assert "collector" not in rows[other_id], rows[other_id]

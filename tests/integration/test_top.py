@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import EBEE, json_lines, run
+from conftest import EBEE, data_rows, run
 import prog_util as pu
 
 NAME = f"ebtop_{os.getpid() % 100000}"
@@ -61,7 +61,7 @@ def test_batch_json_rates_appear_vanish():
             p.communicate()
     os.close(newfd)
     assert p.returncode == 0, err
-    rows = json_lines(out)
+    rows = data_rows(out)
     samples = sorted({r["sample"] for r in rows})
     assert samples == list(range(1, 7)), samples
     mine = [r for r in rows if r["id"] == pid_]
@@ -220,8 +220,8 @@ def test_iterator_and_syscall_paths_agree():
         it = run(["top", "-b", "-j", "-v", "-n", "1", "-i", "0.1"], check=0)
         assert "through a bpf_prog iterator" in it.stderr, it.stderr
         sc = run(["top", "-b", "-j", "-n", "1", "-i", "0.1", "--no-iter"], check=0)
-        a = {r["id"]: r for r in json_lines(it.stdout)}
-        b = {r["id"]: r for r in json_lines(sc.stdout)}
+        a = {r["id"]: r for r in data_rows(it.stdout)}
+        b = {r["id"]: r for r in data_rows(sc.stdout)}
         assert a[pid_]["run_cnt"] == b[pid_]["run_cnt"] == 3333
         assert a[pid_]["run_time_ns"] == b[pid_]["run_time_ns"] > 0
         assert a[pid_]["name"] == b[pid_]["name"] == NAME + "i"

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include "core/ebee.h"
 #include "core/syscalls.h"
+#include "core/filter.h"
 #include "count/parse.h"
 #include "count/count.h"
 
@@ -50,11 +51,11 @@ static void test_uid(void **state)
 {
 	__u32 uid = 1;
 
-	assert_int_equal(count_parse_uid("root", &uid), 0);
+	assert_int_equal(filter_parse_uid("root", &uid), 0);
 	assert_int_equal(uid, 0);
-	assert_int_equal(count_parse_uid("0", &uid), 0);
-	assert_int_equal(count_parse_uid("no-such-user-xyz", &uid), -EINVAL);
-	assert_int_equal(count_parse_uid("3999999999", &uid), -EINVAL);
+	assert_int_equal(filter_parse_uid("0", &uid), 0);
+	assert_int_equal(filter_parse_uid("no-such-user-xyz", &uid), -EINVAL);
+	assert_int_equal(filter_parse_uid("3999999999", &uid), -EINVAL);
 	assert_non_null(strstr(ebee_last_error(), "does not exist"));
 }
 

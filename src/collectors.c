@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The registry: every collector ebee has, in the order doctor lists them. Doctor, `prog`
+ * attribution and the daemon iterate this; adding a collector is one line here and one below. */
+#include "core/collector.h"
+
+extern const struct collector_desc count_collector;    /* src/count */
+extern const struct collector_desc tcp_collector;      /* src/tcp */
+extern const struct collector_desc uprobe_collector;   /* src/uprobe */
+extern const struct collector_desc netwatch_collector; /* src/netwatch */
+extern const struct collector_desc prog_collector;     /* src/prog */
+
+const struct collector_desc *const ebee_collectors[] = {
+	&count_collector,
+	&tcp_collector,
+	&uprobe_collector,
+	&netwatch_collector,
+	&prog_collector,
+	NULL,
+};
