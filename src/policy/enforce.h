@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Enforcement: workloads resolved on this host, the programs attached, verdict events read. */
+#ifndef EBEE_POLICY_ENFORCE_H
+#define EBEE_POLICY_ENFORCE_H
+
+#include "netwatch/tc.h"
+#include "policy/model.h"
+
+#define POL_IFACES_MAX 4
+
+struct bpf_link;
+struct ring_buffer;
+struct policy_bpf;
+struct ebee_loop;
+
+/* A workload as found on this host. */
+struct pol_wlrt {
+	int nifs;                                  /* host-side veths (netns workloads) */
+	struct nw_iface ifs[POL_IFACES_MAX * 2];   /* [2i] its egress hook, [2i+1] ingress */
+	int cgfd;                                  /* cgroup workloads, else -1 */
+	uint64_t cgid;
+	char cgpath[300];
+	struct bpf_link *cglink[2];
+	bool gone;
+};
+
+struct pol_run {
+	/* inputs */
+	struct pol_set *s;
+	struct pol_compiled *c;
+	struct pol_wlrt *rt;
+	bool audit;
+	double interval;
+	void (*on_event)(void *arg, const struct pol_event *e);
+	void *arg;
+	/* state */
+	struct policy_bpf *skel;
+	struct ring_buffer *rb;
+	uint64_t events;
+};
+
+/* Fills rt (one per workload) from the set; netns addresses are read here when not given. */
+int pol_resolve(struct pol_set *s, struct pol_wlrt *rt);
+int pol_start(struct pol_run *r, struct ebee_loop *l);
+uint64_t pol_lost(const struct pol_run *r);
+void pol_stop(struct pol_run *r);
+void pol_close(struct pol_run *r);
+
+#endif

@@ -1,0 +1,2 @@
+# policy: libyaml for NetworkPolicy and workloads files.
+PKGS += yaml-0.1
