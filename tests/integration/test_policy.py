@@ -38,21 +38,23 @@ def nsworld(tmp_path):
         w.close()
 
 
-def apply(world, files, extra=(), env=None):
-    args = ["policy", "apply", "--workloads", world.workloads_file(), "--json", "-i", "5"]
+def apply(world, files, extra=(), env=None, interval=5):
+    args = ["policy", "apply", "--workloads", world.workloads_file(), "--json", "-i", str(interval)]
     for f in files:
         args += ["-f", f]
     return Ebee(args + list(extra), env=env, prefix=world.ebee_prefix()).start()
 
 
-def check_table(world, files, expect, protos=("TCP", "UDP")):
-    """expect: {(src, dst, port): connects} for every protocol in protos. Returns the events."""
-    e = apply(world, files)
+def check_table(world, files, expect, protos=("TCP", "UDP"), extra=()):
+    """expect: {(src, dst, port): connects} for every protocol in protos (a dict value
+    {"TCP": bool, "UDP": bool} when they differ). Returns the events and the run."""
+    e = apply(world, files, extra)
     try:
         got = world.matrix(list(expect), protos)
     finally:
         e.stop()
-    want = {(s, d, pr, p): ok for (s, d, p), ok in expect.items() for pr in protos}
+    want = {(s, d, pr, p): ok[pr] if isinstance(ok, dict) else ok
+            for (s, d, p), ok in expect.items() for pr in protos}
     wrong = {k: got[k] for k in want if got[k] != want[k]}
     assert not wrong, f"differs from the truth table (got): {wrong}\n{e.stderr}"
     return [x for x in e.json() if x.get("type") != "summary"], e
@@ -83,3 +85,289 @@ def test_default_deny_ingress(cgworld, tmp_path):
     assert drops and all(x["traffic_direction"] == "INGRESS" and
                          x["policies"][0]["name"] == "default-deny-ingress" and
                          x["drop_reason_desc"] == "POLICY_DENIED" for x in drops)
+
+
+def test_allow_all_ingress(cgworld, tmp_path):
+    three(cgworld)
+    p = policy_file(tmp_path, "p.yaml", [netpol("default-deny-ingress", "prod", types=["Ingress"]),
+                                         netpol("allow-all-ingress", "prod", ingress=[{}])])
+    events, _ = check_table(cgworld, [p], all_pairs(["web", "db", "cli"], [80], lambda s, d, p: True))
+    into_prod = [x for x in events if x["destination"].get("namespace") == "prod"
+                 and x["traffic_direction"] == "INGRESS" and x["event"] == "new"]
+    assert into_prod and all(x["verdict"] == "FORWARDED" and
+                             x["policies"][0]["name"] == "allow-all-ingress" for x in into_prod)
+
+
+def test_default_deny_egress(cgworld, tmp_path):
+    three(cgworld)
+    p = policy_file(tmp_path, "p.yaml", [netpol("default-deny-egress", "prod", types=["Egress"])])
+    check_table(cgworld, [p], all_pairs(["web", "db", "cli"], [80], lambda s, d, p: s == "cli"))
+
+
+def test_allow_all_egress(cgworld, tmp_path):
+    three(cgworld)
+    p = policy_file(tmp_path, "p.yaml", [netpol("default-deny-egress", "prod", types=["Egress"]),
+                                         netpol("allow-all-egress", "prod", egress=[{}],
+                                                types=["Egress"])])
+    check_table(cgworld, [p], all_pairs(["web", "db", "cli"], [80], lambda s, d, p: True))
+
+
+def test_default_deny_all(cgworld, tmp_path):
+    three(cgworld)
+    p = policy_file(tmp_path, "p.yaml", [netpol("default-deny-all", "prod",
+                                                types=["Ingress", "Egress"])])
+    check_table(cgworld, [p], all_pairs(["web", "db", "cli"], [80], lambda s, d, p: False))
+
+
+def test_allow_from_namespace(cgworld, tmp_path):
+    three(cgworld)
+    p = policy_file(tmp_path, "p.yaml", [netpol("from-team-b", "prod", pod={"matchLabels": {"app": "web"}},
+                                                ingress=[{"from": [{"namespaceSelector":
+                                                                    {"matchLabels": {"team": "b"}}}]}])])
+    check_table(cgworld, [p], all_pairs(["web", "db", "cli"], [80],
+                                        lambda s, d, p: d != "web" or s == "cli"))
+
+
+def test_allow_from_pods_with_labels(cgworld, tmp_path):
+    three(cgworld)
+    # podSelector alone: pods of the policy's own namespace only (cli has role=frontend too, but
+    # lives in dev).
+    p = policy_file(tmp_path, "p.yaml", [netpol(
+        "from-db", "prod", pod={"matchLabels": {"app": "web"}},
+        ingress=[{"from": [{"podSelector": {"matchExpressions": [
+            {"key": "role", "operator": "In", "values": ["db", "frontend"]}]}}]}])])
+    check_table(cgworld, [p], all_pairs(["web", "db", "cli"], [80],
+                                        lambda s, d, p: d != "web" or s == "db"))
+
+
+def five(world):
+    world.namespace("prod", {"team": "a"})
+    world.namespace("dev", {"team": "b"})
+    world.add("web", "prod", {"app": "web"})
+    world.add("front", "prod", {"role": "frontend"})
+    world.add("db", "prod", {"role": "db"})
+    world.add("cli", "dev", {"role": "frontend"})
+    world.add("other", "dev", {"role": "other"})
+    return world.setup()
+
+
+@pytest.mark.parametrize("mode", ["and", "or"])
+def test_and_vs_or_peers(cgworld, tmp_path, mode):
+    five(cgworld)
+    ns = {"namespaceSelector": {"matchLabels": {"team": "b"}}}
+    pod = {"podSelector": {"matchLabels": {"role": "frontend"}}}
+    peers = [dict(ns, **pod)] if mode == "and" else [ns, pod]
+    p = policy_file(tmp_path, "p.yaml", [netpol("web", "prod", pod={"matchLabels": {"app": "web"}},
+                                                ingress=[{"from": peers}])])
+    allowed = {"and": {"cli"}, "or": {"cli", "other", "front"}}[mode]
+    check_table(cgworld, [p], {(s, "web", 80): s in allowed
+                               for s in ["front", "db", "cli", "other"]})
+
+
+def test_documentation_example_ipblock_except_and_ports(cgworld, tmp_path):
+    """The documentation's test-network-policy, with addresses of this test: role=db pods
+    accept TCP 6379 from an ipBlock with an except, a namespace and frontend pods, and may
+    only send TCP 8080 to an ipBlock."""
+    three(cgworld)   # web 127.77.0.1, db .2 (role=db), cli .3 (dev, role=frontend)
+    p = policy_file(tmp_path, "p.yaml", [netpol(
+        "test-network-policy", "prod", pod={"matchLabels": {"role": "db"}},
+        types=["Ingress", "Egress"],
+        ingress=[{"from": [{"ipBlock": {"cidr": "127.77.0.0/24", "except": ["127.77.0.1/32"]}},
+                           {"namespaceSelector": {"matchLabels": {"team": "c"}}},
+                           {"podSelector": {"matchLabels": {"role": "frontend"}}}],
+                  "ports": [{"protocol": "TCP", "port": 6379}]}],
+        egress=[{"to": [{"ipBlock": {"cidr": "127.77.0.0/30"}}],
+                 "ports": [{"protocol": "TCP", "port": 8080}]}])])
+    tcp_only = {"TCP": True, "UDP": False}
+    check_table(cgworld, [p], {
+        ("web", "db", 6379): False,        # in the cidr, but excepted; not a frontend
+        ("cli", "db", 6379): tcp_only,     # in the cidr
+        ("cli", "db", 80): False,          # port
+        ("db", "web", 8080): tcp_only,     # egress rule
+        ("db", "cli", 8080): tcp_only,
+        ("db", "web", 80): False,
+        ("web", "cli", 80): True,          # neither isolated
+    })
+
+
+def test_ipblock_v4_except_nested(cgworld, tmp_path):
+    three(cgworld)
+    # cidr /29 except /31 (.2-.3): web (.1) allowed, db (.2) and cli (.3) not.
+    p = policy_file(tmp_path, "p.yaml", [netpol(
+        "web", "prod", pod={"matchLabels": {"app": "web"}},
+        ingress=[{"from": [{"ipBlock": {"cidr": "127.77.0.0/29", "except": ["127.77.0.2/31"]}}]}]),
+        netpol("cli-in", "dev", ingress=[{"from": [{"ipBlock": {"cidr": "127.77.0.0/29",
+                                                                "except": ["127.77.0.2/31"]}}]}])])
+    check_table(cgworld, [p], {("db", "web", 80): False, ("cli", "web", 80): False,
+                               ("web", "cli", 80): True, ("db", "cli", 80): False})
+
+
+def test_port_range_endport(cgworld, tmp_path):
+    three(cgworld)
+    p = policy_file(tmp_path, "p.yaml", [netpol(
+        "multi-port-egress", "prod", pod={"matchLabels": {"app": "web"}}, types=["Egress"],
+        egress=[{"to": [{"ipBlock": {"cidr": "127.77.0.0/24"}}],
+                 "ports": [{"protocol": "TCP", "port": 32000, "endPort": 32768},
+                           {"protocol": "UDP", "port": 80}]}])])
+    check_table(cgworld, [p], {
+        ("web", "db", 32000): {"TCP": True, "UDP": False},
+        ("web", "db", 32769): False,
+        ("web", "db", 80): {"TCP": False, "UDP": True},
+        ("db", "web", 32769): True,
+    })
+
+
+def test_named_ports(cgworld, tmp_path):
+    three(cgworld)   # web: http = 8080
+    p = policy_file(tmp_path, "p.yaml", [
+        netpol("web-http", "prod", pod={"matchLabels": {"app": "web"}},
+               ingress=[{"ports": [{"port": "http"}]}]),
+        # egress: the name resolves on the destination (cli has no "http")
+        netpol("db-out", "prod", pod={"matchLabels": {"app": "db"}}, types=["Egress"],
+               egress=[{"ports": [{"port": "http"}]}])])
+    tcp_only = {"TCP": True, "UDP": False}
+    check_table(cgworld, [p], {
+        ("cli", "web", 8080): tcp_only,
+        ("cli", "web", 80): False,
+        ("db", "web", 8080): tcp_only,
+        ("db", "cli", 8080): False,
+        ("web", "cli", 8080): True,
+    })
+
+
+def test_netns_hosts_tc(nsworld, tmp_path):
+    """Test hosts in their own network namespaces: TC on their host-side veths."""
+    three(nsworld)
+    p = policy_file(tmp_path, "p.yaml", [
+        netpol("default-deny-ingress", "prod", types=["Ingress"]),
+        netpol("web-from-db", "prod", pod={"matchLabels": {"app": "web"}},
+               ingress=[{"from": [{"podSelector": {"matchLabels": {"app": "db"}}}],
+                         "ports": [{"port": 80}, {"port": 80, "protocol": "UDP"}]}])])
+    events, _ = check_table(nsworld, [p], {
+        ("db", "web", 80): True,      # replies come back through web's egress: conntrack
+        ("db", "web", 6379): False,
+        ("cli", "web", 80): False,
+        ("web", "db", 80): False,
+        ("web", "cli", 80): True,
+    })
+    assert {x["observation_point"] for x in events} == {"tc"}
+    allowed = [x for x in events if x["verdict"] == "FORWARDED" and x["policies"]]
+    assert any(p["name"] == "web-from-db" for x in allowed for p in x["policies"])
+
+
+def test_audit_drops_nothing(cgworld, tmp_path):
+    three(cgworld)
+    p = policy_file(tmp_path, "p.yaml", [netpol("default-deny-ingress", "prod", types=["Ingress"])])
+    events, _ = check_table(cgworld, [p], all_pairs(["web", "db", "cli"], [80], lambda *a: True),
+                            extra=["--audit"])
+    new = [x for x in events if x["event"] == "new" and x["traffic_direction"] == "INGRESS"]
+    audit = {(x["source"]["pod_name"], x["destination"]["pod_name"]) for x in new
+             if x["verdict"] == "AUDIT"}
+    # AUDIT exactly where enforce mode drops: everything into prod.
+    want = {(s, d) for s in ["web", "db", "cli"] for d in ["web", "db"] if s != d}
+    assert audit == want
+    assert not any(x["verdict"] == "DROPPED" for x in events)
+
+
+def test_aggregation_and_summary(cgworld, tmp_path):
+    three(cgworld)
+    p = policy_file(tmp_path, "p.yaml", [netpol(
+        "web", "prod", pod={"matchLabels": {"app": "web"}},
+        ingress=[{"from": [{"podSelector": {"matchLabels": {"app": "db"}}}]}])])
+    e = apply(cgworld, [p], interval=60)
+    try:
+        assert cgworld["db"].run("stream", cgworld["db"].addr, cgworld["web"].addr, 80, 1000).startswith("done")
+    finally:
+        e.stop()
+    flows = [x for x in e.json() if x.get("type") != "summary"
+             and x["IP"]["destination"] == cgworld["web"].addr and
+             x["l4"]["TCP"]["destination_port"] == 80]
+    by_point = {}
+    for x in flows:
+        by_point.setdefault(x["traffic_direction"], []).append(x)
+    # 1000 round trips are 2000+ packets per side; events: new (SYN), then FIN (and maybe RST).
+    for d, xs in by_point.items():
+        assert 1 <= len(xs) <= 3, f"{d}: {len(xs)} events for one connection: {xs}"
+        assert xs[0]["event"] == "new"
+    total = sum(x["packets"] for x in by_point["INGRESS"])
+    assert total >= 2000
+    summary = [x for x in e.json() if x.get("type") == "summary"]
+    assert len(summary) == 1 and summary[0]["collector"] == "policy"
+    assert summary[0]["lost"] == 0 and summary[0]["events"] == len(e.json()) - 1
+    assert set(summary[0]) >= {"type", "collector", "events", "lost", "missed", "duration_s"}
+
+
+def test_sigkill_leaves_no_workload_cut_off(cgworld, tmp_path):
+    three(cgworld)
+    p = policy_file(tmp_path, "p.yaml", [netpol("deny", "prod", types=["Ingress", "Egress"])])
+    e = apply(cgworld, [p])
+    assert cgworld["cli"].probe([(cgworld["web"], "TCP", 80)]) == [False]
+    progs, links = set(e.progs), set(e.links)
+    e.proc.kill()
+    e.wait()
+    assert_clean(progs, links)
+    assert cgworld["cli"].probe([(cgworld["web"], "TCP", 80)]) == [True]
+
+
+def test_fixture_failing_during_setup_cleans_up(tmp_path):
+    w = World(tmp_path, "netns")
+    w.add("a")
+    w.add("b")
+    w.wl[1].addr = "not-an-address"   # the server of b cannot bind: setup fails midway
+    try:
+        with pytest.raises(AssertionError):
+            w.setup()
+        assert leftovers(), "setup should have created something before failing"
+    finally:
+        w.close()
+    assert not leftovers()
+
+
+# ---- check and bad input ----
+
+def test_check_selects_and_isolation(cgworld, tmp_path):
+    three(cgworld)
+    p = policy_file(tmp_path, "p.yaml", [netpol("default-deny-ingress", "prod", types=["Ingress"]),
+                                         netpol("db-out", "prod", pod={"matchLabels": {"role": "db"}},
+                                                egress=[{}])])
+    r = run(["policy", "check", "-f", p, "--workloads", cgworld.workloads_file(), "--json"], check=0)
+    rows = {(x["kind"], x["name"]): x for x in json_lines(r.stdout)}
+    assert rows[("policy", "default-deny-ingress")]["selects"] == "prod/web,prod/db"
+    assert rows[("policy", "db-out")]["egress"] == "yes"
+    assert (rows[("workload", "db")]["ingress"], rows[("workload", "db")]["egress"]) == ("isolated", "isolated")
+    assert (rows[("workload", "web")]["ingress"], rows[("workload", "web")]["egress"]) == ("isolated", "open")
+    assert (rows[("workload", "cli")]["ingress"], rows[("workload", "cli")]["egress"]) == ("open", "open")
+
+
+BAD = [
+    ("kind: NetworkPolicy\napiVersion: networking.k8s.io/v1\nmetadata: {name: a\n", "invalid YAML", 4),
+    ("apiVersion: networking.k8s.io/v2\nkind: NetworkPolicy\n", "unknown apiVersion", 1),
+    ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolcy\n", "unknown kind", 2),
+    ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: a}\nspec:\n"
+     "  podSelector: {}\n  ingress:\n  - from:\n    - ipBlock: {cidr: 10.0.0.0/33}\n", "invalid cidr", 8),
+    ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: a}\nspec:\n"
+     "  podSelector: {}\n  ingress:\n  - from:\n    - ipBlock:\n        cidr: 10.0.0.0/8\n"
+     "        except: [11.0.0.0/16]\n", "is not inside cidr", 10),
+    ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: a}\nspec:\n"
+     "  podSelector: {}\n  egress:\n  - ports:\n    - {port: 32000, endPort: 31000}\n", "below port", 8),
+    ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: a, namespace: prod}\nspec:\n"
+     "  podSelector: {}\n  ingress:\n  - ports:\n    - port: grpc\n", "named port 'grpc/TCP' unknown", 8),
+    ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: a}\nspec:\n"
+     "  podSelector:\n    matchExpressions:\n    - {key: app, operator: Inn, values: [a]}\n",
+     "did you mean 'In'", 7),
+    ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: a}\nspec:\n"
+     "  podselector: {}\n", "did you mean 'podSelector'", 5),
+]
+
+
+@pytest.mark.parametrize("text,msg,line", BAD, ids=[b[1] for b in BAD])
+def test_bad_input_exit_2_with_file_line(cgworld, tmp_path, text, msg, line):
+    three(cgworld)
+    path = os.path.join(tmp_path, "bad.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    for cmd in ("check", "apply"):
+        r = run(["policy", cmd, "-f", path, "--workloads", cgworld.workloads_file()])
+        assert r.returncode == 2, r.stderr
+        err = r.stderr.strip().splitlines()
+        assert len(err) == 1 and msg in err[0] and f"bad.yaml:{line}:" in err[0], err
