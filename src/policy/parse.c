@@ -406,8 +406,7 @@ static int peer_parse(const struct px *x, const yaml_node_t *n, struct pol_peer 
 
 static int proto_parse(const struct px *x, const yaml_node_t *n, uint8_t *proto)
 {
-	static const char *const names[] = { "TCP", "UDP", "SCTP", NULL };
-	const char *s = scalar(n);
+		const char *s = scalar(n);
 
 	if (!n) {
 		*proto = IPPROTO_TCP;
@@ -420,10 +419,8 @@ static int proto_parse(const struct px *x, const yaml_node_t *n, uint8_t *proto)
 	else if (s && !strcmp(s, "SCTP"))
 		*proto = IPPROTO_SCTP;
 	else {
-		const char *hint = s ? opts_suggest(s, names) : NULL;
-
-		perr(x, n, "unknown protocol '%s' (%s%s%s)", s ?: "", hint ? "did you mean '" : "use TCP, UDP or SCTP",
-		     hint ?: "", hint ? "'?" : "");
+		/* no "did you mean": ICMP is two edits from TCP, and suggesting it would mislead */
+		perr(x, n, "unknown protocol '%s' (use TCP, UDP or SCTP)", s ?: "");
 		return -EINVAL;
 	}
 	return 0;
