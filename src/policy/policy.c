@@ -12,12 +12,14 @@
 #include "core/loop.h"
 #include "core/out.h"
 #include "policy/enforce.h"
+#include "policy/whatif.h"
 
 struct policy_cfg {
 	struct opt_list files;
 	const char *workloads;
 	bool audit;
 	double duration, interval;
+	const char *flows;
 };
 
 static const struct policy_cfg policy_defaults = { .interval = 5.0 };
@@ -40,6 +42,13 @@ static const struct opt apply_opts[] = {
 };
 
 static const struct opt check_opts[] = { POLICY_FILE_OPTS, OPT_END };
+
+static const struct opt whatif_opts[] = {
+	POLICY_FILE_OPTS,
+	{ "flows", 0, OPT_STR, offsetof(struct policy_cfg, flows), "FILE",
+	  "recorded flows: JSON lines of 'ebee policy apply --json' (- = stdin; required)" },
+	OPT_END,
+};
 
 static int load_set(const struct policy_cfg *cfg, struct pol_set *s)
 {
@@ -128,6 +137,27 @@ static int check_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 	}
 	pol_set_free(&s);
 	return 0;
+}
+
+/* ---- whatif ---- */
+
+static int whatif_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
+{
+	struct policy_cfg *cfg = vcfg;
+	struct pol_set s = { 0 };
+	int err, ndrop = 0;
+
+	if (!cfg->flows) {
+		ebee_err("no recorded flows given (use --flows FILE)");
+		return -EINVAL;
+	}
+	err = load_set(cfg, &s);
+	if (!err)
+		err = pol_whatif(&s, cfg->flows, ctx->json, &ndrop);
+	if (!err && !ctx->json)
+		fprintf(stderr, "%d recorded connection%s would be dropped\n", ndrop, ndrop == 1 ? "" : "s");
+	pol_set_free(&s);
+	return err;
 }
 
 /* ---- apply: the verdict stream ---- */
@@ -481,10 +511,31 @@ static const struct ebee_cmd policy_check_cmd = {
 	.doc = &check_doc,
 };
 
-static const struct ebee_cmd *const policy_sub[] = { &policy_apply_cmd, &policy_check_cmd, NULL };
+static const struct opt_doc whatif_doc = {
+	.synopsis = "-f POLICY.yaml... --workloads W.yaml --flows RECORDED.ndjson",
+	.description =
+		"Replays recorded flows (the JSON lines of 'ebee policy apply --json') against\n"
+		"the policies, without loading anything, and says which connections would be\n"
+		"dropped and by which workload's isolation, or which rules would allow them.",
+	.examples = "  ebee policy whatif -f new.yaml -w hosts.yaml --flows yesterday.ndjson\n",
+};
+
+static const struct ebee_cmd policy_whatif_cmd = {
+	.name = "whatif",
+	.summary = "replay recorded flows against policies: what would be dropped",
+	.run = whatif_run,
+	.opts = whatif_opts,
+	.cfg_size = sizeof(struct policy_cfg),
+	.cfg_default = &policy_defaults,
+	.doc = &whatif_doc,
+};
+
+static const struct ebee_cmd *const policy_sub[] = {
+	&policy_apply_cmd, &policy_check_cmd, &policy_whatif_cmd, NULL,
+};
 
 static const struct opt_doc policy_doc = {
-	.synopsis = "apply|check [OPTIONS]",
+	.synopsis = "apply|check|whatif [OPTIONS]",
 	.description = "Kubernetes NetworkPolicy on a plain kernel, every verdict logged.",
 };
 

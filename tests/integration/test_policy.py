@@ -371,3 +371,29 @@ def test_bad_input_exit_2_with_file_line(cgworld, tmp_path, text, msg, line):
         assert r.returncode == 2, r.stderr
         err = r.stderr.strip().splitlines()
         assert len(err) == 1 and msg in err[0] and f"bad.yaml:{line}:" in err[0], err
+
+
+def test_whatif_replays_recorded_flows(cgworld, tmp_path):
+    three(cgworld)
+    # Record with nothing isolated (a policy that selects no workload).
+    none = policy_file(tmp_path, "none.yaml", [netpol("nobody", "prod",
+                                                      pod={"matchLabels": {"app": "nobody"}})])
+    table = all_pairs(["web", "db", "cli"], [80], lambda *a: True)
+    events, e = check_table(cgworld, [none], table, protos=("TCP",))
+    rec = os.path.join(tmp_path, "flows.ndjson")
+    with open(rec, "w") as f:
+        f.write(e.stdout)
+    deny = policy_file(tmp_path, "deny.yaml", [netpol("default-deny-ingress", "prod", types=["Ingress"])])
+    r = run(["policy", "whatif", "-f", deny, "--workloads", cgworld.workloads_file(), "--flows", rec,
+             "--json"], check=0)
+    rows = json_lines(r.stdout)
+    assert len(rows) == 6, r.stdout   # one per connection, replies and repeats folded
+    would = {(x["src"].split("/")[1], x["dst"].split("/")[1]): x["verdict"] for x in rows}
+    assert would == {(s, d): "DROPPED" if d != "cli" else "FORWARDED"
+                     for s in ["web", "db", "cli"] for d in ["web", "db", "cli"] if s != d}
+    assert all(x["recorded"] == "FORWARDED" for x in rows)
+    bad = os.path.join(tmp_path, "bad.ndjson")
+    with open(bad, "w") as f:
+        f.write('{"IP": {"source": "1.2.3.4"}}\n')
+    r = run(["policy", "whatif", "-f", deny, "--workloads", cgworld.workloads_file(), "--flows", bad])
+    assert r.returncode == 2 and "bad.ndjson:1:" in r.stderr
