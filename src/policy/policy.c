@@ -5,13 +5,16 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
+#include <json-c/json.h>
 
 #include "core/cmd.h"
 #include "core/json.h"
 #include "core/loop.h"
 #include "core/out.h"
 #include "policy/enforce.h"
+#include "policy/feed.h"
 #include "policy/whatif.h"
 
 struct policy_cfg {
@@ -20,6 +23,7 @@ struct policy_cfg {
 	bool audit;
 	double duration, interval;
 	const char *flows;
+	long long pid;
 };
 
 static const struct policy_cfg policy_defaults = { .interval = 5.0 };
@@ -139,6 +143,14 @@ static int check_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 	return 0;
 }
 
+static const struct opt flows_opts[] = {
+	{ "pid", 'p', OPT_INT, offsetof(struct policy_cfg, pid), "PID",
+	  "follow the apply with this pid (default: the newest)", "0", 0, 1 << 22 },
+	{ "duration", 'd', OPT_SECONDS, offsetof(struct policy_cfg, duration), "SECONDS",
+	  "stop after SECONDS (0 = until Ctrl-C or the apply ends)", "0", 0, 1e9 },
+	OPT_END,
+};
+
 /* ---- whatif ---- */
 
 static int whatif_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
@@ -171,6 +183,8 @@ struct apply_state {
 	struct pol_compiled *c;
 	struct out o;
 	struct jw jw;
+	char buf[8192];               /* one event's JSON line */
+	struct pol_feed feed;
 	uint64_t by_verdict[4];
 };
 
@@ -261,8 +275,9 @@ static void endpoint_str(const struct pol_set *s, int wl, const char *addr, int 
 		snprintf(buf, len, "%s:%d", addr, port);
 }
 
-/* Hubble's flow shape, reduced to what a plain kernel knows. */
-static void event_json(struct apply_state *st, const struct pol_event *e)
+/* Hubble's flow shape, reduced to what a plain kernel knows; into st->buf, returns the
+ * length with the newline. */
+static size_t event_json(struct apply_state *st, const struct pol_event *e)
 {
 	struct jw *w = &st->jw;
 	char la[INET6_ADDRSTRLEN], pa[INET6_ADDRSTRLEN], ts[40], why[400];
@@ -273,7 +288,9 @@ static void event_json(struct apply_state *st, const struct pol_event *e)
 	addr_str(e->family, e->laddr, la, sizeof(la));
 	addr_str(e->family, e->paddr, pa, sizeof(pa));
 	why_str(st, e, why, sizeof(why));
-	jw_init_file(w, stdout);
+	size_t n;
+
+	jw_init_buf(w, st->buf, sizeof(st->buf) - 1);
 	jw_obj_begin(w);
 	jw_kstr(w, "time", ebee_fmt_time(ebee_ktime_to_real(e->hdr.time_ns), ts, sizeof(ts)));
 	jw_kstr(w, "verdict", verdict_names[e->verdict & 3]);
@@ -346,8 +363,10 @@ static void event_json(struct apply_state *st, const struct pol_event *e)
 	jw_ku64(w, "packets", e->pkts);
 	jw_ku64(w, "bytes", e->bytes);
 	jw_obj_end(w);
-	jw_finish(w);
-	fputc('\n', stdout);
+	n = jw_finish(w);
+	st->buf[n++] = '\n';
+	st->buf[n] = 0;
+	return n;
 }
 
 static void on_verdict(void *arg, const struct pol_event *e)
@@ -357,10 +376,13 @@ static void on_verdict(void *arg, const struct pol_event *e)
 	char ts[40];
 	bool out = e->dir == POL_EGRESS;
 	int peer = e->peer_wl == POL_NO_WL ? -1 : e->peer_wl;
+	size_t n;
 
 	st->by_verdict[e->verdict & 3]++;
+	n = event_json(st, e);
+	pol_feed_line(&st->feed, st->buf, n);
 	if (st->ctx->json) {
-		event_json(st, e);
+		fputs(st->buf, stdout);
 		fflush(stdout);
 		return;
 	}
@@ -404,7 +426,7 @@ static int apply_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 	struct policy_cfg *cfg = vcfg;
 	struct pol_set s = { 0 };
 	struct pol_compiled c = { 0 };
-	struct apply_state st = { .ctx = ctx, .s = &s, .c = &c };
+	struct apply_state st = { .ctx = ctx, .s = &s, .c = &c, .feed = { .lfd = -1 } };
 	struct pol_run r = { .s = &s, .c = &c, .audit = cfg->audit, .interval = cfg->interval,
 			     .on_event = on_verdict, .arg = &st };
 	struct ebee_loop *l = NULL;
@@ -425,6 +447,8 @@ static int apply_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 	}
 	if (!err)
 		err = pol_start(&r, l);
+	if (!err)
+		pol_feed_open(&st.feed, l);
 	if (!err && cfg->duration > 0)
 		err = loop_set_duration(l, cfg->duration);
 	if (err)
@@ -460,11 +484,147 @@ static int apply_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 			ebee_warn("%llu verdict events lost (ring buffer full)", (unsigned long long)lost);
 	}
 cleanup:
+	pol_feed_close(&st.feed);
 	pol_close(&r);
 	free(r.rt);
 	pol_compiled_free(&c);
 	pol_set_free(&s);
 	loop_free(l);
+	return err;
+}
+
+/* ---- flows: follows a running apply's stream ---- */
+
+struct flows_state {
+	struct ebee_ctx *ctx;
+	struct out o;
+	char buf[65536];
+	size_t len;
+	uint64_t n;
+};
+
+static const char *jget(json_object *o, const char *path)
+{
+	/* "a.b.c": nested members; NULL when any is missing */
+	char key[64];
+	json_object *v = o;
+
+	while (v && *path) {
+		size_t n = strcspn(path, ".");
+
+		snprintf(key, sizeof(key), "%.*s", (int)n, path);
+		if (!json_object_object_get_ex(v, key, &v))
+			return NULL;
+		path += n + (path[n] == '.');
+	}
+	return v ? json_object_get_string(v) : NULL;
+}
+
+static void flows_row(struct flows_state *st, const char *line)
+{
+	json_object *j = json_tokener_parse(line), *l4, *x = NULL;
+	const char *proto = "-", *ts;
+	char a[OUT_CELL], b[OUT_CELL], f[40] = "";
+
+	if (!j)
+		return;
+	if (json_object_object_get_ex(j, "l4", &l4)) {
+		json_object_object_foreach(l4, k, v) {
+			proto = k;   /* the one member: "TCP", "UDP", ... */
+			x = v;
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *ep = i ? "destination" : "source";
+		char key[40], pk[40];
+
+		snprintf(key, sizeof(key), "%s.pod_name", ep);
+		snprintf(pk, sizeof(pk), "%s_port", ep);
+		snprintf(i ? b : a, OUT_CELL, "%s%s%s:%s", jget(j, key) ?: "", jget(j, key) ? " " : "",
+			 jget(j, i ? "IP.destination" : "IP.source") ?: "?", jget(x, pk) ?: "-");
+	}
+	if (x && json_object_object_get_ex(x, "flags", &l4)) {
+		json_object_object_foreach(l4, fk, fv) {
+			(void)fv;
+			snprintf(f + strlen(f), sizeof(f) - strlen(f), "%s%s", f[0] ? "|" : "", fk);
+		}
+	}
+	ts = jget(j, "time");
+	out_str(&st->o, V_TIME, ts && strchr(ts, 'T') ? strchr(ts, 'T') + 1 : ts);
+	out_str(&st->o, V_VERDICT, jget(j, "verdict"));
+	out_fmt(&st->o, V_DIR, "%s%s", strcmp(jget(j, "traffic_direction") ?: "", "EGRESS") ? "ingress" : "egress",
+		!strcmp(jget(j, "is_reply") ?: "", "true") ? "<" : "");
+	out_str(&st->o, V_PROTO, proto);
+	out_str(&st->o, V_SRC, a);
+	out_str(&st->o, V_DST, b);
+	out_str(&st->o, V_FLAGS, f[0] ? f : "-");
+	out_u64(&st->o, V_PKTS, strtoull(jget(j, "packets") ?: "0", NULL, 10));
+	out_u64(&st->o, V_BYTES, strtoull(jget(j, "bytes") ?: "0", NULL, 10));
+	out_str(&st->o, V_WHY, jget(j, "summary"));
+	out_row(&st->o);
+	json_object_put(j);
+}
+
+static int on_feed(struct ebee_loop *l, int fd, uint32_t events, void *arg)
+{
+	struct flows_state *st = arg;
+	ssize_t n = read(fd, st->buf + st->len, sizeof(st->buf) - 1 - st->len);
+	char *p, *nl;
+
+	if (n <= 0) {
+		loop_stop(l);   /* the apply ended */
+		return 0;
+	}
+	st->len += n;
+	st->buf[st->len] = 0;
+	for (p = st->buf; (nl = strchr(p, '\n')); p = nl + 1) {
+		*nl = 0;
+		st->n++;
+		if (st->ctx->json)
+			puts(p);
+		else
+			flows_row(st, p);
+	}
+	st->len -= p - st->buf;
+	memmove(st->buf, p, st->len);
+	fflush(stdout);
+	return 0;
+}
+
+static int flows_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
+{
+	struct policy_cfg *cfg = vcfg;
+	struct flows_state *st = calloc(1, sizeof(*st));
+	struct ebee_loop *l = loop_new();
+	int fd = -1, err;
+
+	if (!st || !l) {
+		err = -ENOMEM;
+		goto out;
+	}
+	st->ctx = ctx;
+	fd = pol_feed_connect((int)cfg->pid);
+	if (fd < 0) {
+		err = -EINVAL;
+		if (cfg->pid)
+			ebee_err("no 'ebee policy apply' with pid %lld: %s", cfg->pid, strerror(-fd));
+		else
+			ebee_err("no running 'ebee policy apply' to follow (nothing in '%s')", POL_FEED_DIR);
+		goto out;
+	}
+	out_init(&st->o, stdout, OUT_TABLE, verdict_cols, V__N);
+	if (!ctx->json)
+		out_header(&st->o);
+	err = loop_add_fd(l, fd, 1 /* EPOLLIN */, on_feed, st);
+	if (!err && cfg->duration > 0)
+		err = loop_set_duration(l, cfg->duration);
+	if (!err)
+		err = loop_run(l);
+out:
+	if (fd >= 0)
+		close(fd);
+	loop_free(l);
+	free(st);
 	return err;
 }
 
@@ -530,12 +690,30 @@ static const struct ebee_cmd policy_whatif_cmd = {
 	.doc = &whatif_doc,
 };
 
+static const struct opt_doc flows_doc = {
+	.synopsis = "[--pid PID] [--json]",
+	.description =
+		"Follows the verdict stream of a running 'ebee policy apply' (the newest, or\n"
+		"--pid) until it ends or Ctrl-C: the same lines, or its Hubble-like JSON.",
+	.examples = "  ebee policy flows --json | jq 'select(.verdict == \"DROPPED\")'\n",
+};
+
+static const struct ebee_cmd policy_flows_cmd = {
+	.name = "flows",
+	.summary = "follow the verdicts of a running apply",
+	.run = flows_run,
+	.opts = flows_opts,
+	.cfg_size = sizeof(struct policy_cfg),
+	.cfg_default = &policy_defaults,
+	.doc = &flows_doc,
+};
+
 static const struct ebee_cmd *const policy_sub[] = {
-	&policy_apply_cmd, &policy_check_cmd, &policy_whatif_cmd, NULL,
+	&policy_apply_cmd, &policy_check_cmd, &policy_whatif_cmd, &policy_flows_cmd, NULL,
 };
 
 static const struct opt_doc policy_doc = {
-	.synopsis = "apply|check|whatif [OPTIONS]",
+	.synopsis = "apply|check|whatif|flows [OPTIONS]",
 	.description = "Kubernetes NetworkPolicy on a plain kernel, every verdict logged.",
 };
 

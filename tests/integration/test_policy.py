@@ -397,3 +397,26 @@ def test_whatif_replays_recorded_flows(cgworld, tmp_path):
         f.write('{"IP": {"source": "1.2.3.4"}}\n')
     r = run(["policy", "whatif", "-f", deny, "--workloads", cgworld.workloads_file(), "--flows", bad])
     assert r.returncode == 2 and "bad.ndjson:1:" in r.stderr
+
+
+def test_flows_follows_a_running_apply(cgworld, tmp_path):
+    three(cgworld)
+    p = policy_file(tmp_path, "p.yaml", [netpol("default-deny-ingress", "prod", types=["Ingress"])])
+    e = apply(cgworld, [p])
+    followers = [Ebee(["policy", "flows", "--pid", str(e.proc.pid)] + mode) for mode in (["--json"], [])]
+    for f in followers:
+        f.start(min_progs=0, settle=0.5)
+    try:
+        got = cgworld.matrix([("cli", "web", 80), ("web", "cli", 80)], ("TCP",))
+        assert got == {("cli", "web", "TCP", 80): False, ("web", "cli", "TCP", 80): True}
+    finally:
+        e.stop()
+    for f in followers:
+        assert f.wait(timeout=10) == 0, f.stderr   # ends with the apply
+    applied = [x for x in e.json() if x.get("type") != "summary"]
+    assert applied and followers[0].json() == applied
+    table = followers[1].stdout.splitlines()
+    assert table[0].split()[:3] == ["TIME", "VERDICT", "DIR"]
+    assert sum("DROPPED" in l and "web" in l for l in table) == sum(x["verdict"] == "DROPPED" for x in applied)
+    r = run(["policy", "flows", "--pid", "1"])
+    assert r.returncode == 2 and "no 'ebee policy apply' with pid 1" in r.stderr
