@@ -3,6 +3,7 @@
 #ifndef EBEE_POLICY_ENFORCE_H
 #define EBEE_POLICY_ENFORCE_H
 
+#include "core/opts.h"
 #include "netwatch/tc.h"
 #include "policy/model.h"
 
@@ -12,6 +13,7 @@ struct bpf_link;
 struct ring_buffer;
 struct policy_bpf;
 struct ebee_loop;
+struct collector_desc;
 
 /* A workload as found on this host. */
 struct pol_wlrt {
@@ -38,6 +40,26 @@ struct pol_run {
 	struct ring_buffer *rb;
 	uint64_t events;
 };
+
+/* The command line's options, also the collector's config. */
+struct policy_cfg {
+	struct opt_list files;
+	const char *workloads;
+	bool audit;
+	double duration, interval;
+	const char *flows;
+	long long pid;
+};
+
+/* The collector's state (priv): policies, tables, the run. */
+struct pol_coll {
+	struct pol_set s;
+	struct pol_compiled c;
+	struct pol_run r;
+};
+extern const struct collector_desc policy_collector;
+/* Policies and workloads files read and checked; -EINVAL having printed the error. */
+int pol_load_cfg(const struct policy_cfg *cfg, struct pol_set *s);
 
 /* Fills rt (one per workload) from the set; netns addresses are read here when not given. */
 int pol_resolve(struct pol_set *s, struct pol_wlrt *rt);

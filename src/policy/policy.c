@@ -10,21 +10,13 @@
 #include <json-c/json.h>
 
 #include "core/cmd.h"
+#include "core/collector.h"
 #include "core/json.h"
 #include "core/loop.h"
 #include "core/out.h"
 #include "policy/enforce.h"
 #include "policy/feed.h"
 #include "policy/whatif.h"
-
-struct policy_cfg {
-	struct opt_list files;
-	const char *workloads;
-	bool audit;
-	double duration, interval;
-	const char *flows;
-	long long pid;
-};
 
 static const struct policy_cfg policy_defaults = { .interval = 5.0 };
 
@@ -54,26 +46,6 @@ static const struct opt whatif_opts[] = {
 	OPT_END,
 };
 
-static int load_set(const struct policy_cfg *cfg, struct pol_set *s)
-{
-	int err;
-
-	if (!cfg->files.n) {
-		ebee_err("no policy file given (use -f FILE)");
-		return -EINVAL;
-	}
-	if (!cfg->workloads) {
-		ebee_err("no workloads file given (use --workloads FILE)");
-		return -EINVAL;
-	}
-	err = pol_load_file(s, cfg->workloads, true);
-	for (int i = 0; i < cfg->files.n && !err; i++)
-		err = pol_load_file(s, cfg->files.v[i], false);
-	if (!err)
-		err = pol_check(s);
-	return err ? -EINVAL : 0;
-}
-
 /* ---- check ---- */
 
 enum { K_KIND, K_NS, K_NAME, K_SELECTS, K_INGRESS, K_EGRESS, K__N };
@@ -101,7 +73,7 @@ static int check_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 	struct out o;
 	int err;
 
-	err = load_set(cfg, &s);
+	err = pol_load_cfg(cfg, &s);
 	if (!err)
 		err = pol_compile(&s, &c);   /* the limits (rules, ports per workload) too */
 	if (err) {
@@ -163,7 +135,7 @@ static int whatif_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 		ebee_err("no recorded flows given (use --flows FILE)");
 		return -EINVAL;
 	}
-	err = load_set(cfg, &s);
+	err = pol_load_cfg(cfg, &s);
 	if (!err)
 		err = pol_whatif(&s, cfg->flows, ctx->json, &ndrop);
 	if (!err && !ctx->json)
@@ -424,11 +396,11 @@ static const struct out_col summary_cols[] = {
 static int apply_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 {
 	struct policy_cfg *cfg = vcfg;
-	struct pol_set s = { 0 };
-	struct pol_compiled c = { 0 };
-	struct apply_state st = { .ctx = ctx, .s = &s, .c = &c, .feed = { .lfd = -1 } };
-	struct pol_run r = { .s = &s, .c = &c, .audit = cfg->audit, .interval = cfg->interval,
-			     .on_event = on_verdict, .arg = &st };
+	struct pol_coll pc = { 0 };
+	/* A collector as collector_new would make it (core/collector.c is not there yet): the
+	 * same desc the daemon will run. */
+	struct collector col = { .desc = &policy_collector, .cfg = cfg, .priv = &pc };
+	struct apply_state st = { .ctx = ctx, .s = &pc.s, .c = &pc.c, .feed = { .lfd = -1 } };
 	struct ebee_loop *l = NULL;
 	uint64_t t0, lost;
 	int err;
@@ -438,15 +410,11 @@ static int apply_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 		ebee_err("cannot set up the event loop: %s", strerror(errno));
 		return -errno;
 	}
-	err = load_set(cfg, &s);
+	pc.r.on_event = on_verdict;
+	pc.r.arg = &st;
+	err = policy_collector.open(&col);
 	if (!err)
-		err = pol_compile(&s, &c) ? -EINVAL : 0;
-	if (!err) {
-		r.rt = calloc(s.nwl ? s.nwl : 1, sizeof(*r.rt));
-		err = r.rt ? pol_resolve(&s, r.rt) : -ENOMEM;
-	}
-	if (!err)
-		err = pol_start(&r, l);
+		err = policy_collector.start(&col, l);
 	if (!err)
 		pol_feed_open(&st.feed, l);
 	if (!err && cfg->duration > 0)
@@ -457,11 +425,12 @@ static int apply_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 	if (!ctx->json)
 		out_header(&st.o);
 	fflush(stdout);
-	ebee_info("enforcing %d policies on %d workloads%s", s.npol, s.nwl, cfg->audit ? " (audit)" : "");
+	ebee_info("enforcing %d policies on %d workloads%s", pc.s.npol, pc.s.nwl,
+		  cfg->audit ? " (audit)" : "");
 	t0 = ebee_now_ns();
 	err = loop_run(l);
-	pol_stop(&r);
-	lost = pol_lost(&r);
+	policy_collector.stop(&col);
+	lost = pol_lost(&pc.r);
 	{
 		struct out o;
 
@@ -471,7 +440,7 @@ static int apply_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 				out_header(&o);
 			out_str(&o, S_TYPE, "summary");
 			out_str(&o, S_COLL, "policy");
-			out_u64(&o, S_EVENTS, r.events);
+			out_u64(&o, S_EVENTS, pc.r.events);
 			out_u64(&o, S_LOST, lost);
 			out_u64(&o, S_MISSED, 0);
 			out_f64(&o, S_DUR, (ebee_now_ns() - t0) / 1e9);
@@ -485,10 +454,7 @@ static int apply_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 	}
 cleanup:
 	pol_feed_close(&st.feed);
-	pol_close(&r);
-	free(r.rt);
-	pol_compiled_free(&c);
-	pol_set_free(&s);
+	policy_collector.close(&col);
 	loop_free(l);
 	return err;
 }
