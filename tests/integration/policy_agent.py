@@ -3,6 +3,10 @@
   probe SRC TIMEOUT JSON      tries each [dst, "TCP"|"UDP", port] from SRC in parallel; prints
                               a JSON list of true (echo came back) / false
   stream SRC DST PORT N       one TCP connection, N request/echo round trips; prints "done N"
+  storm SRC DST PORT N        N short TCP connections (connect, echo, close); prints "done N"
+  udpburst SRC DST PORT N     N datagrams, each from a new socket (a new flow each)
+  sink ADDR PORT              TCP server that reads and discards; prints "ready"
+  blast SRC DST PORT MB       sends MB megabytes over one TCP connection; prints MB/s
 """
 import json
 import socket
@@ -91,11 +95,63 @@ def stream(src, dst, port, n):
     print("done", n, flush=True)
 
 
+def storm(src, dst, port, n):
+    for _ in range(n):
+        s = socket.create_connection((dst, port), timeout=5, source_address=(src, 0))
+        s.sendall(b"ping")
+        s.recv(16)
+        s.close()
+    print("done", n, flush=True)
+
+
+def udpburst(src, dst, port, n):
+    socks = []   # all kept open, so that every datagram has its own source port
+    for _ in range(n):
+        s = socket.socket(family(dst), socket.SOCK_DGRAM)
+        s.bind((src, 0))
+        s.sendto(b"x", (dst, port))
+        socks.append(s)
+    print("done", n, flush=True)
+
+
+def sink(addr, port):
+    ls = socket.socket(family(addr), socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((addr, port))
+    ls.listen(16)
+    print("ready", flush=True)
+    while True:
+        c, _ = ls.accept()
+        while c.recv(1 << 20):
+            pass
+        c.close()
+
+
+def blast(src, dst, port, mb):
+    import time
+    buf = b"x" * (1 << 20)
+    s = socket.create_connection((dst, port), timeout=10, source_address=(src, 0))
+    t = time.monotonic()
+    for _ in range(mb):
+        s.sendall(buf)
+    s.shutdown(socket.SHUT_WR)
+    s.recv(1)
+    print(mb / (time.monotonic() - t), flush=True)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "serve":
         serve(sys.argv[2], [int(p) for p in sys.argv[3:]])
     elif cmd == "probe":
         probe(sys.argv[2], float(sys.argv[3]), json.loads(sys.argv[4]))
+    elif cmd == "storm":
+        storm(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    elif cmd == "udpburst":
+        udpburst(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    elif cmd == "sink":
+        sink(sys.argv[2], int(sys.argv[3]))
+    elif cmd == "blast":
+        blast(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     elif cmd == "stream":
         stream(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))

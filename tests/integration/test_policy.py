@@ -420,3 +420,19 @@ def test_flows_follows_a_running_apply(cgworld, tmp_path):
     assert sum("DROPPED" in l and "web" in l for l in table) == sum(x["verdict"] == "DROPPED" for x in applied)
     r = run(["policy", "flows", "--pid", "1"])
     assert r.returncode == 2 and "no 'ebee policy apply' with pid 1" in r.stderr
+
+
+def test_lost_events_counted_and_reported(cgworld, tmp_path):
+    three(cgworld)
+    p = policy_file(tmp_path, "p.yaml", [netpol("default-deny-ingress", "prod", types=["Ingress"])])
+    # One page of ring (about 26 events) against 900 new flows sent in a burst.
+    e = apply(cgworld, [p], env=dict(os.environ, EBEE_POLICY_RING_BYTES="4096"))
+    try:
+        cgworld["cli"].run("udpburst", cgworld["cli"].addr, cgworld["web"].addr, 80, 900)
+    finally:
+        e.stop()
+    summary = [x for x in e.json() if x.get("type") == "summary"][0]
+    # every new flow is an event at cli's egress and at web's ingress: seen or counted lost
+    assert summary["lost"] > 0
+    assert summary["events"] + summary["lost"] >= 2 * 900
+    assert "verdict events lost" in e.stderr
