@@ -260,10 +260,6 @@ static __always_inline int handle(struct __sk_buff *skb, __u32 off, __u16 l3prot
 			return 1;   /* not a workload's packet */
 	}
 	p.k.wl = *wl;
-	__builtin_memcpy(ak.addr, p.k.paddr, 16);
-	wl = bpf_map_lookup_elem(&pol_addrs, &ak);
-	if (wl)
-		peer = *wl;
 	now = bpf_ktime_get_ns();
 
 	ct = bpf_map_lookup_elem(&pol_ct, &p.k);
@@ -285,6 +281,11 @@ static __always_inline int handle(struct __sk_buff *skb, __u32 off, __u16 l3prot
 			emit(&p, ct, report, dir, skb->ifindex, hook, now);
 		return ct->verdict != POL_DROPPED;
 	}
+	/* A new flow (or a new question): who the peer is matters only now. */
+	__builtin_memcpy(ak.addr, p.k.paddr, 16);
+	wl = bpf_map_lookup_elem(&pol_addrs, &ak);
+	if (wl)
+		peer = *wl;
 	fresh.rules = evaluate(POL_WD(p.k.wl, dir), peer, &p, egress, &why);
 	fresh.why = why;
 	fresh.verdict = why == POL_WHY_NO_RULE ? (audit ? POL_AUDIT : POL_DROPPED) : POL_FORWARDED;
