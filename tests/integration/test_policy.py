@@ -436,3 +436,29 @@ def test_lost_events_counted_and_reported(cgworld, tmp_path):
     assert summary["lost"] > 0
     assert summary["events"] + summary["lost"] >= 2 * 900
     assert "verdict events lost" in e.stderr
+
+
+def test_vanishing_workload_is_a_warning(cgworld, tmp_path):
+    three(cgworld)
+    p = policy_file(tmp_path, "p.yaml", [netpol("default-deny-ingress", "prod", types=["Ingress"])])
+    e = apply(cgworld, [p])
+    try:
+        db = cgworld["db"]
+        db.server.kill()
+        db.server.wait()
+        for _ in range(100):
+            try:
+                os.rmdir(db.cgroup)
+                break
+            except OSError:
+                time.sleep(0.05)
+        deadline = time.time() + 10
+        while "disappeared" not in "".join(e._err) and time.time() < deadline:
+            time.sleep(0.1)
+        # the others stay enforced
+        got = cgworld.matrix([("cli", "web", 80), ("web", "cli", 80)], ("TCP",))
+        assert got == {("cli", "web", "TCP", 80): False, ("web", "cli", "TCP", 80): True}
+        assert e.proc.poll() is None
+    finally:
+        e.stop()
+    assert "workload 'prod/db' disappeared" in e.stderr
