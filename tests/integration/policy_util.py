@@ -43,6 +43,7 @@ class Workload:
             self.cgroup = os.path.join(CGROOT, f"{PREFIX}-{name}")
         else:
             self.addr = f"10.213.{i + 1}.1"
+            self.addr6 = f"fd00:ebee:{i + 1}::1"
             self.netns = f"{PREFIX}-{name}"
 
     def _prefix(self):
@@ -104,7 +105,8 @@ class World:
         if self.kind == "netns":
             sh("ip", "netns", "add", self.router)
             self.made_ns.append(self.router)
-            sh("ip", "netns", "exec", self.router, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+            sh("ip", "netns", "exec", self.router, "sysctl", "-qw", "net.ipv4.ip_forward=1",
+               "net.ipv6.conf.all.forwarding=1")
             sh("ip", "-n", self.router, "link", "set", "lo", "up")
         for w in self.wl:
             if self.kind == "cgroup":
@@ -122,7 +124,11 @@ class World:
                 sh("ip", "-n", w.netns, "link", "set", "eth0", "up")
                 sh("ip", "-n", w.netns, "link", "set", "lo", "up")
                 sh("ip", "-n", w.netns, "route", "add", "default", "via", f"10.213.{w.i + 1}.254")
-            w.server = w.spawn("serve", w.addr, *PORTS)
+                # IPv6 too, without duplicate address detection (no wait, no extra packets)
+                sh("ip", "-n", self.router, "addr", "add", f"fd00:ebee:{w.i + 1}::fe/64", "dev", veth, "nodad")
+                sh("ip", "-n", w.netns, "addr", "add", f"{w.addr6}/64", "dev", "eth0", "nodad")
+                sh("ip", "-n", w.netns, "-6", "route", "add", "default", "via", f"fd00:ebee:{w.i + 1}::fe")
+            w.server = w.spawn("serve", "::" if self.kind == "netns" else w.addr, *PORTS)
             line = w.server.stdout.readline()
             assert line.strip() == "ready", f"server of {w.name}: {line}{w.server.stderr.read()}"
         return self
@@ -139,16 +145,17 @@ class World:
         """How ebee runs: in the router namespace for netns workloads (their veths are there)."""
         return [] if self.kind == "cgroup" else ["nsenter", f"--net=/run/netns/{self.router}"]
 
-    def matrix(self, pairs, protos=("TCP", "UDP"), timeout=1.0):
+    def matrix(self, pairs, protos=("TCP", "UDP"), timeout=1.0, v6=False):
         """{(src, dst, proto, port): connected} for pairs [(src, dst, port)], every src probing
-        in parallel."""
+        in parallel (over IPv6 with v6, netns workloads only)."""
         by_src = {}
         for s, d, port in pairs:
             for proto in protos:
                 by_src.setdefault(s, []).append((self[d], proto, port))
         res = {}
-        procs = {s: self[s].spawn("probe", self[s].addr, timeout,
-                                  json.dumps([[w.addr, pr, p] for w, pr, p in t]))
+        a = (lambda w: w.addr6) if v6 else (lambda w: w.addr)
+        procs = {s: self[s].spawn("probe", a(self[s]), timeout,
+                                  json.dumps([[a(w), pr, p] for w, pr, p in t]))
                  for s, t in by_src.items()}
         for s, p in procs.items():
             out, err = p.communicate(timeout=60)

@@ -45,12 +45,12 @@ def apply(world, files, extra=(), env=None, interval=5):
     return Ebee(args + list(extra), env=env, prefix=world.ebee_prefix()).start()
 
 
-def check_table(world, files, expect, protos=("TCP", "UDP"), extra=()):
+def check_table(world, files, expect, protos=("TCP", "UDP"), extra=(), v6=False):
     """expect: {(src, dst, port): connects} for every protocol in protos (a dict value
     {"TCP": bool, "UDP": bool} when they differ). Returns the events and the run."""
     e = apply(world, files, extra)
     try:
-        got = world.matrix(list(expect), protos)
+        got = world.matrix(list(expect), protos, v6=v6)
     finally:
         e.stop()
     want = {(s, d, pr, p): ok[pr] if isinstance(ok, dict) else ok
@@ -253,6 +253,16 @@ def test_netns_hosts_tc(nsworld, tmp_path):
     assert {x["observation_point"] for x in events} == {"tc"}
     allowed = [x for x in events if x["verdict"] == "FORWARDED" and x["policies"]]
     assert any(p["name"] == "web-from-db" for x in allowed for p in x["policies"])
+
+
+def test_netns_ipv6_ipblock_except(nsworld, tmp_path):
+    three(nsworld)   # web fd00:ebee:1::1, db fd00:ebee:2::1, cli fd00:ebee:3::1
+    p = policy_file(tmp_path, "p.yaml", [netpol(
+        "web-v6", "prod", pod={"matchLabels": {"app": "web"}},
+        ingress=[{"from": [{"ipBlock": {"cidr": "fd00:ebee::/32", "except": ["fd00:ebee:2::/48"]}}]}])])
+    events, _ = check_table(nsworld, [p], {("db", "web", 80): False, ("cli", "web", 80): True,
+                                           ("web", "db", 80): True}, v6=True)
+    assert events and all(x["IP"]["ipVersion"] == "IPv6" for x in events)
 
 
 def test_audit_drops_nothing(cgworld, tmp_path):
