@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import Ebee, assert_clean, json_lines, run
+from conftest import EBEE, Ebee, assert_clean, json_lines, run
 from policy_util import PREFIX, World, leftovers, netpol, policy_file
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
@@ -472,3 +472,36 @@ def test_vanishing_workload_is_a_warning(cgworld, tmp_path):
     finally:
         e.stop()
     assert "workload 'prod/db' disappeared" in e.stderr
+
+
+def test_clsact_fallback_and_cleanup_after_sigkill(nsworld, tmp_path):
+    """Without TCX (EBEE_DISABLE=tcx, as before 6.6): clsact filters on both sides of each veth,
+    removed on exit; after a SIGKILL they stay until `ebee cleanup`."""
+    three(nsworld)
+    p = policy_file(tmp_path, "p.yaml", [netpol("default-deny-ingress", "prod", types=["Ingress"])])
+    env = dict(os.environ, EBEE_DISABLE="tcx")
+    veths = [f"{PREFIX}h{w.i}" for w in nsworld.wl]
+
+    def filters():
+        out = []
+        for v in veths:
+            for d in ("ingress", "egress"):
+                r = subprocess.run(["ip", "netns", "exec", nsworld.router, "tc", "filter", "show",
+                                    "dev", v, d], capture_output=True, text=True)
+                out += [l for l in r.stdout.splitlines() if "ebee_pol" in l]
+        return out
+
+    e = apply(nsworld, [p], env=env)
+    assert len(filters()) == 2 * len(veths)
+    assert nsworld["cli"].probe([(nsworld["web"], "TCP", 80)]) == [False]
+    e.stop()
+    assert filters() == []
+    e = apply(nsworld, [p], env=env)
+    e.proc.kill()
+    e.wait()
+    assert len(filters()) == 2 * len(veths)   # a killed run cannot remove netlink filters
+    r = subprocess.run(nsworld.ebee_prefix() + [EBEE, "cleanup", "--json"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert filters() == []
+    assert nsworld["cli"].probe([(nsworld["web"], "TCP", 80)]) == [True]
