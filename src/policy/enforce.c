@@ -186,10 +186,12 @@ static int resolve_cgroup(struct pol_workload *w, struct pol_wlrt *rt)
 
 int pol_resolve(struct pol_set *s, struct pol_wlrt *rt)
 {
+	/* all first: a failure midway leaves nothing that looks like an fd to close */
+	for (int i = 0; i < s->nwl; i++)
+		rt[i].cgfd = -1;
 	for (int i = 0; i < s->nwl; i++) {
 		int err;
 
-		rt[i].cgfd = -1;
 		err = s->wl[i].netns[0] ? resolve_netns(&s->wl[i], &rt[i]) :
 					   resolve_cgroup(&s->wl[i], &rt[i]);
 		if (err)

@@ -505,3 +505,17 @@ def test_clsact_fallback_and_cleanup_after_sigkill(nsworld, tmp_path):
     assert r.returncode == 0, r.stderr
     assert filters() == []
     assert nsworld["cli"].probe([(nsworld["web"], "TCP", 80)]) == [True]
+
+
+def test_missing_workload_is_a_usage_error(tmp_path):
+    wf = os.path.join(tmp_path, "w.yaml")
+    p = policy_file(tmp_path, "p.yaml", [netpol("deny", types=["Ingress"])])
+    for body, msg in (
+            ("- {name: a, cgroup: /, addresses: [127.77.9.1]}\n"
+             f"- {{name: b, cgroup: /sys/fs/cgroup/unified/{PREFIX}-none, addresses: [127.77.9.2]}}\n",
+             "cgroup '/sys/fs/cgroup/unified/"),
+            (f"- {{name: c, netns: {PREFIX}-none}}\n", "network namespace '")):
+        with open(wf, "w") as f:
+            f.write("workloads:\n" + body)
+        r = run(["policy", "apply", "-f", p, "--workloads", wf])
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and msg in r.stderr, r.stderr
