@@ -200,8 +200,8 @@ int pol_resolve(struct pol_set *s, struct pol_wlrt *rt)
 	return 0;
 }
 
-static int fill_maps(struct policy_bpf *skel, const struct pol_set *s, const struct pol_compiled *c,
-		     const struct pol_wlrt *rt)
+int pol_fill_maps(struct policy_bpf *skel, const struct pol_set *s, const struct pol_compiled *c,
+		  const struct pol_wlrt *rt)
 {
 	int err = 0;
 
@@ -214,7 +214,7 @@ static int fill_maps(struct policy_bpf *skel, const struct pol_set *s, const str
 			memcpy(k.addr, s->wl[w].addrs[a].addr, 16);
 			err = bpf_map__update_elem(skel->maps.pol_addrs, &k, sizeof(k), &v, sizeof(v), BPF_ANY);
 		}
-		if (!err && rt[w].cgfd >= 0)
+		if (!err && rt && rt[w].cgfd >= 0)
 			err = bpf_map__update_elem(skel->maps.pol_cgroups, &rt[w].cgid, 8, &v, sizeof(v), BPF_ANY);
 		for (int d = 0; d < 2 && !err; d++) {
 			__u32 wd = POL_WD(w, d);
@@ -306,7 +306,7 @@ int pol_start(struct pol_run *r, struct ebee_loop *l)
 	err = policy_bpf__load(skel);
 	if (err)
 		return ebee_load_err("policy", err);
-	err = fill_maps(skel, r->s, r->c, r->rt);
+	err = pol_fill_maps(skel, r->s, r->c, r->rt);
 	if (err)
 		return err;
 	for (int w = 0; w < r->s->nwl; w++) {

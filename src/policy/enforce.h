@@ -64,6 +64,10 @@ int pol_load_cfg(const struct policy_cfg *cfg, struct pol_set *s);
 /* Fills rt (one per workload) from the set; netns addresses are read here when not given. */
 int pol_resolve(struct pol_set *s, struct pol_wlrt *rt);
 int pol_start(struct pol_run *r, struct ebee_loop *l);
+/* The compiled tables and workload addresses into a loaded skeleton's maps (rt may be NULL:
+ * no cgroups), as pol_start does; for tests on crafted packets too. */
+int pol_fill_maps(struct policy_bpf *skel, const struct pol_set *s, const struct pol_compiled *c,
+		  const struct pol_wlrt *rt);
 uint64_t pol_lost(const struct pol_run *r);
 void pol_stop(struct pol_run *r);
 void pol_close(struct pol_run *r);
