@@ -16,6 +16,8 @@
 #include "core/loop.h"
 #include "policy/feed.h"
 
+static int sweep(void);
+
 static int on_accept(struct ebee_loop *l, int fd, uint32_t events, void *arg)
 {
 	struct pol_feed *f = arg;
@@ -41,6 +43,7 @@ void pol_feed_open(struct pol_feed *f, struct ebee_loop *l)
 		f->cfd[i] = -1;
 	mkdir("/run/ebee", 0755);
 	mkdir(POL_FEED_DIR, 0700);
+	sweep();
 	snprintf(f->path, sizeof(f->path), POL_FEED_DIR "/%d.sock", (int)getpid());
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->path);
 	unlink(f->path);
@@ -109,21 +112,18 @@ static int connect_path(const char *path)
 	return fd;
 }
 
-int pol_feed_connect(int pid)
+/* Removes sockets of applies that no longer run (a SIGKILL leaves its file) and returns the
+ * pid of the newest live one, or 0. */
+static int sweep(void)
 {
 	char path[300];
 	struct dirent *e;
-	DIR *d;
+	DIR *d = opendir(POL_FEED_DIR);
 	int best = 0;
 	time_t best_t = 0;
 
-	if (pid) {
-		snprintf(path, sizeof(path), POL_FEED_DIR "/%d.sock", pid);
-		return connect_path(path);
-	}
-	d = opendir(POL_FEED_DIR);
 	if (!d)
-		return -ENOENT;
+		return 0;
 	while ((e = readdir(d))) {
 		struct stat st;
 		int p = atoi(e->d_name);
@@ -132,7 +132,7 @@ int pol_feed_connect(int pid)
 		if (p <= 0 || stat(path, &st))
 			continue;
 		if (kill(p, 0) && errno == ESRCH) {
-			unlink(path);   /* left by a killed apply */
+			unlink(path);
 			continue;
 		}
 		if (!best || st.st_mtime >= best_t) {
@@ -141,8 +141,17 @@ int pol_feed_connect(int pid)
 		}
 	}
 	closedir(d);
-	if (!best)
+	return best;
+}
+
+int pol_feed_connect(int pid)
+{
+	char path[300];
+
+	if (!pid)
+		pid = sweep();
+	if (!pid)
 		return -ENOENT;
-	snprintf(path, sizeof(path), POL_FEED_DIR "/%d.sock", best);
+	snprintf(path, sizeof(path), POL_FEED_DIR "/%d.sock", pid);
 	return connect_path(path);
 }

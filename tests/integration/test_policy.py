@@ -317,6 +317,11 @@ def test_sigkill_leaves_no_workload_cut_off(cgworld, tmp_path):
     e.wait()
     assert_clean(progs, links)
     assert cgworld["cli"].probe([(cgworld["web"], "TCP", 80)]) == [True]
+    # Its verdict socket file stays until the next apply or flows sweeps it.
+    sock = f"/run/ebee/policy/{e.proc.pid}.sock"
+    assert os.path.exists(sock)
+    run(["policy", "flows", "--duration", "0.1"])
+    assert not os.path.exists(sock)
 
 
 def test_fixture_failing_during_setup_cleans_up(tmp_path):
@@ -505,6 +510,8 @@ def test_clsact_fallback_and_cleanup_after_sigkill(nsworld, tmp_path):
     assert r.returncode == 0, r.stderr
     assert filters() == []
     assert nsworld["cli"].probe([(nsworld["web"], "TCP", 80)]) == [True]
+    run(["policy", "flows", "--duration", "0.1"])   # sweeps the killed run's socket file
+    assert not os.path.exists(f"/run/ebee/policy/{e.proc.pid}.sock")
 
 
 def test_missing_workload_is_a_usage_error(tmp_path):
