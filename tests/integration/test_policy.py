@@ -82,6 +82,14 @@ def test_default_deny_ingress(cgworld, tmp_path):
     events, _ = check_table(cgworld, [p], all_pairs(["web", "db", "cli"], [80],
                                                     lambda s, d, p: d == "cli"))
     drops = [x for x in events if x["verdict"] == "DROPPED"]
+    # one DROPPED flow per refused attempt (4 pairs into prod, TCP and UDP), each with the
+    # attempt's own addresses and port; retransmitted SYNs add no event
+    attempts = {(s, d, pr) for s in ["web", "db", "cli"] for d in ["web", "db"] if s != d
+                for pr in ["TCP", "UDP"]}
+    seen = [(x["source"]["pod_name"], x["destination"]["pod_name"], next(iter(x["l4"])))
+            for x in drops if x["event"] == "new"]
+    assert sorted(seen) == sorted(attempts)
+    assert all(next(iter(x["l4"].values()))["destination_port"] == 80 for x in drops)
     assert drops and all(x["traffic_direction"] == "INGRESS" and
                          x["policies"][0]["name"] == "default-deny-ingress" and
                          x["drop_reason_desc"] == "POLICY_DENIED" for x in drops)
