@@ -11,6 +11,7 @@ static const struct ebee_cmd *const commands[] = {
 	&top_cmd,
 	&bench_cmd,
 	&netwatch_cmd,
+	&policy_cmd,
 	&cleanup_cmd,
 	&geoip_cmd,
 	&serve_cmd,

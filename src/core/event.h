@@ -25,6 +25,7 @@ enum ebee_event_type {
 	EV_CAPSET, EV_PRCTL,
 	/* other features' records that carry the header */
 	EV_TCP_STATE = 100, EV_TCP_LIFE,
+	EV_POLICY_VERDICT = 110,
 	EV__MAX = 128
 };
 

@@ -25,6 +25,7 @@
 /* libbpf 1.1 has no TCX helpers; bpf_link_create passes any attach type through. */
 #ifndef BPF_TCX_INGRESS
 #define BPF_TCX_INGRESS 46
+#define BPF_TCX_EGRESS 47
 #endif
 
 const char *nw_attach_name(enum nw_attach_mode m)
@@ -170,7 +171,8 @@ static void state_clear(int ifindex)
 
 static int attach_tcx(struct nw_iface *it, int prog_fd)
 {
-	int fd = bpf_link_create(prog_fd, it->ifindex, BPF_TCX_INGRESS, NULL);
+	int fd = bpf_link_create(prog_fd, it->ifindex,
+				  it->egress ? BPF_TCX_EGRESS : BPF_TCX_INGRESS, NULL);
 
 	if (fd < 0)
 		return -errno;
@@ -181,7 +183,8 @@ static int attach_tcx(struct nw_iface *it, int prog_fd)
 
 static int attach_tc(struct nw_iface *it, int prog_fd)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = it->ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = it->ifindex,
+		    .attach_point = it->egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd, .priority = EBEE_TC_PRIO);
 	bool quiet;
 	int err;
@@ -224,7 +227,8 @@ int nw_iface_attach(struct nw_iface *it, int prog_fd, enum nw_attach_mode mode)
 		err = attach_tcx(it, prog_fd);
 		ebee_log_libbpf_quiet(quiet);
 		if (err && mode == NW_ATTACH_TCX) {
-			ebee_err("cannot attach TCX ingress program to '%s': %s", it->name, strerror(-err));
+			ebee_err("cannot attach TCX %s program to '%s': %s",
+				 it->egress ? "egress" : "ingress", it->name, strerror(-err));
 			return err;
 		}
 		if (err)
@@ -234,7 +238,8 @@ int nw_iface_attach(struct nw_iface *it, int prog_fd, enum nw_attach_mode mode)
 	if (err)
 		err = attach_tc(it, prog_fd);
 	if (err) {
-		ebee_err("cannot attach tc ingress filter to '%s': %s", it->name, strerror(-err));
+		ebee_err("cannot attach tc %s filter to '%s': %s", it->egress ? "egress" : "ingress",
+			 it->name, strerror(-err));
 		return err;
 	}
 	it->attached = true;
@@ -245,7 +250,8 @@ int nw_iface_attach(struct nw_iface *it, int prog_fd, enum nw_attach_mode mode)
 
 void nw_iface_detach(struct nw_iface *it)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = it->ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = it->ifindex,
+		    .attach_point = it->egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = it->tc_handle, .priority = EBEE_TC_PRIO);
 	bool present, quiet;
 	int err;

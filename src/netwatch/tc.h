@@ -19,6 +19,7 @@ struct nw_iface {
 	char name[IF_NAMESIZE];
 	int ifindex;
 	bool l3;                  /* no link-layer header (tun, wireguard, ...) */
+	bool egress;              /* attach to the egress side (default ingress) */
 	bool attached;
 	bool gone;                /* disappeared while attached */
 	enum nw_attach_mode how;  /* TCX or TC once attached */
