@@ -25,6 +25,7 @@ enum ebee_event_type {
 	EV_CAPSET, EV_PRCTL,
 	/* other features' records that carry the header */
 	EV_TCP_STATE = 100, EV_TCP_LIFE,
+	EV_HTTP_SERVER = 110, EV_HTTP_CLIENT,   /* Go net/http requests (src/http) */
 	EV__MAX = 128
 };
 
