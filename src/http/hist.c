@@ -53,8 +53,8 @@ uint64_t hist_quantile(const struct hist *h, double q)
 	rank = (uint64_t)(q * (double)h->n + 0.999999);   /* ceil, at least 1 */
 	if (rank < 1)
 		rank = 1;
-	if (rank > h->n)
-		rank = h->n;
+	if (rank >= h->n)
+		return h->max_ns;   /* the largest sample is known exactly */
 	for (int b = 0; b < HIST_NB; b++) {
 		seen += h->b[b];
 		if (seen >= rank) {

@@ -10,7 +10,7 @@
 
 #define HIST_SUB_BITS 3
 #define HIST_SUB (1 << HIST_SUB_BITS)
-#define HIST_NB (64 * HIST_SUB)
+#define HIST_NB (62 * HIST_SUB)   /* 16 exact values, then 2^4 .. 2^63 */
 
 struct hist {
 	uint64_t n, sum_ns, max_ns;
@@ -19,7 +19,7 @@ struct hist {
 
 void hist_add(struct hist *h, uint64_t ns);
 /* The value at quantile q (0..1): the midpoint of the bucket holding that rank (exact below
- * 16 ns); 0 when empty. */
+ * 16 ns; the largest is the max seen); 0 when empty. */
 uint64_t hist_quantile(const struct hist *h, double q);
 /* Bucket index of a value and the [lo, hi] range of a bucket (for tests). */
 int hist_bucket(uint64_t ns);
