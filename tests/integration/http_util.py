@@ -27,33 +27,29 @@ func main() {
 	}
 	port := os.Args[1]
 	mux := http.NewServeMux()
-	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
-	mux.HandleFunc("/fail", func(w http.ResponseWriter, r *http.Request) {
+	// every route is a subtree, so that each request of a test can have its own path
+	mux.HandleFunc("/ok/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ok") })
+	mux.HandleFunc("/fail/", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "boom", http.StatusInternalServerError)
 	})
 	// writes nothing: net/http sends 200 after the handler returns
-	mux.HandleFunc("/empty", func(w http.ResponseWriter, r *http.Request) {})
-	mux.HandleFunc("/created", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/empty/", func(w http.ResponseWriter, r *http.Request) {})
+	mux.HandleFunc("/created/", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusCreated)
 		w.WriteHeader(http.StatusTeapot) // superfluous: the client sees 201
 	})
-	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/slow/", func(w http.ResponseWriter, r *http.Request) {
 		ms, _ := strconv.Atoi(r.URL.Query().Get("ms"))
 		time.Sleep(time.Duration(ms) * time.Millisecond)
 		fmt.Fprint(w, ms)
 	})
-	mux.HandleFunc("/post", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/post/", func(w http.ResponseWriter, r *http.Request) {
 		n, _ := io.Copy(io.Discard, r.Body)
 		fmt.Fprint(w, n)
 	})
-	mux.HandleFunc("/users/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, r.URL.Path) })
-	// makes a client call to this server's /ok (or ?to=path): the client side
-	mux.HandleFunc("/call", func(w http.ResponseWriter, r *http.Request) {
-		to := r.URL.Query().Get("to")
-		if to == "" {
-			to = "/ok"
-		}
-		resp, err := http.Get("http://127.0.0.1:" + port + to)
+	// makes a client call to this server's ?to=PATH: the client side
+	mux.HandleFunc("/call/", func(w http.ResponseWriter, r *http.Request) {
+		resp, err := http.Get("http://127.0.0.1:" + port + r.URL.Query().Get("to"))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadGateway)
 			return

@@ -165,7 +165,7 @@ def c_compute(word, n):
     return h
 
 
-def build_go(outdir, source=GO_SERVER, name="upsrv"):
+def build_go(outdir, source=GO_SERVER, name="upsrv", variants=("plain", "stripped", "pie")):
     """Builds a Go program (the uprobe test server by default) unstripped, stripped (-s -w) and
     stripped PIE. Returns {variant: path}."""
     if not shutil.which("go"):
@@ -180,6 +180,8 @@ def build_go(outdir, source=GO_SERVER, name="upsrv"):
               "pie": ["-buildmode=pie", "-ldflags=-s -w"]}
     out = {}
     for variant, flags in builds.items():
+        if variant not in variants:
+            continue
         path = os.path.join(outdir, f"{name}_{variant}")
         subprocess.run(["go", "build", "-o", path] + flags + [src], check=True, env=env,
                        cwd=outdir, capture_output=True, timeout=300)
