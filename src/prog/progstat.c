@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Reading loaded programs and what they cost: see progstat.h. */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -20,6 +19,7 @@
 #include "core/load.h"
 #include "core/out.h"
 #include "prog/progstat.h"
+#include "proc/proc.h"
 
 static uint64_t ptr_u64(const void *p) { return (uint64_t)(unsigned long)p; }
 
@@ -338,67 +338,33 @@ typedef void (*scan_cb)(int pid, int fd, bool is_prog, const struct ps_fdinfo *f
 /* ... and perf_cb (when not NULL) for each perf_event fd. */
 typedef void (*perf_cb)(int pid, int fd, void *arg);
 
+struct scan { scan_cb cb; perf_cb pcb; void *arg; };
+
+static int scan_fd(struct procfs_fd *f, void *arg)
+{
+	struct scan *sc = arg;
+	struct ps_fdinfo fi;
+	bool is_prog = !strcmp(f->link, "anon_inode:bpf-prog");
+
+	if (sc->pcb && !strcmp(f->link, "anon_inode:[perf_event]")) {
+		sc->pcb((int)f->pid, f->fd, sc->arg);
+		return 0;
+	}
+	if (!is_prog && strcmp(f->link, "anon_inode:bpf_link"))
+		return 0;
+	/* the fd table of paths (src/proc) cannot answer this: the program id is in fdinfo */
+	if (ps_read_fdinfo((int)f->pid, f->fd, &fi) || !fi.prog_id)
+		return 0;
+	sc->cb((int)f->pid, f->fd, is_prog, &fi, procfs_walk_comm(f), sc->arg);
+	return 0;
+}
+
+/* Our own fds are skipped: the only ones on programs are the temporary ones we read through. */
 static void scan_proc(scan_cb cb, perf_cb pcb, void *arg)
 {
-	DIR *proc = opendir("/proc");
-	struct dirent *de;
-	int self = getpid();
+	struct scan sc = { cb, pcb, arg };
 
-	if (!proc)
-		return;
-	while ((de = readdir(proc))) {
-		char path[300], comm[16] = "";
-		struct dirent *fe;
-		DIR *fds;
-		int pid, dfd;
-
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		pid = atoi(de->d_name);
-		if (pid == self)    /* our own fds are only the temporary ones we read through */
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-		fds = opendir(path);
-		if (!fds)
-			continue;
-		dfd = dirfd(fds);
-		while ((fe = readdir(fds))) {
-			char link[64], info[1024];
-			struct ps_fdinfo fi = { 0 };
-			bool is_prog;
-			ssize_t n;
-
-			if (fe->d_name[0] == '.')
-				continue;
-			n = readlinkat(dfd, fe->d_name, link, sizeof(link) - 1);
-			if (n <= 0)
-				continue;
-			link[n] = '\0';
-			is_prog = !strcmp(link, "anon_inode:bpf-prog");
-			if (pcb && !strcmp(link, "anon_inode:[perf_event]")) {
-				pcb(pid, atoi(fe->d_name), arg);
-				continue;
-			}
-			if (!is_prog && strcmp(link, "anon_inode:bpf_link"))
-				continue;
-			snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, fe->d_name);
-			if (read_small(path, info, sizeof(info)) <= 0)
-				continue;
-			ps_parse_fdinfo(info, &fi);
-			if (!fi.prog_id)
-				continue;
-			if (!comm[0]) {
-				snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-				if (read_small(path, comm, sizeof(comm)) > 0)
-					comm[strcspn(comm, "\n")] = '\0';
-				if (!comm[0])
-					snprintf(comm, sizeof(comm), "?");
-			}
-			cb(pid, atoi(fe->d_name), is_prog, &fi, comm, arg);
-		}
-		closedir(fds);
-	}
-	closedir(proc);
+	procfs_walk_fds(true, scan_fd, &sc);
 }
 
 static void owner_cb(int pid, int fd, bool is_prog, const struct ps_fdinfo *fi, const char *comm,

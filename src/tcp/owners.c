@@ -4,19 +4,16 @@
  * learns a listener's owner at listen(), and for listeners that were already there this file
  * finds it the way `ss -p` does: listening sockets' inodes from /proc/net/tcp{,6}, then the
  * process holding an fd on that inode. */
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <linux/types.h>
 #include <bpf/bpf.h>
 
 #include "core/ebee.h"
+#include "proc/proc.h"
 #include "tcp/owners.h"
 #include "tcp/tcp.h"
 
@@ -61,86 +58,56 @@ static int read_listeners(const char *path, struct lsock *ls, int n)
 	return n;
 }
 
-static void read_comm(const char *pid, char *comm)
-{
-	char path[64];
-	ssize_t r;
-	int fd;
+struct seed {
+	struct lsock *ls;
+	int n, found, map_fd;
+	__u32 netns;
+};
 
-	memset(comm, 0, TCP_COMM_LEN);
-	snprintf(path, sizeof(path), "/proc/%s/comm", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	r = read(fd, comm, TCP_COMM_LEN - 1);
-	close(fd);
-	if (r > 0 && comm[r - 1] == '\n')
-		comm[r - 1] = 0;
+static int seed_fd(struct procfs_fd *f, void *arg)
+{
+	struct seed *s = arg;
+	struct lsock key, *hit;
+
+	if (strncmp(f->link, "socket:[", 8))
+		return 0;
+	key.inode = strtoul(f->link + 8, NULL, 10);
+	hit = bsearch(&key, s->ls, s->n, sizeof(*s->ls), by_inode);
+	if (!hit || hit->done)
+		return 0;
+	struct tcp_listener_key k = { .port = hit->port, .netns = s->netns };
+	struct tcp_owner o = { .pid = f->pid };
+
+	snprintf(o.comm, sizeof(o.comm), "%s", procfs_walk_comm(f));
+	/* a listener that closed meanwhile leaves a harmless entry (LRU) */
+	if (!bpf_map_update_elem(s->map_fd, &k, &o, BPF_NOEXIST))
+		ebee_dbg("listener port %u owned by %u (%s)", k.port, o.pid, o.comm);
+	hit->done = 1;
+	return ++s->found == s->n;   /* all owners known: stop walking */
 }
 
 int tcp_seed_listeners(int map_fd)
 {
-	struct lsock *ls;
+	struct seed s = { .map_fd = map_fd };
 	struct stat nst;
-	struct dirent *p, *d;
-	DIR *proc;
-	int n = 0, found = 0;
+	int err;
 
 	if (stat("/proc/self/ns/net", &nst))
 		return -errno;
-	ls = calloc(MAX_LISTENERS, sizeof(*ls));
-	if (!ls)
+	s.netns = (__u32)nst.st_ino;
+	s.ls = calloc(MAX_LISTENERS, sizeof(*s.ls));
+	if (!s.ls)
 		return -ENOMEM;
-	n = read_listeners("/proc/net/tcp", ls, n);
-	n = read_listeners("/proc/net/tcp6", ls, n);
-	if (!n)
-		goto out;
-	qsort(ls, n, sizeof(*ls), by_inode);
-
-	proc = opendir("/proc");
-	if (!proc) {
-		found = -errno;
-		goto out;
+	s.n = read_listeners("/proc/net/tcp", s.ls, s.n);
+	s.n = read_listeners("/proc/net/tcp6", s.ls, s.n);
+	if (s.n) {
+		qsort(s.ls, s.n, sizeof(*s.ls), by_inode);
+		/* the shared walk of every process's fds (src/proc): listeners found at start have
+		 * no event in any process table, only an fd in some /proc/PID/fd */
+		err = procfs_walk_fds(false, seed_fd, &s);
+		if (err < 0)
+			s.found = err;
 	}
-	while (found < n && (p = readdir(proc))) {
-		char path[300], link[64];
-		DIR *fds;
-
-		if (!isdigit((unsigned char)p->d_name[0]))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/fd", p->d_name);
-		fds = opendir(path);
-		if (!fds)
-			continue;   /* gone, or a kernel thread */
-		while ((d = readdir(fds))) {
-			struct lsock key, *hit;
-			ssize_t r;
-
-			if (d->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "/proc/%s/fd/%s", p->d_name, d->d_name);
-			r = readlink(path, link, sizeof(link) - 1);
-			if (r <= 8 || strncmp(link, "socket:[", 8))
-				continue;
-			link[r] = 0;
-			key.inode = strtoul(link + 8, NULL, 10);
-			hit = bsearch(&key, ls, n, sizeof(*ls), by_inode);
-			if (!hit || hit->done)
-				continue;
-			struct tcp_listener_key k = { .port = hit->port, .netns = (__u32)nst.st_ino };
-			struct tcp_owner o = { .pid = (__u32)strtoul(p->d_name, NULL, 10) };
-
-			read_comm(p->d_name, o.comm);
-			/* a listener that closed meanwhile leaves a harmless entry (LRU) */
-			if (!bpf_map_update_elem(map_fd, &k, &o, BPF_NOEXIST))
-				ebee_dbg("listener port %u owned by %u (%s)", k.port, o.pid, o.comm);
-			hit->done = 1;
-			found++;
-		}
-		closedir(fds);
-	}
-	closedir(proc);
-out:
-	free(ls);
-	return found;
+	free(s.ls);
+	return s.found;
 }
