@@ -136,7 +136,12 @@ static int find_offsets(struct http_priv *p, const char *shown)
 			 "table", missing, shown, p->bin.go_version);
 		return -EINVAL;
 	}
-	ebee_info("'%s' (%s): struct offsets from %s", shown, p->bin.go_version, p->off_src);
+	ebee_info("'%s' (%s): struct offsets from %s: req_method=%u req_url=%u "
+		  "req_content_length=%u req_remote_addr=%u url_host=%u url_path=%u "
+		  "resp_status_code=%u g_goid=%u", shown, p->bin.go_version, p->off_src,
+		  p->off.req_method, p->off.req_url, p->off.req_content_length,
+		  p->off.req_remote_addr, p->off.url_host, p->off.url_path, p->off.resp_status_code,
+		  p->off.g_goid);
 	return 0;
 }
 

@@ -1,11 +1,10 @@
 """The Go HTTP server the ebee http tests and bench/http trace, built by them (unstripped,
 stripped, stripped PIE) with uprobe_util.build_go, and a client that times each request."""
 import http.client
-import subprocess
 import threading
 import time
 
-from uprobe_util import build_go, free_port
+from uprobe_util import GoServer, build_go
 
 GO_HTTP_SERVER = r'''package main
 
@@ -68,18 +67,8 @@ def build(outdir):
     return build_go(outdir, GO_HTTP_SERVER, "httpsrv")
 
 
-class HttpServer:
-    def __init__(self, path):
-        self.port = free_port()
-        self.log = open(path + ".%d.log" % self.port, "w+")
-        self.proc = subprocess.Popen([path, str(self.port)], stdout=subprocess.PIPE,
-                                     stderr=self.log, text=True)
-        line = self.proc.stdout.readline()
-        assert line.strip() == "ready", f"server did not start: {line!r}"
-
-    @property
-    def pid(self):
-        return self.proc.pid
+class HttpServer(GoServer):
+    """The server started and stopped as uprobe_util's, with requests of any method and path."""
 
     def request(self, method, path, body=None, conn=None):
         """One request; returns (status, body, t0, t1) with monotonic ns around it."""
@@ -112,17 +101,3 @@ class HttpServer:
         for t in ts:
             t.join(120)
         return out
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def output(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-        self.log.close()

@@ -205,6 +205,22 @@ def test_exe_and_exit(ebee_start, go_bins, server):
     assert "exited" in e.stderr
 
 
+def test_offsets_dwarf_match_table(go_bins):
+    """libdw's reading of the test server's DWARF (ebee -v) and the committed table row that
+    gen-offsets.sh made with Go's own debug/dwarf agree, field by field."""
+    import re
+    p = run(["-v", "http", "--exe", go_bins["plain"], "-d", "0.1"], check=0)
+    m = re.search(r"\((go\d+\.\d+)[^)]*\): struct offsets from dwarf: (.*)", p.stderr)
+    assert m, p.stderr
+    dwarf = dict(kv.split("=") for kv in m.group(2).split())
+    table = os.path.join(os.path.dirname(__file__), "..", "..", "src", "http", "offsets_table.h")
+    with open(table) as f:
+        row = [l for l in f if f'"{m.group(1)}"' in l]
+    assert len(row) == 1, f"{m.group(1)} not in the table"
+    tab = dict(re.findall(r"\.(\w+) = (\d+)", row[0]))
+    assert tab == dwarf, (tab, dwarf)
+
+
 def patched(src, dst, old, new):
     """A copy of src with the first `old` after .go.buildinfo's magic replaced."""
     with open(src, "rb") as f:
