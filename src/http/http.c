@@ -603,6 +603,8 @@ static int http_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	d->stop(c);
 	c->stopped = true;
 	d->refresh(c);
+	if (cfg->interval > 0)
+		on_tick(loop, c);   /* the part of an interval before the end */
 	if (cfg->summary) {
 		struct out o;
 

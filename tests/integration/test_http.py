@@ -186,6 +186,21 @@ def test_summary_red(ebee_start, server):
     assert_server_ok(srv)
 
 
+def test_interval(ebee_start, server):
+    srv = server("plain")
+    e = ebee_start(["-j", "http", "-p", str(srv.pid), "-i", "0.4", "-d", "3"])
+    wait_attached(e)
+    for i in range(12):
+        srv.request("GET", f"/ok/{i}")
+        time.sleep(0.05)
+    assert e.wait(30) == 0, e.stderr
+    rows = [r for r in e.json() if r.get("type") == "route"]
+    # interval tables (and the last part at the end) add up to every request, none twice
+    assert sum(r["requests"] for r in rows if r["route"] == "/ok/{id}") == 12, rows
+    assert len(rows) >= 2, rows
+    assert not requests_of(e.json())
+
+
 def test_exe_and_exit(ebee_start, go_bins, server):
     # --exe: a process started after ebee is traced; when -p's process exits, ebee stops
     e = ebee_start(["-j", "http", "--exe", go_bins["pie"]])
