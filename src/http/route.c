@@ -64,14 +64,16 @@ size_t route_normalise(const char *path, size_t len, bool collapse, char *out)
 			j++;
 		n = j - i;
 		if (collapse && route_is_id(path + i, n)) {
-			if (o + sizeof(ROUTE_ID) - 1 < ROUTE_MAX)
-				memcpy(out + o, ROUTE_ID, sizeof(ROUTE_ID) - 1);
+			if (o + sizeof(ROUTE_ID) - 1 > ROUTE_MAX - 1)
+				break;   /* no room for a whole {id}: the route ends here */
+			memcpy(out + o, ROUTE_ID, sizeof(ROUTE_ID) - 1);
 			o += sizeof(ROUTE_ID) - 1;
 		} else {
 			if (n > ROUTE_MAX - 1 - o)
 				n = ROUTE_MAX - 1 - o;
-			memcpy(out + o, path + i, n);
-			o += n;
+			/* a route is a C string: a NUL in the path (Go decodes %00) becomes '?' */
+			for (size_t k = 0; k < n; k++)
+				out[o++] = path[i + k] ? path[i + k] : '?';
 		}
 		i = j;
 	}

@@ -15,7 +15,8 @@
 /* Writes the route of path[0..len) into out (ROUTE_MAX bytes): segments that are numbers,
  * UUIDs, or long hex / mixed letter-and-digit tokens (16+ characters) become {id}; the query
  * is not part of a path here (Go's URL.Path has none). With collapse false the path is kept
- * as it is (cut to ROUTE_MAX - 1). An empty path is "/". Returns the route's length. */
+ * as it is (cut to ROUTE_MAX - 1). An empty path is "/"; NUL bytes become '?'. Returns the
+ * route's length. */
 size_t route_normalise(const char *path, size_t len, bool collapse, char *out);
 bool route_is_id(const char *seg, size_t len);
 

@@ -39,6 +39,9 @@ static void test_normalise(void **state)
 	assert_string_equal(norm("/", true), "/");
 	assert_string_equal(norm("/a//b/", true), "/a//b/");
 	assert_string_equal(norm("*", true), "/*");
+	{ char out[ROUTE_MAX];   /* a NUL in the path (%00) does not cut the route short */
+	  assert_int_equal(route_normalise("/a\0b/7", 6, true, out), 9);
+	  assert_string_equal(out, "/a?b/{id}"); }
 	assert_true(route_is_id("0", 1));
 	assert_false(route_is_id("", 0));
 	assert_false(route_is_id("release-notes-of-the-year", 25));   /* long, but no digit */
