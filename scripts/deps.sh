@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
             libjson-c-dev libncurses-dev libmaxminddb-dev libmicrohttpd-dev libcapstone-dev
-            libyaml-dev nodejs)
+            libyaml-dev nodejs libdw-dev)
 # Tests drive real workloads and peers; golang builds the uprobe targets.
 test_pkgs=(libcmocka-dev python3 python3-pytest iproute2 libbpf-tools bpftrace golang-go
            chromium prometheus tmux procps libmaxmind-db-writer-perl python3-yaml)

@@ -16,5 +16,6 @@ extern const struct ebee_cmd geoip_cmd;     /* src/geoip */
 extern const struct ebee_cmd serve_cmd;     /* src/serve */
 extern const struct ebee_cmd uprobe_cmd;    /* src/uprobe */
 extern const struct ebee_cmd policy_cmd;    /* src/policy */
+extern const struct ebee_cmd http_cmd;      /* src/http */
 
 #endif

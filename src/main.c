@@ -16,6 +16,7 @@ static const struct ebee_cmd *const commands[] = {
 	&geoip_cmd,
 	&serve_cmd,
 	&uprobe_cmd,
+	&http_cmd,
 	NULL,
 };
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Bounded HTTP load generator for the uprobe benchmark: CONNS keep-alive connections to
- * 127.0.0.1:PORT, NREQ requests in all (GET /?in=PREFIX<i>), closed loop or paced at RATE
- * requests/s. Prints one JSON line. Only ever connects to 127.0.0.1. */
+/* Bounded HTTP load generator for the uprobe and http benchmarks: CONNS keep-alive connections
+ * to 127.0.0.1:PORT, NREQ requests in all (GET PATH?in=PREFIX<i>, PATH "/" unless given),
+ * closed loop or paced at RATE requests/s. Prints one JSON line with the request rate and
+ * latency percentiles (send to whole response). Only ever connects to 127.0.0.1. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,7 +18,8 @@
 
 static int port, nreq, conns;
 static double rate;
-static const char *prefix;
+static const char *prefix, *path = "/";
+static double *lat;   /* seconds, per request */
 static long errors;
 
 static double now(void)
@@ -31,8 +33,8 @@ static double now(void)
 static int one(int fd, int i)
 {
 	char req[256], buf[4096];
-	int n = snprintf(req, sizeof(req), "GET /?in=%s%d HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
-			 prefix, i);
+	int n = snprintf(req, sizeof(req), "GET %s?in=%s%d HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+			 path, prefix, i);
 	int got = 0, need = -1;
 
 	if (send(fd, req, n, MSG_NOSIGNAL) != n)
@@ -81,11 +83,20 @@ static void *worker(void *arg)
 			if (due > t)
 				usleep((useconds_t)((due - t) * 1e6));
 		}
+		lat[i] = now();
 		if (one(fd, i))
 			__atomic_add_fetch(&errors, 1, __ATOMIC_RELAXED);
+		lat[i] = now() - lat[i];
 	}
 	close(fd);
 	return NULL;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 int main(int argc, char **argv)
@@ -93,8 +104,8 @@ int main(int argc, char **argv)
 	pthread_t th[256];
 	double t0, dt;
 
-	if (argc != 6) {
-		fprintf(stderr, "usage: loadgen PORT NREQ CONNS RATE PREFIX\n");
+	if (argc != 6 && argc != 7) {
+		fprintf(stderr, "usage: loadgen PORT NREQ CONNS RATE PREFIX [PATH]\n");
 		return 2;
 	}
 	port = atoi(argv[1]);
@@ -102,14 +113,22 @@ int main(int argc, char **argv)
 	conns = atoi(argv[3]);
 	rate = atof(argv[4]);
 	prefix = argv[5];
+	if (argc == 7)
+		path = argv[6];
 	if (conns < 1 || conns > 256 || nreq < 1 || nreq > 10000000)
 		return 2;
+	lat = calloc(nreq, sizeof(*lat));
+	if (!lat)
+		return 1;
 	t0 = now();
 	for (long i = 0; i < conns; i++)
 		pthread_create(&th[i], NULL, worker, (void *)i);
 	for (int i = 0; i < conns; i++)
 		pthread_join(th[i], NULL);
 	dt = now() - t0;
-	printf("{\"n\":%d,\"secs\":%.4f,\"rps\":%.1f,\"errors\":%ld}\n", nreq, dt, nreq / dt, errors);
+	qsort(lat, nreq, sizeof(*lat), cmp);
+	printf("{\"n\":%d,\"secs\":%.4f,\"rps\":%.1f,\"errors\":%ld,\"p50_us\":%.1f,"
+	       "\"p99_us\":%.1f}\n", nreq, dt, nreq / dt, errors, lat[nreq / 2] * 1e6,
+	       lat[(int)(nreq * 0.99)] * 1e6);
 	return errors ? 1 : 0;
 }

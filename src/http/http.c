@@ -1,0 +1,687 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* ebee http: request rate, errors and duration of Go net/http servers (and their clients)
+ * with no code change. The collector: which binary, its probe sites (ebee uprobe's Go
+ * machinery: .go.buildinfo, .gopclntab for stripped binaries, RET sites from capstone), the
+ * struct offsets (offsets.c), the BPF object, per-request rows and RED (red.c). */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/cmd.h"
+#include "core/load.h"
+#include "core/loop.h"
+#include "http/offsets.h"
+#include "http/session.h"
+#include "http/http.skel.h"
+
+/* The functions probed, in this order (index = enum fn). */
+enum fn { FN_SERVE, FN_STATUS, FN_CLIENT, FN__N };
+static const char *const fn_names[FN__N] = {
+	[FN_SERVE] = "net/http.serverHandler.ServeHTTP",
+	[FN_STATUS] = "net/http.(*response).WriteHeader",
+	[FN_CLIENT] = "net/http.(*Client).do",
+};
+
+/* Declared in core/loop.h, implemented by the output engineer: until then the daemon cannot
+ * stop one collector and keep the loop, and a CLI run frees the loop right after. */
+#pragma weak loop_del_ringbuf
+
+#define MAX_LINKS (2 * UP_MAX_RETS + FN__N)
+
+struct http_priv {
+	const struct http_cfg *cfg;
+	struct http_bpf *skel;
+	struct up_bin bin;
+	char path[PATH_MAX];          /* what uprobes attach to (/proc/PID/exe with -p) */
+	long long tgid;               /* -p as a thread group, 0 with --exe */
+	int pidfd;
+	const struct up_func *fn[FN__N];
+	struct up_sites sites[FN__N];
+	struct http_offsets off;
+	const char *off_src;          /* "dwarf", "table" */
+	struct bpf_link *links[MAX_LINKS];
+	int nlinks;
+	struct ring_buffer *rb;
+	bool lines;                   /* one row per request (not with --summary) */
+	struct out o;
+	struct red red;
+	uint64_t st[HTTP_NSTAT];
+	uint64_t tick_ns;             /* start of the current interval */
+	bool exited;
+};
+
+/* ---- resolving the target ---- */
+
+static int find_target(struct http_priv *p, const struct http_cfg *cfg)
+{
+	char line[128], link[PATH_MAX];
+	FILE *f;
+	ssize_t n;
+
+	if ((cfg->pid > 0) == (cfg->exe != NULL)) {
+		ebee_err("give one of -p PID or --exe PATH");
+		return -EINVAL;
+	}
+	if (cfg->exe) {
+		if (!realpath(cfg->exe, p->path)) {
+			ebee_err("binary '%s' not found: %s", cfg->exe, strerror(errno));
+			return -EINVAL;
+		}
+		return 0;
+	}
+	/* -p may name any thread: events are filtered by thread group */
+	snprintf(line, sizeof(line), "/proc/%lld/status", cfg->pid);
+	f = fopen(line, "re");
+	if (!f) {
+		ebee_err("process %lld not found", cfg->pid);
+		return -EINVAL;
+	}
+	p->tgid = cfg->pid;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %lld", &p->tgid) == 1)
+			break;
+	fclose(f);
+	snprintf(p->path, sizeof(p->path), "/proc/%lld/exe", p->tgid);
+	n = readlink(p->path, link, sizeof(link) - 1);
+	if (n < 0) {
+		ebee_err("cannot read the executable of process %lld: %s", p->tgid, strerror(errno));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Offsets from the binary's DWARF, the gaps filled from the table of its Go release; a field
+ * a probed side needs and neither has is a refusal, never a guess. */
+static int find_offsets(struct http_priv *p, const char *shown)
+{
+	const struct http_offsets_row *row = http_offsets_lookup(p->bin.go_major, p->bin.go_minor);
+	const char *missing = NULL;
+	int err = http_offsets_dwarf(p->path, &p->off, &missing);
+	__u16 *f = (__u16 *)&p->off;
+	const __u16 *t = row ? (const __u16 *)&row->off : NULL;
+	bool need_srv = p->fn[FN_SERVE], need_cli = p->fn[FN_CLIENT];
+
+	p->off_src = err == -ENODATA ? "table" : "dwarf";
+	if (err == -ENODATA && !row) {
+		char have[256] = "";
+
+		for (int i = 0; i < http_offsets_table_len; i++)
+			snprintf(have + strlen(have), sizeof(have) - strlen(have), "%s%s", i ? ", " : "",
+				 http_offsets_table[i].go);
+		ebee_err("'%s' has no DWARF and is built with %s, which is not in ebee's table of "
+			 "net/http layouts (%s): rebuild it without -ldflags=-s, or see "
+			 "src/http/gen-offsets.sh", shown, p->bin.go_version, have);
+		return -EINVAL;
+	}
+	for (size_t i = 0; t && i < sizeof(p->off) / sizeof(*f); i++)
+		if (f[i] == 0xffff)
+			f[i] = t[i];
+	if (p->off.g_goid == 0xffff && up_go_goid_offset(&p->bin))
+		p->off.g_goid = (__u16)up_go_goid_offset(&p->bin);
+	if ((need_srv || need_cli) &&
+	    (p->off.req_method == 0xffff || p->off.req_url == 0xffff || p->off.url_path == 0xffff))
+		missing = missing ? missing : "net/http.Request";
+	else if (need_cli && p->off.resp_status_code == 0xffff)
+		missing = missing ? missing : "net/http.Response.StatusCode";
+	else
+		missing = NULL;
+	if (missing) {
+		ebee_err("cannot find the layout of '%s' in '%s' (%s): not in its DWARF nor in ebee's "
+			 "table", missing, shown, p->bin.go_version);
+		return -EINVAL;
+	}
+	ebee_info("'%s' (%s): struct offsets from %s: req_method=%u req_url=%u "
+		  "req_content_length=%u req_remote_addr=%u url_host=%u url_path=%u "
+		  "resp_status_code=%u g_goid=%u", shown, p->bin.go_version, p->off_src,
+		  p->off.req_method, p->off.req_url, p->off.req_content_length,
+		  p->off.req_remote_addr, p->off.url_host, p->off.url_path, p->off.resp_status_code,
+		  p->off.g_goid);
+	return 0;
+}
+
+static int find_sites(struct http_priv *p, const struct http_cfg *cfg, const char *shown)
+{
+	const char *why;
+	int err;
+
+	if (!p->bin.is_go) {
+		ebee_err("'%s' is not a Go program (no .go.buildinfo): ebee http traces Go's net/http",
+			 shown);
+		return -EINVAL;
+	}
+	if ((why = up_go_abi_problem(&p->bin))) {
+		ebee_err("%s", why);
+		return -EINVAL;
+	}
+	for (int i = 0; i < FN__N; i++)
+		p->fn[i] = up_bin_find(&p->bin, fn_names[i]);
+	if (cfg->side == HTTP_SIDE_CLIENT || !p->fn[FN_SERVE] || !p->fn[FN_STATUS])
+		p->fn[FN_SERVE] = p->fn[FN_STATUS] = NULL;
+	if (cfg->side == HTTP_SIDE_SERVER)
+		p->fn[FN_CLIENT] = NULL;
+	if (!p->fn[FN_SERVE] && !p->fn[FN_CLIENT]) {
+		ebee_err("'%s' does not link net/http's %s (no '%s'%s)", shown,
+			 cfg->side == HTTP_SIDE_CLIENT ? "client" : cfg->side == HTTP_SIDE_SERVER ?
+			 "server" : "server or client",
+			 fn_names[cfg->side == HTTP_SIDE_CLIENT ? FN_CLIENT : FN_SERVE],
+			 cfg->side == HTTP_SIDE_BOTH ? " nor 'net/http.(*Client).do'" : "");
+		return -EINVAL;
+	}
+	for (int i = 0; i < FN__N; i++) {
+		if (!p->fn[i])
+			continue;
+		err = up_sites_go(&p->bin, p->fn[i], &p->sites[i]);
+		if (err)
+			return err;
+		if (i != FN_STATUS && !p->sites[i].nret) {
+			ebee_err("'%s' in '%s' has no RET instruction: cannot time requests",
+				 fn_names[i], shown);
+			return -EINVAL;
+		}
+		ebee_info("'%s' at 0x%llx: %d RET", fn_names[i], (unsigned long long)p->fn[i]->addr,
+			  p->sites[i].nret);
+	}
+	return 0;
+}
+
+/* ---- per-request rows ---- */
+
+enum { C_TIME, C_SIDE, C_PID, C_GOID, C_METHOD, C_PATH, C_STATUS, C_DUR, C_LEN, C_ADDR,
+       C_DUR_NS, C_TID, C_COMM, C_CUT };
+static const struct out_col line_cols[] = {
+	[C_TIME] = { "time", "TIME", OUT_STR, -15, 0 },
+	[C_SIDE] = { "side", "SIDE", OUT_STR, -6, 0 },
+	[C_PID] = { "pid", "PID", OUT_U64, 7, 0 },
+	[C_GOID] = { "goid", "GOID", OUT_U64, 6, 0 },
+	[C_METHOD] = { "method", "METHOD", OUT_STR, -7, 0 },
+	[C_PATH] = { "path", "PATH", OUT_STR, -32, 0 },
+	[C_STATUS] = { "status", "STATUS", OUT_U64, 6, 0 },
+	[C_DUR] = { "duration_ms", "MS", OUT_F64, 10, 3 },
+	[C_LEN] = { "content_length", "LEN", OUT_I64, 8, 0 },
+	[C_ADDR] = { "addr", "ADDR", OUT_STR, -21, 0 },
+	[C_DUR_NS] = { "duration_ns", NULL, OUT_U64, 0, 0 },
+	[C_TID] = { "tid", NULL, OUT_U64, 0, 0 },
+	[C_COMM] = { "comm", NULL, OUT_STR, 0, 0 },
+	[C_CUT] = { "path_truncated", NULL, OUT_BOOL, 0, 0 },
+};
+
+static void line(struct http_priv *p, const struct http_event *e, bool json)
+{
+	char tmp[64];
+	const char *t = ebee_fmt_time(ebee_ktime_to_real(e->hdr.time_ns), tmp, sizeof(tmp));
+	const char *c = strchr(t, 'T');
+	struct out *o = &p->o;
+
+	out_str(o, C_TIME, json || !c ? t : c + 1);
+	out_str(o, C_SIDE, e->hdr.type == EV_HTTP_CLIENT ? "client" : "server");
+	out_u64(o, C_PID, e->hdr.pid);
+	out_u64(o, C_GOID, e->goid);
+	out_strn(o, C_METHOD, e->method, e->method_len);
+	out_strn(o, C_PATH, e->path, e->path_len);
+	if (e->status)
+		out_u64(o, C_STATUS, e->status);
+	out_f64(o, C_DUR, e->dur_ns / 1e6);
+	if (e->hdr.type == EV_HTTP_SERVER && e->content_length >= 0)
+		out_i64(o, C_LEN, e->content_length);
+	out_strn(o, C_ADDR, e->addr, e->addr_len);
+	out_u64(o, C_DUR_NS, e->dur_ns);
+	out_u64(o, C_TID, e->hdr.tid);
+	out_strn(o, C_COMM, e->hdr.comm, sizeof(e->hdr.comm));
+	if (e->flags & HTTP_F_PATH_CUT)
+		out_bool(o, C_CUT, true);
+	out_row(o);
+}
+
+static int on_event(void *arg, void *data, size_t size)
+{
+	struct collector *c = arg;
+	struct http_priv *p = c->priv;
+	const struct http_event *e = data;
+
+	if (size < sizeof(*e))
+		return 0;
+	c->cnt.events++;
+	if (p->lines)
+		line(p, e, p->o.fmt == OUT_JSON);
+	red_add(&p->red, e);
+	return 0;
+}
+
+/* ---- the collector ---- */
+
+static int http_open(struct collector *c)
+{
+	struct ebee_hook hooks[] = {
+		{ "uprobe", { { "ebee_http", KIND_UPROBE }, { NULL } }, -1 },
+	};
+	const struct http_cfg *cfg = c->cfg;
+	struct http_priv *p = c->priv;
+	char shown[PATH_MAX];
+	int err;
+
+	p->cfg = cfg;
+	p->pidfd = -1;
+	err = find_target(p, cfg);
+	if (err)
+		return err;
+	if (up_bin_open(p->path, &p->bin))
+		return -EINVAL;   /* printed: missing, not ELF, unknown Go layout */
+	if (cfg->exe)
+		snprintf(shown, sizeof(shown), "%s", cfg->exe);
+	else
+		snprintf(shown, sizeof(shown), "process %lld", p->tgid);
+	err = find_sites(p, cfg, shown);
+	if (!err)
+		err = find_offsets(p, shown);
+	if (err)
+		return err;
+	err = red_init(&p->red, (int)cfg->max_routes, !cfg->raw_routes);
+	if (err)
+		return err;
+
+	p->skel = http_bpf__open();
+	if (!p->skel) {
+		err = -errno;
+		ebee_err("cannot open the http BPF object: %s", strerror(errno));
+		return err;
+	}
+	err = ebee_choose(p->skel->obj, hooks, ARRAY_SIZE(hooks));
+	if (err)
+		return err;
+	p->skel->rodata->targ_tgid = (__u32)p->tgid;
+	p->skel->rodata->off = p->off;
+	p->skel->rodata->srv_skip_flags = p->fn[FN_SERVE] ? p->sites[FN_SERVE].jcc_flags : 0;
+	p->skel->rodata->cli_skip_flags = p->fn[FN_CLIENT] ? p->sites[FN_CLIENT].jcc_flags : 0;
+	err = http_bpf__load(p->skel);
+	if (err)
+		return ebee_load_err("http", err);
+	return 0;
+}
+
+static int attach(struct http_priv *p, enum fn fn, enum http_site site, uint64_t vaddr)
+{
+	struct bpf_link *link;
+	uint64_t off;
+
+	if (p->nlinks == MAX_LINKS || up_bin_offset(&p->bin, vaddr, &off)) {
+		ebee_err("'%s': address 0x%llx is outside the file's segments", fn_names[fn],
+			 (unsigned long long)vaddr);
+		return -ERANGE;
+	}
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = site);
+	link = bpf_program__attach_uprobe_opts(p->skel->progs.ebee_http,
+					       p->tgid > 0 ? (pid_t)p->tgid : -1, p->path, off, &uo);
+	if (!link) {
+		int err = -errno;
+
+		ebee_err("cannot attach a uprobe to '%s' at offset 0x%llx: %s", fn_names[fn],
+			 (unsigned long long)off, strerror(-err));
+		return err;
+	}
+	p->links[p->nlinks++] = link;
+	return 0;
+}
+
+/* The entry probe sits on the stack check's jump when there is one: x86 uprobes emulate a
+ * jump but single-step other instructions out of line, a second trap per call. */
+static uint64_t entry_site(const struct up_sites *s)
+{
+	return s->jcc_flags ? s->jcc : s->entry;
+}
+
+static int on_exit_pid(struct ebee_loop *l, int fd, uint32_t events, void *arg)
+{
+	struct collector *c = arg;
+	struct http_priv *p = c->priv;
+
+	p->exited = true;
+	ebee_warn("traced process %lld exited: stopping", p->tgid);
+	loop_stop(l);
+	return 0;
+}
+
+static int on_tick(struct ebee_loop *l, void *arg)
+{
+	struct collector *c = arg;
+	struct http_priv *p = c->priv;
+	uint64_t now = ebee_now_ns();
+	char tmp[64];
+
+	out_sep(&p->o, "--- %s ---", ebee_fmt_time(ebee_realtime_ns(), tmp, sizeof(tmp)));
+	red_rows(&p->red, &p->o, true, (now - p->tick_ns) / 1e9);
+	p->tick_ns = now;
+	fflush(p->o.f);
+	return 0;
+}
+
+static int http_start(struct collector *c, struct ebee_loop *l)
+{
+	const struct http_cfg *cfg = c->cfg;
+	struct http_priv *p = c->priv;
+	int err = 0;
+
+	c->loop = l;
+	p->lines = !cfg->summary && cfg->interval <= 0;
+	out_init(&p->o, stdout, cfg->ctx && cfg->ctx->json ? OUT_JSON : OUT_TABLE, line_cols,
+		 ARRAY_SIZE(line_cols));
+	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), on_event, c, NULL);
+	if (!p->rb) {
+		err = -errno;
+		ebee_err("cannot create the ring buffer: %s", strerror(errno));
+		return err;
+	}
+	err = loop_add_ringbuf(l, p->rb, 0);
+	if (err)
+		return err;
+	/* returns and the status first: an entry whose return probe is not there yet would wait
+	 * in the inflight map until evicted */
+	for (int i = 0; i < FN__N && !err; i++) {
+		enum http_site ret = i == FN_SERVE ? HTTP_SITE_SRV_RET : HTTP_SITE_CLI_RET;
+
+		if (!p->fn[i] || i == FN_STATUS)
+			continue;
+		for (int k = 0; k < p->sites[i].nret && !err; k++)
+			err = attach(p, i, ret, p->sites[i].ret[k]);
+	}
+	if (!err && p->fn[FN_STATUS])
+		err = attach(p, FN_STATUS, HTTP_SITE_STATUS, entry_site(&p->sites[FN_STATUS]));
+	if (!err && p->fn[FN_SERVE])
+		err = attach(p, FN_SERVE, HTTP_SITE_SRV_ENTRY, entry_site(&p->sites[FN_SERVE]));
+	if (!err && p->fn[FN_CLIENT])
+		err = attach(p, FN_CLIENT, HTTP_SITE_CLI_ENTRY, entry_site(&p->sites[FN_CLIENT]));
+	if (err)
+		return err;
+	if (p->tgid > 0) {
+		p->pidfd = (int)syscall(SYS_pidfd_open, (pid_t)p->tgid, 0);
+		if (p->pidfd < 0) {
+			ebee_err("process %lld not found", p->tgid);
+			return -EINVAL;
+		}
+		loop_add_fd(l, p->pidfd, EPOLLIN, on_exit_pid, c);
+	}
+	p->tick_ns = ebee_now_ns();
+	if (cfg->interval > 0)
+		loop_set_tick(l, cfg->interval, on_tick, c);
+	ebee_info("%d probe sites attached", p->nlinks);
+	if (p->lines && p->o.fmt == OUT_TABLE)
+		out_header(&p->o);
+	fflush(stdout);
+	return 0;
+}
+
+static uint64_t percpu_sum(int fd, uint32_t key)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t v[ncpu > 0 ? ncpu : 1], sum = 0;
+
+	if (ncpu <= 0 || bpf_map_lookup_elem(fd, &key, v))
+		return 0;
+	for (int i = 0; i < ncpu; i++)
+		sum += v[i];
+	return sum;
+}
+
+static int http_refresh(struct collector *c)
+{
+	struct http_priv *p = c->priv;
+	struct bpf_prog_info info = {};
+	uint32_t len = sizeof(info);
+
+	if (!p->skel)
+		return 0;
+	for (uint32_t i = 0; i < HTTP_NSTAT; i++)
+		p->st[i] = percpu_sum(bpf_map__fd(p->skel->maps.stats), i);
+	c->cnt.lost = percpu_sum(bpf_map__fd(p->skel->maps.events_drops), 0);
+	if (!bpf_obj_get_info_by_fd(bpf_program__fd(p->skel->progs.ebee_http), &info, &len))
+		c->cnt.missed = info.recursion_misses;
+	return 0;
+}
+
+static void http_rows(struct collector *c, struct out *o)
+{
+	struct http_priv *p = c->priv;
+	uint64_t end = c->stop_ns ? c->stop_ns : ebee_now_ns();
+
+	red_rows(&p->red, o, false, c->start_ns ? (end - c->start_ns) / 1e9 : 0);
+}
+
+static void http_metrics(struct collector *c, struct prom *pr)
+{
+	red_metrics(&((struct http_priv *)c->priv)->red, pr);
+}
+
+static void http_stop(struct collector *c)
+{
+	struct http_priv *p = c->priv;
+
+	/* detach first so that the last drain and the counters are final */
+	for (int i = p->nlinks - 1; i >= 0; i--)
+		bpf_link__destroy(p->links[i]);
+	p->nlinks = 0;
+	if (p->rb)
+		ring_buffer__consume(p->rb);
+}
+
+static void http_close(struct collector *c)
+{
+	struct http_priv *p = c->priv;
+
+	if (!p)
+		return;
+	http_stop(c);
+	if (p->rb && c->loop && loop_del_ringbuf)
+		loop_del_ringbuf(c->loop, p->rb);
+	ring_buffer__free(p->rb);
+	http_bpf__destroy(p->skel);
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	red_free(&p->red);
+	up_bin_close(&p->bin);
+}
+
+static const struct ebee_hook http_hooks[] = {
+	{ "uprobe", { { "ebee_http", KIND_UPROBE }, { NULL } }, -1 },
+};
+
+const struct collector_desc http_collector = {
+	.name = "http",
+	.what = "Go net/http request tracing (uprobes)",
+	.hooks = http_hooks,
+	.nhooks = ARRAY_SIZE(http_hooks),
+	.prog_prefix = "ebee_http",
+	.priv_size = sizeof(struct http_priv),
+	.cfg_size = sizeof(struct http_cfg),
+	.open = http_open,
+	.start = http_start,
+	.refresh = http_refresh,
+	.rows = http_rows,
+	.metrics = http_metrics,
+	.stop = http_stop,
+	.close = http_close,
+};
+
+/* ---- the command ---- */
+
+enum { S_TYPE, S_COLL, S_EVENTS, S_LOST, S_MISSED, S_DUR, S_REQ, S_FAULT, S_UNMATCHED,
+       S_GROWN, S_ROUTES, S_OVER, S_OFFSETS };
+static const struct out_col sum_cols[] = {
+	[S_TYPE] = { "type", "TYPE", OUT_STR, -8, 0 },
+	[S_COLL] = { "collector", "COLLECTOR", OUT_STR, -9, 0 },
+	[S_EVENTS] = { "events", "EVENTS", OUT_U64, 8, 0 },
+	[S_LOST] = { "lost", "LOST", OUT_U64, 6, 0 },
+	[S_MISSED] = { "missed", "MISSED", OUT_U64, 6, 0 },
+	[S_DUR] = { "duration_s", "SECONDS", OUT_F64, 8, 1 },
+	[S_REQ] = { "entries", "ENTRIES", OUT_U64, 8, 0 },
+	[S_FAULT] = { "faults", "FAULTS", OUT_U64, 6, 0 },
+	[S_UNMATCHED] = { "unmatched", "UNMATCHED", OUT_U64, 9, 0 },
+	[S_GROWN] = { "stack_growths", "GROWN", OUT_U64, 6, 0 },
+	[S_ROUTES] = { "routes", "ROUTES", OUT_U64, 6, 0 },
+	[S_OVER] = { "routes_overflowed", "OVERFLOW", OUT_U64, 8, 0 },
+	[S_OFFSETS] = { "offsets", "OFFSETS", OUT_STR, -7, 0 },
+};
+
+/* The closing summary, in the one shape every collector uses; in table mode on stderr, and
+ * only with -v or when something was lost, dropped or unreadable. */
+static void summary(struct collector *c, const struct ebee_ctx *ctx)
+{
+	struct http_priv *p = c->priv;
+	bool json = ctx->json;
+	struct out o;
+
+	if (!json && ctx->verbose < 1 && !c->cnt.lost && !c->cnt.missed && !p->st[HTTP_ST_FAULT])
+		return;
+	out_init(&o, json ? stdout : stderr, json ? OUT_JSON : OUT_TABLE, sum_cols,
+		 ARRAY_SIZE(sum_cols));
+	out_header(&o);
+	out_str(&o, S_TYPE, "summary");
+	out_str(&o, S_COLL, c->desc->name);
+	out_u64(&o, S_EVENTS, c->cnt.events);
+	out_u64(&o, S_LOST, c->cnt.lost);
+	out_u64(&o, S_MISSED, c->cnt.missed);
+	out_f64(&o, S_DUR, (c->stop_ns - c->start_ns) / 1e9);
+	out_u64(&o, S_REQ, p->st[HTTP_ST_ENTRY]);
+	out_u64(&o, S_FAULT, p->st[HTTP_ST_FAULT]);
+	out_u64(&o, S_UNMATCHED, p->st[HTTP_ST_UNMATCHED]);
+	out_u64(&o, S_GROWN, p->st[HTTP_ST_GROWN]);
+	out_u64(&o, S_ROUTES, (uint64_t)p->red.routes.n);
+	out_u64(&o, S_OVER, p->red.routes.overflowed);
+	out_str(&o, S_OFFSETS, p->off_src ? p->off_src : "-");
+	out_row(&o);
+	if (c->cnt.lost)
+		ebee_warn("%llu requests lost: the ring buffer was full",
+			  (unsigned long long)c->cnt.lost);
+	if (p->st[HTTP_ST_FAULT])
+		ebee_warn("%llu requests dropped: their memory could not be read",
+			  (unsigned long long)p->st[HTTP_ST_FAULT]);
+}
+
+/* Drives the collector as a command, in the lifecycle order of core/collector.h (this is
+ * what collector_run_cli does once src/core/collector.c is on main). */
+static int http_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
+{
+	const struct collector_desc *d = &http_collector;
+	struct http_cfg *cfg = cfgp;
+	struct collector *c;
+	struct ebee_loop *loop;
+	int err;
+
+	cfg->ctx = ctx;
+	loop = loop_new();   /* first: Ctrl-C while loading still takes the cleanup path */
+	if (!loop) {
+		err = -errno ? -errno : -ENOMEM;
+		ebee_err("cannot create the event loop: %s", strerror(-err));
+		return err;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c || !(c->priv = calloc(1, d->priv_size))) {
+		err = -ENOMEM;
+		goto out;
+	}
+	c->desc = d;
+	c->cfg = cfg;
+	err = d->open(c);
+	if (err)
+		goto out;
+	c->opened = true;
+	err = d->start(c, loop);
+	if (err)
+		goto out;
+	c->started = true;
+	c->start_ns = ebee_now_ns();
+	if (cfg->duration > 0)
+		loop_set_duration(loop, cfg->duration);
+	err = loop_run(loop);
+	if (err > 0)
+		err = 0;
+	c->stop_ns = ebee_now_ns();   /* detaching takes a while: not part of the run */
+	d->stop(c);
+	c->stopped = true;
+	d->refresh(c);
+	if (cfg->interval > 0)
+		on_tick(loop, c);   /* the part of an interval before the end */
+	if (cfg->summary) {
+		struct out o;
+
+		out_init(&o, stdout, ctx->json ? OUT_JSON : OUT_TABLE, NULL, 0);
+		d->rows(c, &o);
+	}
+	summary(c, ctx);
+out:
+	fflush(stdout);
+	if (c) {
+		if (c->priv)
+			d->close(c);
+		free(c->priv);
+		free(c);
+	}
+	loop_free(loop);
+	return err;
+}
+
+static const struct http_cfg defaults = { .max_routes = 100 };
+static const char *const side_names[] = { "both", "server", "client", NULL };
+
+static const struct opt http_opts[] = {
+	{ "pid", 'p', OPT_INT, offsetof(struct http_cfg, pid), "PID",
+	  "trace the Go program running as this process", NULL, 1, 4194304 },
+	{ "exe", 'e', OPT_STR, offsetof(struct http_cfg, exe), "PATH",
+	  "trace every process running this Go binary, now and later", NULL },
+	{ "summary", 's', OPT_FLAG, offsetof(struct http_cfg, summary), NULL,
+	  "no line per request: rate, errors and p50/p90/p99 per route at the end", NULL },
+	{ "interval", 'i', OPT_SECONDS, offsetof(struct http_cfg, interval), "SECONDS",
+	  "the per-route table every interval instead of a line per request", NULL, 0, 1e9 },
+	{ "duration", 'd', OPT_SECONDS, offsetof(struct http_cfg, duration), "SECONDS",
+	  "stop after this long", NULL, 0, 1e9 },
+	{ "side", 0, OPT_ENUM, offsetof(struct http_cfg, side), "SIDE",
+	  "which requests: both, server (ServeHTTP) or client ((*Client).do)", "both",
+	  .names = side_names },
+	{ "max-routes", 0, OPT_UINT, offsetof(struct http_cfg, max_routes), "N",
+	  "distinct routes kept for the per-route table and metrics; the rest are '/other'",
+	  "100", 1, 100000 },
+	{ "raw-routes", 0, OPT_FLAG, offsetof(struct http_cfg, raw_routes), NULL,
+	  "routes are the paths as they are (by default numbers, UUIDs and long hex or token "
+	  "segments become {id})", NULL },
+	OPT_END,
+};
+
+static const struct opt_doc http_doc = {
+	.synopsis = "[OPTIONS] -p PID | --exe PATH",
+	.description =
+		"One line per HTTP request served (and made) by a Go program, with no code change:\n"
+		"method, path, status, duration, request content length, remote address and\n"
+		"goroutine. Uprobes on net/http.serverHandler.ServeHTTP (entry and every RET\n"
+		"instruction: never uretprobes, which crash Go programs), (*response).WriteHeader\n"
+		"for the status, and (*Client).do for client calls (method, URL host and path,\n"
+		"status; no status when the call failed). Go 1.17+ (register ABI), stripped and\n"
+		"PIE binaries included. Struct offsets come from the binary's DWARF, or for\n"
+		"stripped binaries from ebee's table of Go releases (src/http/gen-offsets.sh); a\n"
+		"release not in the table is refused rather than guessed.\n"
+		"\n"
+		"--summary and --interval aggregate per (side, method, route): requests, errors\n"
+		"(5xx; client: 5xx or no response) and p50/p90/p99 from a log-linear histogram\n"
+		"(within 12.5%). Routes collapse numbers, UUIDs and long hex/token segments to\n"
+		"{id}; past --max-routes distinct routes the rest count as /other.",
+	.examples =
+		"  ebee http -p 1234\n"
+		"  ebee http --exe /usr/local/bin/api --summary -d 60\n"
+		"  ebee http -p 1234 -i 5 --side server --json",
+};
+
+const struct ebee_cmd http_cmd = {
+	.name = "http",
+	.summary = "HTTP requests of Go programs: method, path, status, duration; RED per route",
+	.req = REQ_BPF,
+	.run = http_run,
+	.opts = http_opts,
+	.cfg_size = sizeof(struct http_cfg),
+	.cfg_default = &defaults,
+	.doc = &http_doc,
+	.min_pos = 0,
+	.max_pos = 0,
+};

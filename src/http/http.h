@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only) */
+/* Types shared by http.bpf.c and the user side of `ebee http`: Go net/http requests traced with
+ * uprobes on serverHandler.ServeHTTP (server), (*response).WriteHeader (its status) and
+ * (*Client).do (client). One program is attached at every site; the bpf_cookie says which. */
+#ifndef EBEE_HTTP_H
+#define EBEE_HTTP_H
+
+#include "core/event.h"
+#include "http/offsets_k.h"
+
+#define HTTP_METHOD_MAX  16     /* bytes of the method kept ("OPTIONS" is 7) */
+#define HTTP_PATH_MAX    128    /* bytes of URL.Path kept (longer: HTTP_F_PATH_CUT) */
+#define HTTP_ADDR_MAX    64     /* bytes of RemoteAddr (server) or URL.Host (client) */
+
+/* What fired: the bpf_cookie of each attachment. */
+enum http_site {
+	HTTP_SITE_SRV_ENTRY = 0,  /* serverHandler.ServeHTTP entry (see skip_flags) */
+	HTTP_SITE_SRV_RET,        /* one of its RET instructions */
+	HTTP_SITE_STATUS,         /* (*response).WriteHeader entry: the status code */
+	HTTP_SITE_CLI_ENTRY,      /* (*Client).do entry */
+	HTTP_SITE_CLI_RET,        /* one of its RET instructions */
+	HTTP_SITE__N
+};
+
+#define HTTP_F_PATH_CUT   1     /* URL.Path was longer than HTTP_PATH_MAX */
+#define HTTP_F_NO_STATUS  2     /* server: no WriteHeader seen before return (200 implied) */
+
+/* One request (EV_HTTP_SERVER) or one client call (EV_HTTP_CLIENT); fixed size. */
+struct http_event {
+	struct ebee_event_hdr hdr;    /* time_ns = entry */
+	__u64 dur_ns;
+	__u64 goid;
+	__s64 content_length;         /* server: request body length (-1 unknown) */
+	__u32 status;                 /* HTTP status; client 0 = the call failed (error) */
+	__u16 flags;
+	__u8 method_len, path_len;
+	__u8 addr_len;
+	__u8 pad[7];
+	char method[HTTP_METHOD_MAX];
+	char path[HTTP_PATH_MAX];
+	char addr[HTTP_ADDR_MAX];     /* server: RemoteAddr; client: URL.Host */
+};
+
+/* Counters (per-CPU array). */
+enum http_stat {
+	HTTP_ST_ENTRY,      /* ServeHTTP / Client.do entries traced */
+	HTTP_ST_DONE,       /* requests completed and sent */
+	HTTP_ST_UNMATCHED,  /* a return with no entry (ebee attached mid-request) */
+	HTTP_ST_FAULT,      /* request dropped: its memory could not be read (bad pointer) */
+	HTTP_ST_GROWN,      /* entry passes that went to runtime.morestack first (not counted) */
+	HTTP_NSTAT
+};
+
+#endif

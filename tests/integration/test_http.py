@@ -1,0 +1,279 @@
+"""ebee http against a real Go HTTP server (unstripped, stripped, stripped PIE) built here: every
+request the test sends appears exactly once with its method, path, status, body length and a
+duration inside the client's own measurement; concurrent clients; the client side; RED; bad
+input. Only 127.0.0.1."""
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import json_lines, run
+from http_util import HttpServer, build
+from uprobe_util import build_go, wait_attached
+
+
+@pytest.fixture(scope="module")
+def go_bins(tmp_path_factory):
+    bins = build(str(tmp_path_factory.mktemp("httpgo")))
+    if not bins:
+        pytest.skip("go compiler not installed (golang-go)")
+    return bins
+
+
+@pytest.fixture
+def server(go_bins):
+    started = []
+
+    def _start(variant="plain"):
+        s = HttpServer(go_bins[variant])
+        started.append(s)
+        return s
+    yield _start
+    for s in started:
+        s.stop()
+
+
+def assert_server_ok(srv):
+    assert srv.alive()
+    st, body, _, _ = srv.request("GET", "/ok/after")
+    assert st == 200 and body == b"ok"
+    out = srv.output()
+    for bad in ("panic", "fatal error", "SIGTRAP", "unexpected signal", "goroutine "):
+        assert bad not in out, out
+
+
+def requests_of(events, side="server"):
+    return [e for e in events if e.get("side") == side and "duration_ns" in e]
+
+
+def by_path(reqs):
+    seen = {}
+    for r in reqs:
+        assert r["path"] not in seen, f"{r['path']} reported twice: {seen[r['path']]} and {r}"
+        seen[r["path"]] = r
+    return seen
+
+
+def check(seen, sent, pid):
+    """sent: [(method, path, body, status, t0, t1)] as the client saw them."""
+    for m, p, b, st, t0, t1 in sent:
+        path = p.split("?")[0]
+        assert path in seen, f"{m} {path} not reported"
+        r = seen[path]
+        assert (r["method"], r["status"], r["pid"]) == (m, st, pid), (r, m, st)
+        # the server's handling is inside the client's round trip
+        assert 0 < r["duration_ns"] <= t1 - t0, (r, t1 - t0)
+        assert r["content_length"] == (len(b) if b else 0), r
+        assert r["addr"].startswith("127.0.0.1:"), r
+        assert r["goid"] > 0
+        if path.startswith("/slow/"):
+            ms = int(p.split("ms=")[1])
+            assert r["duration_ns"] >= ms * 1_000_000, r
+
+
+@pytest.mark.parametrize("variant", ["plain", "stripped", "pie"])
+def test_server_requests(ebee_start, server, variant):
+    srv = server(variant)
+    srv.request("GET", "/ok/before")   # not traced: must not show up
+    e = ebee_start(["-j", "http", "-p", str(srv.pid)])
+    assert wait_attached(e) >= 5
+
+    sent = []
+    plan = [("GET", "/ok/1", None, 200), ("GET", "/fail/1", None, 500),
+            ("GET", "/nothere/1", None, 404), ("GET", "/empty/1", None, 200),
+            ("GET", "/created/1", None, 201), ("POST", "/post/1", b"x" * 1234, 200),
+            ("PUT", "/post/2", b"y" * 70000, 200), ("DELETE", "/ok/2", None, 200),
+            ("GET", "/slow/1?ms=150", None, 200), ("HEAD", "/ok/3", None, 200)]
+    for m, p, b, want in plan:
+        st, _, t0, t1 = srv.request(m, p, b)
+        assert st == want, (m, p, st)
+        sent.append((m, p, b, st, t0, t1))
+    # concurrent clients on keep-alive connections: goroutines on many threads, slow handlers
+    # parked while others run
+    mixed = []
+    for i in range(160):
+        kind = i % 5
+        if kind == 0:
+            mixed.append(("GET", f"/ok/c{i}", None))
+        elif kind == 1:
+            mixed.append(("GET", f"/fail/c{i}", None))
+        elif kind == 2:
+            mixed.append(("POST", f"/post/c{i}", b"z" * (i * 7)))
+        elif kind == 3:
+            mixed.append(("GET", f"/slow/c{i}?ms={20 + i % 30}", None))
+        else:
+            mixed.append(("GET", f"/missing/c{i}", None))
+    sent += srv.concurrent(mixed, threads=8)
+    assert len(sent) == len(plan) + len(mixed)
+
+    time.sleep(0.3)
+    e.stop()
+    assert e.proc.returncode == 0, e.stderr
+    ev = e.json()
+    reqs = requests_of(ev)
+    seen = by_path(reqs)
+    assert set(seen) == {p.split("?")[0] for _, p, *_ in sent}, set(seen) ^ {p for _, p, *_ in sent}
+    check(seen, sent, srv.pid)
+    summ = [x for x in ev if x.get("type") == "summary"]
+    assert len(summ) == 1 and summ[0]["collector"] == "http", ev[-3:]
+    s = summ[0]
+    assert s["events"] == len(reqs) and s["lost"] == 0 and s["faults"] == 0, s
+    assert s["offsets"] == ("dwarf" if variant == "plain" else "table"), s
+    for k in ("missed", "duration_s", "unmatched"):
+        assert k in s
+    assert_server_ok(srv)
+
+
+def test_client_side(ebee_start, server):
+    srv = server("stripped")
+    e = ebee_start(["-j", "http", "-p", str(srv.pid)])
+    wait_attached(e)
+    sent = []
+    for i, (to, want) in enumerate([("/ok/x1", 200), ("/fail/x2", 500), ("/nope/x3", 404)]):
+        st, body, t0, t1 = srv.request("GET", f"/call/{i}?to={to}")
+        assert st == 200 and int(body) == want
+        sent.append((to, want, t0, t1, f"/call/{i}"))
+    time.sleep(0.3)
+    e.stop()
+    ev = e.json()
+    cli = by_path(requests_of(ev, "client"))
+    srv_side = by_path(requests_of(ev, "server"))
+    assert set(cli) == {to for to, *_ in sent}, cli
+    for to, want, t0, t1, outer in sent:
+        c = cli[to]
+        assert (c["method"], c["status"], c["addr"]) == ("GET", want, f"127.0.0.1:{srv.port}"), c
+        # the client call is inside the handler that made it, on the same goroutine
+        assert c["duration_ns"] <= srv_side[outer]["duration_ns"] <= t1 - t0
+        assert c["goid"] == srv_side[outer]["goid"]
+        # and the call it made was served too
+        assert srv_side[to]["status"] == want
+    assert_server_ok(srv)
+
+
+def test_summary_red(ebee_start, server):
+    srv = server("plain")
+    e = ebee_start(["-j", "http", "-p", str(srv.pid), "--summary", "--side", "server",
+                    "--max-routes", "4"])
+    wait_attached(e)
+    for i in range(30):
+        srv.request("GET", f"/ok/{1000 + i}")          # -> /ok/{id}
+    for i in range(10):
+        srv.request("GET", f"/fail/{i}")               # -> /fail/{id}, 10 errors
+    for ms in (60, 80, 100, 120, 140):
+        srv.request("GET", f"/slow/x?ms={ms}")
+    for i in range(5):
+        srv.request("GET", f"/word{i}/here")           # past the guard: /other
+    time.sleep(0.3)
+    e.stop()
+    ev = e.json()
+    assert not requests_of(ev), "--summary prints no line per request"
+    routes = {(r["method"], r["route"]): r for r in ev if r.get("type") == "route"}
+    assert routes[("GET", "/ok/{id}")]["requests"] == 30
+    assert routes[("GET", "/ok/{id}")]["errors"] == 0
+    assert routes[("GET", "/fail/{id}")]["requests"] == 10
+    assert routes[("GET", "/fail/{id}")]["errors"] == 10
+    slow = routes[("GET", "/slow/x")]
+    assert slow["requests"] == 5
+    # p50 of 60..140 ms is ~100 ms (log-linear buckets: within 12.5%), max >= 140
+    assert 100 * 0.875 <= slow["p50_ms"] <= 112.5 * 1.125, slow
+    assert slow["max_ms"] >= 140 and slow["p99_ms"] <= slow["max_ms"], slow
+    # 4 routes: /ok/{id}, /fail/{id}, /slow/x and the first /word; the rest is /other
+    assert routes[("GET", "/other")]["requests"] == 4
+    s = [x for x in ev if x.get("type") == "summary"][0]
+    assert s["routes"] == 4 and s["routes_overflowed"] == 4, s
+    assert_server_ok(srv)
+
+
+def test_interval(ebee_start, server):
+    srv = server("plain")
+    e = ebee_start(["-j", "http", "-p", str(srv.pid), "-i", "0.4", "-d", "3"])
+    wait_attached(e)
+    for i in range(12):
+        srv.request("GET", f"/ok/{i}")
+        time.sleep(0.05)
+    assert e.wait(30) == 0, e.stderr
+    rows = [r for r in e.json() if r.get("type") == "route"]
+    # interval tables (and the last part at the end) add up to every request, none twice
+    assert sum(r["requests"] for r in rows if r["route"] == "/ok/{id}") == 12, rows
+    assert len(rows) >= 2, rows
+    assert not requests_of(e.json())
+
+
+def test_exe_and_exit(ebee_start, go_bins, server):
+    # --exe: a process started after ebee is traced; when -p's process exits, ebee stops
+    e = ebee_start(["-j", "http", "--exe", go_bins["pie"]])
+    wait_attached(e)
+    srv = server("pie")
+    srv.request("GET", "/ok/exe1")
+    time.sleep(0.3)
+    e.stop()
+    reqs = by_path(requests_of(e.json()))
+    assert reqs["/ok/exe1"]["pid"] == srv.pid
+
+    e = ebee_start(["http", "-p", str(srv.pid)])
+    wait_attached(e)
+    srv.proc.send_signal(signal.SIGTERM)
+    srv.proc.wait(10)
+    assert e.wait(10) == 0
+    assert "exited" in e.stderr
+
+
+def test_offsets_dwarf_match_table(go_bins):
+    """libdw's reading of the test server's DWARF (ebee -v) and the committed table row that
+    gen-offsets.sh made with Go's own debug/dwarf agree, field by field."""
+    import re
+    p = run(["-v", "http", "--exe", go_bins["plain"], "-d", "0.1"], check=0)
+    m = re.search(r"\((go\d+\.\d+)[^)]*\): struct offsets from dwarf: (.*)", p.stderr)
+    assert m, p.stderr
+    dwarf = dict(kv.split("=") for kv in m.group(2).split())
+    table = os.path.join(os.path.dirname(__file__), "..", "..", "src", "http", "offsets_table.h")
+    with open(table) as f:
+        row = [l for l in f if f'"{m.group(1)}"' in l]
+    assert len(row) == 1, f"{m.group(1)} not in the table"
+    tab = dict(re.findall(r"\.(\w+) = (\d+)", row[0]))
+    assert tab == dwarf, (tab, dwarf)
+
+
+def patched(src, dst, old, new):
+    """A copy of src with the first `old` after .go.buildinfo's magic replaced."""
+    with open(src, "rb") as f:
+        data = bytearray(f.read())
+    i = data.find(old, data.find(b"\xff Go buildinf:"))
+    assert i >= 0
+    data[i:i + len(old)] = new
+    with open(dst, "wb") as f:
+        f.write(data)
+    os.chmod(dst, 0o755)
+    return dst
+
+
+def test_bad_input(go_bins, tmp_path, server):
+    nohttp = build_go(str(tmp_path), 'package main\nimport "fmt"\nfunc main() { fmt.Println("hi") }\n',
+                      "nohttp", variants=("stripped",))["stripped"]
+    future = patched(go_bins["stripped"], str(tmp_path / "future"), b"go1.19", b"go1.99")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    cases = [
+        (["--exe", "/bin/true"], 2, "is not a Go program"),
+        (["--exe", nohttp], 2, "does not link net/http"),
+        (["--exe", future], 2, "not in ebee's table"),
+        (["--exe", "/nonexistent/srv"], 2, "not found"),
+        (["-p", str(dead.pid)], 2, f"process {dead.pid} not found"),
+        ([], 2, "give one of -p PID or --exe PATH"),
+        (["--side", "clients", "--exe", go_bins["plain"]], 2, "did you mean"),
+    ]
+    for args, code, msg in cases:
+        p = run(["http"] + args)
+        assert p.returncode == code, (args, p.returncode, p.stderr)
+        assert msg in p.stderr, (args, p.stderr)
+        assert p.stderr.count("ebee:") == 1 and len(p.stderr.splitlines()) == 1, p.stderr
+        assert p.stdout == "", p.stdout
+    p = run(["-j", "http", "--exe", "/bin/true"])
+    assert p.returncode == 2 and "not a Go program" in json_lines(p.stdout + p.stderr)[0]["error"]
+    # a server not built with DWARF but with a known release is fine: the table
+    srv = server("stripped")
+    p = run(["-j", "http", "-p", str(srv.pid), "-d", "0.5"])
+    assert p.returncode == 0, p.stderr
+    assert_server_ok(srv)
