@@ -257,9 +257,6 @@ static int on_event(void *arg, void *data, size_t size)
 
 static int http_open(struct collector *c)
 {
-	struct ebee_hook hooks[] = {
-		{ "uprobe", { { "ebee_http", KIND_UPROBE }, { NULL } }, -1 },
-	};
 	const struct http_cfg *cfg = c->cfg;
 	struct http_priv *p = c->priv;
 	char shown[PATH_MAX];
@@ -291,7 +288,7 @@ static int http_open(struct collector *c)
 		ebee_err("cannot open the http BPF object: %s", strerror(errno));
 		return err;
 	}
-	err = ebee_choose(p->skel->obj, hooks, ARRAY_SIZE(hooks));
+	err = collector_choose(c, p->skel->obj);
 	if (err)
 		return err;
 	p->skel->rodata->targ_tgid = (__u32)p->tgid;
@@ -486,7 +483,7 @@ static void http_close(struct collector *c)
 }
 
 static const struct ebee_hook http_hooks[] = {
-	{ "uprobe", { { "ebee_http", KIND_UPROBE }, { NULL } }, -1 },
+	{ "uprobe", { { "ebee_http", KIND_UPROBE }, { NULL } } },
 };
 
 const struct collector_desc http_collector = {
