@@ -378,6 +378,21 @@ static pid_t spawn(char *const argv[])
 	return pid;
 }
 
+static bool cmdline_ready(pid_t pid)
+{
+	char path[64], buf[8];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n > 0;
+}
+
 static void wait_exec(pid_t pid, const char *exe)
 {
 	char path[64], link[256];
@@ -388,7 +403,9 @@ static void wait_exec(pid_t pid, const char *exe)
 
 		if (n > 0) {
 			link[n] = '\0';
-			if (!strcmp(link, exe))
+			/* /proc/PID/exe switches to the new file in the middle of exec, before the new
+			 * argument area exists: until cmdline has bytes, the exec is not done. */
+			if (!strcmp(link, exe) && cmdline_ready(pid))
 				return;
 		}
 		usleep(2000);
