@@ -339,8 +339,14 @@ static void cmdline_text(const struct proc *p, char *buf, size_t len)
 {
 	size_t n = p->cmdline_len < sizeof(p->cmdline) ? p->cmdline_len : sizeof(p->cmdline);
 
-	snprintf(buf, len, "%.*s", (int)(n < len ? n : len - 1), p->cmdline);
-	for (size_t i = 0; i + 1 < n && i + 1 < len; i++)
+	/* NUL-separated args joined by spaces (the exec event keeps them apart) */
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, p->cmdline, n);
+	while (n && !buf[n - 1])
+		n--;
+	buf[n] = 0;
+	for (size_t i = 0; i < n; i++)
 		if (!buf[i])
 			buf[i] = ' ';
 }
@@ -395,6 +401,8 @@ static void ev_json(struct ev_state *s, const struct ebee_event_desc *d,
 			if (fam != 2 && fam != 10)
 				continue;
 		}
+		if (f->kind == FK_STR && !((const char *)h)[f->off] && !(path && is_path_field(f)))
+			continue;   /* unset strings are left out, like unset cells */
 		jw_key(&w, f->name);
 		if (path && is_path_field(f))
 			jw_str(&w, path);
@@ -415,6 +423,9 @@ static void ev_json(struct ev_state *s, const struct ebee_event_desc *d,
 			jw_kbool(&w, "proc.args_truncated", true);
 	} else if (d->size >= EV_SYS_SIZE1 && h->type >= EV_OPEN) {
 		const struct ev_sys *e = (const void *)h;
+
+		if (h->type == EV_KILL)
+			jw_kstr(&w, "evt.signal", ev_kill_signal(e, buf, sizeof(buf)));
 
 		if (e->flags & (EVF_PATH_TRUNC | EVF_PATH2_TRUNC))
 			jw_kbool(&w, "evt.path_truncated", true);
@@ -518,7 +529,7 @@ static void open_row(struct ev_state *s, const struct ev_sys *e, const char *pat
 	else
 		out_fmt(o, OC_FD, "%lld", (long long)e->ret);
 	out_str(o, OC_FLAGS, ev_open_flags(e->a[0], buf, sizeof(buf)));
-	if (e->a[0] & (O_CREAT | __O_TMPFILE))
+	if ((e->a[0] & O_CREAT) || (e->a[0] & O_TMPFILE) == O_TMPFILE)
 		out_str(o, OC_MODE, ev_octal(e->a[1], buf, sizeof(buf)));
 	out_str(o, OC_PATH, path);
 	out_row(o);

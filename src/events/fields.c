@@ -21,7 +21,7 @@ static const char *bits_text(uint64_t v, const struct bit *t,
 			     size_t n, char *buf, size_t len, size_t used)
 {
 	for (size_t i = 0; i < n && used < len; i++)
-		if (v & t[i].bit) {
+		if ((v & t[i].bit) == t[i].bit) {   /* whole: O_TMPFILE includes O_DIRECTORY */
 			used += snprintf(buf + used, len - used, "%s%s", used ? "|" : "", t[i].name);
 			v &= ~t[i].bit;
 		}
@@ -42,7 +42,6 @@ const char *ev_open_flags(uint64_t v, char *buf, size_t len)
 	static const char *const acc[] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
 	size_t used;
 
-	/* O_TMPFILE contains O_DIRECTORY: test it whole first */
 	if (!(v & O_PATH))
 		used = snprintf(buf, len, "%s", acc[v & O_ACCMODE]);
 	else
@@ -95,7 +94,8 @@ static const char *ev_socktype(uint64_t v, char *buf, size_t len)
 		B(SOCK_NONBLOCK), B(SOCK_CLOEXEC) };
 	unsigned base = v & 0xf;
 	size_t used = base < ARRAY_SIZE(t) && t[base] ? snprintf(buf, len, "%s", t[base]) :
-							snprintf(buf, len, "%u", base);
+		      base || !(v & ~0xfull) ? snprintf(buf, len, "%u", base) :
+		      (buf[0] = 0, 0);   /* accept4 flags: only the extra bits */
 
 	return bits_text(v & ~0xfull, extra, ARRAY_SIZE(extra), buf, len, used);
 }
