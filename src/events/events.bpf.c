@@ -160,24 +160,21 @@ static __always_inline int exec_fail(__s64 ret, const struct stash *s, bool at)
 		e->filename[0] = 0;
 		e->flags |= EVF_PATH_FAULT;
 	}
+	/* Straight-line body: every branch inside the loop multiplies what the verifier walks */
 	for (i = 0; i < EV_ARGS_MAX; i++) {
 		const char *arg = NULL;
 		long n;
 
 		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) < 0 || !arg)
 			break;
-		if (off > EV_ARGS_LEN - EV_ARG_CHUNK) {
-			e->flags |= EVF_ARGS_TRUNC;
+		if (off > EV_ARGS_LEN - EV_ARG_CHUNK)
 			break;
-		}
 		n = bpf_probe_read_user_str(&e->args[off], EV_ARG_CHUNK, arg);
 		if (n <= 0)
 			break;
-		if (n == EV_ARG_CHUNK)
-			e->flags |= EVF_ARGS_TRUNC;   /* possibly cut at the chunk */
 		off += n;
 	}
-	if (i == EV_ARGS_MAX)
+	if (i == EV_ARGS_MAX || off > EV_ARGS_LEN - EV_ARG_CHUNK)
 		e->flags |= EVF_ARGS_TRUNC;
 	e->argc = i;
 	e->args_len = off;

@@ -193,6 +193,13 @@ static int ev_open(struct collector *c)
 	if (o->path_prefix)
 		snprintf(s->prefix, sizeof(s->prefix), "%s", o->path_prefix);
 
+	/* Seeded before loading so that attach follows load at once: what the table misses
+	 * between seed and attach is read from /proc lazily on the first lookup. */
+	s->pt = proctab_new(0);
+	if (!s->pt)
+		return -errno;
+	proctab_seed(s->pt);
+
 	s->skel = events_bpf__open();
 	if (!s->skel)
 		return ebee_load_err("events", -errno);
@@ -246,14 +253,7 @@ static int ev_open(struct collector *c)
 	err = events_bpf__load(s->skel);
 	if (err)
 		return ebee_load_err("events", err);
-	err = filter_load_maps(&s->filt, s->skel->maps.ebee_cgroups, s->skel->maps.ebee_follow);
-	if (err)
-		return err;
-	s->pt = proctab_new(0);
-	if (!s->pt)
-		return -errno;
-	proctab_seed(s->pt);
-	return 0;
+	return filter_load_maps(&s->filt, s->skel->maps.ebee_cgroups, s->skel->maps.ebee_follow);
 }
 
 /* ---- per event ---- */
