@@ -27,6 +27,10 @@ const volatile __u8 want_exec = 0, want_fork = 0, want_exit = 0;
 
 EBEE_RINGBUF(events, 4 << 20);
 
+/* Set by user space when it stops reading: detaching ~100 tracepoints takes seconds, and what
+ * fires meanwhile must neither be emitted nor counted as lost. */
+volatile __u32 ev_off = 0;
+
 /* Drops per event type (the core's events_drops counts them all). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -64,7 +68,11 @@ struct sys_exit_ctx {
 
 static __always_inline void *ev_reserve(__u32 size, __u32 type)
 {
-	void *e = bpf_ringbuf_reserve(&events, size, 0);
+	void *e;
+
+	if (ev_off)
+		return NULL;
+	e = bpf_ringbuf_reserve(&events, size, 0);
 
 	if (!e) {
 		__u64 *d = bpf_map_lookup_elem(&ev_drops, &type);
@@ -329,6 +337,50 @@ static __always_inline bool prefix_pass(const char *p)
 	return true;
 }
 
+/* The user pointer of a file event's main path (the one --path-prefix checks). */
+static __always_inline __u64 file_path_arg(__u32 sc, const __u64 *a)
+{
+	switch (sc) {
+	case SC_OPEN: case SC_CREAT: case SC_MKDIR: case SC_CHMOD: case SC_TRUNCATE:
+	case SC_UNLINK: case SC_RMDIR: case SC_CHOWN: case SC_LCHOWN:
+		return a[0];
+	case SC_RENAME: case SC_LINK: case SC_SYMLINK:
+		return a[1];
+	case SC_SYMLINKAT:
+		return a[2];
+	case SC_RENAMEAT: case SC_RENAMEAT2: case SC_LINKAT:
+		return a[3];
+	default:
+		return a[1];
+	}
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, char[EV_PATH_LEN]);
+} path_scratch SEC(".maps");
+
+/* With --path-prefix the path is only known after the reserve: when the reserve fails, read it
+ * into per-CPU scratch so that only drops of events that would have passed are counted. */
+static __always_inline void *ev_reserve_file(__u32 size, __u32 type, __u64 upath)
+{
+	__u32 zero = 0;
+	char *p;
+	void *e;
+
+	if (!upath || !ev_cfg.prefix_len || ev_off)
+		return ev_reserve(size, type);
+	e = bpf_ringbuf_reserve(&events, size, 0);
+	if (e)
+		return e;
+	p = bpf_map_lookup_elem(&path_scratch, &zero);
+	if (p && bpf_probe_read_user_str(p, EV_PATH_LEN, (void *)upath) > 0 && !prefix_pass(p))
+		return NULL;
+	return ev_reserve(size, type);   /* fails again (or fits now): counts the drop */
+}
+
 static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 type, __u32 size,
 				    bool file)
 {
@@ -347,7 +399,7 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 	}
 	if (!ev_result_pass(ret))
 		goto out;
-	e = ev_reserve(size, type);
+	e = ev_reserve_file(size, type, file ? file_path_arg(sc, a) : 0);
 	if (!e)
 		goto out;
 	ebee_event_init(&e->hdr, type, size);
@@ -367,7 +419,7 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 	/* sc is a constant in each program: one case survives compilation */
 	switch (sc) {
 	case SC_OPEN: case SC_CREAT: case SC_MKDIR: case SC_CHMOD: case SC_TRUNCATE:
-	case SC_UNLINK:
+	case SC_UNLINK: case SC_RMDIR:
 		read_path(e->path, a[0], e, EVF_PATH_TRUNC);
 		e->a[0] = a[1];                 /* flags (open), mode (mkdir, chmod), length */
 		e->a[1] = a[2];                 /* mode (open) */
@@ -504,6 +556,7 @@ EV_SYS(openat2, SC_OPENAT2, EV_OPEN, 4, S1, 1)
 EV_SYS(creat, SC_CREAT, EV_OPEN, 2, S1, 1)
 EV_SYS(unlink, SC_UNLINK, EV_UNLINK, 1, S1, 1)
 EV_SYS(unlinkat, SC_UNLINKAT, EV_UNLINK, 3, S1, 1)
+EV_SYS(rmdir, SC_RMDIR, EV_UNLINK, 1, S1, 1)
 EV_SYS(rename, SC_RENAME, EV_RENAME, 2, S2, 1)
 EV_SYS(renameat, SC_RENAMEAT, EV_RENAME, 4, S2, 1)
 EV_SYS(renameat2, SC_RENAMEAT2, EV_RENAME, 5, S2, 1)

@@ -595,6 +595,9 @@ static int on_record(void *arg, void *data, size_t sz)
 		const struct ev_exec *e = data;
 
 		if (!e->ret) {
+			/* the record's ppid is exact even when the fork was not traced (exec alone)
+			 * or the process is already gone from /proc */
+			proc_on_fork(s->pt, e->ppid, h->pid, h->start_ns, h->time_ns);
 			resolved = resolve(s, h->pid, AT_FDCWD_, e->filename, path, sizeof(path));
 			proc_on_exec(s->pt, h->pid, h->start_ns, path, e->args,
 				     e->args_len < sizeof(e->args) ? e->args_len : sizeof(e->args),
@@ -684,6 +687,8 @@ static void ev_stop(struct collector *c)
 {
 	struct ev_state *s = c->priv;
 
+	if (s->skel && s->skel->bss)
+		s->skel->bss->ev_off = 1;
 	for (int i = 0; i < s->nlinks; i++)
 		bpf_link__destroy(s->links[i]);
 	s->nlinks = 0;
@@ -732,7 +737,7 @@ static void ev_summary(struct collector *c, struct out *unused)
 
 	ev_counters(c);
 	proctab_stats(s->pt, &st);
-	if (!s->ctx->json) {
+	if (!s->ctx->json && o->mode != EVM_EVENTS) {
 		for (int t = 0; t < EV__MAX && c->cnt.lost; t++) {
 			uint64_t n = ebee_percpu_sum(dfd, t);
 

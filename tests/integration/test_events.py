@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import EBEE, run, json_lines
+from conftest import bpf_ids, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORK = os.path.join(HERE, "events_work.py")
@@ -38,6 +38,20 @@ def cg():
                 time.sleep(0.1)
 
 
+def start(ebee_start, args):
+    """ebee_start waits for programs to settle; loading dozens of programs on a busy machine
+    pauses longer than its settle time, so also wait until every program has its link."""
+    e = ebee_start(args)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        progs, links = bpf_ids(e.proc.pid), bpf_ids(e.proc.pid, "link_id")
+        if progs and len(links) >= len(progs):
+            e.progs, e.links = progs, links
+            return e
+        time.sleep(0.05)
+    raise AssertionError(f"ebee {args} did not attach: {len(progs)} programs, {len(links)} links")
+
+
 def spawn(cg, argv, **kw):
     """Runs argv inside the cgroup (moved there before exec) and waits for it."""
     procs = os.path.join(cg["path"], "cgroup.procs")
@@ -55,7 +69,7 @@ def work(cg, *args):
 
 
 def events(ebee_start, cg, args, fn, settle=0.5):
-    e = ebee_start(["events", "--cgroup", cg["path"], *args])
+    e = start(ebee_start, ["events", "--cgroup", cg["path"], *args])
     out = fn()
     time.sleep(settle)   # the reader drains every 20 ms: let the last records arrive
     assert e.stop() == 0, e.stderr
@@ -72,7 +86,7 @@ def test_exec_argv_exact_once(ebee_start, cg):
     many = [f"a{i}" for i in range(200)]
     odd = [b"with space", b"new\nline", b"\xff\xfe-not-utf8", b""]
     mark = secrets.token_hex(4)
-    e = ebee_start(["exec", "--json", "--cgroup", cg["path"]])
+    e = start(ebee_start, ["exec", "--json", "--cgroup", cg["path"]])
     r1 = spawn(cg, ["/bin/true", mark, *many])
     r2 = spawn(cg, [b"/bin/true", mark.encode(), *odd])
     r3 = spawn(cg, [sys.executable, WORK, "exec0", "/bin/true"])
@@ -104,7 +118,7 @@ def test_exec_argv_exact_once(ebee_start, cg):
 
 def test_exec_failed_only_and_table(ebee_start, cg):
     mark = secrets.token_hex(4)
-    e = ebee_start(["exec", "--failed", "--cgroup", cg["path"]])
+    e = start(ebee_start, ["exec", "--failed", "--cgroup", cg["path"]])
     spawn(cg, ["/bin/true", mark])
     with pytest.raises(FileNotFoundError):
         spawn(cg, ["/nonexistent/f-" + mark])
@@ -116,7 +130,7 @@ def test_exec_failed_only_and_table(ebee_start, cg):
 
 def test_exec_ancestry(ebee_start, cg):
     mark = secrets.token_hex(4)
-    e = ebee_start(["exec", "--json", "--ancestry", "3", "--cgroup", cg["path"]])
+    e = start(ebee_start, ["exec", "--json", "--ancestry", "3", "--cgroup", cg["path"]])
     p = subprocess.Popen(["/bin/sh", "-c", f"/bin/sh -c '/bin/echo {mark}; true'; true"],
                          preexec_fn=lambda: open(os.path.join(cg["path"], "cgroup.procs"), "w")
                          .write(str(os.getpid())), stdout=subprocess.PIPE)
@@ -140,7 +154,9 @@ def test_files(ebee_start, cg):
     assert len(op) == 1, of(evs, "open", pid)
     o = op[0]
     assert o["evt.res"] == out["fd"] and o["evt.dirfd"] == out["dirfd"]
-    assert o["evt.flags"] == "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC" and o["evt.mode"] == "0640"
+    # glibc adds O_LARGEFILE on 64-bit; the rest is what the program asked for
+    assert o["evt.flags"].startswith("O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC")
+    assert o["evt.mode"] == "0640"
     assert o["container.id"] == cg["id"][:12] and o["proc.exe"].startswith("/")
     rn = of(evs, "rename", pid)
     assert [(x["fs.path.source"], x["fs.path.target"]) for x in rn] == \
@@ -193,9 +209,11 @@ def test_proc_types(ebee_start, cg):
     m = of(evs, "mount", pid)
     assert len(m) == 1 and m[0]["fs.path.target"] == "/nonexistent-ebee-mnt"
     assert m[0]["fs.type"] == "tmpfs" and m[0]["evt.errno"] == "ENOENT"
-    mod = of(evs, "module", pid)
-    assert len(mod) == 1 and mod[0]["evt.syscall"] == "finit_module"
-    assert mod[0]["evt.errno"] == "EBADF"
+    if os.path.exists("/sys/kernel/tracing/events/syscalls/sys_enter_finit_module"):
+        mod = of(evs, "module", pid)
+        assert len(mod) == 1 and mod[0]["evt.syscall"] == "finit_module"
+        assert mod[0]["evt.errno"] == "EBADF"
+    # else: a kernel without modules (ENOSYS, no tracepoint): ebee says so with -v
     # the workload's own life: forked by the test (outside the cgroup until it entered),
     # exec'd python, exited 0
     assert len(of(evs, "exec", pid)) == 1
@@ -206,7 +224,7 @@ def test_proc_types(ebee_start, cg):
 def test_filters_exclude(ebee_start, cg):
     d = tempfile.mkdtemp(prefix="ebee-ev-")
     mark = secrets.token_hex(4)
-    e = ebee_start(["open", "--json", "--failed", "--path-prefix", d, "--cgroup", cg["path"]])
+    e = start(ebee_start, ["open", "--json", "--failed", "--path-prefix", d, "--cgroup", cg["path"]])
     spawn(cg, ["/bin/cat", f"{d}/missing-{mark}", "/etc/nonexistent-" + mark])
     spawn(cg, ["/bin/cat", "/etc/hostname"])
     # outside the cgroup: excluded
@@ -220,16 +238,17 @@ def test_filters_exclude(ebee_start, cg):
 
 def test_tiny_ring_reports_drops(ebee_start, cg):
     d = tempfile.mkdtemp(prefix="ebee-ev-")
-    e = ebee_start(["open", "--json", "--ring-size", "4K", "--path-prefix", d,
+    e = start(ebee_start, ["open", "--json", "--ring-size", "4K", "--path-prefix", d,
                     "--cgroup", cg["path"]])
     work(cg, "opens", "3000", d)
     time.sleep(0.3)
     e.stop()
     s = e.json()[-1]
     assert s["type"] == "summary" and s["lost"] > 0 and s["lost_by_type"]["open"] == s["lost"]
-    assert s["events"] + s["lost"] == 3000, s
+    seen = [x for x in e.json() if x.get("fd.name") == d + "/f"]
+    assert len(seen) + s["lost"] == 3000, (len(seen), s)
     # table mode: the loss is one warning line on stderr
-    e2 = ebee_start(["open", "--ring-size", "4K", "--path-prefix", d, "--cgroup", cg["path"]])
+    e2 = start(ebee_start, ["open", "--ring-size", "4K", "--path-prefix", d, "--cgroup", cg["path"]])
     work(cg, "opens", "3000", d)
     time.sleep(0.3)
     e2.stop()
