@@ -393,10 +393,6 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 	if (!s)
 		return 0;   /* not stashed: filtered out at enter, or ebee started mid-call */
 	a = s->a;
-	if (sc == SC_EXECVE || sc == SC_EXECVEAT) {
-		exec_fail(ret, s, sc == SC_EXECVEAT);
-		goto out;
-	}
 	if (!ev_result_pass(ret))
 		goto out;
 	e = ev_reserve_file(size, type, file ? file_path_arg(sc, a) : 0);
@@ -548,8 +544,30 @@ out:
 
 #define S1 EV_SYS_SIZE1
 #define S2 EV_SYS_SIZE2
-EV_SYS(execve, SC_EXECVE, EV_EXEC, 3, S1, 0)
-EV_SYS(execveat, SC_EXECVEAT, EV_EXEC, 5, S1, 0)
+
+/* execve/execveat: exit only. A failed exec leaves the caller's registers as they were at
+ * entry, so the arguments are read from its pt_regs: no enter program and no stash on the
+ * exec path (a successful exec costs one early return here). */
+static __always_inline int exec_exit(struct sys_exit_ctx *ctx, bool at)
+{
+	struct pt_regs *regs;
+	struct stash s;
+
+	if (ctx->ret >= 0 || !want_exec || !ebee_filter_pass())
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	s.a[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	s.a[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
+	s.a[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
+	s.a[3] = s.a[4] = s.a[5] = 0;
+	return exec_fail(ctx->ret, &s, at);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execve")
+int ev_ex_execve(struct sys_exit_ctx *ctx) { return exec_exit(ctx, false); }
+SEC("tracepoint/syscalls/sys_exit_execveat")
+int ev_ex_execveat(struct sys_exit_ctx *ctx) { return exec_exit(ctx, true); }
+
 EV_SYS(open, SC_OPEN, EV_OPEN, 3, S1, 1)
 EV_SYS(openat, SC_OPENAT, EV_OPEN, 4, S1, 1)
 EV_SYS(openat2, SC_OPENAT2, EV_OPEN, 4, S1, 1)
