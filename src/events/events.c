@@ -437,12 +437,13 @@ static void ev_json(struct ev_state *s, const struct ebee_event_desc *d,
 	fputc('\n', stdout);
 }
 
-enum { EC_TIME, EC_PID, EC_PPID, EC_USER, EC_RET, EC_CONT, EC_EXE, EC_ARGS, EC_ANC };
+enum { EC_TIME, EC_PID, EC_PPID, EC_USER, EC_COMM, EC_RET, EC_CONT, EC_EXE, EC_ARGS, EC_ANC };
 static const struct out_col exec_cols[] = {
 	[EC_TIME] = { "time", "TIME", OUT_STR, -15 },
 	[EC_PID] = { "pid", "PID", OUT_U64, 7 },
 	[EC_PPID] = { "ppid", "PPID", OUT_U64, 7 },
 	[EC_USER] = { "user", "USER", OUT_STR, -8 },
+	[EC_COMM] = { "comm", "COMM", OUT_STR, -16 },
 	[EC_RET] = { "ret", "RET", OUT_STR, -6 },
 	[EC_CONT] = { "container", "CONTAINER", OUT_STR, -12 },
 	[EC_EXE] = { "exe", "EXE", OUT_STR, -24 },
@@ -482,6 +483,7 @@ static void exec_row(struct ev_state *s, const struct ev_exec *e, const struct p
 	out_u64(o, EC_PID, e->hdr.pid);
 	out_u64(o, EC_PPID, e->ppid);
 	out_str(o, EC_USER, user_name(s, e->hdr.uid));
+	out_strn(o, EC_COMM, e->hdr.comm, sizeof(e->hdr.comm));
 	out_str(o, EC_RET, e->ret ? strerrorname_np(-e->ret) ?: "?" : "0");
 	out_str(o, EC_CONT, p && p->container_id[0] ? p->container_id : "host");
 	out_str(o, EC_EXE, exe);
