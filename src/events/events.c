@@ -85,7 +85,7 @@ static const struct opt open_opts[] = {
 };
 
 static const struct opt events_opts[] = {
-	{ "type", 't', OPT_LIST, OFF(types), "TYPE,...", "event types (see ebee events --help)" },
+	{ "type", 't', OPT_LIST, OFF(types), "TYPE,...", "event types, comma-separated (listed above)" },
 	{ "all", 0, OPT_FLAG, OFF(all), NULL, "every event type" },
 	{ "failed", 0, OPT_FLAG, OFF(failed), NULL, "only failed syscalls" },
 	{ "path-prefix", 'P', OPT_STR, OFF(path_prefix), "PATH", "file events: only these paths" },

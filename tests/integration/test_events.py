@@ -277,3 +277,10 @@ def test_bad_input(args, msg):
     assert p.returncode == 2, p
     lines = [l for l in p.stderr.splitlines() if l.strip()]
     assert len(lines) == 1 and msg in lines[0], p.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_stop_leaves_nothing(ebee_start, cg, sig):
+    # every program and link is fd-based: gone with the process however it ends
+    e = start(ebee_start, ["events", "--type", "exec,open,connect", "--cgroup", cg["path"]])
+    e.stop(sig=sig)   # asserts that no program or link of it is left
