@@ -18,5 +18,6 @@ extern const struct ebee_cmd uprobe_cmd;    /* src/uprobe */
 extern const struct ebee_cmd exec_cmd;      /* src/events */
 extern const struct ebee_cmd open_cmd;      /* src/events */
 extern const struct ebee_cmd events_cmd;    /* src/events */
+extern const struct ebee_cmd graph_cmd;     /* src/graph */
 
 #endif

@@ -18,6 +18,7 @@ static const struct ebee_cmd *const commands[] = {
 	&exec_cmd,
 	&open_cmd,
 	&events_cmd,
+	&graph_cmd,
 	NULL,
 };
 
