@@ -480,7 +480,7 @@ static int num_arg(const char *s, uint64_t *v, const char *what)
 
 int graph_query(const struct graph *g, const char *q, FILE *f, bool json)
 {
-	char buf[1024], *w[8] = { 0 }, *save = NULL;
+	char buf[1024], ref[1100], *w[8] = { 0 }, *save = NULL;
 	int nw = 0, err;
 	uint64_t v = 0;
 	struct out o;
@@ -500,15 +500,16 @@ int graph_query(const struct graph *g, const char *q, FILE *f, bool json)
 	if (!strcmp(w[0], "lineage") && nw == 2) {
 		if ((err = num_arg(w[1], &v, "pid")))
 			return err;
-		if (graph_node_ref(g, (snprintf(buf, sizeof(buf), "proc:%s", w[1]), buf)) == GNONE)
-			return bad_node(buf);
+		snprintf(ref, sizeof(ref), "proc:%s", w[1]);
+		if (graph_node_ref(g, ref) == GNONE)
+			return bad_node(ref);
 		SHOW(C_REL, C_NODE, C_PID, C_LABEL, C_OTHER);
 		return q_lineage(g, &o, w[1]);
 	}
 	if (!strcmp(w[0], "who-wrote") && nw == 2) {
-		snprintf(buf, sizeof(buf), "file:%s", w[1]);
-		if (graph_node_ref(g, buf) == GNONE)
-			return bad_node(buf);
+		snprintf(ref, sizeof(ref), "file:%s", w[1]);
+		if (graph_node_ref(g, ref) == GNONE)
+			return bad_node(ref);
 		SHOW(C_NODE, C_PID, C_LABEL, C_EDGE, C_COUNT);
 		return q_who_wrote(g, &o, w[1]);
 	}
