@@ -353,10 +353,15 @@ static bool node_evict(struct graph *g)
 	if (best == GNONE)
 		return false;
 	g->st.dropped_nodes[g->n[best].type]++;
-	for (uint32_t e = g->n[best].out; e != GNONE; e = g->e[e].next_out)
+	/* its edges go with it, counted as dropped like edges aged out on their own */
+	for (uint32_t e = g->n[best].out; e != GNONE; e = g->e[e].next_out) {
+		g->st.dropped_edges[g->e[e].type]++;
 		g->st.dropped_edge_events += g->e[e].count;
-	for (uint32_t e = g->n[best].in; e != GNONE; e = g->e[e].next_in)
+	}
+	for (uint32_t e = g->n[best].in; e != GNONE; e = g->e[e].next_in) {
+		g->st.dropped_edges[g->e[e].type]++;
 		g->st.dropped_edge_events += g->e[e].count;
+	}
 	graph_node_unlink_all(g, best);
 	idx_del(&g->nidx, g->n[best].key);
 	memset(&g->n[best], 0, sizeof(g->n[best]));
