@@ -29,6 +29,7 @@ struct run_cfg {
 	const char *record, *replay;
 	unsigned long long max_nodes, max_edges;
 	unsigned long long scan_min, flood_min;
+	unsigned long long ring_size;
 };
 
 struct runner {
@@ -75,9 +76,9 @@ static void on_event(void *arg, const struct ebee_event_hdr *h)
 
 	if (r->rec && fwrite(h, h->size, 1, r->rec) == 1)
 		r->rec_bytes += h->size;
-	/* once a second of event time: the base's loop has one tick, and the collector's
-	 * start took it (loop_add_timer is not implemented there yet) */
-	if (h->time_ns - r->lost_read_ns > 1000000000ull) {
+	/* every 100 ms of event time, so that a window's alerts know of its losses: the base's
+	 * loop has one tick, which the collector's start took (no loop_add_timer there yet) */
+	if (h->time_ns - r->lost_read_ns > 100000000ull) {
 		r->lost_read_ns = h->time_ns;
 		read_lost(r);
 	}
@@ -235,7 +236,8 @@ static int run_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 				     .scan_addrs = (uint32_t)cfg->scan_min,
 				     .scan_ports = (uint32_t)cfg->scan_min,
 				     .flood = (uint32_t)cfg->flood_min };
-	struct ev_opts eo = { .mode = EVM_EVENTS, .filter = cfg->filter };
+	struct ev_opts eo = { .mode = EVM_EVENTS, .filter = cfg->filter,
+			      .ring_size = cfg->ring_size };
 	struct collector c = { .desc = &events_collector, .cfg = &eo };
 	struct runner r = { .json = ctx->json, .drops_fd = -1 };
 	struct ebee_loop *l = NULL;
@@ -394,6 +396,8 @@ static const struct opt run_opts[] = {
 	  "Network scan: distinct addresses (or ports) in a window", "100", 2, 1 << 30 },
 	{ "flood-min", 0, OPT_UINT, OFF(flood_min), "N",
 	  "Flood: connections/packets to one endpoint in a window", "1000", 2, 1 << 30 },
+	{ "ring-size", 0, OPT_SIZE, OFF(ring_size), "SIZE",
+	  "the events' ring buffer (power of two, >= 4K)", "4M" },
 	{ "record", 0, OPT_STR, OFF(record), "FILE",
 	  "also write the raw event stream to FILE (for --replay and bench/graph)" },
 	{ "replay", 0, OPT_STR, OFF(replay), "FILE",

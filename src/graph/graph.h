@@ -78,7 +78,8 @@ struct gnode {
 	uint16_t flags;            /* GNF_* */
 	uint8_t type;              /* enum gnode_type, 0 = free slot */
 	uint8_t alerted;           /* lineage head: rules already fired (bit per rule) */
-	/* lineage head: the detection window (tumbling, graph_rules.window_ns) */
+	/* lineage head: the detection window (tumbling, graph_rules.window_ns), and the lost
+	 * counter when the graph first saw the lineage: its alerts are incomplete past it */
 	uint64_t win_start, win_lost;
 	uint32_t win_addrs, win_ports, win_kills, pad;
 	char label[GRAPH_LABEL_LEN];  /* proc: exe; file: path; remote: addr:port; user: name */
@@ -105,7 +106,7 @@ enum grule {
 struct galert {
 	uint32_t id;               /* shown as "g<id>" */
 	uint8_t rule;              /* enum grule */
-	uint8_t incomplete;        /* events were lost during the window it was computed over */
+	uint8_t incomplete;        /* events were lost during the lineage's life in the graph */
 	uint16_t nnodes, nedges;
 	uint64_t time_ns;
 	uint32_t proc;             /* the process that made it fire */

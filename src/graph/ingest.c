@@ -96,6 +96,7 @@ static uint32_t lineage_head(struct graph *g, uint32_t id)
 	/* its head was aged out: it heads its own lineage from now on */
 	g->n[id].flags |= GNF_HEAD;
 	g->n[id].lineage = id;
+	g->n[id].win_lost = g->st.lost;
 	return id;
 }
 
@@ -182,6 +183,7 @@ static uint32_t proc_node(struct graph *g, struct proctab *pt, uint32_t pid,
 		return GNONE;
 	g->n[id].flags |= GNF_HEAD;
 	g->n[id].lineage = id;
+	g->n[id].win_lost = g->st.lost;
 	if (p) {
 		g->n[id].uid = p->uid;
 		g->n[id].aux = p->ppid;
@@ -273,7 +275,6 @@ static void win_roll(struct graph *g, uint32_t head, uint64_t ts)
 	if (h->win_start && ts - h->win_start < g->rules.window_ns)
 		return;
 	h->win_start = ts ? ts : 1;
-	h->win_lost = g->st.lost;
 	h->win_addrs = h->win_ports = h->win_kills = 0;
 }
 
@@ -466,6 +467,7 @@ static void on_exec(struct graph *g, struct proctab *pt, const struct ev_exec *x
 		return;
 	g->n[id].flags |= GNF_HEAD;
 	g->n[id].lineage = id;
+	g->n[id].win_lost = g->st.lost;
 	g->n[id].uid = h->uid;
 	g->n[id].aux = x->ppid;
 	memcpy(g->n[id].comm, h->comm, sizeof(g->n[id].comm));

@@ -394,3 +394,43 @@ def test_bad_input(saved_graph, tmp_path, args, msg):
     assert r.returncode == 2, (r.stdout, r.stderr)
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and msg in lines[0], r.stderr
+
+
+def test_loss_marks_graph_incomplete(tmp_path):
+    """A deliberately tiny ring buffer: the storm's events are lost, the summary says so, the
+    saved graph keeps the flag and a detection computed over that window is flagged."""
+    d = tmp_path / "files"
+    d.mkdir()
+    storm = textwrap.dedent(f"""\
+        import os, signal, socket, time
+        os.kill(os.getpid(), signal.SIGSTOP)          # continued once ebee is attached
+        for i in range(30000):
+            open("{d}/f%d" % (i % 3000), "w").close()
+        time.sleep(0.3)
+        for i in range(150):
+            s = socket.socket(); s.setblocking(False)
+            try: s.connect(("127.3.%d.%d" % (i // 250, i % 250 + 1), 23))
+            except OSError: pass
+            s.close()
+            time.sleep(0.005)   # slow enough for the tiny ring: the scan itself arrives
+    """)
+    p = subprocess.Popen([PY, "-c", storm])
+    try:
+        deadline = time.time() + 10
+        while open(f"/proc/{p.pid}/stat").read().split(")")[1].split()[0] != "T":
+            assert time.time() < deadline, "storm did not stop itself"
+            time.sleep(0.02)
+        g = start_graph(["--pid", str(p.pid), "--ring-size", "4096",
+                         "--save", str(tmp_path / "lossy.ebg")])
+        os.kill(p.pid, signal.SIGCONT)
+        p.wait(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        alerts, summary, err = stop_graph(g)
+    assert summary["lost"] > 0 and summary["incomplete"] is True, summary
+    scans = [a for a in alerts if a["rule"] == "Network scan"]
+    assert scans and scans[0]["output_fields"]["graph.incomplete"] is True
+    doc = json.loads(run(["graph", "export", str(tmp_path / "lossy.ebg")]).stdout)
+    assert doc["graph"]["incomplete"] is True and doc["graph"]["lost"] == summary["lost"]
