@@ -137,13 +137,24 @@ int graph_save(const struct graph *g, const char *path)
 		wle(&w, a->rule, 1);
 		wle(&w, a->incomplete, 1);
 		wle(&w, a->time_ns, 8);
-		wle(&w, REF(a->proc), 4);
-		wle(&w, a->nnodes, 1);
+		uint32_t kn[GRAPH_ALERT_NODES], ke[GRAPH_ALERT_EDGES];
+		int nk = 0, ek = 0;
+
+		/* what still exists of its subgraph (pinned, so all of it but in a graph that
+		 * was itself loaded from an older file) */
 		for (int k = 0; k < a->nnodes; k++)
-			wle(&w, REF(a->nodes[k]), 4);
-		wle(&w, a->nedges, 1);
+			if (REF(a->nodes[k]) != GNONE)
+				kn[nk++] = REF(a->nodes[k]);
 		for (int k = 0; k < a->nedges; k++)
-			wle(&w, a->edges[k] < g->ecap ? emap[a->edges[k]] : GNONE, 4);
+			if (a->edges[k] < g->ecap && emap[a->edges[k]] != GNONE)
+				ke[ek++] = emap[a->edges[k]];
+		wle(&w, REF(a->proc), 4);
+		wle(&w, (uint64_t)nk, 1);
+		for (int k = 0; k < nk; k++)
+			wle(&w, kn[k], 4);
+		wle(&w, (uint64_t)ek, 1);
+		for (int k = 0; k < ek; k++)
+			wle(&w, ke[k], 4);
 		wle(&w, strnlen(a->text, sizeof(a->text) - 1), 2);
 		wbytes(&w, a->text, strnlen(a->text, sizeof(a->text) - 1));
 	}

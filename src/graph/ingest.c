@@ -321,14 +321,26 @@ static void ab_node(struct abuild *b, uint32_t id)
 		b->a.nodes[b->a.nnodes++] = id;
 }
 
+static bool ab_has(const struct abuild *b, uint32_t node)
+{
+	for (int i = 0; i < b->a.nnodes; i++)
+		if (b->a.nodes[i] == node)
+			return true;
+	return false;
+}
+
 static void ab_edge(struct graph *g, struct abuild *b, uint32_t id)
 {
+	int need;
+
 	if (id == GNONE || !graph_edge(g, id))
 		return;
 	for (int i = 0; i < b->a.nedges; i++)
 		if (b->a.edges[i] == id)
 			return;
-	if (b->a.nedges < GRAPH_ALERT_EDGES) {
+	/* an edge goes in with both its ends: pinned nodes keep a pinned edge alive */
+	need = !ab_has(b, g->e[id].src) + !ab_has(b, g->e[id].dst);
+	if (b->a.nedges < GRAPH_ALERT_EDGES && b->a.nnodes + need <= GRAPH_ALERT_NODES) {
 		b->a.edges[b->a.nedges++] = id;
 		ab_node(b, g->e[id].src);
 		ab_node(b, g->e[id].dst);

@@ -376,6 +376,43 @@ static void test_save_load(void **state)
 	graph_free(g);
 }
 
+/* An alert's subgraph survives aging and saving: a scan alert in a small graph, then a flood
+ * of files through it, then a round trip. */
+static void test_alert_survives_aging(void **state)
+{
+	struct fired f;
+	struct graph *g = mk(&f, 64, 128), *h;
+	const struct galert *a;
+	uint8_t *buf;
+	size_t len;
+	char p[64];
+
+	exec_(g, 800, 1, "/tmp/scanner");
+	for (int i = 0; i < 120; i++) {
+		snprintf(p, sizeof(p), "10.8.%d.%d", i / 200, i % 200 + 1);
+		connect_(g, 800, p, 23);
+	}
+	assert_int_equal(f.n[GR_SCAN], 1);
+	for (int i = 0; i < 3000; i++) {
+		snprintf(p, sizeof(p), "/var/tmp/g%d", i);
+		sys_(g, EV_OPEN, 800, 3, p, O_RDONLY, 0, 0);
+	}
+	h = roundtrip(g, &buf, &len);
+	a = graph_alert_at(h, 0);
+	assert_non_null(a);
+	assert_int_equal(a->rule, GR_SCAN);
+	assert_true(a->nedges >= 10);
+	for (int i = 0; i < a->nedges; i++) {
+		const struct gedge *e = graph_edge(h, a->edges[i]);
+
+		assert_non_null(e);
+		assert_int_equal(e->type, GE_CONNECTED);
+	}
+	free(buf);
+	graph_free(h);
+	graph_free(g);
+}
+
 static void test_queries(void **state)
 {
 	struct fired f;
@@ -419,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_bound_and_pins),
 		cmocka_unit_test(test_index_churn),
 		cmocka_unit_test(test_save_load),
+		cmocka_unit_test(test_alert_survives_aging),
 		cmocka_unit_test(test_queries),
 	};
 
