@@ -17,5 +17,9 @@ extern const struct ebee_cmd serve_cmd;     /* src/serve */
 extern const struct ebee_cmd uprobe_cmd;    /* src/uprobe */
 extern const struct ebee_cmd policy_cmd;    /* src/policy */
 extern const struct ebee_cmd http_cmd;      /* src/http */
+extern const struct ebee_cmd exec_cmd;      /* src/events */
+extern const struct ebee_cmd open_cmd;      /* src/events */
+extern const struct ebee_cmd events_cmd;    /* src/events */
+extern const struct ebee_cmd graph_cmd;     /* src/graph */
 
 #endif

@@ -17,6 +17,10 @@ static const struct ebee_cmd *const commands[] = {
 	&serve_cmd,
 	&uprobe_cmd,
 	&http_cmd,
+	&exec_cmd,
+	&open_cmd,
+	&events_cmd,
+	&graph_cmd,
 	NULL,
 };
 

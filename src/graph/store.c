@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The graph store: fixed node and edge tables, their hash indexes, O(1) adjacency unlinking,
+ * bounded aging, alerts. See graph.h for the bound. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ebee.h"
+#include "graph/graph_int.h"
+
+static const char *const node_names[GN__MAX] = {
+	[GN_PROC] = "proc", [GN_FILE] = "file", [GN_REMOTE] = "remote", [GN_PORT] = "port",
+	[GN_USER] = "user", [GN_CONTAINER] = "container",
+};
+static const char *const edge_names[GE__MAX] = {
+	[GE_SPAWNED] = "spawned", [GE_EXECUTED] = "executed", [GE_READ] = "read",
+	[GE_WROTE] = "wrote", [GE_CREATED] = "created", [GE_DELETED] = "deleted",
+	[GE_CHMOD_X] = "chmod_x", [GE_CONNECTED] = "connected", [GE_ACCEPTED] = "accepted",
+	[GE_LISTENED] = "listened", [GE_SIGNALLED] = "signalled", [GE_PTRACED] = "ptraced",
+	[GE_MODULE] = "loaded_module", [GE_RAN_AS] = "ran_as", [GE_IN_CONTAINER] = "in_container",
+};
+/* Falco's rule names and priorities */
+static const char *const rule_names[GR__MAX] = {
+	[GR_SCAN] = "Network scan", [GR_DROPPER] = "Dropper executed",
+	[GR_SELFDEL] = "Self-deleting executable", [GR_KILL] = "Processes killed by name",
+	[GR_FLOOD] = "Flood", [GR_PERSIST] = "Persistence write",
+};
+static const char *const rule_prios[GR__MAX] = {
+	[GR_SCAN] = "Warning", [GR_DROPPER] = "Critical", [GR_SELFDEL] = "Error",
+	[GR_KILL] = "Warning", [GR_FLOOD] = "Critical", [GR_PERSIST] = "Error",
+};
+
+const char *graph_node_type_name(int t)
+{
+	return t > 0 && t < GN__MAX ? node_names[t] : "?";
+}
+
+const char *graph_edge_type_name(int t)
+{
+	return t > 0 && t < GE__MAX ? edge_names[t] : "?";
+}
+
+const char *graph_rule_name(int r)
+{
+	return r >= 0 && r < GR__MAX ? rule_names[r] : "?";
+}
+
+const char *graph_rule_priority(int r)
+{
+	return r >= 0 && r < GR__MAX ? rule_prios[r] : "?";
+}
+
+/* FNV-1a, 64 bit: identities and the file checksum */
+uint64_t graph_hash(const void *p, size_t n, uint64_t seed)
+{
+	const unsigned char *b = p;
+	uint64_t h = seed ^ 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+uint64_t graph_node_key(int type, const char *text, uint32_t pid, uint64_t start_ns)
+{
+	uint64_t h = graph_hash(text, strlen(text), (uint64_t)type * 0x9e3779b97f4a7c15ull);
+
+	if (type == GN_PROC) {
+		/* start at /proc's tick granularity (10 ms), so a seeded process and its events
+		 * agree on the identity */
+		uint64_t id[2] = { pid, start_ns / 10000000ull };
+
+		h = graph_hash(id, sizeof(id), h);
+	}
+	return h ? h : 1;
+}
+
+/* ---- index ---- */
+
+static int idx_init(struct gindex *x, uint32_t entries)
+{
+	uint32_t n = 16;
+
+	while (n < entries * 2)
+		n <<= 1;
+	x->s = malloc((size_t)n * sizeof(*x->s));
+	if (!x->s)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++)
+		x->s[i].idx = GNONE;
+	x->mask = n - 1;
+	return 0;
+}
+
+static uint32_t idx_find(const struct gindex *x, uint64_t key)
+{
+	for (uint32_t i = (uint32_t)key & x->mask;; i = (i + 1) & x->mask) {
+		if (x->s[i].idx == GNONE)
+			return GNONE;
+		if (x->s[i].key == key)
+			return x->s[i].idx;
+	}
+}
+
+static void idx_put(struct gindex *x, uint64_t key, uint32_t v)
+{
+	uint32_t i = (uint32_t)key & x->mask;
+
+	/* at most half full by construction (entries * 2 slots) */
+	while (x->s[i].idx != GNONE)
+		i = (i + 1) & x->mask;
+	x->s[i].key = key;
+	x->s[i].idx = v;
+}
+
+static void idx_del(struct gindex *x, uint64_t key)
+{
+	uint32_t i = (uint32_t)key & x->mask, j;
+
+	while (x->s[i].idx != GNONE && x->s[i].key != key)
+		i = (i + 1) & x->mask;
+	if (x->s[i].idx == GNONE)
+		return;
+	/* backward shift: move later members of the cluster into the hole when their home
+	 * slot is not between the hole and them */
+	for (j = (i + 1) & x->mask; x->s[j].idx != GNONE; j = (j + 1) & x->mask) {
+		uint32_t home = (uint32_t)x->s[j].key & x->mask;
+
+		if (((j - home) & x->mask) >= ((j - i) & x->mask)) {
+			x->s[i] = x->s[j];
+			i = j;
+		}
+	}
+	x->s[i].idx = GNONE;
+}
+
+/* ---- life ---- */
+
+struct graph *graph_new(const struct graph_limits *lim, const struct graph_rules *rules)
+{
+	struct graph *g = calloc(1, sizeof(*g));
+	uint32_t nc = lim && lim->max_nodes ? lim->max_nodes : GRAPH_DEFAULT_NODES;
+	uint32_t ec = lim && lim->max_edges ? lim->max_edges : GRAPH_DEFAULT_EDGES;
+
+	if (!g)
+		return NULL;
+	if (nc < 16)
+		nc = 16;
+	if (ec < 16)
+		ec = 16;
+	g->ncap = nc;
+	g->ecap = ec;
+	g->n = calloc(nc, sizeof(*g->n));
+	g->e = calloc(ec, sizeof(*g->e));
+	g->pids = calloc(GRAPH_PIDS, sizeof(*g->pids));
+	g->win = calloc(GRAPH_WIN, sizeof(*g->win));
+	if (!g->n || !g->e || !g->pids || !g->win || idx_init(&g->nidx, nc) ||
+	    idx_init(&g->eidx, ec)) {
+		graph_free(g);
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* free lists in index order, so a fresh graph fills 0, 1, 2... */
+	for (uint32_t i = 0; i < nc; i++)
+		g->n[i].out = i + 1 < nc ? i + 1 : GNONE;
+	for (uint32_t i = 0; i < ec; i++)
+		g->e[i].next_out = i + 1 < ec ? i + 1 : GNONE;
+	g->nfree = 0;
+	g->efree = 0;
+	if (rules)
+		g->rules = *rules;
+	if (!g->rules.window_ns)
+		g->rules.window_ns = 60ull * 1000000000ull;
+	if (!g->rules.scan_addrs)
+		g->rules.scan_addrs = 100;
+	if (!g->rules.scan_ports)
+		g->rules.scan_ports = 100;
+	if (!g->rules.flood)
+		g->rules.flood = 1000;
+	if (!g->rules.kills)
+		g->rules.kills = 2;
+	return g;
+}
+
+void graph_free(struct graph *g)
+{
+	if (!g)
+		return;
+	free(g->n);
+	free(g->e);
+	free(g->pids);
+	free(g->win);
+	free(g->nidx.s);
+	free(g->eidx.s);
+	free(g);
+}
+
+size_t graph_mem_bytes(const struct graph *g)
+{
+	return sizeof(*g) + (size_t)g->ncap * sizeof(struct gnode) +
+	       (size_t)g->ecap * sizeof(struct gedge) +
+	       ((size_t)g->nidx.mask + 1 + g->eidx.mask + 1) * sizeof(struct gslot) +
+	       GRAPH_PIDS * sizeof(struct gpid) + GRAPH_WIN * sizeof(struct gwin);
+}
+
+void graph_on_alert(struct graph *g, graph_alert_fn fn, void *arg)
+{
+	g->on_alert = fn;
+	g->on_alert_arg = arg;
+}
+
+/* ---- edges ---- */
+
+static void edge_remove(struct graph *g, uint32_t id)
+{
+	struct gedge *e = &g->e[id];
+	struct gnode *s = &g->n[e->src], *d = &g->n[e->dst];
+
+	if (e->prev_out != GNONE)
+		g->e[e->prev_out].next_out = e->next_out;
+	else
+		s->out = e->next_out;
+	if (e->next_out != GNONE)
+		g->e[e->next_out].prev_out = e->prev_out;
+	if (e->prev_in != GNONE)
+		g->e[e->prev_in].next_in = e->next_in;
+	else
+		d->in = e->next_in;
+	if (e->next_in != GNONE)
+		g->e[e->next_in].prev_in = e->prev_in;
+	s->deg--;
+	d->deg--;
+	idx_del(&g->eidx, e->key);
+	memset(e, 0, sizeof(*e));
+	e->next_out = g->efree;
+	g->efree = id;
+	g->eused--;
+}
+
+static bool edge_evict(struct graph *g)
+{
+	uint32_t best = GNONE;
+
+	for (uint32_t k = 0; k < g->ecap && k < GRAPH_SAMPLE * 8; k++) {
+		uint32_t i = g->ehand;
+		const struct gedge *e = &g->e[i];
+
+		g->ehand = (g->ehand + 1) % g->ecap;
+		if (!e->type || e->pin)
+			continue;
+		if (best == GNONE || e->last_ns < g->e[best].last_ns)
+			best = i;
+		if (k >= GRAPH_SAMPLE && best != GNONE)
+			break;
+	}
+	if (best == GNONE)
+		return false;
+	g->st.dropped_edges[g->e[best].type]++;
+	g->st.dropped_edge_events += g->e[best].count;
+	edge_remove(g, best);
+	return true;
+}
+
+uint32_t graph_edge_add(struct graph *g, uint32_t src, uint32_t dst, int type, uint32_t aux,
+			uint64_t ts, bool failed)
+{
+	uint64_t kv[3] = { ((uint64_t)src << 32) | dst, (uint64_t)type, aux };
+	uint64_t key;
+	uint32_t id;
+	struct gedge *e;
+
+	if (src == GNONE || dst == GNONE || !g->n[src].type || !g->n[dst].type)
+		return GNONE;
+	/* keys of node slots: a recycled slot has a new identity, hence the node keys */
+	kv[0] ^= g->n[src].key * 31 + g->n[dst].key;
+	key = graph_hash(kv, sizeof(kv), 0) | 1;
+	id = idx_find(&g->eidx, key);
+	if (id == GNONE) {
+		if (g->efree == GNONE && !edge_evict(g))
+			return GNONE;
+		id = g->efree;
+		e = &g->e[id];
+		g->efree = e->next_out;
+		memset(e, 0, sizeof(*e));
+		e->key = key;
+		e->src = src;
+		e->dst = dst;
+		e->type = (uint8_t)type;
+		e->aux = aux;
+		e->first_ns = ts;
+		e->prev_out = e->prev_in = GNONE;
+		e->next_out = g->n[src].out;
+		if (e->next_out != GNONE)
+			g->e[e->next_out].prev_out = id;
+		g->n[src].out = id;
+		e->next_in = g->n[dst].in;
+		if (e->next_in != GNONE)
+			g->e[e->next_in].prev_in = id;
+		g->n[dst].in = id;
+		g->n[src].deg++;
+		g->n[dst].deg++;
+		idx_put(&g->eidx, key, id);
+		g->eused++;
+	}
+	e = &g->e[id];
+	e->count++;
+	e->fails += failed;
+	if (ts > e->last_ns)
+		e->last_ns = ts;
+	if (ts > g->n[src].last_ns)
+		g->n[src].last_ns = ts;
+	if (ts > g->n[dst].last_ns)
+		g->n[dst].last_ns = ts;
+	return id;
+}
+
+/* ---- nodes ---- */
+
+void graph_node_unlink_all(struct graph *g, uint32_t id)
+{
+	while (g->n[id].out != GNONE)
+		edge_remove(g, g->n[id].out);
+	while (g->n[id].in != GNONE)
+		edge_remove(g, g->n[id].in);
+}
+
+static bool node_evict(struct graph *g)
+{
+	uint32_t best = GNONE;
+	bool best_leaf = false;
+
+	for (uint32_t k = 0; k < g->ncap && k < GRAPH_SAMPLE * 8; k++) {
+		uint32_t i = g->nhand;
+		const struct gnode *n = &g->n[i];
+		bool leaf;
+
+		g->nhand = (g->nhand + 1) % g->ncap;
+		/* live processes and lineage heads carry detection state: they go last */
+		if (!n->type || n->flags & GNF_PIN)
+			continue;
+		leaf = n->deg <= 1 && n->type != GN_PROC;
+		if (best == GNONE || (leaf && !best_leaf) ||
+		    (leaf == best_leaf && n->last_ns < g->n[best].last_ns)) {
+			best = i;
+			best_leaf = leaf;
+		}
+		if (k >= GRAPH_SAMPLE && best != GNONE)
+			break;
+	}
+	if (best == GNONE)
+		return false;
+	g->st.dropped_nodes[g->n[best].type]++;
+	/* its edges go with it, counted as dropped like edges aged out on their own */
+	for (uint32_t e = g->n[best].out; e != GNONE; e = g->e[e].next_out) {
+		g->st.dropped_edges[g->e[e].type]++;
+		g->st.dropped_edge_events += g->e[e].count;
+	}
+	for (uint32_t e = g->n[best].in; e != GNONE; e = g->e[e].next_in) {
+		g->st.dropped_edges[g->e[e].type]++;
+		g->st.dropped_edge_events += g->e[e].count;
+	}
+	graph_node_unlink_all(g, best);
+	idx_del(&g->nidx, g->n[best].key);
+	memset(&g->n[best], 0, sizeof(g->n[best]));
+	g->n[best].out = g->nfree;
+	g->nfree = best;
+	g->nused--;
+	return true;
+}
+
+uint32_t graph_node_find(const struct graph *g, uint64_t key)
+{
+	return idx_find(&g->nidx, key);
+}
+
+uint32_t graph_node_get(struct graph *g, int type, const char *label, uint64_t key, uint64_t ts)
+{
+	uint32_t id = idx_find(&g->nidx, key);
+	struct gnode *n;
+
+	if (id != GNONE) {
+		if (ts > g->n[id].last_ns)
+			g->n[id].last_ns = ts;
+		return id;
+	}
+	if (g->nfree == GNONE && !node_evict(g))
+		return GNONE;
+	id = g->nfree;
+	n = &g->n[id];
+	g->nfree = n->out;
+	memset(n, 0, sizeof(*n));
+	n->key = key;
+	n->type = (uint8_t)type;
+	n->first_ns = n->last_ns = ts;
+	n->out = n->in = GNONE;
+	n->parent = n->lineage = n->writer = GNONE;
+	snprintf(n->label, sizeof(n->label), "%s", label);
+	idx_put(&g->nidx, key, id);
+	g->nused++;
+	return id;
+}
+
+const struct gnode *graph_node(const struct graph *g, uint32_t id)
+{
+	return id < g->ncap && g->n[id].type ? &g->n[id] : NULL;
+}
+
+const struct gedge *graph_edge(const struct graph *g, uint32_t id)
+{
+	return id < g->ecap && g->e[id].type ? &g->e[id] : NULL;
+}
+
+uint32_t graph_nnodes_cap(const struct graph *g) { return g->ncap; }
+uint32_t graph_nedges_cap(const struct graph *g) { return g->ecap; }
+uint32_t graph_nnodes(const struct graph *g) { return g->nused; }
+uint32_t graph_nedges(const struct graph *g) { return g->eused; }
+const struct graph_stats *graph_stats(const struct graph *g) { return &g->st; }
+struct graph_stats *graph_stats_mut(struct graph *g) { return &g->st; }
+uint64_t graph_real_offset(const struct graph *g) { return g->real_off; }
+void graph_set_real_offset(struct graph *g, uint64_t off) { g->real_off = off; }
+uint32_t graph_nalerts(const struct graph *g) { return g->nalerts; }
+
+const struct galert *graph_alert_at(const struct graph *g, uint32_t i)
+{
+	return i < g->nalerts ? &g->alerts[i] : NULL;
+}
+
+const struct galert *graph_alert(const struct graph *g, uint32_t id)
+{
+	for (uint32_t i = 0; i < g->nalerts; i++)
+		if (g->alerts[i].id == id)
+			return &g->alerts[i];
+	return NULL;
+}
+
+void graph_alert_fire(struct graph *g, struct galert *a)
+{
+	a->id = ++g->next_alert;
+	g->st.alerts++;
+	if (g->nalerts < GRAPH_MAX_ALERTS) {
+		/* pinned: `graph show` must find the subgraph however long the run */
+		for (int i = 0; i < a->nnodes; i++)
+			if (graph_node(g, a->nodes[i]))
+				g->n[a->nodes[i]].flags |= GNF_PIN;
+		for (int i = 0; i < a->nedges; i++)
+			if (graph_edge(g, a->edges[i]))
+				g->e[a->edges[i]].pin = 1;
+		g->alerts[g->nalerts++] = *a;
+	} else {
+		g->st.alerts_unstored++;
+	}
+	if (g->on_alert)
+		g->on_alert(g->on_alert_arg, g, a);
+}
+
+/* ---- references and text ---- */
+
+uint32_t graph_node_ref(const struct graph *g, const char *ref)
+{
+	const char *colon = strchr(ref, ':');
+	char *end;
+
+	if (ref[0] == 'n' && ref[1] >= '0' && ref[1] <= '9') {
+		unsigned long v = strtoul(ref + 1, &end, 10);
+
+		return !*end && v < g->ncap && g->n[v].type ? (uint32_t)v : GNONE;
+	}
+	if (!colon)
+		return GNONE;
+	for (int t = 1; t < GN__MAX; t++) {
+		size_t l = strlen(node_names[t]);
+
+		if ((size_t)(colon - ref) != l || strncmp(ref, node_names[t], l))
+			continue;
+		if (t == GN_PROC) {
+			/* a pid: its most recent image */
+			unsigned long pid = strtoul(colon + 1, &end, 10);
+			uint32_t best = GNONE;
+
+			if (*end || !colon[1])
+				return GNONE;
+			for (uint32_t i = 0; i < g->ncap; i++)
+				if (g->n[i].type == GN_PROC && g->n[i].pid == pid &&
+				    (best == GNONE || g->n[i].first_ns >= g->n[best].first_ns))
+					best = i;
+			return best;
+		}
+		return idx_find(&g->nidx, graph_node_key(t, colon + 1, 0, 0));
+	}
+	return GNONE;
+}
+
+const char *graph_node_text(const struct graph *g, uint32_t id, char *buf, size_t len)
+{
+	const struct gnode *n = graph_node(g, id);
+
+	if (!n)
+		snprintf(buf, len, "n%u (gone)", id);
+	else if (n->type == GN_PROC)
+		snprintf(buf, len, "n%u proc %s (%u)", id, n->label, n->pid);
+	else
+		snprintf(buf, len, "n%u %s %s", id, node_names[n->type], n->label);
+	return buf;
+}

