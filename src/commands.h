@@ -15,5 +15,6 @@ extern const struct ebee_cmd cleanup_cmd;   /* src/netwatch */
 extern const struct ebee_cmd geoip_cmd;     /* src/geoip */
 extern const struct ebee_cmd serve_cmd;     /* src/serve */
 extern const struct ebee_cmd uprobe_cmd;    /* src/uprobe */
+extern const struct ebee_cmd guard_cmd;     /* src/guard */
 
 #endif

@@ -15,6 +15,7 @@ static const struct ebee_cmd *const commands[] = {
 	&geoip_cmd,
 	&serve_cmd,
 	&uprobe_cmd,
+	&guard_cmd,
 	NULL,
 };
 
