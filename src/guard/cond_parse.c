@@ -81,7 +81,7 @@ static bool word(struct parser *p, const char *w, const char *follow)
 	if (strncmp(p->s + p->i, w, n))
 		return false;
 	char c = p->s[p->i + n];
-	if (!(c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\b' || (c && strchr(follow, c))))
+	if (!(c == 0 || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\b' || strchr(follow, c)))
 		return false;
 	adv(p, n);
 	return true;

@@ -957,6 +957,8 @@ static struct cond_ast *exceptions_ast(struct loader *L, struct l_rule *R, struc
 				for (int j = 0; j < nv; j++)
 					vals[j] = x->tuples[j][0].v[0];
 				all = cond_ast_check(x->fields[0], op, vals, nv, true, &e);
+				if (all)
+					all->line = -(i + 1);
 				t = x->ntuples;   /* one check holds every value */
 			} else {
 				for (int j = 0; j < x->nf; j++) {
@@ -966,6 +968,8 @@ static struct cond_ast *exceptions_ast(struct loader *L, struct l_rule *R, struc
 					bool list = v->is_list || o == OP_IN || o == OP_INTERSECTS || o == OP_PMATCH;
 					struct cond_ast *c = cond_ast_check(x->fields[j], op,
 									    (const char *const *)v->v, v->n, list, &e);
+					if (c)
+						c->line = -(i + 1);   /* compile errors name the exception */
 					if (!c) {
 						cond_ast_free(all);
 						all = NULL;
@@ -1145,6 +1149,10 @@ static void compile_rules(struct loader *L, const struct cond_provider *p)
 			if (m) {
 				snprintf(what, sizeof(what), "macro '%s' (used by rule '%s')", m->name, r->name);
 				cond_error(L, &m->t, &e, what);
+			} else if (e.line < 0 && -e.line <= R->nexc) {
+				struct l_exc *x = &R->exc[-e.line - 1];
+				lerr_at(L, x->where.src, x->where.line, x->where.col, "%s: exception '%s': %s",
+					what, x->name, e.msg);
 			} else if (e.line) {
 				cond_error(L, &R->t, &e, what);
 			} else {
