@@ -16,7 +16,9 @@
  *       NOT read here (see fd_lookup).
  *
  *   Event feed (ts = the event's time, CLOCK_MONOTONIC ns like hdr.time_ns; start_ns =
- *   hdr.start_ns, the thread group leader's start, ns since boot). No allocation in any of them.
+ *   hdr.start_ns, the thread group leader's start, ns since boot). No allocation in any of them,
+ *   but for an exec into a cgroup id never seen before (its path: core/cgroup.h re-reads the
+ *   tree); /proc is read only on a miss.
  *   void proc_on_fork(pt, ppid, pid, start_ns, ts);
  *       The child inherits the parent's context and a copy of its known fds. pid == ppid
  *       (a thread) is ignored. An unknown parent is seeded lazily; failing that the child is.
@@ -60,13 +62,23 @@
  *   void proctab_stats(const struct proctab *, struct proctab_stats *);
  *   void proctab_foreach(pt, cb, arg);    every entry (exited ones too); cb returns != 0 to stop
  *
+ * FEEDING IT (the events collector; core/event.h types, hdr = struct ebee_event_hdr):
+ *   EV_FORK  -> proc_on_fork(parent tgid, hdr.pid, hdr.start_ns, hdr.time_ns)
+ *   EV_EXEC  -> proc_on_exec(hdr.pid, hdr.start_ns, filename, argv, len, hdr.uid, hdr.cgroup_id,
+ *               hdr.time_ns)                       (successful execs only)
+ *   EV_EXIT  -> proc_on_exit(hdr.pid, hdr.time_ns)  (the thread group's exit, not a thread's)
+ *   EV_OPEN, EV_SOCKET, EV_ACCEPT, EV_MEMFD with ret >= 0 -> fd_on_open(pid, ret, text)
+ *   EV_DUP -> fd_on_dup;  EV_CLOSE -> fd_on_close
+ *   a 1 s timer -> proc_reap(pt, ebee_now_ns())     (the clock of hdr.time_ns)
+ *   Feed the event before resolving its context, so that an exec's own line shows the new exe.
+ *
  * BOUNDS (memory is fixed at proctab_new; nothing grows with the host)
  *   - entries: max_procs. When full, the oldest exited entry is evicted, else the least
  *     recently created live one; both counted in `evicted`. A live entry evicted this way comes
  *     back through the lazy /proc read on its next lookup.
  *   - strings: the PROC_*_LEN below, including the NUL. Longer values are cut and the entry's
  *     `trunc` bit for that field is set; cmdline keeps whole args up to the cut (the last one
- *     may be cut mid-way), args_len is what is kept, argc what the process had.
+ *     may be cut mid-way), cmdline_len is what is kept, argc what the process had.
  *   - fds: at most PROC_FDS_PER_PROC per process (the oldest known fd of that process is
  *     dropped first) and max_procs * PROC_FDS_AVG in all (then the oldest fd record of the
  *     whole table goes). Paths longer than PROC_FD_PATH_LEN - 1 end in "...".

@@ -112,18 +112,23 @@ static bool read_stat(uint32_t pid, struct proc *p)
 	return true;
 }
 
-static void read_status(uint32_t pid, struct proc *p)
+/* False for a thread id (/proc/TID answers although readdir does not list it): the table
+ * holds processes only. */
+static bool read_status(uint32_t pid, struct proc *p)
 {
 	char path[64], buf[2048], *l;
 	unsigned int r, e;
 
 	snprintf(path, sizeof(path), "/proc/%u/status", pid);
-	if (slurp(path, buf, sizeof(buf)) <= 0 || !(l = strstr(buf, "\nUid:")))
-		return;
-	if (sscanf(l + 5, "%u %u", &r, &e) == 2) {
+	if (slurp(path, buf, sizeof(buf)) <= 0)
+		return false;
+	if ((l = strstr(buf, "\nTgid:")) && strtoul(l + 6, NULL, 10) != pid)
+		return false;
+	if ((l = strstr(buf, "\nUid:")) && sscanf(l + 5, "%u %u", &r, &e) == 2) {
 		p->uid = r;
 		p->euid = e;
 	}
+	return true;
 }
 
 /* Keeps the first PROC_CMDLINE_LEN bytes (the last arg may be cut there); argc counts every
@@ -210,9 +215,8 @@ bool procfs_read(uint32_t pid, struct proc *p)
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
 	p->loginuid = (uint32_t)-1;
-	if (!read_stat(pid, p))
+	if (!read_stat(pid, p) || !read_status(pid, p))
 		return false;
-	read_status(pid, p);
 	snprintf(path, sizeof(path), "/proc/%u/loginuid", pid);
 	if (slurp(path, buf, sizeof(buf)) > 0)
 		p->loginuid = (uint32_t)strtoul(buf, NULL, 10);

@@ -3,6 +3,7 @@
  * lazy /proc read can answer for them) and real processes this test starts, checked against
  * /proc. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -395,6 +396,16 @@ static void wait_exec(pid_t pid, const char *exe)
 	fail_msg("child %d never exec'd %s", pid, exe);
 }
 
+static void *thread_main(void *arg)
+{
+	pid_t *tid = arg;
+
+	__atomic_store_n(tid, gettid(), __ATOMIC_RELEASE);
+	while (__atomic_load_n(tid, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	return NULL;
+}
+
 static void test_real_seed_and_lazy(void **state)
 {
 	struct proctab *pt = proctab_new(0);
@@ -447,6 +458,18 @@ static void test_real_seed_and_lazy(void **state)
 		assert_int_equal(proc_ancestor(pt, (uint32_t)kids[i], 1)->pid, getpid());
 		assert_int_equal(proc_ancestor(pt, (uint32_t)kids[i], 2)->pid, getppid());
 	}
+	/* a thread id answers in /proc but is not a process */
+	{
+		pthread_t th;
+		pid_t tid = -1;
+
+		assert_int_equal(pthread_create(&th, NULL, thread_main, &tid), 0);
+		while (!__atomic_load_n(&tid, __ATOMIC_ACQUIRE) || tid == -1)
+			usleep(1000);
+		assert_null(proc_lookup(pt, (uint32_t)tid));
+		__atomic_store_n(&tid, 0, __ATOMIC_RELEASE);
+		pthread_join(th, NULL);
+	}
 	/* an fd older than the table: read lazily from /proc/PID/fd, then known */
 	fd = open("/etc/hostname", O_RDONLY);
 	assert_true(fd >= 0);
@@ -473,6 +496,91 @@ static void test_real_seed_and_lazy(void **state)
 		proctab_stats(pt, &st2);
 		assert_int_equal(st2.lazy_misses, st.lazy_misses + 1);
 	}
+	proctab_free(pt);
+}
+
+/* What test_real_container_and_cwd made, undone even when an assertion fails. */
+static pid_t ckid = -1;
+static char ccg[512];
+
+static int container_teardown(void **state)
+{
+	if (ckid > 0) {
+		kill(ckid, SIGKILL);
+		waitpid(ckid, NULL, 0);
+	}
+	ckid = -1;
+	if (ccg[0])
+		rmdir(ccg);
+	ccg[0] = '\0';
+	return 0;
+}
+
+/* A child in a cgroup named like a docker scope shows its container id; a deleted cwd is
+ * marked as the kernel marks it. */
+static void test_real_container_and_cwd(void **state)
+{
+	static const char id[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	const char *root = ebee_cgroup2_path();
+	char *cg = ccg, procs[600], dir[] = "/tmp/ebee-proc-XXXXXX", buf[16];
+	struct proctab *pt = proctab_new(64);
+	const struct proc *p;
+	int pipefd[2], fd;
+	struct stat st;
+	pid_t kid;
+
+	if (!root || geteuid()) {
+		proctab_free(pt);
+		skip();
+	}
+	snprintf(cg, sizeof(ccg), "%s/docker-%s.scope", root, id);
+	if (mkdir(cg, 0755) && errno != EEXIST) {
+		ccg[0] = '\0';
+		proctab_free(pt);
+		skip();
+	}
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(pipe(pipefd), 0);
+	ckid = kid = fork();
+	if (kid == 0) {
+		char c;
+
+		close(pipefd[1]);
+		if (chdir(dir) || rmdir(dir))
+			_exit(1);
+		if (read(pipefd[0], &c, 1) < 0)   /* until the parent has looked */
+			_exit(1);
+		_exit(0);
+	}
+	close(pipefd[0]);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+	fd = open(procs, O_WRONLY);
+	assert_true(fd >= 0);
+	snprintf(buf, sizeof(buf), "%d", kid);
+	assert_true(write(fd, buf, strlen(buf)) > 0);
+	close(fd);
+	for (int i = 0; i < 500 && !stat(dir, &st); i++)
+		usleep(2000);   /* the child's rmdir */
+	p = proc_lookup(pt, (uint32_t)kid);
+	assert_non_null(p);
+	assert_string_equal(p->container_id, "0123456789ab");
+	assert_true(strstr(p->cgroup, "docker-0123456789abcdef") != NULL);
+	assert_true(!stat(cg, &st) && p->cgroup_id == st.st_ino);
+	assert_true(strlen(p->cwd) > 10);
+	assert_string_equal(p->cwd + strlen(p->cwd) - 10, " (deleted)");
+
+	/* an exec event that names another cgroup id moves the process out of the container */
+	if (!stat(root, &st)) {
+		proc_on_exec(pt, (uint32_t)kid, p->start_ns, "/bin/true", "true", 5, 0, st.st_ino, 1);
+		p = proc_lookup(pt, (uint32_t)kid);
+		assert_string_equal(p->cgroup, "/");
+		assert_string_equal(p->container_id, "host");
+	}
+	close(pipefd[1]);
+	waitpid(kid, NULL, 0);
+	ckid = -1;
+	assert_int_equal(rmdir(cg), 0);
+	ccg[0] = '\0';
 	proctab_free(pt);
 }
 
@@ -513,6 +621,7 @@ int main(void)
 		cmocka_unit_test(test_fd_table),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_real_seed_and_lazy),
+		cmocka_unit_test_teardown(test_real_container_and_cwd, container_teardown),
 		cmocka_unit_test(test_walk_fds),
 	};
 
