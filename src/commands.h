@@ -15,6 +15,9 @@ extern const struct ebee_cmd cleanup_cmd;   /* src/netwatch */
 extern const struct ebee_cmd geoip_cmd;     /* src/geoip */
 extern const struct ebee_cmd serve_cmd;     /* src/serve */
 extern const struct ebee_cmd uprobe_cmd;    /* src/uprobe */
+extern const struct ebee_cmd exec_cmd;      /* src/events */
+extern const struct ebee_cmd open_cmd;      /* src/events */
+extern const struct ebee_cmd events_cmd;    /* src/events */
 extern const struct ebee_cmd guard_cmd;     /* src/guard */
 
 #endif

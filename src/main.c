@@ -15,6 +15,9 @@ static const struct ebee_cmd *const commands[] = {
 	&geoip_cmd,
 	&serve_cmd,
 	&uprobe_cmd,
+	&exec_cmd,
+	&open_cmd,
+	&events_cmd,
 	&guard_cmd,
 	NULL,
 };

@@ -1,0 +1,916 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* ebee exec / open / events: one collector over events.bpf.c. Records feed the process table
+ * (src/proc) first, then are rendered from their field tables (core/field.h) with the process
+ * context, then handed to subscribers. Relative paths are resolved here, against the
+ * process table's cwd or the dirfd's path (tracepoints cannot call bpf_d_path, and walking the
+ * dentry chain in BPF would cost more than the whole open). */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "core/cmd.h"
+#include "core/collector.h"
+#include "core/ebee.h"
+#include "core/json.h"
+#include "core/load.h"
+#include "core/loop.h"
+#include "core/out.h"
+#include "events/evtypes.h"
+#include "proc/proc.h"
+#include "events/events.skel.h"
+
+#define AT_FDCWD_ (-100)
+#define EV_MAX_LINKS 128
+
+struct ev_user {
+	uint32_t uid;
+	char name[32];
+};
+
+struct ev_state {
+	const struct ebee_ctx *ctx;
+	struct events_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[EV_MAX_LINKS];
+	int nlinks;
+	struct filter filt;
+	bool filt_done;
+	bool want[EV__MAX];
+	struct proctab *pt;
+	struct out out;
+	char prefix[EV_PATH_LEN];
+	struct ev_user users[64];
+	int ancestry;              /* --ancestry N */
+};
+
+/* ---- options ---- */
+
+#define OFF(m) offsetof(struct ev_opts, m)
+#define EV_COMMON_OPTS                                                                       \
+	{ "success", 0, OPT_FLAG, OFF(success), NULL, "only successful calls" },               \
+	{ "ring-size", 0, OPT_SIZE, OFF(ring_size), "SIZE",                                      \
+	  "ring buffer size (power of two, >= 4K)", "4M" },                                     \
+	{ "duration", 'd', OPT_SECONDS, OFF(duration), "SECONDS", "stop after this long", NULL, \
+	  0, 1e9 },                                                                              \
+	EBEE_FILTER_OPTS(struct ev_opts, filter)
+
+static const struct opt exec_opts[] = {
+	{ "failed", 0, OPT_FLAG, OFF(failed), NULL, "only failed execs" },
+	{ "fail", 0, OPT_FLAG, OFF(failed), NULL, "the same as --failed" },
+	{ "ancestry", 'a', OPT_UINT, OFF(ancestry), "N", "show N ancestors of each process",
+	  NULL, 0, 16 },
+	EV_COMMON_OPTS,
+	OPT_END,
+};
+
+static const struct opt open_opts[] = {
+	{ "failed", 0, OPT_FLAG, OFF(failed), NULL, "only failed opens" },
+	{ "path-prefix", 'P', OPT_STR, OFF(path_prefix), "PATH",
+	  "only paths starting with PATH (checked in the kernel for absolute paths)" },
+	EV_COMMON_OPTS,
+	OPT_END,
+};
+
+static const struct opt events_opts[] = {
+	{ "type", 't', OPT_LIST, OFF(types), "TYPE,...", "event types (see ebee events --help)" },
+	{ "all", 0, OPT_FLAG, OFF(all), NULL, "every event type" },
+	{ "failed", 0, OPT_FLAG, OFF(failed), NULL, "only failed syscalls" },
+	{ "path-prefix", 'P', OPT_STR, OFF(path_prefix), "PATH", "file events: only these paths" },
+	{ "ancestry", 'a', OPT_UINT, OFF(ancestry), "N", "add N ancestors to each event",
+	  NULL, 0, 16 },
+	EV_COMMON_OPTS,
+	OPT_END,
+};
+
+/* ---- resolving options ---- */
+
+static int ev_types(struct ev_state *s, const struct ev_opts *o)
+{
+	static const char *names[EV__MAX];
+
+	for (int i = 0; i < ev_ndescs; i++)
+		names[i] = ev_descs[i].name;
+	if (o->mode == EVM_EXEC) {
+		s->want[EV_EXEC] = true;
+		return 0;
+	}
+	if (o->mode == EVM_OPEN) {
+		s->want[EV_OPEN] = true;
+		return 0;
+	}
+	if (o->all) {
+		for (int i = 0; i < ev_ndescs; i++)
+			s->want[ev_descs[i].type] = true;
+		return 0;
+	}
+	if (!o->types.n) {
+		ebee_err("no event type given: use --type TYPE,... or --all");
+		return -EINVAL;
+	}
+	for (int i = 0; i < o->types.n; i++) {
+		const struct ebee_event_desc *d = event_desc_by_name(o->types.v[i]);
+		const char *hint;
+
+		if (d) {
+			s->want[d->type] = true;
+			continue;
+		}
+		hint = opts_suggest(o->types.v[i], names);
+		if (hint)
+			ebee_err("unknown event type '%s' (did you mean '%s'?)", o->types.v[i], hint);
+		else
+			ebee_err("unknown event type '%s' (see ebee events --help)", o->types.v[i]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool syscall_tp_exists(const char *name)
+{
+	const char *tfs = ebee_tracefs_path();
+	char p[256];
+
+	if (!tfs)
+		return false;
+	snprintf(p, sizeof(p), "%s/events/syscalls/sys_enter_%s", tfs, name);
+	return access(p, F_OK) == 0;
+}
+
+static void set_autoload(struct bpf_object *obj, const char *prefix, const char *name, bool on)
+{
+	char pn[64];
+	struct bpf_program *p;
+
+	snprintf(pn, sizeof(pn), "%s%s", prefix, name);
+	p = bpf_object__find_program_by_name(obj, pn);
+	if (p)
+		bpf_program__set_autoload(p, on);
+}
+
+/* The sched hooks, each with its variants in order of preference. */
+static const struct ebee_hook ev_hooks[] = {
+	{ "sched_process_exec", { { "ev_exec_btf", KIND_TP_BTF }, { "ev_exec_tp", KIND_TRACEPOINT } } },
+	{ "sched_process_fork", { { "ev_fork_btf", KIND_TP_BTF }, { "ev_fork_tp", KIND_TRACEPOINT } } },
+	{ "sched_process_exit", { { "ev_exit_btf", KIND_TP_BTF }, { "ev_exit_tp", KIND_TRACEPOINT } } },
+};
+
+static int ev_open(struct collector *c)
+{
+	const struct ev_opts *o = c->cfg;
+	struct ev_state *s = c->priv;
+	struct ebee_hook hooks[3];
+	bool need[3];
+	int nh = 0, err, nsys = 0;
+	struct bpf_object *obj;
+
+	if ((err = ev_types(s, o)))
+		return err;
+	if (o->failed && o->success) {
+		ebee_err("'--failed' and '--success' exclude each other");
+		return -EINVAL;
+	}
+	if (o->path_prefix && (o->path_prefix[0] != '/' ||
+			       strlen(o->path_prefix) >= sizeof(s->prefix))) {
+		ebee_err("invalid path prefix '%s' (an absolute path of at most %d bytes)",
+			 o->path_prefix, EV_PATH_LEN - 1);
+		return -EINVAL;
+	}
+	if (o->ring_size && (o->ring_size < 4096 || (o->ring_size & (o->ring_size - 1)) ||
+			     o->ring_size > (1ull << 30))) {
+		ebee_err("invalid ring size '%llu' (a power of two from 4K to 1G)", o->ring_size);
+		return -EINVAL;
+	}
+	err = filter_resolve(&s->filt, &o->filter);
+	if (err)
+		return err;
+	s->filt_done = true;
+	if (o->path_prefix)
+		snprintf(s->prefix, sizeof(s->prefix), "%s", o->path_prefix);
+
+	/* Seeded before loading so that attach follows load at once: what the table misses
+	 * between seed and attach is read from /proc lazily on the first lookup. */
+	s->pt = proctab_new(0);
+	if (!s->pt)
+		return -errno;
+	proctab_seed(s->pt);
+
+	s->skel = events_bpf__open();
+	if (!s->skel)
+		return ebee_load_err("events", -errno);
+	obj = s->skel->obj;
+	s->skel->rodata->ebee_filter = s->filt.k;
+	s->skel->rodata->ev_cfg.failed_only = o->failed;
+	s->skel->rodata->ev_cfg.success_only = o->success;
+	s->skel->rodata->ev_cfg.prefix_len = strlen(s->prefix);
+	memcpy((char *)s->skel->rodata->ev_cfg.prefix, s->prefix, sizeof(s->prefix));
+	s->skel->rodata->want_exec = s->want[EV_EXEC];
+	s->skel->rodata->want_fork = s->want[EV_FORK];
+	s->skel->rodata->want_exit = s->want[EV_EXIT];
+	if (o->ring_size)
+		bpf_map__set_max_entries(s->skel->maps.events, o->ring_size);
+
+	/* Fork/exit keep the process table (and --children's follow map) exact: loaded for the
+	 * generic stream and --children; exec and open do without and read /proc lazily. */
+	need[0] = s->want[EV_EXEC];
+	need[1] = s->want[EV_FORK] || o->filter.children || o->mode == EVM_EVENTS;
+	need[2] = s->want[EV_EXIT] || o->filter.children || o->mode == EVM_EVENTS;
+	for (int i = 0; i < 3; i++) {
+		for (int v = 0; ev_hooks[i].v[v].prog; v++)
+			set_autoload(obj, "", ev_hooks[i].v[v].prog, false);
+		if (need[i])
+			hooks[nh++] = ev_hooks[i];
+	}
+	for (int sc = 1; sc < SC__MAX; sc++) {
+		bool on = s->want[ev_syscalls[sc].type];
+
+		if (on && !syscall_tp_exists(ev_syscalls[sc].name)) {
+			ebee_info("no tracepoint for syscall '%s' on this kernel: not traced",
+				  ev_syscalls[sc].name);
+			on = false;
+		}
+		set_autoload(obj, "ev_en_", ev_syscalls[sc].name, on);
+		set_autoload(obj, "ev_ex_", ev_syscalls[sc].name, on);
+		nsys += on;
+	}
+	if (nh) {
+		/* ebee_choose turns autoload on for the chosen variant only */
+		for (int i = 0; i < nh; i++)
+			for (int v = 0; hooks[i].v[v].prog; v++)
+				set_autoload(obj, "", hooks[i].v[v].prog, true);
+		if ((err = ebee_choose(obj, hooks, nh)))
+			return err;
+	}
+	if (!nh && !nsys) {
+		ebee_err("nothing to trace: no hook of the asked types exists on this kernel");
+		return -EOPNOTSUPP;
+	}
+	err = events_bpf__load(s->skel);
+	if (err)
+		return ebee_load_err("events", err);
+	return filter_load_maps(&s->filt, s->skel->maps.ebee_cgroups, s->skel->maps.ebee_follow);
+}
+
+/* ---- per event ---- */
+
+static const char *user_name(struct ev_state *s, uint32_t uid)
+{
+	struct ev_user *u = &s->users[uid % ARRAY_SIZE(s->users)];
+	struct passwd *pw;
+
+	/* a direct-mapped cache: getpwuid reads NSS files, far too slow per event */
+	if (u->name[0] && u->uid == uid)
+		return u->name;
+	pw = getpwuid(uid);
+	u->uid = uid;
+	if (pw)
+		snprintf(u->name, sizeof(u->name), "%s", pw->pw_name);
+	else
+		snprintf(u->name, sizeof(u->name), "%u", uid);
+	return u->name;
+}
+
+/* A path as the process meant it: relative ones joined to the cwd or the dirfd's path.
+ * Returns false (and the path as given) when the base is unknown. */
+static bool resolve(struct ev_state *s, uint32_t pid, int dirfd, const char *path, char *out,
+		    size_t len)
+{
+	const char *base;
+
+	if (path[0] == '/' || !path[0]) {
+		snprintf(out, len, "%s", path);
+		return true;
+	}
+	base = dirfd == AT_FDCWD_ ? proc_cwd(s->pt, pid) : fd_lookup(s->pt, pid, dirfd);
+	if (!base || base[0] != '/') {
+		snprintf(out, len, "%s", path);
+		return false;
+	}
+	while (path[0] == '.' && path[1] == '/')
+		path += 2;
+	if (!strcmp(path, "."))
+		path = "";
+	snprintf(out, len, "%s%s%s", base, base[1] && path[0] ? "/" : "", path);
+	return true;
+}
+
+static const char *const ev_errno_key = "evt.errno";
+
+static void json_args(struct jw *w, const struct ev_exec *e)
+{
+	uint32_t n = e->args_len < sizeof(e->args) ? e->args_len : sizeof(e->args);
+	uint32_t i = 0;
+
+	jw_key(w, "proc.args");
+	jw_arr_begin(w);
+	while (i < n) {
+		size_t l = strnlen(e->args + i, n - i);
+
+		jw_strn(w, e->args + i, l);
+		i += l + 1;
+	}
+	jw_arr_end(w);
+}
+
+static void json_ancestors(struct ev_state *s, struct jw *w, uint32_t pid, int n)
+{
+	jw_key(w, "proc.ancestors");
+	jw_arr_begin(w);
+	for (int i = 1; i <= n; i++) {
+		const struct proc *a = proc_ancestor(s->pt, pid, i);
+
+		if (!a)
+			break;
+		jw_obj_begin(w);
+		jw_ku64(w, "pid", a->pid);
+		jw_kstr(w, "comm", a->comm);
+		jw_kstr(w, "exe", a->exe);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+static void cmdline_text(const struct proc *p, char *buf, size_t len)
+{
+	size_t n = p->cmdline_len < sizeof(p->cmdline) ? p->cmdline_len : sizeof(p->cmdline);
+
+	/* NUL-separated args joined by spaces (the exec event keeps them apart) */
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, p->cmdline, n);
+	while (n && !buf[n - 1])
+		n--;
+	buf[n] = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+}
+
+static bool is_path_field(const struct ebee_field *f)
+{
+	return f->off == offsetof(struct ev_sys, path) && f->kind == FK_STR;
+}
+
+static void ev_json(struct ev_state *s, const struct ebee_event_desc *d,
+		    const struct ebee_event_hdr *h, const struct proc *p, const char *path,
+		    bool resolved)
+{
+	char buf[PROC_CMDLINE_LEN + 8];
+	struct jw w;
+
+	jw_init_file(&w, stdout);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "evt.type", d->name);
+	jw_kstr(&w, "evt.time", ebee_fmt_time(ebee_ktime_to_real(h->time_ns), buf, sizeof(buf)));
+	jw_ku64(&w, "proc.pid", h->pid);
+	jw_ku64(&w, "thread.tid", h->tid);
+	jw_ku64(&w, "user.uid", h->uid);
+	jw_kstr(&w, "user.name", user_name(s, h->uid));
+	jw_key(&w, "proc.comm");
+	jw_strn(&w, h->comm, sizeof(h->comm));
+	jw_ku64(&w, "proc.cgroup_id", h->cgroup_id);
+	if (p) {
+		jw_ku64(&w, "proc.ppid", p->ppid);
+		jw_ku64(&w, "user.euid", p->euid);
+		jw_ki64(&w, "user.loginuid", p->loginuid == (uint32_t)-1 ? -1 : (int64_t)p->loginuid);
+		jw_kstr(&w, "proc.exe", p->exe);
+		cmdline_text(p, buf, sizeof(buf));
+		jw_kstr(&w, "proc.cmdline", buf);
+		jw_kstr(&w, "proc.cwd", p->cwd);
+		jw_kstr(&w, "proc.tty", p->tty);
+		jw_kstr(&w, "container.id", p->container_id[0] ? p->container_id : "host");
+		if (p->exited)
+			jw_kbool(&w, "proc.exited", true);
+	} else {
+		/* gone before we could look: the header's context is all there is */
+		jw_kbool(&w, "proc.unknown", true);
+	}
+	for (int i = 0; i < d->nfields; i++) {
+		const struct ebee_field *f = &d->fields[i];
+
+		/* every field under its table name; the path resolved */
+		if (f->kind == FK_ADDR) {
+			uint16_t fam;
+
+			memcpy(&fam, (const char *)h + f->aux, 2);
+			if (fam != 2 && fam != 10)
+				continue;
+		}
+		if (f->kind == FK_STR && !((const char *)h)[f->off] && !(path && is_path_field(f)))
+			continue;   /* unset strings are left out, like unset cells */
+		jw_key(&w, f->name);
+		if (path && is_path_field(f))
+			jw_str(&w, path);
+		else
+			field_json(&w, f, h);
+		if (f->kind == FK_RET && field_i64(f, h) < 0)
+			jw_kstr(&w, ev_errno_key, field_text(f, h, buf, sizeof(buf)));
+	}
+	if (path && !resolved)
+		jw_kbool(&w, "evt.path_unresolved", true);
+	if (h->type == EV_EXEC) {
+		const struct ev_exec *e = (const void *)h;
+
+		json_args(&w, e);
+		if (e->ret < 0)
+			jw_kstr(&w, ev_errno_key, strerrorname_np(-e->ret) ?: "?");
+		if (e->flags & EVF_ARGS_TRUNC)
+			jw_kbool(&w, "proc.args_truncated", true);
+	} else if (d->size >= EV_SYS_SIZE1 && h->type >= EV_OPEN) {
+		const struct ev_sys *e = (const void *)h;
+
+		if (h->type == EV_KILL)
+			jw_kstr(&w, "evt.signal", ev_kill_signal(e, buf, sizeof(buf)));
+
+		if (e->flags & (EVF_PATH_TRUNC | EVF_PATH2_TRUNC))
+			jw_kbool(&w, "evt.path_truncated", true);
+	}
+	if (s->ancestry)
+		json_ancestors(s, &w, h->pid, s->ancestry);
+	jw_obj_end(&w);
+	jw_finish(&w);
+	fputc('\n', stdout);
+}
+
+enum { EC_TIME, EC_PID, EC_PPID, EC_USER, EC_RET, EC_CONT, EC_EXE, EC_ARGS, EC_ANC };
+static const struct out_col exec_cols[] = {
+	[EC_TIME] = { "time", "TIME", OUT_STR, -15 },
+	[EC_PID] = { "pid", "PID", OUT_U64, 7 },
+	[EC_PPID] = { "ppid", "PPID", OUT_U64, 7 },
+	[EC_USER] = { "user", "USER", OUT_STR, -8 },
+	[EC_RET] = { "ret", "RET", OUT_STR, -6 },
+	[EC_CONT] = { "container", "CONTAINER", OUT_STR, -12 },
+	[EC_EXE] = { "exe", "EXE", OUT_STR, -24 },
+	[EC_ARGS] = { "args", "ARGS", OUT_STR, -1 },
+	[EC_ANC] = { "ancestry", "ANCESTRY", OUT_STR, -1 },
+};
+enum { OC_TIME, OC_PID, OC_COMM, OC_FD, OC_FLAGS, OC_MODE, OC_PATH };
+static const struct out_col open_cols[] = {
+	[OC_TIME] = { "time", "TIME", OUT_STR, -15 },
+	[OC_PID] = { "pid", "PID", OUT_U64, 7 },
+	[OC_COMM] = { "comm", "COMM", OUT_STR, -16 },
+	[OC_FD] = { "fd", "FD/ERR", OUT_STR, 7 },
+	[OC_FLAGS] = { "flags", "FLAGS", OUT_STR, -24 },
+	[OC_MODE] = { "mode", "MODE", OUT_STR, -6 },
+	[OC_PATH] = { "path", "PATH", OUT_STR, -1 },
+};
+
+static const char *short_time(uint64_t ktime, char *buf, size_t len)
+{
+	char full[48];
+	const char *t = ebee_fmt_time(ebee_ktime_to_real(ktime), full, sizeof(full));
+
+	/* "2026-11-30T20:02:42.123456Z" -> "20:02:42.123456" */
+	snprintf(buf, len, "%.15s", strlen(t) > 11 ? t + 11 : t);
+	return buf;
+}
+
+static void exec_row(struct ev_state *s, const struct ev_exec *e, const struct proc *p,
+		     const char *exe)
+{
+	struct out *o = &s->out;
+	char buf[OUT_CELL], args[OUT_CELL];
+	uint32_t n = e->args_len < sizeof(e->args) ? e->args_len : sizeof(e->args);
+	size_t k = 0;
+
+	out_str(o, EC_TIME, short_time(e->hdr.time_ns, buf, sizeof(buf)));
+	out_u64(o, EC_PID, e->hdr.pid);
+	out_u64(o, EC_PPID, e->ppid);
+	out_str(o, EC_USER, user_name(s, e->hdr.uid));
+	out_str(o, EC_RET, e->ret ? strerrorname_np(-e->ret) ?: "?" : "0");
+	out_str(o, EC_CONT, p && p->container_id[0] ? p->container_id : "host");
+	out_str(o, EC_EXE, exe);
+	/* args on one line: NULs as spaces, control bytes as '?' (the JSON keeps them exactly) */
+	for (uint32_t i = 0; i < n && k + 4 < sizeof(args); i++) {
+		unsigned char ch = e->args[i];
+
+		args[k++] = !ch ? ' ' : ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+	}
+	while (k && args[k - 1] == ' ')
+		k--;
+	if (e->flags & EVF_ARGS_TRUNC && k + 4 < sizeof(args)) {
+		memcpy(args + k, " ...", 4);
+		k += 4;
+	}
+	args[k] = 0;
+	out_str(o, EC_ARGS, args);
+	if (s->ancestry) {
+		size_t used = 0;
+
+		buf[0] = 0;
+		for (int i = 1; i <= s->ancestry && used < sizeof(buf); i++) {
+			const struct proc *a = proc_ancestor(s->pt, e->hdr.pid, i);
+
+			if (!a)
+				break;
+			used += snprintf(buf + used, sizeof(buf) - used, "%s%s(%u)", i > 1 ? "<" : "",
+					 a->comm, a->pid);
+		}
+		out_str(o, EC_ANC, buf);
+	}
+	out_row(o);
+}
+
+static void open_row(struct ev_state *s, const struct ev_sys *e, const char *path)
+{
+	struct out *o = &s->out;
+	char buf[OUT_CELL];
+
+	out_str(o, OC_TIME, short_time(e->hdr.time_ns, buf, sizeof(buf)));
+	out_u64(o, OC_PID, e->hdr.pid);
+	out_strn(o, OC_COMM, e->hdr.comm, sizeof(e->hdr.comm));
+	if (e->ret < 0)
+		out_str(o, OC_FD, strerrorname_np((int)-e->ret) ?: "?");
+	else
+		out_fmt(o, OC_FD, "%lld", (long long)e->ret);
+	out_str(o, OC_FLAGS, ev_open_flags(e->a[0], buf, sizeof(buf)));
+	if ((e->a[0] & O_CREAT) || (e->a[0] & O_TMPFILE) == O_TMPFILE)
+		out_str(o, OC_MODE, ev_octal(e->a[1], buf, sizeof(buf)));
+	out_str(o, OC_PATH, path);
+	out_row(o);
+}
+
+static void feed_fds(struct ev_state *s, const struct ev_sys *e, const char *path)
+{
+	char buf[PROC_FD_PATH_LEN], a[64];
+
+	if (e->ret < 0)
+		return;
+	switch (e->hdr.type) {
+	case EV_OPEN:
+		fd_on_open(s->pt, e->hdr.pid, (int)e->ret, path);
+		break;
+	case EV_CLOSE:
+		fd_on_close(s->pt, e->hdr.pid, (int)e->a[0]);
+		break;
+	case EV_DUP:
+		fd_on_dup(s->pt, e->hdr.pid, (int)e->a[0], (int)e->ret);
+		break;
+	case EV_SOCKET:
+		snprintf(buf, sizeof(buf), "socket:family=%llu", (unsigned long long)e->a[0]);
+		fd_on_open(s->pt, e->hdr.pid, (int)e->ret, buf);
+		break;
+	case EV_ACCEPT:
+		field_text(&(struct ebee_field)FIELD("", FK_ADDR, struct ev_sys, addr,
+						      .aux = offsetof(struct ev_sys, family)),
+			   e, a, sizeof(a));
+		snprintf(buf, sizeof(buf), "socket:peer %s:%u", a, e->port);
+		fd_on_open(s->pt, e->hdr.pid, (int)e->ret, buf);
+		break;
+	case EV_MEMFD:
+		snprintf(buf, sizeof(buf), "/memfd:%.200s", e->path);
+		fd_on_open(s->pt, e->hdr.pid, (int)e->ret, buf);
+		break;
+	}
+}
+
+static int on_record(void *arg, void *data, size_t sz)
+{
+	struct collector *c = arg;
+	struct ev_state *s = c->priv;
+	const struct ev_opts *o = c->cfg;
+	const struct ebee_event_hdr *h = data;
+	const struct ebee_event_desc *d;
+	char path[PROC_CWD_LEN + EV_PATH_LEN + 2];
+	const char *pathp = NULL;
+	const struct proc *p;
+	bool resolved = true;
+
+	if (sz < sizeof(*h) || h->size > sz || !(d = event_desc(h->type)))
+		return 0;
+	c->cnt.events++;
+	switch (h->type) {
+	case EV_FORK: {
+		const struct ev_task *t = data;
+
+		proc_on_fork(s->pt, t->ppid, t->child, t->child_start_ns, h->time_ns);
+		break;
+	}
+	case EV_EXEC: {
+		const struct ev_exec *e = data;
+
+		if (!e->ret) {
+			/* the record's ppid is exact even when the fork was not traced (exec alone)
+			 * or the process is already gone from /proc */
+			proc_on_fork(s->pt, e->ppid, h->pid, h->start_ns, h->time_ns);
+			resolved = resolve(s, h->pid, AT_FDCWD_, e->filename, path, sizeof(path));
+			proc_on_exec(s->pt, h->pid, h->start_ns, path, e->args,
+				     e->args_len < sizeof(e->args) ? e->args_len : sizeof(e->args),
+				     h->uid, h->cgroup_id, h->time_ns);
+		}
+		break;
+	}
+	default:
+		if (h->type >= EV_OPEN && sz >= EV_SYS_SIZE1) {
+			const struct ev_sys *e = data;
+
+			if (e->family == 1 /* AF_UNIX */ || h->type == EV_MEMFD ||
+			    h->type == EV_MODULE || !e->path[0])
+				break;
+			resolved = resolve(s, h->pid, e->dirfd, e->path, path, sizeof(path));
+			pathp = path;
+			/* relative paths passed the kernel's prefix check: check them resolved */
+			if (s->prefix[0] && strncmp(path, s->prefix, strlen(s->prefix))) {
+				c->cnt.events--;
+				return 0;
+			}
+		}
+	}
+	if (s->want[h->type]) {
+		p = proc_lookup(s->pt, h->pid);
+		if (o->mode == EVM_EVENTS || s->ctx->json)
+			ev_json(s, d, h, p, pathp, resolved);
+		else if (h->type == EV_EXEC)
+			exec_row(s, data, p, ((const struct ev_exec *)data)->ret ?
+				 ((const struct ev_exec *)data)->filename : p ? p->exe : "");
+		else if (h->type == EV_OPEN)
+			open_row(s, data, pathp ? pathp : ((const struct ev_sys *)data)->path);
+	} else {
+		c->cnt.events--;   /* loaded for the table only (fork/exit) */
+	}
+	if (h->type == EV_EXIT)
+		proc_on_exit(s->pt, h->pid, h->time_ns);
+	else if (h->type >= EV_OPEN && sz >= EV_SYS_SIZE1)
+		feed_fds(s, data, pathp ? pathp : ((const struct ev_sys *)data)->path);
+	for (int i = 0; i < c->nsubs; i++)
+		c->subs[i].fn(c->subs[i].arg, h);
+	return 0;
+}
+
+static int ev_tick(struct ebee_loop *l, void *arg)
+{
+	struct ev_state *s = arg;
+
+	proc_reap(s->pt, ebee_now_ns());
+	fflush(stdout);
+	return 0;
+}
+
+static int ev_start(struct collector *c, struct ebee_loop *l)
+{
+	struct ev_state *s = c->priv;
+	const struct ev_opts *o = c->cfg;
+	struct bpf_program *prog;
+	int err;
+
+	bpf_object__for_each_program(prog, s->skel->obj) {
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		if (s->nlinks >= EV_MAX_LINKS)
+			return -E2BIG;
+		link = bpf_program__attach(prog);
+		if (!link) {
+			err = -errno;
+			ebee_err("cannot attach '%s': %s", bpf_program__name(prog), strerror(-err));
+			return err;
+		}
+		s->links[s->nlinks++] = link;
+	}
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_record, c, NULL);
+	if (!s->rb)
+		return -errno;
+	if ((err = loop_add_ringbuf(l, s->rb, 0)))
+		return err;
+	s->ancestry = (int)o->ancestry;
+	c->start_ns = ebee_now_ns();
+	return loop_set_tick(l, 1.0, ev_tick, s);
+}
+
+static void ev_stop(struct collector *c)
+{
+	struct ev_state *s = c->priv;
+
+	if (s->skel && s->skel->bss)
+		s->skel->bss->ev_off = 1;
+	for (int i = 0; i < s->nlinks; i++)
+		bpf_link__destroy(s->links[i]);
+	s->nlinks = 0;
+	c->stop_ns = ebee_now_ns();
+}
+
+static void ev_close(struct collector *c)
+{
+	struct ev_state *s = c->priv;
+
+	ev_stop(c);
+	ring_buffer__free(s->rb);
+	events_bpf__destroy(s->skel);
+	proctab_free(s->pt);
+	if (s->filt_done)
+		filter_free(&s->filt);
+}
+
+static void ev_counters(struct collector *c)
+{
+	struct ev_state *s = c->priv;
+	struct bpf_program *prog;
+
+	c->cnt.lost = ebee_percpu_sum(bpf_map__fd(s->skel->maps.events_drops), 0);
+	c->cnt.missed = 0;
+	bpf_object__for_each_program(prog, s->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_program__fd(prog) >= 0 &&
+		    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			c->cnt.missed += info.recursion_misses;
+	}
+}
+
+static void ev_summary(struct collector *c, struct out *unused)
+{
+	struct ev_state *s = c->priv;
+	const struct ev_opts *o = c->cfg;
+	static const char *const names[] = { "exec", "open", "events" };
+	int dfd = bpf_map__fd(s->skel->maps.ev_drops);
+	struct proctab_stats st;
+	char line[512];
+	size_t used = 0;
+	struct jw w;
+
+	ev_counters(c);
+	proctab_stats(s->pt, &st);
+	if (!s->ctx->json && o->mode != EVM_EVENTS) {
+		for (int t = 0; t < EV__MAX && c->cnt.lost; t++) {
+			uint64_t n = ebee_percpu_sum(dfd, t);
+
+			if (n && used < sizeof(line))
+				used += snprintf(line + used, sizeof(line) - used, " %s=%llu",
+						 event_desc(t) ? event_desc(t)->name : "?",
+						 (unsigned long long)n);
+		}
+		if (c->cnt.lost || c->cnt.missed)
+			ebee_warn("%llu events lost (ring buffer full; try --ring-size),%s %llu missed",
+				  (unsigned long long)c->cnt.lost, used ? line : "",
+				  (unsigned long long)c->cnt.missed);
+		else
+			ebee_info("%llu events, 0 lost", (unsigned long long)c->cnt.events);
+		return;
+	}
+	jw_init_file(&w, stdout);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "type", "summary");
+	jw_kstr(&w, "collector", names[o->mode]);
+	jw_ku64(&w, "events", c->cnt.events);
+	jw_ku64(&w, "lost", c->cnt.lost);
+	jw_ku64(&w, "missed", c->cnt.missed);
+	jw_kf64(&w, "duration_s", (c->stop_ns - c->start_ns) / 1e9);
+	jw_key(&w, "lost_by_type");
+	jw_obj_begin(&w);
+	for (int t = 0; t < EV__MAX; t++) {
+		uint64_t n = ebee_percpu_sum(dfd, t);
+
+		if (n && event_desc(t))
+			jw_ku64(&w, event_desc(t)->name, n);
+	}
+	jw_obj_end(&w);
+	jw_ku64(&w, "proctab_entries", st.entries);
+	jw_ku64(&w, "proctab_max", st.max);
+	jw_obj_end(&w);
+	jw_finish(&w);
+	fputc('\n', stdout);
+}
+
+struct proctab *ev_proctab(struct collector *c)
+{
+	return ((struct ev_state *)c->priv)->pt;
+}
+
+static const struct ebee_hook ev_hook_table[] = {
+	ev_hooks[0], ev_hooks[1], ev_hooks[2],
+};
+
+const struct collector_desc events_collector = {
+	.name = "events",
+	.what = "process, file and network events (exec, open, ...) and the process table",
+	/* the sched hooks; the syscall programs (ev_en_X/ev_ex_X per syscall) are loaded per
+	 * asked type and attach to tracepoints only */
+	.hooks = ev_hook_table,
+	.nhooks = ARRAY_SIZE(ev_hook_table),
+	.prog_prefix = "ev_",
+	.priv_size = sizeof(struct ev_state),
+	.cfg_size = sizeof(struct ev_opts),
+	.open = ev_open,
+	.start = ev_start,
+	.stop = ev_stop,
+	.summary = ev_summary,
+	.close = ev_close,
+};
+
+/* A thin run loop until the collector registry (core/collector.c) is on main; then this is
+ * collector_run_cli(&events_collector, o, ...). */
+static int ev_run(struct ebee_ctx *ctx, struct ev_opts *o)
+{
+	struct collector c = { .desc = &events_collector, .cfg = o };
+	struct ev_state *s = calloc(1, sizeof(*s));
+	struct ebee_loop *l;
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	c.priv = s;
+	s->ctx = ctx;
+	ev_register_all();
+	l = loop_new();
+	if (!l) {
+		free(s);
+		return -errno;
+	}
+	if (ctx->json || o->mode == EVM_EVENTS) {
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	} else if (o->mode == EVM_EXEC) {
+		out_init(&s->out, stdout, OUT_TABLE, exec_cols, ARRAY_SIZE(exec_cols));
+		out_hide(&s->out, EC_ANC, !o->ancestry);
+	} else {
+		out_init(&s->out, stdout, OUT_TABLE, open_cols, ARRAY_SIZE(open_cols));
+	}
+	err = ev_open(&c);
+	if (!err)
+		err = ev_start(&c, l);
+	if (!err) {
+		if (!ctx->json && o->mode != EVM_EVENTS)
+			out_header(&s->out);
+		fflush(stdout);
+		if (o->duration)
+			loop_set_duration(l, o->duration);
+		err = loop_run(l);
+		ev_stop(&c);
+		ev_summary(&c, NULL);
+	}
+	fflush(stdout);
+	ev_close(&c);
+	loop_free(l);
+	free(s);
+	return err;
+}
+
+static int exec_run(struct ebee_ctx *ctx, void *cfg, int argc, char **argv)
+{
+	((struct ev_opts *)cfg)->mode = EVM_EXEC;
+	return ev_run(ctx, cfg);
+}
+
+static int open_run(struct ebee_ctx *ctx, void *cfg, int argc, char **argv)
+{
+	((struct ev_opts *)cfg)->mode = EVM_OPEN;
+	return ev_run(ctx, cfg);
+}
+
+static int events_run(struct ebee_ctx *ctx, void *cfg, int argc, char **argv)
+{
+	((struct ev_opts *)cfg)->mode = EVM_EVENTS;
+	return ev_run(ctx, cfg);
+}
+
+#define REQS (REQ_BPF | REQ_BTF | REQ_TRACEFS)
+
+static const struct opt_doc exec_doc = {
+	.synopsis = "[OPTIONS]",
+	.description =
+		"One line per exec, successful or failed: time, pid, parent, user, result,\n"
+		"container, the program and its full argv (up to 1024 bytes; a cut argv ends in\n"
+		"\"...\" and has \"proc.args_truncated\" in JSON; failed execs: up to 32 args of\n"
+		"128 bytes). --json gives the same NDJSON as `ebee events` with argv as an array,\n"
+		"byte-exact (bytes >= 0x80 as \\u00XX).",
+	.examples = "  ebee exec\n  ebee exec --failed --ancestry 3\n  ebee exec --json --container 3f2a",
+};
+static const struct opt_doc open_doc = {
+	.synopsis = "[OPTIONS]",
+	.description =
+		"One line per open/openat/openat2/creat: pid, comm, fd or errno, decoded flags,\n"
+		"mode on create, and the full path (relative paths resolved against the process's\n"
+		"cwd or the dirfd's path; \"evt.path_unresolved\" when neither is known).",
+	.examples = "  ebee open\n  ebee open --failed --path-prefix /etc",
+};
+static const struct opt_doc events_doc = {
+	.synopsis = "--type TYPE,... | --all [OPTIONS]",
+	.description =
+		"The generic event stream, NDJSON, one object per event with the process context\n"
+		"(proc.*, user.*, container.id) and the type's own fields. Types: exec exit fork\n"
+		"open unlink rename chmod chown symlink link mkdir truncate close dup memfd mount\n"
+		"socket connect accept bind listen ptrace kill setuid setgid module.",
+	.examples = "  ebee events --type exec,connect\n  ebee events --all --comm nginx",
+};
+
+const struct ebee_cmd exec_cmd = {
+	.name = "exec", .summary = "trace program executions (execsnoop with context)",
+	.req = REQS, .run = exec_run, .opts = exec_opts, .cfg_size = sizeof(struct ev_opts),
+	.doc = &exec_doc, .max_pos = 0,
+};
+const struct ebee_cmd open_cmd = {
+	.name = "open", .summary = "trace file opens with full paths (opensnoop)",
+	.req = REQS, .run = open_run, .opts = open_opts, .cfg_size = sizeof(struct ev_opts),
+	.doc = &open_doc, .max_pos = 0,
+};
+const struct ebee_cmd events_cmd = {
+	.name = "events", .summary = "process, file and network events as NDJSON",
+	.req = REQS, .run = events_run, .opts = events_opts, .cfg_size = sizeof(struct ev_opts),
+	.doc = &events_doc, .max_pos = 0,
+};

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* User side of the process, file and network events: the syscalls behind each event type,
+ * the field tables (fields.c) and the collector (events.c).
+ *
+ * API for the features that consume events (guard, graph, policy, daemon):
+ *   struct collector *c = ...events_collector with a struct ev_opts config...;
+ *   collector_subscribe(c, fn, arg)   fn gets every record (struct ebee_event_hdr first; the
+ *                                     type's layout in events/events.h, its fields by name
+ *                                     through core/field.h) after the process table saw it;
+ *   ev_proctab(c)                     the process table the events keep (src/proc/proc.h:
+ *                                     proc_lookup, proc_ancestor, fd_lookup, proc_cwd). */
+#ifndef EBEE_EVTYPES_H
+#define EBEE_EVTYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "events/events.h"
+#include "core/field.h"
+#include "core/filter.h"
+
+struct ev_syscall {
+	const char *name;          /* "openat": programs ev_en_openat / ev_ex_openat */
+	uint16_t type;             /* enum ebee_event_type */
+};
+extern const struct ev_syscall ev_syscalls[SC__MAX];
+extern const struct ebee_event_desc ev_descs[];
+extern const int ev_ndescs;
+void ev_register_all(void);
+
+const char *ev_open_flags(uint64_t v, char *buf, size_t len);
+const char *ev_octal(uint64_t v, char *buf, size_t len);
+const char *ev_kill_signal(const struct ev_sys *e, char *buf, size_t len);
+
+/* The config of the three commands (one option table each, one struct). */
+struct ev_opts {
+	struct filter_opts filter;
+	struct opt_list types;         /* --type */
+	bool all;                      /* --all */
+	bool failed, success;
+	const char *path_prefix;
+	unsigned long long ring_size;  /* --ring-size, bytes (power of two >= 4K) */
+	unsigned long long ancestry;   /* --ancestry N */
+	double duration;
+	int mode;                      /* enum ev_mode, set by the command */
+};
+
+enum ev_mode { EVM_EXEC, EVM_OPEN, EVM_EVENTS };
+
+struct collector;
+struct proctab;
+extern const struct collector_desc events_collector;
+struct proctab *ev_proctab(struct collector *c);
+
+#endif
