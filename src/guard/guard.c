@@ -148,7 +148,7 @@ static const struct ebee_cmd guard_check_cmd = {
 };
 
 static const struct ebee_cmd *const guard_subs[] = {
-	&guard_check_cmd, NULL,
+	&guard_check_cmd, &guard_run_cmd, NULL,
 };
 
 const struct ebee_cmd guard_cmd = {
