@@ -113,7 +113,8 @@ FUZZ_argspec := src/uprobe/argspec.c
 FUZZ_opts    := src/core/opts.c
 FUZZ_labels  := src/geoip/geoip.c
 FUZZ_elf     := src/uprobe/elfsym.c src/uprobe/gobin.c src/uprobe/disasm.c
-FUZZ_LIBS    := -lelf -lz -lmaxminddb -ldl
+FUZZ_guard   := src/guard/cond_parse.c src/guard/cond.c src/guard/rules.c src/guard/fields.c
+FUZZ_LIBS    := -lelf -lz -lmaxminddb -ldl -lyaml
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(filter-out tests/fuzz/fuzz_log.c,$(wildcard tests/fuzz/fuzz_*.c)))
 
 .SECONDEXPANSION:

@@ -401,8 +401,8 @@ static struct cnode *compile_check(struct compiler *k, const struct cond_ast *a)
 			tmp[o] = 0;
 			s = tmp;
 		}
-		if (compile_value(k, a, c, s, &c->v[c->nv]))
-			c->nv++;
+		compile_value(k, a, c, s, &c->v[c->nv]);
+		c->nv++;   /* counted even when it failed: its string is freed with the check */
 	}
 	free(vl.v);
 	if (k->failed)

@@ -192,6 +192,8 @@ static struct seg seg_of(struct loader *L, yaml_node_t *n)
 }
 
 /* Strings of a sequence of scalars (or a flow list). */
+static void strs_free(char **v, int n);
+
 static char **seq_strs(struct loader *L, yaml_node_t *n, int *cnt, const char *what)
 {
 	*cnt = 0;
@@ -206,7 +208,9 @@ static char **seq_strs(struct loader *L, yaml_node_t *n, int *cnt, const char *w
 		yaml_node_t *x = node(L, *it);
 		if (!scalar(x)) {
 			lerr(L, x, "items of '%s' must be strings", what);
-			break;
+			strs_free(v, *cnt);
+			*cnt = 0;
+			return NULL;
 		}
 		GROW(v, *cnt);
 		v[(*cnt)++] = cond_xstrdup(scalar(x));
