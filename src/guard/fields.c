@@ -788,8 +788,23 @@ bool guard_field_get(void *pv, const void *ev, const struct cond_field *f, int i
 		if (!(p = anc(e, 0)) || !p->start_ns || !h)
 			return false;
 		return num(v, (int64_t)(h->time_ns - p->start_ns));
-	case F_PROC_MEMFD:
-		return (p = anc(e, 0)) && num(v, !strncmp(p->exe, "/memfd:", 7));
+	case F_PROC_MEMFD: {
+		if (!(p = anc(e, 0)))
+			return false;
+		if (!strncmp(p->exe, "/memfd:", 7))
+			return num(v, 1);
+		/* exec'd through /proc/self/fd/N or /dev/fd/N: what the kernel ran */
+		if (strncmp(p->exe, "/proc/", 6) && strncmp(p->exe, "/dev/fd/", 8))
+			return num(v, 0);
+		const char *fdn = strrchr(p->exe, '/') + 1;
+		const char *t = e->procs->fd ? e->procs->fd(e->procs->arg, p->pid, atoi(fdn)) : NULL;
+		if (t)   /* the fd table from before the exec (memfd_create events) */
+			return num(v, !strncmp(t, "/memfd:", 7));
+		char link[64], target[64];
+		snprintf(link, sizeof(link), "/proc/%u/exe", p->pid);
+		ssize_t n = readlink(link, target, sizeof(target) - 1);
+		return num(v, n > 7 && !strncmp(target, "/memfd:", 7));
+	}
 	case F_PROC_CGROUP: return str(v, (p = anc(e, 0)) ? p->cgroup : NULL);
 	case F_THREAD_TID: return h && num(v, h->tid);
 	case F_THREAD_CAP_EFF:

@@ -16,6 +16,7 @@
 /* Process context: the process table (proc_ancestor) or a test double. n = 0 the process. */
 struct guard_procs {
 	const struct proc *(*ancestor)(void *arg, uint32_t pid, int n);
+	const char *(*fd)(void *arg, uint32_t pid, int fd);   /* fd_lookup; may be NULL */
 	void *arg;
 };
 

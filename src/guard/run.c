@@ -55,6 +55,11 @@ static const struct proc *pt_ancestor(void *arg, uint32_t pid, int n)
 	return proc_ancestor(arg, pid, n);
 }
 
+static const char *pt_fd(void *arg, uint32_t pid, int fd)
+{
+	return fd_lookup(arg, pid, fd);
+}
+
 /* Falco's event type index of a record. */
 static int sc_of(const struct ebee_event_hdr *h)
 {
@@ -412,6 +417,9 @@ static int run_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 		err = -EINVAL;
 		goto out;
 	}
+	/* an exec through /proc/self/fd/N is told from the memfd_create that made N */
+	if (need[EV_EXEC])
+		need[EV_MEMFD] = true;
 	ev_register_all();
 	for (int t = 0; t < EV__MAX; t++)
 		if (need[t] && event_desc(t) && eo.types.n < OPT_LIST_MAX)
@@ -447,7 +455,7 @@ static int run_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 		err = events_collector.start(&c, l);
 	if (!err) {
 		E.pt = ev_proctab(&c);
-		E.procs = (struct guard_procs){ pt_ancestor, E.pt };
+		E.procs = (struct guard_procs){ pt_ancestor, pt_fd, E.pt };
 		c.start_ns = ebee_now_ns();
 		if (cfg->duration)
 			loop_set_duration(l, cfg->duration);

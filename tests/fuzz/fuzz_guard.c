@@ -27,7 +27,7 @@ static const struct proc *anc(void *arg, uint32_t pid, int n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct guard_procs procs = { anc, NULL };
+	static const struct guard_procs procs = { anc, NULL, NULL };
 	char err[512];
 	if (!tree[0].pid) {
 		tree[0] = (struct proc){ .pid = 42, .ppid = 1, .cmdline_len = 10 };

@@ -27,7 +27,7 @@ static const struct proc *fake_ancestor(void *arg, uint32_t pid, int n)
 	return n >= 0 && n < 3 ? &procs[n] : NULL;
 }
 
-static const struct guard_procs fake = { fake_ancestor, NULL };
+static const struct guard_procs fake = { fake_ancestor, NULL, NULL };
 static struct ebee_event_hdr hdr;
 static struct gevent ev;
 
