@@ -360,6 +360,7 @@ static struct cnode *compile_check(struct compiler *k, const struct cond_ast *a)
 		c->rfi = field_index(k, a, a->rfield);
 		if (c->rfi < 0)
 			return n;
+		f = &k->c->fields[c->fi];   /* field_index may have moved the array */
 		int rt = transformed_type(k, a, k->c->fields[c->rfi].type, a->rfield, c->rtr);
 		if (rt < 0)
 			return n;
