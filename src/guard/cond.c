@@ -41,6 +41,8 @@ struct ccheck {
 	int rfi;                      /* val(field): index into cond->fields, or -1 */
 	uint8_t rntr, rtr[COND_MAX_TR];
 	bool na;                      /* the field is never available here */
+	bool evfast;                  /* evt.type = / in / !=: a bitmap of type indexes */
+	uint64_t evbits[COND_EVTYPES / 64];
 };
 
 enum { N_AND, N_OR, N_NOT, N_CHECK };
@@ -423,6 +425,15 @@ static struct cnode *compile_check(struct compiler *k, const struct cond_ast *a)
 			return n;
 		}
 	}
+	if (f->kdim == CK_EVTYPE && k->p->evtype && k->p->evtype_of && !c->ntr &&
+	    (c->op == OP_EQ || c->op == OP_IN || c->op == OP_NE)) {
+		c->evfast = true;
+		for (int i = 0; i < c->nv; i++) {
+			int t = k->p->evtype(k->p->pv, c->v[i].s);
+			if (t >= 0 && t < COND_EVTYPES)
+				c->evbits[t / 64] |= 1ull << (t % 64);
+		}
+	}
 	if ((c->op == OP_IN || c->op == OP_INTERSECTS) && c->type == CT_STR && c->nv >= SORTED_MIN) {
 		qsort(c->v, c->nv, sizeof(*c->v), cval_cmp);
 		c->sorted = true;
@@ -685,6 +696,11 @@ static bool eval_check(const struct cond *c, const struct ccheck *k, const void 
 {
 	if (k->na)
 		return false;
+	if (k->evfast) {
+		int t = c->p->evtype_of(c->p->pv, ev);
+		bool hit = t >= 0 && t < COND_EVTYPES && (k->evbits[t / 64] >> (t % 64) & 1);
+		return k->op == OP_NE ? !hit : hit;
+	}
 	char buf[VALBUF], tbuf[VALBUF];
 	bool multi = c->fields[k->fi].flags & CF_MULTI;
 	struct cond_val rv;

@@ -67,6 +67,9 @@ struct cond_provider {
 	/* Event type names the provider knows ("open", "execve"...): index into a bitmap of
 	 * COND_EVTYPES bits, or -1 when unknown. May be NULL (no evtype analysis). */
 	int (*evtype)(void *pv, const char *name);
+	/* The event's type index (as evtype() numbers them), or -1; may be NULL. With it, checks
+	 * of the CK_EVTYPE field compile to a bitmap test. */
+	int (*evtype_of)(void *pv, const void *ev);
 	void *pv;
 };
 

@@ -664,15 +664,38 @@ static const char *fd_type(char t)
 
 static char hostname_buf[256];
 
+/* uid -> passwd entry, cached: the password database is read (a file open and parse) on a
+ * miss only, not per event. Direct-mapped; an entry holds until another uid takes its slot. */
+#define PW_SLOTS 256
+static struct pw_slot {
+	uint32_t uid;
+	bool used, found;
+	char name[64], dir[128], shell[64];
+} pw_cache[PW_SLOTS];
+
 static bool user_text(int id, uint32_t uid, struct cond_val *v, char *buf, size_t len)
 {
-	struct passwd pw, *r = NULL;
-	char tmp[1024];
-	if (uid == (uint32_t)-1 || getpwuid_r(uid, &pw, tmp, sizeof(tmp), &r) || !r)
+	if (uid == (uint32_t)-1)
 		return false;
-	snprintf(buf, len, "%s", id == F_USER_HOMEDIR ? pw.pw_dir :
-				 id == F_USER_SHELL ? pw.pw_shell : pw.pw_name);
-	return str(v, buf);
+	struct pw_slot *c = &pw_cache[uid % PW_SLOTS];
+	if (!c->used || c->uid != uid) {
+		struct passwd pw, *r = NULL;
+		char tmp[1024];
+		memset(c, 0, sizeof(*c));
+		c->used = true;
+		c->uid = uid;
+		if (!getpwuid_r(uid, &pw, tmp, sizeof(tmp), &r) && r) {
+			c->found = true;
+			snprintf(c->name, sizeof(c->name), "%s", pw.pw_name);
+			snprintf(c->dir, sizeof(c->dir), "%s", pw.pw_dir);
+			snprintf(c->shell, sizeof(c->shell), "%s", pw.pw_shell);
+		}
+	}
+	if (!c->found)
+		return false;
+	(void)buf;
+	(void)len;
+	return str(v, id == F_USER_HOMEDIR ? c->dir : id == F_USER_SHELL ? c->shell : c->name);
 }
 
 bool guard_field_get(void *pv, const void *ev, const struct cond_field *f, int idx,
@@ -927,8 +950,11 @@ bool guard_field_get(void *pv, const void *ev, const struct cond_field *f, int i
 
 int guard_field_evtype(void *pv, const char *name) { return guard_evtype_index(name); }
 
+static int guard_field_evtype_of(void *pv, const void *ev) { return ((const struct gevent *)ev)->sc; }
+
 const struct cond_provider guard_fields = {
 	.resolve = guard_field_resolve,
 	.get = guard_field_get,
 	.evtype = guard_field_evtype,
+	.evtype_of = guard_field_evtype_of,
 };
