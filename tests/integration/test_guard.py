@@ -222,3 +222,36 @@ def test_falco_stable_rules():
     ok = [r for r in rows if r["status"] in ("evaluable", "degraded")]
     enabled = [r for r in rows if r["status"] != "disabled"]
     assert len(ok) >= len(enabled) - 2, [r for r in rows if r not in ok]
+
+
+def test_shell_in_container(ebee_start):
+    """A shell started in a cgroup named like a docker scope: the container id comes from the
+    cgroup path, as Falco's container plugin reads it."""
+    root = "/sys/fs/cgroup/unified"
+    if not os.path.isdir(root):
+        pytest.skip("no cgroup2 at " + root)
+    cid = uuid.uuid4().hex + uuid.uuid4().hex
+    parent = os.path.join(root, f"ebee-guard-test-{os.getpid()}")
+    path = os.path.join(parent, f"docker-{cid}.scope")
+    os.makedirs(path)
+
+    def enter():
+        with open(os.path.join(path, "cgroup.procs"), "w") as f:
+            f.write(str(os.getpid()))
+
+    def shell():
+        subprocess.run(["sh", "-c", "true"], preexec_fn=enter)
+
+    try:
+        alerts, _ = alerts_of(ebee_start, [shell])
+    finally:
+        for p in (path, parent):
+            for _ in range(50):
+                try:
+                    os.rmdir(p)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+    got = [a for a in alerts if a["rule"] == "Terminal shell in container"
+           and a["output_fields"]["container.id"] == cid[:12]]
+    assert got and got[0]["priority"] == "Notice" and got[0]["output_fields"]["proc.name"] == "sh", alerts
