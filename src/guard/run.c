@@ -162,9 +162,21 @@ static bool to_gevent(struct engine *E, const struct ebee_event_hdr *h, struct g
 			g->path = e->path;
 		break;
 	}
-	case EV_DUP:
+	case EV_DUP: {
+		/* what the duplicated fd is, from the fd table: Falco's fd.type of a redirect */
 		g->fd = (int32_t)e->a[0];
+		const char *t = fd_lookup(E->pt, h->pid, g->fd);
+		if (t && !strncmp(t, "socket:peer ", 12)) {
+			g->typechar = strchr(strchr(t + 12, ':') + 1, ':') ? '6' : '4';
+			g->path = t;
+		} else if (t && !strncmp(t, "socket:family=", 14)) {
+			g->typechar = typechar_of(atoi(t + 14), 0);
+		} else if (t && t[0] == '/') {
+			g->typechar = 'f';
+			g->path = t;
+		}
 		break;
+	}
 	case EV_PTRACE:
 	case EV_KILL:
 	case EV_SETUID:
@@ -417,9 +429,14 @@ static int run_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 		err = -EINVAL;
 		goto out;
 	}
+	/* execs keep the process table's names and command lines current for every rule */
+	need[EV_EXEC] = true;
 	/* an exec through /proc/self/fd/N is told from the memfd_create that made N */
 	if (need[EV_EXEC])
 		need[EV_MEMFD] = true;
+	/* a dup is told from what its fd is: sockets come from socket/accept */
+	if (need[EV_DUP])
+		need[EV_SOCKET] = need[EV_ACCEPT] = true;
 	ev_register_all();
 	for (int t = 0; t < EV__MAX; t++)
 		if (need[t] && event_desc(t) && eo.types.n < OPT_LIST_MAX)

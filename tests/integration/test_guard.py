@@ -255,3 +255,24 @@ def test_shell_in_container(ebee_start):
     got = [a for a in alerts if a["rule"] == "Terminal shell in container"
            and a["output_fields"]["container.id"] == cid[:12]]
     assert got and got[0]["priority"] == "Notice" and got[0]["output_fields"]["proc.name"] == "sh", alerts
+
+
+def test_redirect_to_socket(ebee_start, work):
+    """Falco's 'Redirect STDOUT/STDIN to Network Connection' construct: dup of a socket onto
+    0-2, told by fd.type from the process table's fd records."""
+    rules = os.path.join(work, "dup.yaml")
+    with open(rules, "w") as f:
+        f.write("- macro: dup\n  condition: (evt.type in (dup, dup2, dup3))\n"
+                "- rule: Redirect\n  desc: d\n  condition: dup and evt.rawres in (0, 1, 2) and fd.type in (\"ipv4\", \"ipv6\")\n"
+                "  output: redirect %proc.name %proc.cmdline %evt.rawres %fd.type\n  priority: NOTICE\n")
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    code = (f"import socket, os; c = socket.create_connection(('127.0.0.1', {srv.getsockname()[1]})); "
+            f"os.dup2(c.fileno(), 2) # {os.path.basename(work)}")
+    try:
+        alerts, _ = alerts_of(ebee_start, [lambda: subprocess.run(["python3", "-c", code])], ["-r", rules])
+    finally:
+        srv.close()
+    got = [a for a in alerts if os.path.basename(work) in a["output_fields"]["proc.cmdline"]]
+    assert got and got[0]["output_fields"]["evt.rawres"] == 2 and got[0]["output_fields"]["fd.type"] == "ipv4", alerts
