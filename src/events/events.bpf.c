@@ -415,7 +415,7 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 	/* sc is a constant in each program: one case survives compilation */
 	switch (sc) {
 	case SC_OPEN: case SC_CREAT: case SC_MKDIR: case SC_CHMOD: case SC_TRUNCATE:
-	case SC_UNLINK: case SC_RMDIR:
+	case SC_UNLINK: case SC_RMDIR: case SC_CHDIR:
 		read_path(e->path, a[0], e, EVF_PATH_TRUNC);
 		e->a[0] = a[1];                 /* flags (open), mode (mkdir, chmod), length */
 		e->a[1] = a[2];                 /* mode (open) */
@@ -592,6 +592,8 @@ EV_SYS(linkat, SC_LINKAT, EV_LINK, 5, S2, 1)
 EV_SYS(mkdir, SC_MKDIR, EV_MKDIR, 2, S1, 1)
 EV_SYS(mkdirat, SC_MKDIRAT, EV_MKDIR, 3, S1, 1)
 EV_SYS(truncate, SC_TRUNCATE, EV_TRUNCATE, 2, S1, 1)
+EV_SYS(chdir, SC_CHDIR, EV_CHDIR, 1, S1, 0)
+EV_SYS(fchdir, SC_FCHDIR, EV_CHDIR, 1, S1, 0)
 EV_SYS(close, SC_CLOSE, EV_CLOSE, 1, S1, 0)
 EV_SYS(dup, SC_DUP, EV_DUP, 1, S1, 0)
 EV_SYS(dup2, SC_DUP2, EV_DUP, 2, S1, 0)

@@ -26,7 +26,8 @@
 #include "events/events.skel.h"
 
 #define AT_FDCWD_ (-100)
-#define EV_MAX_LINKS 128
+#define EV_MAX_LINKS 160
+#define EV_CWDS 256
 
 struct ev_user {
 	uint32_t uid;
@@ -47,6 +48,12 @@ struct ev_state {
 	char prefix[EV_PATH_LEN];
 	struct ev_user users[64];
 	int ancestry;              /* --ancestry N */
+	/* cwds set by chdir/fchdir during the run, direct-mapped by pid (the process table
+	 * has no chdir feed); a collision falls back to the table's cwd */
+	struct ev_cwd {
+		uint32_t pid;
+		char cwd[PROC_CWD_LEN];
+	} cwds[EV_CWDS];
 };
 
 /* ---- options ---- */
@@ -78,7 +85,7 @@ static const struct opt open_opts[] = {
 };
 
 static const struct opt events_opts[] = {
-	{ "type", 't', OPT_LIST, OFF(types), "TYPE,...", "event types (see ebee events --help)" },
+	{ "type", 't', OPT_LIST, OFF(types), "TYPE,...", "event types, comma-separated (listed above)" },
 	{ "all", 0, OPT_FLAG, OFF(all), NULL, "every event type" },
 	{ "failed", 0, OPT_FLAG, OFF(failed), NULL, "only failed syscalls" },
 	{ "path-prefix", 'P', OPT_STR, OFF(path_prefix), "PATH", "file events: only these paths" },
@@ -167,6 +174,7 @@ static int ev_open(struct collector *c)
 	struct ebee_hook hooks[3];
 	bool need[3];
 	int nh = 0, err, nsys = 0;
+	bool files = false;
 	struct bpf_object *obj;
 
 	if ((err = ev_types(s, o)))
@@ -226,8 +234,12 @@ static int ev_open(struct collector *c)
 		if (need[i])
 			hooks[nh++] = ev_hooks[i];
 	}
+	for (int t = EV_OPEN; t <= EV_TRUNCATE; t++)
+		files |= s->want[t];
 	for (int sc = 1; sc < SC__MAX; sc++) {
-		bool on = s->want[ev_syscalls[sc].type];
+		uint16_t t = ev_syscalls[sc].type;
+		/* chdir/fchdir keep relative paths right for every file type */
+		bool on = s->want[t] || (t == EV_CHDIR && files);
 
 		if (on && !syscall_tp_exists(ev_syscalls[sc].name)) {
 			ebee_info("no tracepoint for syscall '%s' on this kernel: not traced",
@@ -286,8 +298,17 @@ static bool resolve(struct ev_state *s, uint32_t pid, int dirfd, const char *pat
 		snprintf(out, len, "%s", path);
 		return true;
 	}
-	base = dirfd == AT_FDCWD_ ? proc_cwd(s->pt, pid) : fd_lookup(s->pt, pid, dirfd);
-	if (!base || base[0] != '/') {
+	if (dirfd == AT_FDCWD_) {
+		const struct ev_cwd *c = &s->cwds[pid % EV_CWDS];
+
+		/* a chdir seen during the run is the truth at this point of the stream; the
+		 * table's cwd (read from /proc at seed, fork or first lookup) otherwise */
+		base = c->pid == pid && c->cwd[0] ? c->cwd : proc_cwd(s->pt, pid);
+	} else {
+		base = fd_lookup(s->pt, pid, dirfd);
+	}
+	if (!base || base[0] != '/' || strstr(base, " (deleted)")) {
+		/* unknown, or a deleted cwd/directory: no full path to give, say so */
 		snprintf(out, len, "%s", path);
 		return false;
 	}
@@ -300,6 +321,22 @@ static bool resolve(struct ev_state *s, uint32_t pid, int dirfd, const char *pat
 }
 
 static const char *const ev_errno_key = "evt.errno";
+
+/* A failed exec's args are read 128 bytes at a time (events.bpf.c): one of 127 bytes may
+ * have been cut there. */
+static bool failed_arg_cut(const struct ev_exec *e)
+{
+	uint32_t n = e->args_len < sizeof(e->args) ? e->args_len : sizeof(e->args);
+
+	for (uint32_t i = 0; i < n;) {
+		size_t l = strnlen(e->args + i, n - i);
+
+		if (l == 127)
+			return true;
+		i += l + 1;
+	}
+	return false;
+}
 
 static void json_args(struct jw *w, const struct ev_exec *e)
 {
@@ -419,7 +456,7 @@ static void ev_json(struct ev_state *s, const struct ebee_event_desc *d,
 		json_args(&w, e);
 		if (e->ret < 0)
 			jw_kstr(&w, ev_errno_key, strerrorname_np(-e->ret) ?: "?");
-		if (e->flags & EVF_ARGS_TRUNC)
+		if (e->flags & EVF_ARGS_TRUNC || (e->ret < 0 && failed_arg_cut(e)))
 			jw_kbool(&w, "proc.args_truncated", true);
 	} else if (d->size >= EV_SYS_SIZE1 && h->type >= EV_OPEN) {
 		const struct ev_sys *e = (const void *)h;
@@ -437,12 +474,13 @@ static void ev_json(struct ev_state *s, const struct ebee_event_desc *d,
 	fputc('\n', stdout);
 }
 
-enum { EC_TIME, EC_PID, EC_PPID, EC_USER, EC_RET, EC_CONT, EC_EXE, EC_ARGS, EC_ANC };
+enum { EC_TIME, EC_PID, EC_PPID, EC_USER, EC_COMM, EC_RET, EC_CONT, EC_EXE, EC_ARGS, EC_ANC };
 static const struct out_col exec_cols[] = {
 	[EC_TIME] = { "time", "TIME", OUT_STR, -15 },
 	[EC_PID] = { "pid", "PID", OUT_U64, 7 },
 	[EC_PPID] = { "ppid", "PPID", OUT_U64, 7 },
 	[EC_USER] = { "user", "USER", OUT_STR, -8 },
+	[EC_COMM] = { "comm", "COMM", OUT_STR, -16 },
 	[EC_RET] = { "ret", "RET", OUT_STR, -6 },
 	[EC_CONT] = { "container", "CONTAINER", OUT_STR, -12 },
 	[EC_EXE] = { "exe", "EXE", OUT_STR, -24 },
@@ -482,6 +520,7 @@ static void exec_row(struct ev_state *s, const struct ev_exec *e, const struct p
 	out_u64(o, EC_PID, e->hdr.pid);
 	out_u64(o, EC_PPID, e->ppid);
 	out_str(o, EC_USER, user_name(s, e->hdr.uid));
+	out_strn(o, EC_COMM, e->hdr.comm, sizeof(e->hdr.comm));
 	out_str(o, EC_RET, e->ret ? strerrorname_np(-e->ret) ?: "?" : "0");
 	out_str(o, EC_CONT, p && p->container_id[0] ? p->container_id : "host");
 	out_str(o, EC_EXE, exe);
@@ -587,8 +626,15 @@ static int on_record(void *arg, void *data, size_t sz)
 	switch (h->type) {
 	case EV_FORK: {
 		const struct ev_task *t = data;
+		struct ev_cwd *pc = &s->cwds[t->ppid % EV_CWDS], *cc = &s->cwds[t->child % EV_CWDS];
 
 		proc_on_fork(s->pt, t->ppid, t->child, t->child_start_ns, h->time_ns);
+		if (pc->pid == t->ppid && pc != cc) {
+			cc->pid = t->child;   /* the child starts where its parent is */
+			memcpy(cc->cwd, pc->cwd, sizeof(cc->cwd));
+		} else if (cc->pid == t->child) {
+			cc->pid = 0;          /* a stale entry of a reused pid */
+		}
 		break;
 	}
 	case EV_EXEC: {
@@ -603,6 +649,24 @@ static int on_record(void *arg, void *data, size_t sz)
 				     e->args_len < sizeof(e->args) ? e->args_len : sizeof(e->args),
 				     h->uid, h->cgroup_id, h->time_ns);
 		}
+		break;
+	}
+	case EV_CHDIR: {
+		const struct ev_sys *e = data;
+		struct ev_cwd *cc = &s->cwds[h->pid % EV_CWDS];
+		const char *fdp;
+
+		if (e->ret < 0)
+			break;
+		if (e->sc == SC_FCHDIR) {
+			fdp = fd_lookup(s->pt, h->pid, (int)e->a[0]);
+			snprintf(path, sizeof(path), "%s", fdp ? fdp : "");
+		} else {
+			resolve(s, h->pid, AT_FDCWD_, e->path, path, sizeof(path));
+		}
+		cc->pid = path[0] == '/' ? h->pid : 0;
+		snprintf(cc->cwd, sizeof(cc->cwd), "%s", path);
+		pathp = path;
 		break;
 	}
 	default:
@@ -894,8 +958,8 @@ static const struct opt_doc events_doc = {
 	.description =
 		"The generic event stream, NDJSON, one object per event with the process context\n"
 		"(proc.*, user.*, container.id) and the type's own fields. Types: exec exit fork\n"
-		"open unlink rename chmod chown symlink link mkdir truncate close dup memfd mount\n"
-		"socket connect accept bind listen ptrace kill setuid setgid module.",
+		"open unlink rename chmod chown symlink link mkdir truncate chdir close dup memfd\n"
+		"mount socket connect accept bind listen ptrace kill setuid setgid module.",
 	.examples = "  ebee events --type exec,connect\n  ebee events --all --comm nginx",
 };
 

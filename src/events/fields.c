@@ -152,6 +152,7 @@ const struct ev_syscall ev_syscalls[SC__MAX] = {
 	S(SC_SYMLINK, "symlink", EV_SYMLINK), S(SC_SYMLINKAT, "symlinkat", EV_SYMLINK),
 	S(SC_LINK, "link", EV_LINK), S(SC_LINKAT, "linkat", EV_LINK),
 	S(SC_MKDIR, "mkdir", EV_MKDIR), S(SC_MKDIRAT, "mkdirat", EV_MKDIR),
+	S(SC_CHDIR, "chdir", EV_CHDIR), S(SC_FCHDIR, "fchdir", EV_CHDIR),
 	S(SC_CLOSE, "close", EV_CLOSE), S(SC_DUP, "dup", EV_DUP), S(SC_DUP2, "dup2", EV_DUP),
 	S(SC_DUP3, "dup3", EV_DUP), S(SC_MEMFD, "memfd_create", EV_MEMFD),
 	S(SC_MOUNT, "mount", EV_MOUNT), S(SC_TRUNCATE, "truncate", EV_TRUNCATE),
@@ -231,6 +232,10 @@ static const struct ebee_field chown_fields[] = { SYS_COMMON,
 	Y("evt.gid", FK_S32, a[1], .doc = "new group (-1 = unchanged)"),
 	Y("fd.num", FK_S32, a[3], .doc = "fchown: the fd"),
 };
+static const struct ebee_field chdir_fields[] = { SYS_COMMON,
+	PATH("fs.path.name", "the new working directory (chdir)"),
+	Y("fd.num", FK_S32, a[0], .doc = "fchdir: the directory's fd"),
+};
 static const struct ebee_field close_fields[] = { SYS_COMMON,
 	Y("fd.num", FK_S32, a[0], .doc = "the fd closed"),
 };
@@ -307,6 +312,7 @@ const struct ebee_event_desc ev_descs[] = {
 	D(EV_LINK, "link", , EV_SYS_SIZE2, path2_fields, "link/linkat"),
 	D(EV_MKDIR, "mkdir", , EV_SYS_SIZE1, mkdir_fields, "mkdir/mkdirat"),
 	D(EV_TRUNCATE, "truncate", , EV_SYS_SIZE1, truncate_fields, "truncate"),
+	D(EV_CHDIR, "chdir", , EV_SYS_SIZE1, chdir_fields, "chdir/fchdir"),
 	D(EV_CLOSE, "close", , EV_SYS_SIZE1, close_fields, "close"),
 	D(EV_DUP, "dup", , EV_SYS_SIZE1, dup_fields, "dup/dup2/dup3"),
 	D(EV_MEMFD, "memfd", , EV_SYS_SIZE1, memfd_fields, "memfd_create"),

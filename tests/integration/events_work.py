@@ -35,6 +35,18 @@ def files(d):
     os.close(42)
     m = os.memfd_create("ebee-memfd", 0)
     out["memfd"] = m
+    # relative to a cwd changed after start, then to a deleted cwd
+    os.chdir(d)
+    os.close(os.open("cwd.txt", os.O_CREAT | os.O_WRONLY, 0o600))
+    os.unlink("cwd.txt")
+    os.mkdir("gone")
+    os.chdir("gone")
+    os.rmdir(os.path.join(d, "gone"))
+    try:
+        os.open("nofile", os.O_RDONLY)
+    except OSError:
+        pass
+    os.chdir("/")
     for n in ("sym", "hard", "moved.txt"):
         os.unlink(os.path.join(d, n))
     os.rmdir(os.path.join(d, "newdir"))

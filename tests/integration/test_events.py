@@ -158,6 +158,11 @@ def test_files(ebee_start, cg):
     assert o["evt.flags"].startswith("O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC")
     assert o["evt.mode"] == "0640"
     assert o["container.id"] == cg["id"][:12] and o["proc.exe"].startswith("/")
+    assert [x["evt.res"] for x in of(evs, "open", pid) if x["fd.name"] == d + "/cwd.txt"] != []
+    gone = [x for x in of(evs, "open", pid) if x["fd.name"].endswith("/nofile")]
+    assert len(gone) == 1 and gone[0]["evt.errno"] == "ENOENT"
+    # resolved against the cwd as it was at the call, in the stream's order (chdir events)
+    assert gone[0]["fd.name"] == d + "/gone/nofile"
     rn = of(evs, "rename", pid)
     assert [(x["fs.path.source"], x["fs.path.target"]) for x in rn] == \
         [(d + "/rel.txt", d + "/moved.txt")]
@@ -167,7 +172,7 @@ def test_files(ebee_start, cg):
     assert [(x["fs.path.target"], x["fs.path.source"]) for x in of(evs, "symlink", pid)] == \
         [(d + "/sym", "moved.txt")]
     assert [x["fs.path.target"] for x in of(evs, "link", pid)] == [d + "/hard"]
-    assert [x["evt.mode"] for x in of(evs, "mkdir", pid)] == ["0750"]
+    assert [x["evt.mode"] for x in of(evs, "mkdir", pid)] == ["0750", "0777"]
     assert [x["evt.length"] for x in of(evs, "truncate", pid)] == [7]
     assert any(x["evt.syscall"] == "dup2" and x["evt.res"] == 42 and x["fd.num"] == out["fd"]
                for x in of(evs, "dup", pid))
@@ -272,3 +277,10 @@ def test_bad_input(args, msg):
     assert p.returncode == 2, p
     lines = [l for l in p.stderr.splitlines() if l.strip()]
     assert len(lines) == 1 and msg in lines[0], p.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL])
+def test_stop_leaves_nothing(ebee_start, cg, sig):
+    # every program and link is fd-based: gone with the process however it ends
+    e = start(ebee_start, ["events", "--type", "exec,open,connect", "--cgroup", cg["path"]])
+    e.stop(sig=sig)   # asserts that no program or link of it is left
