@@ -21,5 +21,6 @@ extern const struct ebee_cmd exec_cmd;      /* src/events */
 extern const struct ebee_cmd open_cmd;      /* src/events */
 extern const struct ebee_cmd events_cmd;    /* src/events */
 extern const struct ebee_cmd graph_cmd;     /* src/graph */
+extern const struct ebee_cmd guard_cmd;     /* src/guard */
 
 #endif

@@ -21,6 +21,7 @@ static const struct ebee_cmd *const commands[] = {
 	&open_cmd,
 	&events_cmd,
 	&graph_cmd,
+	&guard_cmd,
 	NULL,
 };
 
