@@ -687,7 +687,11 @@ static int on_record(void *arg, void *data, size_t sz)
 			}
 		}
 	}
-	if (s->want[h->type]) {
+	/* A collector with subscribers (guard, graph) feeds them and prints nothing: formatting
+	 * JSON nobody reads cost them CPU per event. */
+	if (s->want[h->type] && c->nsubs) {
+		/* counted, fed below */
+	} else if (s->want[h->type]) {
 		p = proc_lookup(s->pt, h->pid);
 		if (o->mode == EVM_EVENTS || s->ctx->json)
 			ev_json(s, d, h, p, pathp, resolved);
