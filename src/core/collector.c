@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "core/collector.h"
+#include "core/field.h"
 #include "core/json.h"
 #include "core/loop.h"
 #include "core/out.h"
@@ -147,6 +148,14 @@ void collector_emit(struct collector *c, const struct ebee_event_hdr *ev)
 {
 	for (int i = 0; i < c->nsubs; i++)
 		c->subs[i].fn(c->subs[i].arg, ev);
+}
+
+void collector_event_json(struct collector *c, struct jw *w, const struct ebee_event_hdr *ev)
+{
+	if (c->desc->event_json)
+		c->desc->event_json(c, w, ev);
+	else
+		event_json(w, ev);
 }
 
 void collector_set_health(struct collector *c, enum collector_health h, const char *fmt, ...)

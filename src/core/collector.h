@@ -85,6 +85,11 @@ struct collector_desc {
 	 * writes the counters and health and "rows":[...] from rows(), which sets its columns on
 	 * the writer it gets (out_cols). */
 	void (*api)(struct collector *c, struct jw *w, size_t top);
+	/* An event this collector emitted (collector_emit) as members of the open JSON object w,
+	 * with whatever context the collector adds (the process table's proc.* fields...): the
+	 * daemon's event stream and JSON outputs. May be NULL: event_json() (core/field.h), the
+	 * header and the type's field table. */
+	void (*event_json)(struct collector *c, struct jw *w, const struct ebee_event_hdr *ev);
 };
 
 typedef void (*collector_event_fn)(void *arg, const struct ebee_event_hdr *ev);
@@ -140,6 +145,8 @@ uint64_t collector_prog_misses(const struct collector *c, struct bpf_object *obj
 
 int collector_subscribe(struct collector *c, collector_event_fn fn, void *arg);
 void collector_emit(struct collector *c, const struct ebee_event_hdr *ev);
+/* An emitted event as members of the open object w: desc->event_json or event_json(). */
+void collector_event_json(struct collector *c, struct jw *w, const struct ebee_event_hdr *ev);
 
 /* The closing summary row: common keys, then desc->summary's. In table mode it goes to
  * stderr as one line, and only with -v or when lost/missed are non-zero (a warning). */

@@ -165,3 +165,40 @@ void field_json(struct jw *w, const struct ebee_field *f, const void *rec)
 		jw_str(w, field_text(f, rec, buf, sizeof(buf)));
 	}
 }
+
+/* An address field whose family is neither AF_INET nor AF_INET6 was never filled. */
+static bool field_unset(const struct ebee_field *f, const void *rec)
+{
+	uint16_t fam;
+
+	if (f->kind == FK_STR)
+		return !((const char *)rec)[f->off];
+	if (f->kind != FK_ADDR)
+		return false;
+	memcpy(&fam, (const char *)rec + f->aux, sizeof(fam));
+	return fam != AF_INET && fam != AF_INET6;
+}
+
+static void fields_json(struct jw *w, const struct ebee_field *fs, int n, const void *rec)
+{
+	for (int i = 0; i < n; i++) {
+		if (field_unset(&fs[i], rec))
+			continue;
+		jw_key(w, fs[i].name);
+		field_json(w, &fs[i], rec);
+	}
+}
+
+void event_json(struct jw *w, const struct ebee_event_hdr *ev)
+{
+	const struct ebee_event_desc *d = event_desc(ev->type);
+
+	if (d)
+		jw_kstr(w, "evt.type", d->name);
+	jw_key(w, "evt.time");
+	field_json(w, &ebee_hdr_fields[0], ev);
+	/* [1], the evt.type number, is replaced by the name above */
+	fields_json(w, ebee_hdr_fields + 2, ebee_hdr_nfields - 2, ev);
+	if (d)
+		fields_json(w, d->fields, d->nfields, ev);
+}
