@@ -171,6 +171,12 @@ static void feature_checks(struct report *r)
 					      ": unavailable here)");
 		}
 		jw_arr_end(w);
+		if ((*d)->doctor && n < sizeof(detail)) {
+			char extra[200];
+
+			ok &= (*d)->doctor(extra, sizeof(extra));
+			snprintf(detail + n, sizeof(detail) - n, "; %s", extra);
+		}
 		row(r, "feature", (*d)->name, ok, false, detail);
 	}
 }

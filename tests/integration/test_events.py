@@ -96,7 +96,7 @@ def test_exec_argv_exact_once(ebee_start, cg):
     assert e.stop() == 0
     assert r1.returncode == r2.returncode == r3.returncode == 0
     evs = e.json()
-    assert evs[-1]["type"] == "summary" and evs[-1]["collector"] == "exec" and evs[-1]["lost"] == 0
+    assert evs[-1]["type"] == "summary" and evs[-1]["collector"] == "events" and evs[-1]["mode"] == "exec" and evs[-1]["lost"] == 0
     ex = [x for x in evs[:-1] if x["evt.type"] == "exec"]
 
     def args_bytes(x):
@@ -259,7 +259,7 @@ def test_tiny_ring_reports_drops(ebee_start, cg):
     e2.stop()
     os.unlink(d + "/f")
     os.rmdir(d)
-    warn = [l for l in e2.stderr.splitlines() if "events lost" in l]
+    warn = [l for l in e2.stderr.splitlines() if "warning: lost" in l]
     assert len(warn) == 1 and "open=" in warn[0], e2.stderr
 
 
