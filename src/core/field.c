@@ -166,8 +166,7 @@ void field_json(struct jw *w, const struct ebee_field *f, const void *rec)
 	}
 }
 
-/* An address field whose family is neither AF_INET nor AF_INET6 was never filled. */
-static bool field_unset(const struct ebee_field *f, const void *rec)
+bool field_unset(const struct ebee_field *f, const void *rec)
 {
 	uint16_t fam;
 

@@ -71,6 +71,9 @@ int64_t field_i64(const struct ebee_field *f, const void *rec);
 const char *field_text(const struct ebee_field *f, const void *rec, char *buf, size_t len);
 /* The field as a JSON value (numbers stay numbers). */
 void field_json(struct jw *w, const struct ebee_field *f, const void *rec);
+/* A field never filled: an empty string, an address whose family is neither AF_INET nor
+ * AF_INET6. Renderers leave these out, like unset cells. */
+bool field_unset(const struct ebee_field *f, const void *rec);
 /* A whole record of a registered type as members of the open JSON object w: "evt.type" as its
  * name, then the header's fields and the type's own (unset strings and addresses left out).
  * The daemon's event stream and any collector without a renderer of its own use this. */

@@ -436,15 +436,8 @@ static void ev_members(struct ev_state *s, struct jw *w, const struct ebee_event
 		const struct ebee_field *f = &d->fields[i];
 
 		/* every field under its table name; the path resolved */
-		if (f->kind == FK_ADDR) {
-			uint16_t fam;
-
-			memcpy(&fam, (const char *)h + f->aux, 2);
-			if (fam != 2 && fam != 10)
-				continue;
-		}
-		if (f->kind == FK_STR && !((const char *)h)[f->off] && !(path && is_path_field(f)))
-			continue;   /* unset strings are left out, like unset cells */
+		if (field_unset(f, h) && !(path && is_path_field(f)))
+			continue;
 		jw_key(w, f->name);
 		if (path && is_path_field(f))
 			jw_str(w, path);
