@@ -253,8 +253,11 @@ int collector_run_cli(const struct collector_desc *d, const void *cfg, struct eb
 	err = loop_run(loop);
 	if (err > 0)
 		err = 0;
-	/* Detach first, so that the last rows and the counters are final and exact. */
+	/* Detach first, so that the last rows and the counters are final and exact: what the
+	 * programs wrote between the loop's last drain and the detach is read before the summary. */
 	collector_stop(c);
+	if (!err)
+		err = loop_drain(loop);
 	if (!err)
 		err = collector_refresh(c);
 	if (!err && d->rows)

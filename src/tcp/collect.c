@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "core/collector.h"
+#include "core/event.h"
 #include "core/json.h"
 #include "core/load.h"
 #include "core/loop.h"
@@ -210,6 +211,7 @@ struct tcp_run {
 	enum tcp_mode mode;
 	struct ring_buffer *rb;
 	uint64_t events;
+	uint64_t unread;                /* submitted by the kernel side, never read (at stop) */
 	/* count */
 	uint8_t by;
 	struct tcp_count_val *vals;     /* one per CPU */
@@ -503,7 +505,8 @@ static int tcp_refresh(struct collector *c)
 			r->events += r->cur[i].entered;
 	}
 	c->cnt.events = r->events;
-	c->cnt.lost = ebee_percpu_sum(bpf_map__fd(r->skel->maps.events_drops), 0);
+	c->cnt.lost = ebee_percpu_sum(bpf_map__fd(r->skel->maps.events_drops), EBEE_SLOT_DROPS) +
+		      r->unread;
 	c->cnt.missed = collector_prog_misses(c, r->skel->obj);
 	return 0;
 }
@@ -528,11 +531,20 @@ static void tcp_summary(struct collector *c, struct jw *w)
 	jw_kstr(w, "mode", modes[r->mode]);
 }
 
+/* Detach, then read every record the program submitted: one written just before the detach,
+ * or by a run still in flight on another CPU, belongs to this run and its counters. One that
+ * never shows up is counted as lost, never silently dropped. */
 static void tcp_stop(struct collector *c)
 {
 	struct tcp_run *r = c->priv;
 
 	tcp_bpf__detach(r->skel);
+	if (!r->rb)
+		return;
+	r->unread = ebee_ring_settle(r->rb, bpf_map__fd(r->skel->maps.events_drops), &r->events, 200);
+	if (r->unread)
+		ebee_warn("%llu TCP events submitted by the kernel were never read",
+			  (unsigned long long)r->unread);
 }
 
 static void tcp_close(struct collector *c)

@@ -37,6 +37,42 @@ def rows(e, complete=True):
     return data, summ[0]
 
 
+def printed(e, want, timeout=15.0):
+    """Waits until ebee has printed a row matching each predicate of `want` (ebee flushes its
+    rows every 0.5 s). The last transitions of a connection run in softirq (the peer's delayed
+    ACK, ksoftirqd on a loaded machine) after the test's own calls have returned: waiting for
+    what ebee prints, beside settle()'s look at /proc/net/tcp (a reading that can miss a socket
+    moving under it), stops ebee only once they happened. Returns whether all were seen; the
+    test's assertions then say what is missing."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = e.output()
+        recs = json_lines(text[:text.rfind("\n") + 1])
+        if all(any(w(r) for r in recs) for w in want):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+
+
+def closed_rows(port, conns, closed=None, life=False):
+    """Predicates for the last row of each of the test's sockets: each client's and server
+    side's CLOSE (life: its one row), the listener's (states), the refused one's."""
+    def row(lport, rport, old=None):
+        if life:
+            return lambda r: r.get("lport") == lport and r.get("rport") == rport
+        return lambda r: (r.get("lport") == lport and r.get("rport") == rport and
+                          r.get("newstate") == "CLOSE" and (old is None or r["oldstate"] == old))
+    want = []
+    for lport, _ in conns:
+        want += [row(lport, port), row(port, lport)]
+    if not life:
+        want.append(row(port, 0, "LISTEN"))
+    if closed:
+        want.append(lambda r: r.get("rport") == closed and (life or r.get("newstate") == "CLOSE"))
+    return want
+
+
 def by_sock(recs):
     """Transitions per socket; a socket's memory is reused after CLOSE, so a new life starts."""
     socks, life = {}, {}
@@ -72,6 +108,7 @@ def test_states_order_owner_and_refused(ebee_start, fam, hook):
     closed = free_port(server)
     refused_port = refused(server, closed, bind=cli if af == "ipv4" else None)
     settle(port, closed)
+    printed(e, closed_rows(port, conns, closed))
     assert e.stop() == 0
     data, summ = rows(e)
     assert summ["lost"] == 0
@@ -119,6 +156,7 @@ def test_life_bytes_duration_first(ebee_start, fam):
     closed = free_port(server)
     refused(server, closed, bind=cli if af == "ipv4" else None)
     settle(port, closed)
+    printed(e, closed_rows(port, conns, closed, life=True))
     assert e.stop() == 0
     data, summ = rows(e)
     assert summ["lost"] == 0 and summ["events"] >= 7
