@@ -10,7 +10,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <linux/capability.h>
 #include "core/collector.h"
+#include "core/priv.h"
 #include "core/event.h"
 #include "core/json.h"
 #include "core/load.h"
@@ -572,6 +574,7 @@ const struct collector_desc tcp_collector = {
 	.hooks = tcp_hooks,
 	.nhooks = ARRAY_SIZE(tcp_hooks),
 	.prog_prefix = "tcp_",
+	.caps_run = COLLECTOR_CAPS(0),   /* map reads through fds it holds */
 	.priv_size = sizeof(struct tcp_run),
 	.cfg_size = sizeof(struct tcp_cfg),
 	.cfg_default = &tcp_cfg_daemon,

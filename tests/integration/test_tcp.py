@@ -1,5 +1,5 @@
 """ebee tcp states|life|count against real loopback connections made by the test itself:
-a server process (tcp_util.Server) and a client in this process, on 127.77.1.x and ::1, on
+a server process (tcp_util.Server) and a client in this process, on 127.77.N.x and ::1, on
 ports the test picks. Every assertion is about this test's own connections."""
 import os
 import socket
@@ -105,7 +105,7 @@ def test_states_order_owner_and_refused(ebee_start, fam, hook):
     env = dict(os.environ, EBEE_DISABLE=disable) if disable else None
     e = attached(ebee_start(["-v", "-j", "tcp", "states"] + filt, env=env))
     srv, served, conns = traffic(server, cli, port, [(100, 50, 0.2), (7, 9, 0.2)])
-    closed = free_port(server)
+    closed = free_port(server, avoid={port})
     refused_port = refused(server, closed, bind=cli if af == "ipv4" else None)
     settle(port, closed)
     printed(e, closed_rows(port, conns, closed))
@@ -153,7 +153,7 @@ def test_life_bytes_duration_first(ebee_start, fam):
     plan = [(1000, 333, 0.05), (65536 * 3 + 17, 1, 0.05), (1, 100000, 0.05)]
     e = attached(ebee_start(["-j", "tcp", "life"] + filt))
     srv, served, conns = traffic(server, cli, port, plan, hold=0.3)
-    closed = free_port(server)
+    closed = free_port(server, avoid={port})
     refused(server, closed, bind=cli if af == "ipv4" else None)
     settle(port, closed)
     printed(e, closed_rows(port, conns, closed, life=True))
@@ -232,7 +232,9 @@ def test_states_overflow_counted(ebee_start):
         s, _ = ls.accept()
         c.close()
         s.close()
-    # then a few connections at a calm pace, once ebee has had time to drain
+    # then a few connections at a calm pace, each once ebee has printed the one before (a
+    # loaded machine can keep ebee off the CPU, and so the ring full, for longer than any
+    # fixed pause)
     after = []
     for _ in range(5):
         time.sleep(0.3)
@@ -243,6 +245,8 @@ def test_states_overflow_counted(ebee_start):
         s, _ = ls.accept()
         c.close()
         s.close()
+        if printed(e, [lambda r, p=after[-1]: r.get("lport") == p], timeout=5):
+            break
     ls.close()
     settle(port)
     assert e.stop() == 0
@@ -351,7 +355,7 @@ def test_count_by_lport_and_comm(ebee_start):
 
 def test_filters_exclude(ebee_start):
     port = free_port(V4_SERVER)
-    closed = free_port(V4_SERVER)
+    closed = free_port(V4_SERVER, avoid={port})
     runs = {
         "into_syn_sent": ["--laddr", V4_NET, "--state", "SYN_SENT", "--dir", "into"],
         "established": ["--laddr", V4_NET, "--state", "established"],
