@@ -437,11 +437,12 @@ static int tcp_open(struct collector *c)
 	 * wrap-around): 2 MB of RSS instead of 8 (bench/memory). */
 	if (r->mode == TCP_MODE_LIFE)
 		bpf_map__set_max_entries(r->skel->maps.events, 1 << 20);
-	/* Tests shrink the ring to make it overflow (a power of 2, at least a page). */
+	r->skel->rodata->wakeup_bytes = bpf_map__max_entries(r->skel->maps.events) / 4;
+	/* Tests shrink the ring to make it overflow (a power of 2, at least a page); no forced
+	 * wakeup then, so that a burst between two drains does overflow it. */
 	if (getenv("EBEE_TCP_RING_BYTES"))
 		bpf_map__set_max_entries(r->skel->maps.events,
 					 strtoul(getenv("EBEE_TCP_RING_BYTES"), NULL, 0));
-	r->skel->rodata->wakeup_bytes = bpf_map__max_entries(r->skel->maps.events) / 4;
 	err = collector_choose(c, r->skel->obj);
 	if (err)
 		return err;
