@@ -172,24 +172,17 @@ static int open_common(const char *name, const char *path, int flags, mode_t mod
 	return real[k](path, flags, mode);
 }
 
-int open(const char *path, int flags, ...)
-{
-	va_list ap;
-	mode_t mode;
-
-	va_start(ap, flags);
-	mode = va_arg(ap, mode_t);
-	va_end(ap);
-	return open_common("open", path, flags, mode);
-}
-
-int open64(const char *path, int flags, ...)
-{
-	va_list ap;
-	mode_t mode;
-
-	va_start(ap, flags);
-	mode = va_arg(ap, mode_t);
-	va_end(ap);
-	return open_common("open64", path, flags, mode);
-}
+/* open and open64 (the same call under two names, either may be what ebee links to). */
+#define OPEN_WRAPPER(name)                                          \
+	int name(const char *path, int flags, ...)                  \
+	{                                                           \
+		va_list ap;                                         \
+		mode_t mode;                                        \
+                                                                    \
+		va_start(ap, flags);                                \
+		mode = va_arg(ap, mode_t);                          \
+		va_end(ap);                                         \
+		return open_common(#name, path, flags, mode);       \
+	}
+OPEN_WRAPPER(open)
+OPEN_WRAPPER(open64)
