@@ -213,7 +213,8 @@ def main():
     finally:
         for p in reversed(procs):
             if p.poll() is None:
-                p.send_signal(2 if p is procs[0] else 9)
+                # SIGTERM: a background job (nohup) inherits SIGINT ignored, and ebee honours that
+                p.send_signal(15 if p is procs[0] else 9)
                 try:
                     p.wait(timeout=20)
                 except subprocess.TimeoutExpired:
