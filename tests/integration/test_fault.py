@@ -108,9 +108,18 @@ def test_stats_fd_refused_falls_back_to_sysctl_and_restores(shim):
         assert f.read().strip() == before
 
 
+def _default_stop_signals():
+    """In the child: SIGINT, SIGTERM and SIGHUP at their defaults. ebee honours a stop signal
+    it inherits as ignored (a suite run under nohup or as a background job has them so), and
+    these tests are about ebee obeying them."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def _start(args, env=None, **kw):
     return subprocess.Popen([EBEE] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, start_new_session=True, **kw)
+                            text=True, env=env, start_new_session=True,
+                            preexec_fn=_default_stop_signals, **kw)
 
 
 def _wait_links(p, timeout=20):
