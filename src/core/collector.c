@@ -11,6 +11,7 @@
 #include "core/json.h"
 #include "core/loop.h"
 #include "core/out.h"
+#include "core/priv.h"
 
 const struct collector_desc *collector_find(const char *name)
 {
@@ -136,6 +137,21 @@ uint64_t collector_prog_misses(const struct collector *c, struct bpf_object *obj
 	return sum;
 }
 
+int collector_drop_privileges(struct collector *const *cs, int n, const char *who)
+{
+	uint64_t keep = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!cs[i]->desc->caps_run) {
+			ebee_info("%s: capabilities kept: collector '%s' does not declare what it needs",
+				  who, cs[i]->desc->name);
+			return 0;
+		}
+		keep |= cs[i]->desc->caps_run;
+	}
+	return ebee_drop_privileges(keep & ~(1ULL << 63), who);
+}
+
 int collector_subscribe(struct collector *c, collector_event_fn fn, void *arg)
 {
 	if (c->nsubs == COLLECTOR_MAX_SUBS)
@@ -253,8 +269,11 @@ int collector_run_cli(const struct collector_desc *d, const void *cfg, struct eb
 	err = loop_run(loop);
 	if (err > 0)
 		err = 0;
-	/* Detach first, so that the last rows and the counters are final and exact. */
+	/* Detach first, so that the last rows and the counters are final and exact: what the
+	 * programs wrote between the loop's last drain and the detach is read before the summary. */
 	collector_stop(c);
+	if (!err)
+		err = loop_drain(loop);
 	if (!err)
 		err = collector_refresh(c);
 	if (!err && d->rows)

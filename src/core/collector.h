@@ -69,6 +69,10 @@ struct collector_desc {
 	/* The config a run without options uses (the daemon's --collectors), or NULL when the
 	 * collector cannot run without being told what to watch. */
 	const void *cfg_default;
+	/* Capabilities its refresh/stop still use once started (COLLECTOR_CAPS(EBEE_CAP(CAP_X)
+	 * | ...), core/priv.h), for a long-running command's drop after attaching; 0 = not
+	 * declared, and then nothing is dropped. */
+	uint64_t caps_run;
 
 	int (*open)(struct collector *c);
 	int (*start)(struct collector *c, struct ebee_loop *l);
@@ -146,6 +150,12 @@ int collector_kind(const struct collector *c, int hook);
 const struct collector_desc *collector_of_prog(const char *prog_name);
 /* Sum of recursion misses of the chosen programs (prog info), for cnt.missed. */
 uint64_t collector_prog_misses(const struct collector *c, struct bpf_object *obj);
+
+/* The declared flag of caps_run (a collector needing none declares COLLECTOR_CAPS(0)). */
+#define COLLECTOR_CAPS(caps) ((caps) | (1ULL << 63))
+/* After the collectors are started: drops every capability none of them still uses
+ * (ebee_drop_privileges); when one has not declared its needs, keeps all and says so. */
+int collector_drop_privileges(struct collector *const *cs, int n, const char *who);
 
 int collector_subscribe(struct collector *c, collector_event_fn fn, void *arg);
 void collector_emit(struct collector *c, const struct ebee_event_hdr *ev);

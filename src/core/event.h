@@ -8,6 +8,11 @@
 
 #define EBEE_COMM_LEN 16
 
+/* Slots of a ring buffer's per-CPU counter map NAME_drops (bpf/emit.bpf.h): records that found
+ * the ring full, and (objects built with EBEE_COUNT_SUBMITTED) records submitted. */
+#define EBEE_SLOT_DROPS     0
+#define EBEE_SLOT_SUBMITTED 1
+
 /* Every event type of every feature, numbered once here so that one stream can carry several
  * features' events and a reader dispatches on hdr.type alone. Names (core/field.h tables) are
  * what users type (`ebee events --type exec,open`) and what rules use (evt.type). */

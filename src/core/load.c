@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 #include "ebee.h"
 #include "load.h"
+#include "core/event.h"
 #include "core/probe.skel.h"
 
 /* Not in the UAPI headers of Debian 12's linux-libc-dev (6.1); the kernel has it since 6.6. */
@@ -428,6 +429,22 @@ uint64_t ebee_percpu_sum(int map_fd, uint32_t key)
 	for (int i = 0; i < n; i++)
 		sum += vals[i];
 	return sum;
+}
+
+uint64_t ebee_ring_settle(struct ring_buffer *rb, int drops_fd, const uint64_t *read,
+			  int timeout_ms)
+{
+	uint64_t t0 = ebee_now_ns(), sent;
+
+	for (;;) {
+		ring_buffer__consume(rb);
+		sent = ebee_percpu_sum(drops_fd, EBEE_SLOT_SUBMITTED);
+		if (*read >= sent)
+			return 0;
+		if (ebee_now_ns() - t0 > (uint64_t)timeout_ms * 1000000)
+			return sent - *read;
+		usleep(1000);
+	}
 }
 
 /* Capabilities from capget: effective set, both 32-bit words. */

@@ -78,4 +78,13 @@ int ebee_stats_enable(bool *already);
 uint64_t ebee_percpu_sum(int map_fd, uint32_t key);
 int ebee_ncpus(void);   /* possible CPUs, as per-CPU maps size their values */
 
+/* After the programs feeding `rb` are detached: reads what is left in it, waiting up to
+ * timeout_ms for records that a program still running at the detach is writing, until the
+ * reader's count (*read, kept by its callback) reaches what the kernel side submitted (slot
+ * EBEE_SLOT_SUBMITTED of the drops map, objects built with EBEE_COUNT_SUBMITTED). Returns the
+ * records submitted but never read: 0 unless something is wrong, and then a loss to report. */
+struct ring_buffer;
+uint64_t ebee_ring_settle(struct ring_buffer *rb, int drops_fd, const uint64_t *read,
+			  int timeout_ms);
+
 #endif

@@ -368,7 +368,7 @@ bool loop_stopping(struct ebee_loop *l)
 	return l->stop;
 }
 
-static int drain_all(struct ebee_loop *l)
+int loop_drain(struct ebee_loop *l)
 {
 	for (int i = 0; i < l->nsrcs && l->nrb; i++) {
 		int n;
@@ -437,12 +437,12 @@ int loop_run(struct ebee_loop *l)
 				break;
 			case SRC_DRAIN:
 				timer_ack(s->fd);
-				err = drain_all(l);
+				err = loop_drain(l);
 				break;
 			case SRC_TIMER:
 				timer_ack(s->fd);
 				/* Events up to the tick belong to the interval being closed. */
-				err = drain_all(l);
+				err = loop_drain(l);
 				if (!err && s->tick)
 					err = s->tick(l, s->arg);
 				break;
@@ -462,6 +462,6 @@ int loop_run(struct ebee_loop *l)
 		reap(l);
 	}
 	if (!err)
-		err = drain_all(l);
+		err = loop_drain(l);
 	return err < 0 ? err : 0;
 }

@@ -46,6 +46,8 @@ int loop_set_duration(struct ebee_loop *l, double duration_s);
  * from callbacks; a removed one is not called again, even later in the same batch. */
 int loop_run(struct ebee_loop *l);
 void loop_stop(struct ebee_loop *l);
+/* Reads every ring buffer of the loop now (after a detach: what the programs wrote last). */
+int loop_drain(struct ebee_loop *l);
 /* The signal that ended the loop (SIGINT, ...) or 0. */
 int loop_signal(const struct ebee_loop *l);
 /* True once a stop was requested: long operations outside the loop (loads) may check it. */

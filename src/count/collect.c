@@ -9,7 +9,9 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/capability.h>
 #include "core/collector.h"
+#include "core/priv.h"
 #include "core/filter.h"
 #include "core/json.h"
 #include "core/load.h"
@@ -456,6 +458,7 @@ const struct collector_desc count_collector = {
 	.hooks = count_hooks,
 	.nhooks = ARRAY_SIZE(count_hooks),
 	.prog_prefix = "count_",
+	.caps_run = COLLECTOR_CAPS(0),   /* map reads through fds it holds */
 	.priv_size = sizeof(struct counter),
 	.cfg_size = sizeof(struct count_cfg),
 	.cfg_default = &count_cfg_default,

@@ -7,6 +7,7 @@
 #include <sys/mount.h>
 #include <sys/utsname.h>
 #include <linux/capability.h>
+#include "core/priv.h"
 #include "core/cmd.h"
 #include "core/collector.h"
 #include "core/json.h"
@@ -181,6 +182,35 @@ static void feature_checks(struct report *r)
 	}
 }
 
+/* What ebee holds now, and what each collector keeps once a long-running command (serve,
+ * netwatch, guard run) has attached and dropped the rest (core/priv.h). */
+static void priv_checks(struct report *r)
+{
+	uint64_t eff = 0, prm = 0, bnd = 0;
+	char buf[512], detail[600];
+
+	if (!ebee_caps_read(&eff, &prm, &bnd)) {
+		/* root holds all of them: say so rather than list forty names */
+		if (eff == bnd && __builtin_popcountll(eff) > 32)
+			snprintf(detail, sizeof(detail), "effective: all %d of the bounding set",
+				 __builtin_popcountll(eff));
+		else
+			snprintf(detail, sizeof(detail), "effective %s", ebee_caps_fmt(eff, buf, sizeof(buf)));
+		row(r, "privilege", "caps_now", true, false, detail);
+	}
+	for (const struct collector_desc *const *d = ebee_collectors; *d; d++) {
+		char check[64];
+
+		snprintf(check, sizeof(check), "after_attach:%s", (*d)->name);
+		if ((*d)->caps_run)
+			snprintf(detail, sizeof(detail), "keeps %s once attached (the rest dropped, no_new_privs)",
+				 ebee_caps_fmt((*d)->caps_run & ~(1ULL << 63), buf, sizeof(buf)));
+		else
+			snprintf(detail, sizeof(detail), "not declared: a daemon running it keeps every capability");
+		row(r, "privilege", check, true, false, detail);
+	}
+}
+
 static int doctor_run(struct ebee_ctx *ctx, void *cfg, int argc, char **argv)
 {
 	struct report r = { 0 };
@@ -189,6 +219,7 @@ static int doctor_run(struct ebee_ctx *ctx, void *cfg, int argc, char **argv)
 	kernel_checks(&r);
 	kind_checks(&r);
 	feature_checks(&r);
+	priv_checks(&r);
 	fflush(stdout);
 	if (r.missing_required) {
 		ebee_err("%d required check%s failed: ebee cannot run here", r.missing_required,

@@ -15,7 +15,9 @@
 #include <bpf/libbpf.h>
 
 #include "core/cmd.h"
+#include <linux/capability.h>
 #include "core/collector.h"
+#include "core/priv.h"
 #include "core/ebee.h"
 #include "core/json.h"
 #include "core/load.h"
@@ -902,6 +904,8 @@ const struct collector_desc events_collector = {
 	.hooks = ev_hook_table,
 	.nhooks = ARRAY_SIZE(ev_hook_table),
 	.prog_prefix = "ev_",
+	/* the process table reads /proc/PID/{exe,cwd,fd} of every process */
+	.caps_run = COLLECTOR_CAPS(EBEE_CAP(CAP_SYS_PTRACE) | EBEE_CAP(CAP_DAC_READ_SEARCH)),
 	.priv_size = sizeof(struct ev_state),
 	.cfg_size = sizeof(struct ev_opts),
 	.cfg_default = &ev_default,

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/priv.h"
 #include "core/ebee.h"
 #include "guard/http.h"
 
@@ -169,6 +170,7 @@ out:
 static void *worker(void *arg)
 {
 	struct http_out *o = arg;
+	ebee_thread_drop_caps();   /* it only talks HTTP out: no capability (core/priv.h) */
 	pthread_mutex_lock(&o->mu);
 	for (;;) {
 		while (!o->n && !o->stop)

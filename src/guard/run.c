@@ -470,6 +470,8 @@ static int run_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 	err = events_collector.open(&c);
 	if (!err)
 		err = events_collector.start(&c, l);
+	if (!err)
+		collector_drop_privileges((struct collector *[]){ &c }, 1, "guard");
 	if (!err) {
 		E.pt = ev_proctab(&c);
 		E.procs = (struct guard_procs){ pt_ancestor, pt_fd, E.pt };

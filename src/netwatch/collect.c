@@ -10,6 +10,8 @@
 #include "core/load.h"
 #include "netwatch/collect.h"
 #include "netwatch/netwatch.skel.h"
+#include <linux/capability.h>
+#include "core/priv.h"
 
 #define NW_BATCH 4096
 
@@ -644,6 +646,8 @@ const struct collector_desc netwatch_collector = {
 	.hooks = nw_hooks,
 	.nhooks = ARRAY_SIZE(nw_hooks),
 	.prog_prefix = "ebee_nw_",
+	/* its tc filters (not fd-based) are removed at stop through netlink */
+	.caps_run = COLLECTOR_CAPS(EBEE_CAP(CAP_NET_ADMIN)),
 	.priv_size = sizeof(struct nw_session),
 	.cfg_size = sizeof(struct nw_opts),
 	.open = nw_c_open,

@@ -111,6 +111,7 @@ static int netwatch_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	}
 	if ((err = collector_open(r.c)) || (err = collector_start(r.c, loop)))
 		goto out;
+	collector_drop_privileges(&r.c, 1, "netwatch");
 	loop_set_tick(loop, r.cfg->interval, on_tick, &r);
 	if (r.cfg->duration > 0)
 		loop_set_duration(loop, r.cfg->duration);

@@ -43,7 +43,8 @@ struct fdrec {
 struct proctab {
 	size_t max;
 	struct pentry *e;
-	int32_t efree;
+	int32_t efree;              /* freed entries; never used ones are from ehw on */
+	size_t ehw;
 	uint32_t *slot;             /* entry index + 1, 0 = empty */
 	uint32_t smask;
 	struct list live, dead;
@@ -51,7 +52,8 @@ struct proctab {
 
 	struct fdrec *f;
 	size_t fmax, nf;
-	int32_t ffree;
+	int32_t ffree;              /* freed records; never used ones are from fhw on */
+	size_t fhw;
 	int32_t *fbucket;
 	uint32_t fmask;
 	struct list fage;
@@ -232,6 +234,10 @@ static const char *f_set(struct proctab *pt, int32_t ei, int fd, const char *pat
 		f_free(pt, pt->e[ei].fds.head);
 		pt->st.fds_evicted++;
 	}
+	if (pt->ffree == NIL && pt->fhw < pt->fmax) {
+		pt->f[pt->fhw].hnext = NIL;
+		pt->ffree = (int32_t)pt->fhw++;
+	}
 	if (pt->ffree == NIL) {
 		f_free(pt, pt->fage.head);
 		pt->st.fds_evicted++;
@@ -296,6 +302,10 @@ static int32_t e_new(struct proctab *pt, uint32_t pid, uint64_t ts, uint8_t orig
 {
 	int32_t i;
 
+	if (pt->efree == NIL && pt->ehw < pt->max) {
+		pt->e[pt->ehw].next = NIL;
+		pt->efree = (int32_t)pt->ehw++;
+	}
 	if (pt->efree == NIL) {
 		e_release(pt, pt->dead.head != NIL ? pt->dead.head : pt->live.head);
 		pt->st.evicted++;
@@ -412,14 +422,13 @@ struct proctab *proctab_new(size_t max_procs)
 	}
 	pt->smask = (uint32_t)nslots - 1;
 	pt->fmask = (uint32_t)nb - 1;
-	for (size_t i = 0; i < max_procs; i++)
-		pt->e[i].next = i + 1 < max_procs ? (int32_t)i + 1 : NIL;
-	for (size_t i = 0; i < pt->fmax; i++)
-		pt->f[i].hnext = i + 1 < pt->fmax ? (int32_t)i + 1 : NIL;
+	/* Entries and fd records are taken in order the first time (ehw, fhw) and only then from
+	 * the free lists: the pools are calloc'ed and stay untouched, so not resident, until used
+	 * (4096 entries and 32768 fd records are 15 MB; a CLI run uses a few hundred). */
 	for (size_t i = 0; i < nb; i++)
 		pt->fbucket[i] = NIL;
-	pt->efree = 0;
-	pt->ffree = 0;
+	pt->efree = NIL;
+	pt->ffree = NIL;
 	pt->live.head = pt->live.tail = pt->dead.head = pt->dead.tail = NIL;
 	pt->fage.head = pt->fage.tail = NIL;
 	cgroup_names_init(&pt->cg);

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/capability.h>
 #include "core/collector.h"
+#include "core/priv.h"
 #include "core/json.h"
 #include "core/loop.h"
 #include "core/out.h"
@@ -232,6 +234,9 @@ const struct collector_desc prog_collector = {
 	.hooks = prog_hooks,
 	.nhooks = ARRAY_SIZE(prog_hooks),
 	.prog_prefix = "ebee_prog_",
+	/* every program by id (GET_NEXT_ID, GET_FD_BY_ID), owners from any /proc/PID/fdinfo */
+	.caps_run = COLLECTOR_CAPS(EBEE_CAP(CAP_SYS_ADMIN) | EBEE_CAP(CAP_SYS_PTRACE) |
+				   EBEE_CAP(CAP_DAC_READ_SEARCH)),
 	.priv_size = sizeof(struct prog_run),
 	.cfg_size = sizeof(struct top_cfg),
 	.cfg_default = &top_cfg_default,

@@ -2,7 +2,8 @@
 # bundles app.js with d3-geo, topojson-client and world-atlas; embed.js inlines the bundle into
 # index.html and writes it as $(BUILD)/gen/serve/page.h, compiled into the binary. node_modules
 # live in build/npm/serve, never in the source tree.
-PKGS += libmicrohttpd
+# headers only: the library is opened at run time (mhd.c)
+CPPFLAGS += $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 
 SERVE_WEB := src/serve/web
 SERVE_NPM := build/npm/serve

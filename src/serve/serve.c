@@ -482,6 +482,7 @@ static int serve_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	out_str(&o, 2, names);
 	out_row(&o);
 	fflush(stdout);
+	collector_drop_privileges(s->cs, s->n, "serve");
 	err = loop_run(loop);
 out:
 	if (s->httpd)

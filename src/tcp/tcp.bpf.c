@@ -14,8 +14,12 @@
 #include <bpf/bpf_endian.h>
 /* A connect storm makes ~25 MB/s of events here: with the reader draining every 20 ms the
  * backlog stays under 1 MB, so no event pays for a wakeup (a self-IPI, microseconds in a VM);
- * past 1 MB one does, and the 4 MB ring still has room while the reader wakes. */
-#define EBEE_WAKEUP_BYTES (1024 * 1024)
+ * past a quarter of the ring (1 MB of states' 4 MB) one does, and the ring still has room while
+ * the reader wakes. User space sets it with the ring's size. */
+const volatile __u64 wakeup_bytes = 1024 * 1024;
+#define EBEE_WAKEUP_BYTES wakeup_bytes
+/* Records submitted are counted: at exit user space checks it read every one of them. */
+#define EBEE_COUNT_SUBMITTED
 #include "emit.bpf.h"
 #include "tcp.h"
 

@@ -17,10 +17,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER_COMM = "ebtcp_srv"
 # IPv4 tests use their own loopback addresses (all of 127.0.0.0/8 is local), so that an
-# in-kernel --laddr filter selects exactly this test's traffic.
-V4_NET = "127.77.0.0/16"
-V4_SERVER = "127.77.1.1"
-V4_CLIENT = "127.77.1.2"
+# in-kernel --laddr filter selects exactly this test's traffic: a /24 of this test process
+# (others run the suite on the same machine at the same time; the policy tests use 127.77.0.x
+# and 127.77.9.x), so that counts without a port filter count this run's sockets only.
+_NET = 100 + os.getpid() % 128
+V4_NET = f"127.77.{_NET}.0/24"
+V4_SERVER = f"127.77.{_NET}.1"
+V4_CLIENT = f"127.77.{_NET}.2"
 V6_SERVER = V6_CLIENT = "::1"
 
 
@@ -28,11 +31,14 @@ def family_of(host):
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def free_port(host):
+def free_port(host, avoid=()):
     """A free port for `host`, below the ephemeral range (32768-60999) so that no client
-    socket on the machine can be holding it, and below the peers harness's 61000-64999."""
+    socket on the machine can be holding it, and below the peers harness's 61000-64999; never
+    one of `avoid` (a port the test used and closed is free again)."""
     for _ in range(200):
         port = random.randint(20000, 32767)
+        if port in avoid:
+            continue
         s = socket.socket(family_of(host), socket.SOCK_STREAM)
         try:
             s.bind((host, port))

@@ -1,9 +1,11 @@
 """ebee tcp states|life|count against real loopback connections made by the test itself:
-a server process (tcp_util.Server) and a client in this process, on 127.77.1.x and ::1, on
+a server process (tcp_util.Server) and a client in this process, on 127.77.N.x and ::1, on
 ports the test picks. Every assertion is about this test's own connections."""
 import os
+import signal
 import socket
 import struct
+import subprocess
 import time
 
 import pytest
@@ -35,6 +37,48 @@ def rows(e, complete=True):
     if complete and summ[0]["missed"]:
         pytest.skip(f"the kernel skipped {summ[0]['missed']} transitions (nested BPF run)")
     return data, summ[0]
+
+
+def printed(e, want, ports=(), timeout=15.0):
+    """Waits until ebee has printed a row matching each (description, predicate) of `want`
+    (ebee flushes its rows every 0.5 s). The last transitions of a connection run in softirq
+    (the peer's delayed ACK, ksoftirqd on a loaded machine) after the test's own calls have
+    returned: waiting for what ebee prints, beside settle()'s look at /proc/net/tcp (a reading
+    that can miss a socket moving under it), stops ebee only once they happened. Returns what
+    is still missing at the deadline with the kernel's view of the ports then (`ss`): whether
+    the kernel still had the socket open, i.e. whether the transition had happened at all."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = e.output()
+        recs = json_lines(text[:text.rfind("\n") + 1])
+        missing = [d for d, w in want if not any(w(r) for r in recs)]
+        if not missing:
+            return None
+        if time.monotonic() > deadline:
+            ss = subprocess.run(["ss", "-tanoei"], capture_output=True, text=True).stdout
+            view = [l for l in ss.splitlines() if any(f":{p} " in l for p in ports)]
+            return {"missing": missing, "kernel": view or "no socket on the ports"}
+        time.sleep(0.05)
+
+
+def closed_rows(port, conns, closed=None, life=False):
+    """(description, predicate) of the last row of each of the test's sockets: each client's
+    and server side's CLOSE (life: its one row), the listener's (states), the refused one's."""
+    def row(lport, rport, old=None):
+        if life:
+            return (f"{lport}->{rport}", lambda r: r.get("lport") == lport and r.get("rport") == rport)
+        return (f"{lport}->{rport} {old or ''}->CLOSE",
+                lambda r: (r.get("lport") == lport and r.get("rport") == rport and
+                           r.get("newstate") == "CLOSE" and (old is None or r["oldstate"] == old)))
+    want = []
+    for lport, _ in conns:
+        want += [row(lport, port), row(port, lport)]
+    if not life:
+        want.append(row(port, 0, "LISTEN"))
+    if closed:
+        want.append((f"refused ->{closed}",
+                     lambda r: r.get("rport") == closed and (life or r.get("newstate") == "CLOSE")))
+    return want
 
 
 def by_sock(recs):
@@ -69,12 +113,14 @@ def test_states_order_owner_and_refused(ebee_start, fam, hook):
     env = dict(os.environ, EBEE_DISABLE=disable) if disable else None
     e = attached(ebee_start(["-v", "-j", "tcp", "states"] + filt, env=env))
     srv, served, conns = traffic(server, cli, port, [(100, 50, 0.2), (7, 9, 0.2)])
-    closed = free_port(server)
+    closed = free_port(server, avoid={port})
     refused_port = refused(server, closed, bind=cli if af == "ipv4" else None)
     settle(port, closed)
+    missing = printed(e, closed_rows(port, conns, closed), (port, closed))
     assert e.stop() == 0
     data, summ = rows(e)
     assert summ["lost"] == 0
+    assert not missing, (missing, summ)
     assert f"with {hook}" in e.stderr
 
     mine = [r for r in data if port in (r["lport"], r["rport"]) or r["rport"] == closed]
@@ -116,11 +162,13 @@ def test_life_bytes_duration_first(ebee_start, fam):
     plan = [(1000, 333, 0.05), (65536 * 3 + 17, 1, 0.05), (1, 100000, 0.05)]
     e = attached(ebee_start(["-j", "tcp", "life"] + filt))
     srv, served, conns = traffic(server, cli, port, plan, hold=0.3)
-    closed = free_port(server)
+    closed = free_port(server, avoid={port})
     refused(server, closed, bind=cli if af == "ipv4" else None)
     settle(port, closed)
+    missing = printed(e, closed_rows(port, conns, closed, life=True), (port, closed))
     assert e.stop() == 0
     data, summ = rows(e)
+    assert not missing, (missing, summ)
     assert summ["lost"] == 0 and summ["events"] >= 7
     for (rx, tx, _), (lport, secs), s in zip(plan, conns, served):
         c = [r for r in data if r["lport"] == lport and r["rport"] == port]
@@ -187,6 +235,9 @@ def test_states_overflow_counted(ebee_start):
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((V4_SERVER, port))
     ls.listen(512)
+    # ebee stopped during the burst: the ring (36 records) certainly overflows, whatever the
+    # machine's load makes of the burst's pace against ebee's 20 ms drains
+    os.kill(e.proc.pid, signal.SIGSTOP)
     for _ in range(n):   # the workload.py storm: connect, accept, close both
         c = socket.socket()
         c.bind((V4_CLIENT, 0))
@@ -194,7 +245,10 @@ def test_states_overflow_counted(ebee_start):
         s, _ = ls.accept()
         c.close()
         s.close()
-    # then a few connections at a calm pace, once ebee has had time to drain
+    os.kill(e.proc.pid, signal.SIGCONT)
+    # then a few connections at a calm pace, each once ebee has printed the one before (a
+    # loaded machine can keep ebee off the CPU, and so the ring full, for longer than any
+    # fixed pause)
     after = []
     for _ in range(5):
         time.sleep(0.3)
@@ -205,6 +259,8 @@ def test_states_overflow_counted(ebee_start):
         s, _ = ls.accept()
         c.close()
         s.close()
+        if printed(e, [("calm", lambda r, p=after[-1]: r.get("lport") == p)], timeout=5) is None:
+            break
     ls.close()
     settle(port)
     assert e.stop() == 0
@@ -313,7 +369,7 @@ def test_count_by_lport_and_comm(ebee_start):
 
 def test_filters_exclude(ebee_start):
     port = free_port(V4_SERVER)
-    closed = free_port(V4_SERVER)
+    closed = free_port(V4_SERVER, avoid={port})
     runs = {
         "into_syn_sent": ["--laddr", V4_NET, "--state", "SYN_SENT", "--dir", "into"],
         "established": ["--laddr", V4_NET, "--state", "established"],
@@ -330,7 +386,13 @@ def test_filters_exclude(ebee_start):
     es = {k: attached(ebee_start(["-j", "tcp", "states"] + args)) for k, args in runs.items()
           if k != "pid_server"}
     srv.listen()
-    es["pid_server"] = attached(ebee_start(["-j", "tcp", "states"] + runs["pid_server"]))
+    # the listener's owner is looked up in /proc after the attach: traffic waits for that
+    # (ebee says it is tracing once done), or the first children have no known owner
+    es["pid_server"] = attached(ebee_start(["-v", "-j", "tcp", "states"] + runs["pid_server"]))
+    deadline = time.monotonic() + 20
+    while "tracing TCP state changes" not in "".join(es["pid_server"]._err):
+        assert time.monotonic() < deadline, "".join(es["pid_server"]._err)
+        time.sleep(0.02)
     conns = [client(V4_SERVER, port, 10, 10, bind=V4_CLIENT) for _ in range(2)]
     srv.wait()
     refused(V4_SERVER, closed, bind=V4_CLIENT)
