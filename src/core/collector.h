@@ -43,6 +43,7 @@ struct collector;
 struct ebee_event_hdr;
 struct jw;
 struct ebee_ctx;
+struct opt;
 
 #define COLLECTOR_MAX_HOOKS 32
 
@@ -90,6 +91,10 @@ struct collector_desc {
 	 * daemon's event stream and JSON outputs. May be NULL: event_json() (core/field.h), the
 	 * header and the type's field table. */
 	void (*event_json)(struct collector *c, struct jw *w, const struct ebee_event_hdr *ev);
+	/* The options a daemon config file may set for this collector, on the cfg_size struct
+	 * (applied over cfg_default): usually its CLI command's table, so that the YAML
+	 * `tcp: {lport: [80]}` means `--lport 80`. NULL = the collector takes none there. */
+	const struct opt *opts;
 };
 
 typedef void (*collector_event_fn)(void *arg, const struct ebee_event_hdr *ev);

@@ -46,6 +46,9 @@ int loop_set_duration(struct ebee_loop *l, double duration_s);
  * from callbacks; a removed one is not called again, even later in the same batch. */
 int loop_run(struct ebee_loop *l);
 void loop_stop(struct ebee_loop *l);
+/* SIGHUP calls cb (on the loop's thread, like a tick) instead of ending the loop: a daemon's
+ * reload. A negative return ends the loop with that value. */
+int loop_on_sighup(struct ebee_loop *l, loop_tick_cb cb, void *arg);
 /* The signal that ended the loop (SIGINT, ...) or 0. */
 int loop_signal(const struct ebee_loop *l);
 /* True once a stop was requested: long operations outside the loop (loads) may check it. */

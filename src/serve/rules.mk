@@ -26,3 +26,4 @@ $(BUILD)/gen/serve/page.h: $(SERVE_WEB)/index.html $(BUILD)/gen/serve/bundle.js 
 	$(Q)node $(SERVE_WEB)/embed.js $(SERVE_WEB)/index.html $(BUILD)/gen/serve/bundle.js $@
 
 $(BUILD)/obj/serve/serve.o: $(BUILD)/gen/serve/page.h
+PKGS += yaml-0.1

@@ -548,6 +548,69 @@ static void tcp_close(struct collector *c)
 	free(r->prev);
 }
 
+/* The daemon's view of count mode: per state, the sockets that entered it since the start and
+ * those in it now, summed over the --by keys (the state is the only bounded key). Reads the
+ * last snapshot only: any number of renders between two refreshes give the same numbers. */
+static void state_totals(const struct tcp_run *r, uint64_t *entered, int64_t *now)
+{
+	for (size_t i = 0; i < r->ncur; i++) {
+		const struct count_row *c = &r->cur[i];
+
+		if (c->key.state >= TCP_NSTATES)
+			continue;
+		entered[c->key.state] += c->entered;
+		now[c->key.state] += (int64_t)(c->entered - c->left);
+	}
+}
+
+static void tcp_api(struct collector *c, struct jw *w, size_t top)
+{
+	static const char *const modes[] = { "states", "life", "count" };
+	const struct tcp_run *r = c->priv;
+	uint64_t entered[TCP_NSTATES] = { 0 };
+	int64_t now[TCP_NSTATES] = { 0 };
+
+	(void)top;
+	state_totals(r, entered, now);
+	jw_kstr(w, "mode", modes[r->mode]);
+	jw_ku64(w, "transitions", c->cnt.events);
+	jw_key(w, "states");
+	jw_arr_begin(w);
+	for (int s = 1; s < TCP_NSTATES && r->mode == TCP_MODE_COUNT; s++) {
+		jw_obj_begin(w);
+		jw_kstr(w, "state", state_str(s));
+		jw_ku64(w, "entered", entered[s]);
+		jw_ki64(w, "now", now[s]);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+static void tcp_metrics(struct collector *c, struct prom *p)
+{
+	const struct tcp_run *r = c->priv;
+	uint64_t entered[TCP_NSTATES] = { 0 };
+	int64_t now[TCP_NSTATES] = { 0 };
+
+	if (r->mode != TCP_MODE_COUNT)
+		return;
+	state_totals(r, entered, now);
+	prom_family(p, "ebee_tcp_state_entered_total", "counter",
+		    "TCP sockets that entered each state since ebee started (sock:inet_sock_set_state).");
+	for (int s = 1; s < TCP_NSTATES; s++) {
+		struct prom_label l = { "state", state_str(s) };
+
+		prom_u64(p, "ebee_tcp_state_entered_total", &l, 1, entered[s]);
+	}
+	prom_family(p, "ebee_tcp_sockets", "gauge",
+		    "TCP sockets in each state now, of those seen changing state since ebee started.");
+	for (int s = 1; s < TCP_NSTATES; s++) {
+		struct prom_label l = { "state", state_str(s) };
+
+		prom_f64(p, "ebee_tcp_sockets", &l, 1, now[s] > 0 ? (double)now[s] : 0);
+	}
+}
+
 /* Without a command line (the daemon): per-state counts every second. */
 static const struct tcp_cfg tcp_cfg_daemon = {
 	.mode = TCP_MODE_COUNT,
@@ -563,6 +626,9 @@ const struct collector_desc tcp_collector = {
 	.priv_size = sizeof(struct tcp_run),
 	.cfg_size = sizeof(struct tcp_cfg),
 	.cfg_default = &tcp_cfg_daemon,
+	.opts = tcp_count_opts,
+	.api = tcp_api,
+	.metrics = tcp_metrics,
 	.open = tcp_open,
 	.start = tcp_start,
 	.refresh = tcp_refresh,

@@ -23,5 +23,7 @@ struct tcp_cfg {
 };
 
 extern const struct collector_desc tcp_collector;
+/* `ebee tcp count`'s options: the daemon runs tcp in count mode and takes these (tcp.c). */
+extern const struct opt tcp_count_opts[];
 
 #endif
