@@ -177,6 +177,7 @@ static int ev_open(struct collector *c)
 	bool files = false;
 	struct bpf_object *obj;
 
+	ev_register_all();   /* idempotent; the daemon opens this collector without a command */
 	if ((err = ev_types(s, o)))
 		return err;
 	if (o->failed && o->success) {
@@ -857,6 +858,9 @@ static const struct ebee_hook ev_hook_table[] = {
 	ev_hooks[0], ev_hooks[1], ev_hooks[2],
 };
 
+/* In the daemon: `ebee events`, with the types its config names. */
+static const struct ev_opts ev_daemon_default = { .mode = EVM_EVENTS };
+
 const struct collector_desc events_collector = {
 	.name = "events",
 	.what = "process, file and network events (exec, open, ...) and the process table",
@@ -867,11 +871,13 @@ const struct collector_desc events_collector = {
 	.prog_prefix = "ev_",
 	.priv_size = sizeof(struct ev_state),
 	.cfg_size = sizeof(struct ev_opts),
+	.cfg_default = &ev_daemon_default,
 	.open = ev_open,
 	.start = ev_start,
 	.stop = ev_stop,
 	/* its commands write their own summary (ev_summary): exec/open add per-type losses */
 	.close = ev_close,
+	.opts = events_opts,   /* `ebee events`' options: the daemon's config (type: [exec]) */
 };
 
 /* A thin run loop until the collector registry (core/collector.c) is on main; then this is

@@ -888,7 +888,7 @@ static int serve_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 		if ((err = parse_listen(cfg->listen, &ss, &len)))
 			goto out;
 		if (!s->token && !cfg->insecure_no_auth && !is_loopback(&ss)) {
-			ebee_err("listening on '%s' needs a token_file or insecure_no_auth (it is not a loopback address)",
+			ebee_err("listening on '%s' needs --token-file or --insecure-no-auth (it is not a loopback address)",
 				 cfg->listen);
 			err = -EINVAL;
 			goto out;
@@ -964,8 +964,12 @@ static int serve_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	fflush(stdout);
 	err = loop_run(s->loop);
 out:
-	if (s->httpd)
+	if (s->httpd) {
+		/* MHD refuses to stop with suspended connections: end the streams first. */
+		stream_close_all(s->st);
+		MHD_run(s->httpd);
 		MHD_stop_daemon(s->httpd);
+	}
 	if (lfd >= 0)
 		close(lfd);
 	for (int i = s->n - 1; i >= 0; i--)

@@ -46,6 +46,7 @@ struct stream {
 	uint64_t next_id;              /* the id the next event gets (ids start at 1) */
 	uint64_t refused, truncated;
 	struct client *clients;
+	bool closing;
 };
 
 struct stream *stream_new(unsigned events, unsigned max_clients)
@@ -64,6 +65,16 @@ struct stream *stream_new(unsigned events, unsigned max_clients)
 		return NULL;
 	}
 	return st;
+}
+
+void stream_close_all(struct stream *st)
+{
+	st->closing = true;
+	for (struct client *c = st->clients; c; c = c->next_c)
+		if (c->suspended) {
+			c->suspended = false;
+			MHD_resume_connection(c->conn);
+		}
 }
 
 void stream_free(struct stream *st)
@@ -203,7 +214,7 @@ static ssize_t reader(void *cls, uint64_t pos, char *buf, size_t max)
 	size_t n;
 
 	(void)pos;
-	if (!c->st)
+	if (!c->st || c->st->closing)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	if (c->off == c->len)
 		next_chunk(c);

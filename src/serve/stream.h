@@ -25,6 +25,8 @@ struct stream;
 
 struct stream *stream_new(unsigned events, unsigned max_clients);
 void stream_free(struct stream *st);
+/* Ends every stream (the daemon stops): resumes the waiting ones so that they can end. */
+void stream_close_all(struct stream *st);
 /* collector_subscribe() callback: arg is a struct stream_src {stream, collector}. */
 struct stream_src {
 	struct stream *st;
