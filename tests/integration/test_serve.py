@@ -460,3 +460,51 @@ def test_prometheus_scrapes_two_netns(tmp_path):
         for h in hosts:
             subprocess.run(["ip", "netns", "del", h[0]])
             subprocess.run(["ip", "link", "del", h[1]], stderr=subprocess.DEVNULL)
+
+
+# --- the page -------------------------------------------------------------------------------
+
+WEB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_netwatch_web")
+
+
+def test_page_panels_in_chromium(tmp_path):
+    """The page shows a panel per running collector (tcp, prog, the live list), none for one
+    that is not configured (netwatch) and a failed badge for one that failed; the event list
+    fills with the test's execs; the token travels from #token= to every API request."""
+    if not os.access("/usr/bin/chromium", os.X_OK) or not shutil.which("node"):
+        pytest.skip("needs /usr/bin/chromium and node")
+    p = subprocess.run([os.path.join(WEB, "install.sh")], capture_output=True, text=True, timeout=300)
+    if p.returncode:
+        pytest.skip(f"cannot install playwright-core from npm: {p.stderr.strip()[-300:]}")
+    from conftest import ROOT
+    tok = tmp_path / "token"
+    tok.write_text(TOKEN)
+    wl = named_copy(tmp_path, "/bin/sh", "ebeepage")
+    e, url, _ = serve(tmp_path, f"listen: 127.0.0.1:0\ntoken_file: {tok}\ninterval: 300ms\ncollectors:\n"
+                      "  tcp:\n  prog:\n  events: {type: [exec], comm: [ebeepage]}\n  count: {comm: [x], by: [bogus]}\n")
+    try:
+        shot = os.path.join(ROOT, "tests", "artifacts", "serve-page.png")
+        os.makedirs(os.path.dirname(shot), exist_ok=True)
+        browser = subprocess.Popen(["node", os.path.join(WEB, "serve_page.js"), url + "#token=" + TOKEN, shot, "5"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=WEB)
+        time.sleep(4)    # the page is up and following the stream
+        for _ in range(5):
+            subprocess.run([wl, "-c", ":"], check=True)
+            time.sleep(0.3)
+        out, err = browser.communicate(timeout=60)
+        assert browser.returncode == 0, err
+        r = json.loads(out)
+        assert r["errors"] == [], r["errors"]
+        assert all(u.startswith(url) for u in r["requests"]), r["requests"]
+        panels = {p["collector"]: p for p in r["panels"]}
+        assert set(panels) == {"tcp", "prog", "events"} and not any(p["hidden"] for p in panels.values())
+        assert dict(r["health"]) == {"tcp": "ok", "prog": "ok", "events": "ok", "count": "failed"}
+        assert "failed: count" in r["status"]
+        assert "ESTABLISHED" in r["tcp"]         # the browser's own connections
+        assert any(row[1] for row in r["prog"])             # program names
+        assert sum(1 for row in r["events"] if row[2] == "exec" and "ebeepage" in row[3]) >= 5
+        assert os.path.getsize(shot) > 10000
+        m, _ = metrics(url, TOKEN)
+        assert m["ebee_serve_unauthorized_total"] == 0       # the page always sent the token
+    finally:
+        assert e.stop() == 0, e.stderr

@@ -21,7 +21,7 @@ export default {
   },
   event(type, d) {
     if (type === "gap") {
-      this.count.textContent = ` · ${d.missed} events were dropped before this page read them`;
+      this.gap = ` · ${d.missed} older events not kept`;
       return;
     }
     this.n++;
@@ -39,6 +39,6 @@ export default {
     tr.hidden = this.only.checked && !prio;
     this.tbody.prepend(tr);
     while (this.tbody.children.length > KEEP) this.tbody.lastChild.remove();
-    this.count.textContent = ` · ${this.n} received`;
+    this.count.textContent = ` · ${this.n} received` + (this.gap || "");
   },
 };

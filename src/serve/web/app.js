@@ -31,9 +31,10 @@ function section(main, title, key) {
   return { s, body };
 }
 
-// Server-Sent Events over fetch (headers allowed), reconnecting with the last id seen.
+// Server-Sent Events over fetch (headers allowed), reconnecting with the last id seen; the first
+// connection asks from id 0, so the list starts with what the daemon still keeps.
 async function follow(path, onEvent) {
-  let last = null;
+  let last = "0";
   for (;;) {
     try {
       const h = headers();
