@@ -102,6 +102,7 @@ struct serve {
 	struct ebee_loop *loop;
 	struct stream *st;
 	struct MHD_Daemon *httpd;
+	int kick;                 /* timer id while MHD has work left over, else -1 */
 	char *token;
 	uint64_t responses[6];    /* by status class: 1xx..5xx, index 0 unused */
 	uint64_t unauthorized;
@@ -290,6 +291,9 @@ static enum MHD_Result queue(struct serve *s, struct MHD_Connection *c, unsigned
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	if (code == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"ebee\"");
+	/* A refused client does not keep its connection: refusals must free what they bound. */
+	if (code >= 400)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(c, code, r);
 	MHD_destroy_response(r);
 	if (code / 100 >= 1 && code / 100 <= 5)
@@ -370,8 +374,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	route_path(&rt, method, url);
 	if (rt.kind == R_BAD_METHOD)
 		return reply_error(s, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD");
-	if (*upload_size)          /* GET and HEAD carry no body: refuse one */
-		return reply_error(s, conn, 413, "request bodies are not accepted");
+	/* GET and HEAD carry no body: refuse one as soon as the headers announce it. */
+	{
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+		if (*upload_size || (cl && strcmp(cl, "0")) ||
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+			return reply_error(s, conn, 413, "request bodies are not accepted");
+	}
 	authed = !s->token || route_auth(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 								       MHD_HTTP_HEADER_AUTHORIZATION), s->token);
 	if (rt.needs_auth && !authed && rt.kind != R_READYZ) {
@@ -449,11 +459,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 }
 
 /* MHD's epoll set is edge-triggered: after a run it may still have work that no new event
- * will announce (data left in a socket it read only part of), which it tells through a zero
- * timeout. Run until it has none, boundedly. */
+ * will announce (data left in a socket it read only part of, connections accepted in a burst),
+ * which it tells through a zero timeout. Run until it has none, boundedly per call so that a
+ * flood of connections cannot starve the collectors; what is left is picked up by a short
+ * timer that exists only while there is such work. */
+static int on_kick(struct ebee_loop *l, void *arg);
+
 static void http_run(struct serve *s)
 {
-	MHD_UNSIGNED_LONG_LONG t;
+	MHD_UNSIGNED_LONG_LONG t = 1;
 
 	if (!s->httpd)
 		return;
@@ -462,6 +476,19 @@ static void http_run(struct serve *s)
 		if (MHD_get_timeout(s->httpd, &t) != MHD_YES || t > 0)
 			break;
 	}
+	if (t == 0 && s->kick < 0)
+		s->kick = loop_add_timer(s->loop, 0.001, on_kick, s);
+	else if (t != 0 && s->kick >= 0) {
+		loop_del_timer(s->loop, s->kick);
+		s->kick = -1;
+	}
+}
+
+static int on_kick(struct ebee_loop *l, void *arg)
+{
+	(void)l;
+	http_run(arg);
+	return 0;
 }
 
 static int on_http(struct ebee_loop *l, int fd, uint32_t events, void *arg)
@@ -839,6 +866,7 @@ static int serve_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	if (!s)
 		return -ENOMEM;
 	s->cfg = cfg;
+	s->kick = -1;
 	if (cfg->check_config && !cfg->config) {
 		ebee_err("--check-config needs --config FILE");
 		err = -EINVAL;

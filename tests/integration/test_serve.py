@@ -508,3 +508,110 @@ def test_page_panels_in_chromium(tmp_path):
         assert m["ebee_serve_unauthorized_total"] == 0       # the page always sent the token
     finally:
         assert e.stop() == 0, e.stderr
+
+
+# --- TLS and bounds -------------------------------------------------------------------------
+
+def test_tls(tmp_path):
+    if not shutil.which("openssl"):
+        pytest.skip("needs openssl")
+    import ssl
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", tmp_path / "k.pem",
+                    "-out", tmp_path / "c.pem", "-days", "1", "-subj", "/CN=localhost"],
+                   check=True, capture_output=True)
+    e, url, _ = serve(tmp_path, f"listen: 127.0.0.1:0\ntls_cert: {tmp_path / 'c.pem'}\n"
+                      f"tls_key: {tmp_path / 'k.pem'}\ncollectors:\n  tcp:\n")
+    try:
+        assert url.startswith("https://")
+        ctx = ssl.create_default_context(cafile=str(tmp_path / "c.pem"))
+        ctx.check_hostname = False
+        with urllib.request.urlopen(url + "metrics", context=ctx, timeout=5) as r:
+            assert r.status == 200 and b"ebee_tcp_state_entered_total" in r.read()
+        # Plain HTTP to the TLS port gets no answer.
+        with pytest.raises(Exception):
+            get(url.replace("https", "http") + "healthz", timeout=3)
+    finally:
+        assert e.stop() == 0
+    p = subprocess.run([EBEE, "serve", "--collectors", "tcp", "--tls-cert", str(tmp_path / "c.pem")],
+                       capture_output=True, text=True)
+    assert p.returncode == 2 and "TLS needs both a certificate and a key" in p.stderr
+    p = subprocess.run([EBEE, "serve", "--collectors", "tcp", "--listen", "127.0.0.1:0", "--duration", "1",
+                        "--tls-cert", str(tmp_path / "k.pem"), "--tls-key", str(tmp_path / "c.pem")],
+                       capture_output=True, text=True)
+    assert p.returncode != 0 and "cannot start the HTTP server" in p.stderr
+
+
+def test_ten_thousand_streams_and_oversized_requests(tmp_path):
+    """10 000 clients ask for the event stream at once: max_streams get it, the others 503 or
+    a refused connection (max_connections), and the daemon serves on and frees them all."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard < 11000:
+        pytest.skip("needs 11000 file descriptors")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 11000), hard))
+    e, url, _ = serve(tmp_path, "listen: 127.0.0.1:0\nmax_streams: 50\nmax_connections: 300\n"
+                      "collectors:\n  tcp:\n")
+    host, port = url.split("//")[1].rstrip("/").rsplit(":", 1)
+    import select
+    socks, sent, codes = [], set(), {}
+    req = b"GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n"
+    try:
+        for _ in range(10000):
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex((host, int(port)))
+            socks.append(s)
+        # Each client sends its request once its connection is up (beyond the listen backlog
+        # the kernel answers SYNs later), then reads the status line.
+        ep = select.epoll()
+        for i, s in enumerate(socks):
+            ep.register(s.fileno(), select.EPOLLOUT | select.EPOLLIN)
+        by_fd = {s.fileno(): s for s in socks}
+        deadline = time.time() + 6
+        while time.time() < deadline:
+            for fd, ev in ep.poll(0.2):
+                s = by_fd[fd]
+                if fd not in sent and ev & select.EPOLLOUT:
+                    try:
+                        s.send(req)
+                        sent.add(fd)
+                    except OSError:
+                        pass
+                    ep.modify(fd, select.EPOLLIN)
+                elif ev & (select.EPOLLIN | select.EPOLLHUP | select.EPOLLERR):
+                    try:
+                        head = s.recv(64)
+                    except OSError:
+                        head = b""
+                    code = head.split(b" ")[1].decode() if head.startswith(b"HTTP/1.1 ") else "closed"
+                    codes[code] = codes.get(code, 0) + 1
+                    ep.unregister(fd)
+        ep.close()
+        assert codes.get("200", 0) == 50, codes
+        assert codes.get("503", 0) >= 1000, codes
+        assert set(codes) <= {"200", "503", "closed"}, codes
+    finally:
+        for s in socks:
+            s.close()
+    assert wait_until(lambda: metrics(url)[0]["ebee_serve_event_streams"] == 0, timeout=30)
+    assert metrics(url)[0]["ebee_serve_event_streams_refused_total"] >= codes["503"]
+    assert get(url + "healthz") == (200, "ok\n")
+    # Oversized: a URL or headers past the request bound, a body on a GET.
+    for raw in (b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 100000 + b"\r\n\r\n"):
+        s = socket.create_connection((host, int(port)), timeout=5)
+        try:
+            s.sendall(raw)
+            line = s.recv(64).split(b"\r\n")[0]
+        except OSError:
+            line = b""
+        s.close()
+        assert line in (b"", b"HTTP/1.1 414 URI Too Long", b"HTTP/1.1 431 Request Header Fields Too Large"), line
+    s = socket.create_connection((host, int(port)), timeout=5)
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+    assert s.recv(64).startswith(b"HTTP/1.1 413"), "a body on a GET is refused"
+    s.close()
+    assert get(url + "healthz") == (200, "ok\n")
+    assert e.stop() == 0
+    fds = len(os.listdir("/proc/self/fd"))
+    assert fds < 1000
