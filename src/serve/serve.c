@@ -81,7 +81,7 @@ static const struct opt serve_opts[] = {
 	{ "max-streams", 0, OPT_UINT, offsetof(struct serve_cfg, max_streams), "N",
 	  "/api/events streams at once; more get 503", "64", 1, 100000 },
 	{ "event-buffer", 0, OPT_UINT, offsetof(struct serve_cfg, event_buffer), "N",
-	  "events kept for streams that reconnect (Last-Event-ID)", "4096", 16, 1 << 20 },
+	  "events kept for streams that reconnect (Last-Event-ID)", "1024", 16, 1 << 20 },
 	OPT_END,
 };
 

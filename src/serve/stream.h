@@ -17,7 +17,7 @@ struct MHD_Response;
 struct route;
 
 #define STREAM_SLOT 4096          /* bytes of one rendered event (longer ones are cut, valid JSON) */
-#define STREAM_DEFAULT_EVENTS 4096
+#define STREAM_DEFAULT_EVENTS 1024
 #define STREAM_DEFAULT_CLIENTS 64
 #define STREAM_KEEPALIVE_S 15
 
