@@ -20,6 +20,9 @@ struct tcp_cfg {
 	double duration;
 	double interval;
 	struct opt_list by;
+	/* count mode: keep the last N closed connections (life's events) for the daemon's API;
+	 * 0 = none (the CLI's count) */
+	unsigned recent;
 };
 
 extern const struct collector_desc tcp_collector;

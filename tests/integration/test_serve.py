@@ -121,6 +121,13 @@ def test_default_collectors(tmp_path):
         assert first["collectors"] == "netwatch,tcp,prog"
         status, body = get(first["url"] + "api/tcp")
         assert status == 200 and json.loads(body)["mode"] == "count"
+        # The last closed connections, newest first, with lifetimes: the request above.
+        def mine():
+            recent = json.loads(get(first["url"] + "api/tcp?top=5")[1])["recent"]
+            assert len(recent) <= 5
+            return [c for c in recent if c.get("comm") == "ebee" and c["raddr"] == "127.0.0.1"]
+        got = wait_until(mine, timeout=5)
+        assert got and got[0]["tx_bytes"] > 0 and got[0]["ms"] >= 0, got
     finally:
         assert e.stop() == 0
 
@@ -501,6 +508,7 @@ def test_page_panels_in_chromium(tmp_path):
         assert dict(r["health"]) == {"tcp": "ok", "prog": "ok", "events": "ok", "count": "failed"}
         assert "failed: count" in r["status"]
         assert "ESTABLISHED" in r["tcp"]         # the browser's own connections
+        assert any(row[1].startswith("ebee (") and row[2].startswith("127.0.0.1:") for row in r["conns"]), r["conns"]
         assert any(row[1] for row in r["prog"])             # program names
         assert sum(1 for row in r["events"] if row[2] == "exec" and "ebeepage" in row[3]) >= 5
         assert os.path.getsize(shot) > 10000

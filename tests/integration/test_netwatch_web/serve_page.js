@@ -27,6 +27,8 @@ const { chromium } = require("playwright-core");
       collector: s.dataset.collector, title: s.querySelector("h2").textContent, hidden: s.hidden })));
     result.health = await page.$$eval("#collectors li", (ls) => ls.map((l) => [l.dataset.name, l.dataset.health]));
     result.tcp = await page.$$eval("#tcp-states tbody tr", (trs) => trs.map((tr) => tr.dataset.state));
+    result.conns = await page.$$eval("#tcp-recent tbody tr", (trs) =>
+      trs.map((tr) => [...tr.children].map((td) => td.textContent)));
     result.prog = await page.$$eval("#prog-top tbody tr", (trs) =>
       trs.map((tr) => [...tr.children].map((td) => td.textContent)));
     result.events = await page.$$eval("#events tbody tr", (trs) =>
