@@ -43,6 +43,7 @@ struct collector;
 struct ebee_event_hdr;
 struct jw;
 struct ebee_ctx;
+struct opt;
 
 #define COLLECTOR_MAX_HOOKS 32
 
@@ -98,6 +99,10 @@ struct collector_desc {
 	 * tracepoints), checked without loading; one phrase into buf, false when unusable.
 	 * May be NULL. */
 	bool (*doctor)(char *buf, size_t len);
+	/* The options a daemon config file may set for this collector, on the cfg_size struct
+	 * (applied over cfg_default): usually its CLI command's table, so that the YAML
+	 * `tcp: {lport: [80]}` means `--lport 80`. NULL = the collector takes none there. */
+	const struct opt *opts;
 };
 
 typedef void (*collector_event_fn)(void *arg, const struct ebee_event_hdr *ev);

@@ -31,6 +31,9 @@ void ebee_log(enum ebee_level lvl, const char *fmt, ...) __attribute__((format(p
 #define ebee_info(...)  ebee_log(EBEE_INFO, __VA_ARGS__)
 #define ebee_dbg(...)   ebee_log(EBEE_DEBUG, __VA_ARGS__)
 const char *ebee_last_error(void);
+/* Text put before every message of this thread until reset with NULL ("ebee.yaml:12"): where
+ * in a config file the problem is, for errors its parsers print in their usual words. */
+void ebee_log_prefix(const char *prefix);
 int ebee_verbosity(void);
 /* Silence libbpf while probing things that are expected to fail; returns the previous state. */
 bool ebee_log_libbpf_quiet(bool quiet);

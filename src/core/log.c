@@ -11,6 +11,7 @@ static int verbosity;             /* 0 warnings+errors, 1 info, 2 debug */
 static bool quiet;
 static bool libbpf_quiet;         /* expected-to-fail probes */
 static __thread char last_error[512];
+static __thread char prefix[160];
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -48,8 +49,10 @@ void ebee_log(enum ebee_level lvl, const char *fmt, ...)
 	va_list ap;
 
 	if (lvl == EBEE_ERROR) {
+		int n = snprintf(last_error, sizeof(last_error), "%s%s", prefix, prefix[0] ? ": " : "");
+
 		va_start(ap, fmt);
-		vsnprintf(last_error, sizeof(last_error), fmt, ap);
+		vsnprintf(last_error + n, sizeof(last_error) - n, fmt, ap);
 		va_end(ap);
 	}
 	if ((lvl == EBEE_WARN && quiet) || (lvl == EBEE_INFO && verbosity < 1) ||
@@ -57,7 +60,7 @@ void ebee_log(enum ebee_level lvl, const char *fmt, ...)
 		errno = saved;
 		return;
 	}
-	fprintf(stderr, "ebee: %s", tag[lvl]);
+	fprintf(stderr, "ebee: %s%s%s", prefix, prefix[0] ? ": " : "", tag[lvl]);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -68,6 +71,11 @@ void ebee_log(enum ebee_level lvl, const char *fmt, ...)
 int ebee_verbosity(void)
 {
 	return verbosity;
+}
+
+void ebee_log_prefix(const char *p)
+{
+	snprintf(prefix, sizeof(prefix), "%s", p ? p : "");
 }
 
 const char *ebee_last_error(void)

@@ -41,7 +41,9 @@ struct ebee_loop {
 	int tick_id;          /* loop_set_tick's timer, -1 before */
 	int drain_ms;
 	bool in_batch, have_dead;
-	bool stop;
+	bool stop, hup;
+	loop_tick_cb hup_cb;
+	void *hup_arg;
 	int signo;
 	int err;
 };
@@ -356,9 +358,20 @@ static void read_signal(struct ebee_loop *l)
 	struct signalfd_siginfo si;
 
 	while (read(l->sig.fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP && l->hup_cb) {
+			l->hup = true;
+			continue;
+		}
 		l->signo = si.ssi_signo;
 		l->stop = true;
 	}
+}
+
+int loop_on_sighup(struct ebee_loop *l, loop_tick_cb cb, void *arg)
+{
+	l->hup_cb = cb;
+	l->hup_arg = arg;
+	return 0;
 }
 
 bool loop_stopping(struct ebee_loop *l)
@@ -430,6 +443,10 @@ int loop_run(struct ebee_loop *l)
 				break;
 			case SRC_SIGNAL:
 				read_signal(l);
+				if (l->hup && !l->stop) {
+					l->hup = false;
+					err = l->hup_cb(l, l->hup_arg);
+				}
 				break;
 			case SRC_END:
 				timer_ack(s->fd);

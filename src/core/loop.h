@@ -48,6 +48,9 @@ int loop_run(struct ebee_loop *l);
 void loop_stop(struct ebee_loop *l);
 /* Reads every ring buffer of the loop now (after a detach: what the programs wrote last). */
 int loop_drain(struct ebee_loop *l);
+/* SIGHUP calls cb (on the loop's thread, like a tick) instead of ending the loop: a daemon's
+ * reload. A negative return ends the loop with that value. */
+int loop_on_sighup(struct ebee_loop *l, loop_tick_cb cb, void *arg);
 /* The signal that ended the loop (SIGINT, ...) or 0. */
 int loop_signal(const struct ebee_loop *l);
 /* True once a stop was requested: long operations outside the loop (loads) may check it. */

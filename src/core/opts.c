@@ -658,3 +658,8 @@ void opts_man(FILE *f, const char *cmd_path, const char *summary, const struct o
 		fputs("\n.fi\n", f);
 	}
 }
+
+int opts_set(const struct opt *o, void *cfg, const char *arg, const struct ebee_ctx *ctx)
+{
+	return set_value(o, cfg, o->type == OPT_FLAG ? NULL : arg, ctx);
+}

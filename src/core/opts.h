@@ -82,6 +82,10 @@ void opts_help(FILE *f, const char *cmd_path, const struct opt *tab, const struc
 void opts_man(FILE *f, const char *cmd_path, const char *summary, const struct opt *tab,
 	      const struct opt_doc *doc);
 
+/* One option's value from elsewhere than argv (a config file): as if "--LONG ARG" had been
+ * given (a flag takes no arg). arg must outlive cfg. 0 or -EINVAL having printed the error. */
+int opts_set(const struct opt *o, void *cfg, const char *arg, const struct ebee_ctx *ctx);
+
 /* Reusable parsers. */
 int opts_parse_seconds(const char *s, double *out);
 /* Comma-split s into l (appending; a copy of s is kept until opts_free). -E2BIG past

@@ -462,6 +462,7 @@ const struct collector_desc count_collector = {
 	.priv_size = sizeof(struct counter),
 	.cfg_size = sizeof(struct count_cfg),
 	.cfg_default = &count_cfg_default,
+	.opts = count_opts,
 	.open = count_open,
 	.start = count_start,
 	.refresh = count_refresh,

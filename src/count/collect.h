@@ -18,5 +18,6 @@ struct count_cfg {
 
 extern const struct collector_desc count_collector;
 extern const struct count_cfg count_cfg_default;   /* the options' defaults */
+extern const struct opt count_opts[];                /* `ebee count`'s (count.c), the daemon's too */
 
 #endif

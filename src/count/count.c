@@ -14,7 +14,7 @@ static int count_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	return collector_run_cli(&count_collector, cfg, NULL, cfg->interval, cfg->duration, ctx, &o);
 }
 
-static const struct opt count_opts[] = {
+const struct opt count_opts[] = {
 	{ "by", 'b', OPT_LIST, offsetof(struct count_cfg, by), "KEYS",
 	  "count per uid, pid, comm, cgroup and/or syscall, comma-separated", "uid" },
 	{ "syscall", 's', OPT_LIST, offsetof(struct count_cfg, syscalls), "NAMES",

@@ -115,7 +115,7 @@ static int ev_types(struct ev_state *s, const struct ev_opts *o)
 		s->want[EV_OPEN] = true;
 		return 0;
 	}
-	if (o->all) {
+	if (o->all && !o->types.n) {   /* the daemon's default is all; its config may name types */
 		for (int i = 0; i < ev_ndescs; i++)
 			s->want[ev_descs[i].type] = true;
 		return 0;
@@ -915,6 +915,7 @@ const struct collector_desc events_collector = {
 	.summary = ev_summary,
 	.stop = ev_stop,
 	.close = ev_close,
+	.opts = events_opts,   /* `ebee events`' options: the daemon's config (type: [exec]) */
 	.event_json = ev_event_json,
 	.doctor = ev_doctor,
 };

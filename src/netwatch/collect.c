@@ -640,6 +640,12 @@ static void nw_c_close(struct collector *c)
 	nw_session_close(c->priv);
 }
 
+/* The daemon's config sets the options both commands share (NW_COMMON_OPTS) on the collector's
+ * own config; the wrapper only gives the macro a member to take offsets in. */
+struct nw_cfg_wrap { struct nw_opts nw; };
+static const struct opt nw_daemon_opts[] = { NW_COMMON_OPTS(struct nw_cfg_wrap, nw), OPT_END };
+static const struct nw_opts nw_daemon_default = NW_OPTS_DEFAULT;
+
 const struct collector_desc netwatch_collector = {
 	.name = "netwatch",
 	.what = "ingress monitoring",
@@ -650,6 +656,8 @@ const struct collector_desc netwatch_collector = {
 	.caps_run = COLLECTOR_CAPS(EBEE_CAP(CAP_NET_ADMIN)),
 	.priv_size = sizeof(struct nw_session),
 	.cfg_size = sizeof(struct nw_opts),
+	.cfg_default = &nw_daemon_default,
+	.opts = nw_daemon_opts,
 	.open = nw_c_open,
 	.start = nw_c_start,
 	.refresh = nw_c_refresh,

@@ -58,7 +58,7 @@ struct prog_run {
 	uint64_t programs;            /* programs read, over every sample */
 };
 
-static int batch_print(struct prog_run *b, struct out *o)
+static int batch_print(struct prog_run *b, struct out *o, unsigned long long limit)
 {
 	struct top_model *m = &b->m;
 	char ts[40], st[160], owner[40], type[40];
@@ -79,7 +79,7 @@ static int batch_print(struct prog_run *b, struct out *o)
 			ps_stats_describe(&m->stats, st, sizeof(st)));
 		out_header(o);
 	}
-	for (int i = 0; i < n && (!b->cfg->limit || (unsigned long long)i < b->cfg->limit); i++) {
+	for (int i = 0; i < n && (!limit || (unsigned long long)i < limit); i++) {
 		const struct top_row *r = &m->rows[b->idx[i]];
 
 		out_str(o, B_TS, ts);
@@ -111,7 +111,8 @@ static int batch_print(struct prog_run *b, struct out *o)
 			out_str(o, B_COLLECTOR, prog_collector_of(&r->p));
 		out_row(o);
 	}
-	fflush(o->f);
+	if (o->f)
+		fflush(o->f);
 	b->printed++;
 	return 0;
 }
@@ -180,7 +181,7 @@ static void prog_rows(struct collector *c, struct out *o)
 		return;
 	if (o->cols != batch_cols)
 		out_init(o, o->f, o->fmt, batch_cols, B__N);
-	if (batch_print(r, o))
+	if (batch_print(r, o, r->cfg->limit))
 		ebee_err("cannot print the program table: %s", strerror(ENOMEM));
 	r->shown_sample = r->m.samples;
 	if (r->cfg->count && r->printed >= r->cfg->count && c->loop)
@@ -203,6 +204,78 @@ static void prog_close(struct collector *c)
 	ps_stats_off(&r->m.stats);
 	top_model_free(&r->m);
 	ps_cleanup();
+}
+
+/* The daemon's /api/prog: the last sample's programs, most costly first (--sort), top N. */
+static void prog_api(struct collector *c, struct jw *w, size_t top)
+{
+	struct prog_run *r = c->priv;
+	struct out *o = malloc(sizeof(*o));
+	char st[160];
+
+	jw_ku64(w, "programs", (uint64_t)r->m.n);
+	jw_ku64(w, "samples", r->m.samples);
+	jw_kstr(w, "stats", ps_stats_describe(&r->m.stats, st, sizeof(st)));
+	jw_key(w, "rows");
+	jw_arr_begin(w);
+	if (o) {
+		unsigned long long printed = r->printed;
+
+		out_init_jw(o, w, batch_cols, B__N);
+		if (batch_print(r, o, top))
+			ebee_err("cannot render the program table: %s", strerror(ENOMEM));
+		r->printed = printed;   /* an API read is not one of the CLI's tables */
+		free(o);
+	}
+	jw_arr_end(w);
+}
+
+/* Per collector (ebee's own programs by their prefix; "other" for the rest): bounded labels
+ * however many programs are loaded. */
+static void prog_metrics(struct collector *c, struct prom *p)
+{
+	const struct prog_run *r = c->priv;
+	enum { NC = 32 };
+	const char *names[NC + 1];
+	uint64_t runs[NC + 1] = { 0 }, ns[NC + 1] = { 0 }, progs[NC + 1] = { 0 };
+	int n = 0;
+
+	for (const struct collector_desc *const *d = ebee_collectors; *d && n < NC; d++)
+		names[n++] = (*d)->name;
+	names[n] = "other";
+	for (int i = 0; i < r->m.n; i++) {
+		const struct top_row *row = &r->m.rows[i];
+		const char *who = prog_collector_of(&row->p);
+		int k = n;
+
+		for (int j = 0; who && j < n; j++)
+			if (!strcmp(names[j], who))
+				k = j;
+		runs[k] += row->p.run_cnt;
+		ns[k] += row->p.run_time_ns;
+		progs[k]++;
+	}
+	prom_family(p, "ebee_bpf_programs", "gauge",
+		    "BPF programs loaded on the host, by the ebee collector that owns them (other: not ebee's).");
+	for (int k = 0; k <= n; k++) {
+		struct prom_label l = { "owner", names[k] };
+
+		prom_u64(p, "ebee_bpf_programs", &l, 1, progs[k]);
+	}
+	prom_family(p, "ebee_bpf_program_runs_total", "counter",
+		    "Runs of the loaded BPF programs (run_cnt; counted while BPF stats are on).");
+	for (int k = 0; k <= n; k++) {
+		struct prom_label l = { "owner", names[k] };
+
+		prom_u64(p, "ebee_bpf_program_runs_total", &l, 1, runs[k]);
+	}
+	prom_family(p, "ebee_bpf_program_run_seconds_total", "counter",
+		    "Time spent in the loaded BPF programs (run_time_ns; while BPF stats are on).");
+	for (int k = 0; k <= n; k++) {
+		struct prom_label l = { "owner", names[k] };
+
+		prom_f64(p, "ebee_bpf_program_run_seconds_total", &l, 1, ns[k] / 1e9);
+	}
 }
 
 const char *prog_collector_of(const struct ps_prog *p)
@@ -240,6 +313,9 @@ const struct collector_desc prog_collector = {
 	.priv_size = sizeof(struct prog_run),
 	.cfg_size = sizeof(struct top_cfg),
 	.cfg_default = &top_cfg_default,
+	.opts = top_opts,
+	.api = prog_api,
+	.metrics = prog_metrics,
 	.open = prog_open,
 	.start = prog_start,
 	.refresh = prog_refresh,

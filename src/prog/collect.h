@@ -5,10 +5,12 @@
 #define EBEE_PROG_COLLECT_H
 
 #include "core/collector.h"
+#include "core/opts.h"
 #include "top/top.h"
 
 extern const struct collector_desc prog_collector;
 extern const struct top_cfg top_cfg_default;   /* `ebee top`'s defaults */
+extern const struct opt top_opts[];            /* `ebee top`'s options (top.c), the daemon's too */
 /* For the full-screen view, which reads the model between the collector's refreshes. */
 struct top_model *prog_model(struct collector *c);
 enum top_sort prog_sort_key(const struct collector *c);

@@ -12,21 +12,54 @@
 #include <microhttpd.h>
 #include "core/ebee.h"
 
+/* Every function serve uses but the variadic ones: X(return type, name, parameters, arguments). */
+#define MHD_FUNCS(X)                                                                              \
+	X(void, MHD_stop_daemon, (struct MHD_Daemon * d), (d))                                    \
+	X(enum MHD_Result, MHD_get_timeout, (struct MHD_Daemon * d, MHD_UNSIGNED_LONG_LONG * t),  \
+	  (d, t))                                                                                 \
+	X(enum MHD_Result, MHD_run, (struct MHD_Daemon * d), (d))                                 \
+	X(const char *, MHD_lookup_connection_value,                                              \
+	  (struct MHD_Connection * c, enum MHD_ValueKind k, const char *key), (c, k, key))        \
+	X(int, MHD_get_connection_values,                                                         \
+	  (struct MHD_Connection * c, enum MHD_ValueKind k, MHD_KeyValueIterator it, void *cls),  \
+	  (c, k, it, cls))                                                                        \
+	X(enum MHD_Result, MHD_queue_response,                                                    \
+	  (struct MHD_Connection * c, unsigned int status, struct MHD_Response *r),               \
+	  (c, status, r))                                                                         \
+	X(struct MHD_Response *, MHD_create_response_from_buffer,                                 \
+	  (size_t size, void *buf, enum MHD_ResponseMemoryMode mode), (size, buf, mode))          \
+	X(struct MHD_Response *, MHD_create_response_from_callback,                               \
+	  (uint64_t size, size_t block, MHD_ContentReaderCallback crc, void *cls,                 \
+	   MHD_ContentReaderFreeCallback crfc),                                                   \
+	  (size, block, crc, cls, crfc))                                                          \
+	X(void, MHD_destroy_response, (struct MHD_Response * r), (r))                             \
+	X(enum MHD_Result, MHD_add_response_header,                                               \
+	  (struct MHD_Response * r, const char *h, const char *v), (r, h, v))                     \
+	X(void, MHD_suspend_connection, (struct MHD_Connection * c), (c))                         \
+	X(void, MHD_resume_connection, (struct MHD_Connection * c), (c))
+
+#define MHD_PTR(ret, name, params, args) ret(*name) params;
 static struct {
 	void *lib;
-	struct MHD_Daemon *(*start_va)(unsigned int, uint16_t, MHD_AcceptPolicyCallback, void *,
-				       MHD_AccessHandlerCallback, void *, va_list);
-	void (*stop)(struct MHD_Daemon *);
-	const union MHD_DaemonInfo *(*info)(struct MHD_Daemon *, enum MHD_DaemonInfoType, ...);
-	enum MHD_Result (*get_timeout)(struct MHD_Daemon *, MHD_UNSIGNED_LONG_LONG *);
-	enum MHD_Result (*run)(struct MHD_Daemon *);
-	const char *(*lookup)(struct MHD_Connection *, enum MHD_ValueKind, const char *);
-	enum MHD_Result (*queue)(struct MHD_Connection *, unsigned int, struct MHD_Response *);
-	struct MHD_Response *(*create)(size_t, void *, enum MHD_ResponseMemoryMode);
-	void (*destroy)(struct MHD_Response *);
-	enum MHD_Result (*header)(struct MHD_Response *, const char *, const char *);
+	struct MHD_Daemon *(*MHD_start_daemon_va)(unsigned int, uint16_t, MHD_AcceptPolicyCallback,
+						  void *, MHD_AccessHandlerCallback, void *, va_list);
+	const union MHD_DaemonInfo *(*MHD_get_daemon_info)(struct MHD_Daemon *,
+							   enum MHD_DaemonInfoType, ...);
+	enum MHD_Result (*MHD_set_connection_option)(struct MHD_Connection *,
+						     enum MHD_CONNECTION_OPTION, ...);
+	MHD_FUNCS(MHD_PTR)
 } mhd;
 
+static int mhd_sym(void **slot, const char *name)
+{
+	*slot = dlsym(mhd.lib, name);
+	if (*slot)
+		return 0;
+	ebee_err("cannot load libmicrohttpd: %s is missing", name);
+	return -1;
+}
+
+#define MHD_LOAD(ret, name, params, args) || mhd_sym((void **)&mhd.name, #name)
 /* Only MHD_start_daemon can be the first call: the others need what it returned. */
 static int mhd_load(void)
 {
@@ -37,25 +70,23 @@ static int mhd_load(void)
 		ebee_err("cannot load libmicrohttpd: %s (package libmicrohttpd12)", dlerror());
 		return -1;
 	}
-	*(void **)&mhd.start_va = dlsym(mhd.lib, "MHD_start_daemon_va");
-	*(void **)&mhd.stop = dlsym(mhd.lib, "MHD_stop_daemon");
-	*(void **)&mhd.info = dlsym(mhd.lib, "MHD_get_daemon_info");
-	*(void **)&mhd.get_timeout = dlsym(mhd.lib, "MHD_get_timeout");
-	*(void **)&mhd.run = dlsym(mhd.lib, "MHD_run");
-	*(void **)&mhd.lookup = dlsym(mhd.lib, "MHD_lookup_connection_value");
-	*(void **)&mhd.queue = dlsym(mhd.lib, "MHD_queue_response");
-	*(void **)&mhd.create = dlsym(mhd.lib, "MHD_create_response_from_buffer");
-	*(void **)&mhd.destroy = dlsym(mhd.lib, "MHD_destroy_response");
-	*(void **)&mhd.header = dlsym(mhd.lib, "MHD_add_response_header");
-	if (!mhd.start_va || !mhd.stop || !mhd.info || !mhd.get_timeout || !mhd.run || !mhd.lookup ||
-	    !mhd.queue || !mhd.create || !mhd.destroy || !mhd.header) {
-		ebee_err("cannot load libmicrohttpd: a function is missing (%s)", dlerror());
+	if (mhd_sym((void **)&mhd.MHD_start_daemon_va, "MHD_start_daemon_va") ||
+	    mhd_sym((void **)&mhd.MHD_get_daemon_info, "MHD_get_daemon_info") ||
+	    mhd_sym((void **)&mhd.MHD_set_connection_option, "MHD_set_connection_option")
+	    MHD_FUNCS(MHD_LOAD)) {
 		dlclose(mhd.lib);
 		mhd.lib = NULL;
 		return -1;
 	}
 	return 0;
 }
+
+#define MHD_DEF(ret, name, params, args)                                                          \
+	ret name params                                                                           \
+	{                                                                                         \
+		return mhd.name args;                                                             \
+	}
+MHD_FUNCS(MHD_DEF)
 
 struct MHD_Daemon *MHD_start_daemon(unsigned int flags, uint16_t port, MHD_AcceptPolicyCallback apc,
 				    void *apc_cls, MHD_AccessHandlerCallback dh, void *dh_cls, ...)
@@ -66,56 +97,25 @@ struct MHD_Daemon *MHD_start_daemon(unsigned int flags, uint16_t port, MHD_Accep
 	if (mhd_load())
 		return NULL;
 	va_start(ap, dh_cls);
-	d = mhd.start_va(flags, port, apc, apc_cls, dh, dh_cls, ap);
+	d = mhd.MHD_start_daemon_va(flags, port, apc, apc_cls, dh, dh_cls, ap);
 	va_end(ap);
 	return d;
-}
-
-void MHD_stop_daemon(struct MHD_Daemon *d)
-{
-	mhd.stop(d);
 }
 
 /* The info types ebee asks for take no further argument. */
 const union MHD_DaemonInfo *MHD_get_daemon_info(struct MHD_Daemon *d, enum MHD_DaemonInfoType t, ...)
 {
-	return mhd.info(d, t);
+	return mhd.MHD_get_daemon_info(d, t);
 }
 
-enum MHD_Result MHD_get_timeout(struct MHD_Daemon *d, MHD_UNSIGNED_LONG_LONG *timeout)
+/* The one option ebee sets, MHD_CONNECTION_OPTION_TIMEOUT, takes an unsigned int. */
+enum MHD_Result MHD_set_connection_option(struct MHD_Connection *c, enum MHD_CONNECTION_OPTION o, ...)
 {
-	return mhd.get_timeout(d, timeout);
-}
+	va_list ap;
+	unsigned int v;
 
-enum MHD_Result MHD_run(struct MHD_Daemon *d)
-{
-	return mhd.run(d);
-}
-
-const char *MHD_lookup_connection_value(struct MHD_Connection *c, enum MHD_ValueKind kind,
-					const char *key)
-{
-	return mhd.lookup(c, kind, key);
-}
-
-enum MHD_Result MHD_queue_response(struct MHD_Connection *c, unsigned int status,
-				   struct MHD_Response *r)
-{
-	return mhd.queue(c, status, r);
-}
-
-struct MHD_Response *MHD_create_response_from_buffer(size_t size, void *buf,
-						     enum MHD_ResponseMemoryMode mode)
-{
-	return mhd.create(size, buf, mode);
-}
-
-void MHD_destroy_response(struct MHD_Response *r)
-{
-	mhd.destroy(r);
-}
-
-enum MHD_Result MHD_add_response_header(struct MHD_Response *r, const char *h, const char *v)
-{
-	return mhd.header(r, h, v);
+	va_start(ap, o);
+	v = va_arg(ap, unsigned int);
+	va_end(ap);
+	return mhd.MHD_set_connection_option(c, o, v);
 }

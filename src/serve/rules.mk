@@ -1,12 +1,16 @@
-# serve: libmicrohttpd, and the web page. esbuild (from npm, pinned by package-lock.json)
-# bundles app.js with d3-geo, topojson-client and world-atlas; embed.js inlines the bundle into
-# index.html and writes it as $(BUILD)/gen/serve/page.h, compiled into the binary. node_modules
-# live in build/npm/serve, never in the source tree.
-# headers only: the library is opened at run time (mhd.c)
+# serve: libmicrohttpd, libyaml (the config), and the web page. libmicrohttpd is opened at run
+# time (mhd.c), so only its headers are needed here. The page's bundle is built by esbuild (from
+# npm, pinned by package-lock.json) from an entry generated here: serve's shell (web/app.js), its
+# live event list (web/alerts.js) and every feature's panel, any src/*/web/panel.js, so a feature
+# adds its panel without editing serve. d3-geo, topojson-client and world-atlas come from the same
+# node_modules (build/npm/serve, never in the source tree). embed.js inlines the bundle into
+# index.html as $(BUILD)/gen/serve/page.h.
 CPPFLAGS += $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+PKGS += yaml-0.1
 
 SERVE_WEB := src/serve/web
 SERVE_NPM := build/npm/serve
+SERVE_PANELS := $(sort $(wildcard src/*/web/panel.js))
 
 $(SERVE_NPM)/.stamp: $(SERVE_WEB)/package.json $(SERVE_WEB)/package-lock.json
 	$(call msg,NPM,$(SERVE_NPM))
@@ -15,7 +19,18 @@ $(SERVE_NPM)/.stamp: $(SERVE_WEB)/package.json $(SERVE_WEB)/package-lock.json
 	$(Q)cd $(SERVE_NPM) && npm ci --no-audit --no-fund --loglevel=error >/dev/null
 	$(Q)touch $@
 
-$(BUILD)/gen/serve/bundle.js: $(SERVE_WEB)/app.js $(SERVE_NPM)/.stamp
+# The entry: rewritten only when the set of panels changes (make re-reads the wildcard).
+$(BUILD)/gen/serve/entry.js: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q){ echo 'import { start } from "$(abspath $(SERVE_WEB)/app.js)";'; \
+	      echo 'import alerts from "$(abspath $(SERVE_WEB)/alerts.js)";'; \
+	      i=0; for p in $(abspath $(SERVE_PANELS)); do echo "import p$$i from \"$$p\";"; i=$$((i+1)); done; \
+	      echo "start([$$(i=0; for p in $(SERVE_PANELS); do printf 'p%d, ' $$i; i=$$((i+1)); done)alerts]);"; \
+	    } > $@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
+
+$(BUILD)/gen/serve/bundle.js: $(BUILD)/gen/serve/entry.js $(SERVE_WEB)/app.js $(SERVE_WEB)/alerts.js \
+		$(SERVE_PANELS) $(SERVE_NPM)/.stamp
 	$(call msg,ESBUILD,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)NODE_PATH=$(abspath $(SERVE_NPM))/node_modules $(SERVE_NPM)/node_modules/.bin/esbuild \
@@ -27,3 +42,6 @@ $(BUILD)/gen/serve/page.h: $(SERVE_WEB)/index.html $(BUILD)/gen/serve/bundle.js 
 	$(Q)node $(SERVE_WEB)/embed.js $(SERVE_WEB)/index.html $(BUILD)/gen/serve/bundle.js $@
 
 $(BUILD)/obj/serve/serve.o: $(BUILD)/gen/serve/page.h
+
+.PHONY: FORCE
+FORCE:

@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* `ebee serve`: the daemon. libmicrohttpd in external-epoll mode: its epoll fd sits in ebee's
- * event loop next to the signalfd and the refresh timer, so requests are answered on the one
- * thread that also refreshes the data, between refreshes: no locks, and every response is
- * rendered into its own buffer (no global output state). It runs the collectors named by
- * --collectors (netwatch by default) from the registry and serves, for each, /api/NAME (its
- * document through the output layer) and its families in /metrics. The web page (a world map bundled
- * from d3-geo, topojson-client and world-atlas at build time) is compiled into the binary. */
+ * event loop next to the signalfd, the ring buffers and the refresh timer, so requests are
+ * answered on the one thread that also refreshes the data, between refreshes: no locks, and
+ * every response is rendered into its own buffer (no global output state).
+ *
+ * It runs the collectors a YAML config names (config.c; none: netwatch, tcp and prog) from the
+ * registry, through the collector interface only: each is opened and started on its own, one
+ * that fails is reported (/readyz, /api/collectors, ebee_collector_up) while the others run.
+ * For each: /api/NAME (its document), its families in /metrics, its events in /api/events
+ * (stream.c). SIGHUP re-reads the config: collectors whose options did not change keep running
+ * (and their counters), the others are stopped or started. The router (route.c) is a pure
+ * function, fuzzed. The page (web/) is compiled into the binary. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,94 +28,197 @@
 #include "core/loop.h"
 #include "core/out.h"
 #include "netwatch/collect.h"
+#include "serve/config.h"
 #include "serve/page.h"      /* generated: serve_page[], serve_page_len */
+#include "serve/route.h"
+#include "serve/stream.h"
 
 #define SERVE_DEFAULT_LISTEN "127.0.0.1:8700"
 #define SERVE_API_TOP 500
-#define SERVE_MAX_COLLECTORS 16
+#define SERVE_DEFAULT_CONNECTIONS 256
+#define SERVE_MAX_REQUEST 65536    /* headers and URL of one request, bytes */
 
 struct serve_cfg {
+	const char *config;
+	bool check_config;
 	struct nw_opts nw;
 	struct opt_list collectors;
-	const char *listen;
+	const char *listen, *token_file, *tls_cert, *tls_key;
+	bool insecure_no_auth;
 	double interval;
 	double duration;
+	unsigned long long max_connections, max_streams, event_buffer;
 };
 
 static const struct serve_cfg serve_defaults = {
 	.nw = NW_OPTS_DEFAULT,
-	.listen = SERVE_DEFAULT_LISTEN,
-	.interval = 1.0,
 };
 
 static const struct opt serve_opts[] = {
+	{ "config", 'c', OPT_STR, offsetof(struct serve_cfg, config), "FILE",
+	  "YAML config: server settings and the collectors to run with their options" },
+	{ "check-config", 0, OPT_FLAG, offsetof(struct serve_cfg, check_config), NULL,
+	  "check the config file and exit (0 valid; 2 with FILE:LINE of the problem)" },
 	{ "listen", 'l', OPT_STR, offsetof(struct serve_cfg, listen), "ADDR:PORT",
 	  "address to serve HTTP on ([::1]:PORT for IPv6; port 0 picks a free one)", SERVE_DEFAULT_LISTEN },
-	{ "collectors", 'c', OPT_LIST, offsetof(struct serve_cfg, collectors), "NAME",
-	  "collectors to run and serve (repeatable, comma-separated)", "netwatch" },
+	{ "token-file", 0, OPT_STR, offsetof(struct serve_cfg, token_file), "FILE",
+	  "require 'Authorization: Bearer TOKEN' (the file's content) on every endpoint but /healthz" },
+	{ "insecure-no-auth", 0, OPT_FLAG, offsetof(struct serve_cfg, insecure_no_auth), NULL,
+	  "allow a non-loopback --listen without a token" },
+	{ "tls-cert", 0, OPT_STR, offsetof(struct serve_cfg, tls_cert), "FILE",
+	  "serve HTTPS with this PEM certificate (with --tls-key)" },
+	{ "tls-key", 0, OPT_STR, offsetof(struct serve_cfg, tls_key), "FILE", "the certificate's PEM key" },
+	{ "collectors", 0, OPT_LIST, offsetof(struct serve_cfg, collectors), "NAME",
+	  "collectors to run with their defaults, instead of the config's (comma-separated)",
+	  "netwatch,tcp,prog" },
 	NW_COMMON_OPTS(struct serve_cfg, nw),
 	{ "interval", 0, OPT_SECONDS, offsetof(struct serve_cfg, interval), "SECONDS",
 	  "refresh the data every SECONDS", "1s", 0.05, 3600 },
 	{ "duration", 'd', OPT_SECONDS, offsetof(struct serve_cfg, duration), "SECONDS",
 	  "stop after SECONDS (0 = until Ctrl-C)", "0", 0, 1e9 },
+	{ "max-connections", 0, OPT_UINT, offsetof(struct serve_cfg, max_connections), "N",
+	  "HTTP connections at once; more are refused", "256", 1, 100000 },
+	{ "max-streams", 0, OPT_UINT, offsetof(struct serve_cfg, max_streams), "N",
+	  "/api/events streams at once; more get 503", "64", 1, 100000 },
+	{ "event-buffer", 0, OPT_UINT, offsetof(struct serve_cfg, event_buffer), "N",
+	  "events kept for streams that reconnect (Last-Event-ID)", "1024", 16, 1 << 20 },
 	OPT_END,
 };
 
+/* A configured collector: its conf (which its cfg's strings point into), the instance, and why
+ * it is not running when it failed. Allocated one by one: subscriptions point at src. */
+struct running {
+	struct serve_col_conf conf;
+	struct collector *c;
+	struct stream_src src;
+	bool failed;
+	char why[256];
+};
+
 struct serve {
-	struct collector *cs[SERVE_MAX_COLLECTORS];
+	struct serve_cfg *cfg;
+	struct running *rs[SERVE_MAX_COLLECTORS];
 	int n;
+	struct ebee_loop *loop;
+	struct stream *st;
 	struct MHD_Daemon *httpd;
-	uint64_t requests[6];    /* by status class: 1xx..5xx, index 0 unused */
+	int kick;                 /* timer id while MHD has work left over, else -1 */
+	char *token;
+	uint64_t responses[6];    /* by status class: 1xx..5xx, index 0 unused */
+	uint64_t unauthorized;
+	uint64_t reloads[2];      /* ok, failed */
 };
 
 /* --- what the collectors render --- */
 
-static void render_api(FILE *f, struct collector *c, struct MHD_Connection *conn)
+static const char *health_name(const struct running *r)
 {
-	const char *top = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "top");
-	long n = top ? strtol(top, NULL, 10) : SERVE_API_TOP;
+	if (r->failed || !r->c)
+		return "failed";
+	return r->c->health == COLLECTOR_OK ? "ok" : r->c->health == COLLECTOR_DEGRADED ? "degraded" :
+									  "failed";
+}
+
+static const char *health_why(const struct running *r)
+{
+	return r->failed || !r->c ? r->why : r->c->health_detail;
+}
+
+static void render_api(FILE *f, struct running *rn, const struct route *rt)
+{
+	struct collector *c = rn->c;
+	size_t top = rt->top >= 0 ? (size_t)rt->top : SERVE_API_TOP;
 	struct jw w;
 
 	jw_init_file(&w, f);
 	jw_obj_begin(&w);
-	if (c->desc->api) {
-		c->desc->api(c, &w, n > 0 ? (size_t)n : SERVE_API_TOP);
-	} else {
-		/* Generic: the counters, the health and the collector's rows. rows() may set its
-		 * columns with out_init on the writer's FILE, so it gets a FILE of JSON lines (each
-		 * written by jw) that become the array's elements. */
-		struct out *o = malloc(sizeof(*o));
-		char *rows = NULL;
-		size_t len = 0;
-		FILE *rf = o && c->desc->rows ? open_memstream(&rows, &len) : NULL;
-
-		jw_kstr(&w, "collector", c->desc->name);
+	jw_kstr(&w, "collector", rn->conf.d->name);
+	jw_kstr(&w, "health", health_name(rn));
+	if (*health_why(rn))
+		jw_kstr(&w, "detail", health_why(rn));
+	if (c) {
 		jw_ku64(&w, "events", c->cnt.events);
 		jw_ku64(&w, "lost", c->cnt.lost);
 		jw_ku64(&w, "missed", c->cnt.missed);
-		jw_kstr(&w, "health", c->health == COLLECTOR_OK ? "ok" :
-				      c->health == COLLECTOR_DEGRADED ? "degraded" : "failed");
+	}
+	if (c && c->desc->api) {
+		c->desc->api(c, &w, top);
+	} else if (c && c->desc->rows) {
+		/* Generic: the collector's rows, as values of "rows"; rows() sets its own columns
+		 * on the writer it gets (out_cols). */
+		struct out *o = malloc(sizeof(*o));
+
 		jw_key(&w, "rows");
 		jw_arr_begin(&w);
-		if (rf) {
-			out_init(o, rf, OUT_JSON, NULL, 0);
+		if (o) {
+			out_init_jw(o, &w, NULL, 0);
 			c->desc->rows(c, o);
-			fclose(rf);
-			for (char *line = rows, *nl; line && *line; line = nl + 1) {
-				if (!(nl = strchr(line, '\n')))
-					break;
-				*nl = 0;
-				jw_raw(&w, line);
-			}
+			free(o);
 		}
 		jw_arr_end(&w);
-		free(rows);
-		free(o);
 	}
 	jw_obj_end(&w);
 	jw_finish(&w);
 	jw_newline(&w);
 }
+
+static void render_collectors(FILE *f, struct serve *s)
+{
+	struct jw w;
+
+	jw_init_file(&w, f);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "version", EBEE_VERSION);
+	jw_key(&w, "collectors");
+	jw_arr_begin(&w);
+	for (int i = 0; i < s->n; i++) {
+		struct running *r = s->rs[i];
+
+		jw_obj_begin(&w);
+		jw_kstr(&w, "name", r->conf.d->name);
+		jw_kstr(&w, "what", r->conf.d->what ? r->conf.d->what : "");
+		jw_kbool(&w, "running", r->c && !r->failed);
+		jw_kstr(&w, "health", health_name(r));
+		if (*health_why(r))
+			jw_kstr(&w, "detail", health_why(r));
+		if (r->c) {
+			jw_ku64(&w, "events", r->c->cnt.events);
+			jw_ku64(&w, "lost", r->c->cnt.lost);
+			jw_ku64(&w, "missed", r->c->cnt.missed);
+		}
+		jw_obj_end(&w);
+	}
+	jw_arr_end(&w);
+	jw_key(&w, "available");
+	jw_arr_begin(&w);
+	for (const struct collector_desc *const *d = ebee_collectors; *d; d++)
+		jw_str(&w, (*d)->name);
+	jw_arr_end(&w);
+	jw_key(&w, "events");
+	jw_obj_begin(&w);
+	jw_ku64(&w, "last_id", stream_last_id(s->st));
+	jw_ku64(&w, "streams", stream_clients(s->st));
+	jw_obj_end(&w);
+	jw_obj_end(&w);
+	jw_finish(&w);
+	jw_newline(&w);
+}
+
+static void family_u64(struct prom *p, struct serve *s, const char *name, const char *help,
+		       uint64_t (*get)(const struct running *))
+{
+	prom_family(p, name, "counter", help);
+	for (int i = 0; i < s->n; i++) {
+		struct prom_label l = { "collector", s->rs[i]->conf.d->name };
+
+		if (s->rs[i]->c)
+			prom_u64(p, name, &l, 1, get(s->rs[i]));
+	}
+}
+
+static uint64_t get_events(const struct running *r) { return r->c->cnt.events; }
+static uint64_t get_lost(const struct running *r) { return r->c->cnt.lost; }
+static uint64_t get_missed(const struct running *r) { return r->c->cnt.missed; }
 
 static void render_metrics(FILE *f, struct serve *s)
 {
@@ -125,44 +234,84 @@ static void render_metrics(FILE *f, struct serve *s)
 		struct prom_label lc = { "code", code };
 
 		snprintf(code, sizeof(code), "%dxx", i);
-		prom_u64(&p, "ebee_serve_http_responses_total", &lc, 1, s->requests[i]);
+		prom_u64(&p, "ebee_serve_http_responses_total", &lc, 1, s->responses[i]);
 	}
+	prom_family(&p, "ebee_serve_unauthorized_total", "counter",
+		    "Requests refused for a missing or wrong bearer token.");
+	prom_u64(&p, "ebee_serve_unauthorized_total", NULL, 0, s->unauthorized);
+	prom_family(&p, "ebee_serve_config_reloads_total", "counter", "Config reloads (SIGHUP) by result.");
+	{
+		struct prom_label ok = { "result", "ok" }, bad = { "result", "failed" };
+
+		prom_u64(&p, "ebee_serve_config_reloads_total", &ok, 1, s->reloads[0]);
+		prom_u64(&p, "ebee_serve_config_reloads_total", &bad, 1, s->reloads[1]);
+	}
+	prom_family(&p, "ebee_serve_events_total", "counter", "Events that entered the event stream.");
+	prom_u64(&p, "ebee_serve_events_total", NULL, 0, stream_last_id(s->st));
+	prom_family(&p, "ebee_serve_event_streams", "gauge", "Clients reading /api/events now.");
+	prom_u64(&p, "ebee_serve_event_streams", NULL, 0, stream_clients(s->st));
+	prom_family(&p, "ebee_serve_event_streams_refused_total", "counter",
+		    "/api/events clients refused beyond max_streams.");
+	prom_u64(&p, "ebee_serve_event_streams_refused_total", NULL, 0, stream_refused(s->st));
+	prom_family(&p, "ebee_collector_up", "gauge",
+		    "1 when the configured collector runs (ok or degraded), 0 when it failed.");
+	for (int i = 0; i < s->n; i++) {
+		struct prom_label lc = { "collector", s->rs[i]->conf.d->name };
+
+		prom_u64(&p, "ebee_collector_up", &lc, 1, strcmp(health_name(s->rs[i]), "failed") != 0);
+	}
+	family_u64(&p, s, "ebee_collector_events_total",
+		   "Records the collector received from the kernel (or counted there).", get_events);
+	family_u64(&p, s, "ebee_collector_lost_events_total",
+		   "Records the kernel could not queue (ring buffer or map full).", get_lost);
+	family_u64(&p, s, "ebee_collector_missed_runs_total",
+		   "Runs of the collector's BPF programs the kernel skipped (recursion).", get_missed);
 	for (int i = 0; i < s->n; i++)
-		if (s->cs[i]->desc->metrics)
-			s->cs[i]->desc->metrics(s->cs[i], &p);
+		if (s->rs[i]->c && !s->rs[i]->failed && s->rs[i]->c->desc->metrics)
+			s->rs[i]->c->desc->metrics(s->rs[i]->c, &p);
 }
 
-static struct collector *find_running(struct serve *s, const char *url)
+static struct running *find_running(struct serve *s, const char *name)
 {
-	if (strncmp(url, "/api/", 5))
-		return NULL;
 	for (int i = 0; i < s->n; i++)
-		if (!strcmp(url + 5, s->cs[i]->desc->name))
-			return s->cs[i];
+		if (!strcmp(name, s->rs[i]->conf.d->name))
+			return s->rs[i];
 	return NULL;
 }
 
 /* --- HTTP --- */
 
+static enum MHD_Result queue(struct serve *s, struct MHD_Connection *c, unsigned code,
+			     struct MHD_Response *r, const char *type)
+{
+	enum MHD_Result ret;
+
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	if (code == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"ebee\"");
+	/* A refused client does not keep its connection: refusals must free what they bound. */
+	if (code >= 400)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	ret = MHD_queue_response(c, code, r);
+	MHD_destroy_response(r);
+	if (code / 100 >= 1 && code / 100 <= 5)
+		s->responses[code / 100]++;
+	return ret;
+}
+
 static enum MHD_Result reply(struct serve *s, struct MHD_Connection *c, unsigned code,
 			     const char *type, void *body, size_t len, enum MHD_ResponseMemoryMode mode)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
-	enum MHD_Result ret;
 
 	if (!r) {
 		if (mode == MHD_RESPMEM_MUST_FREE)
 			free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, "Content-Type", type);
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	ret = MHD_queue_response(c, code, r);
-	MHD_destroy_response(r);
-	if (code / 100 >= 1 && code / 100 <= 5)
-		s->requests[code / 100]++;
-	return ret;
+	return queue(s, c, code, r, type);
 }
 
 static enum MHD_Result reply_error(struct serve *s, struct MHD_Connection *c, unsigned code,
@@ -184,93 +333,348 @@ static enum MHD_Result reply_error(struct serve *s, struct MHD_Connection *c, un
 	return reply(s, c, code, "application/json", buf, len, MHD_RESPMEM_MUST_FREE);
 }
 
+static enum MHD_Result each_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct route *r = cls;
+
+	(void)kind;
+	return route_arg(r, key, value) ? MHD_NO : MHD_YES;
+}
+
+/* Renders into a memory stream and answers 200 with it. */
+static enum MHD_Result reply_doc(struct serve *s, struct MHD_Connection *conn, const char *type,
+				 void (*render)(FILE *, struct serve *, void *), void *arg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return MHD_NO;
+	render(f, s, arg);
+	fclose(f);
+	return reply(s, conn, MHD_HTTP_OK, type, buf, len, MHD_RESPMEM_MUST_FREE);
+}
+
+static void doc_metrics(FILE *f, struct serve *s, void *arg) { (void)arg; render_metrics(f, s); }
+static void doc_collectors(FILE *f, struct serve *s, void *arg) { (void)arg; render_collectors(f, s); }
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **req)
 {
 	struct serve *s = cls;
-	struct collector *c;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
+	struct running *rn;
+	struct route rt;
+	bool authed;
 
-	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+	(void)version;
+	(void)upload;
+	(void)req;
+	route_path(&rt, method, url);
+	if (rt.kind == R_BAD_METHOD)
 		return reply_error(s, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD");
-	if (*upload_size) {        /* a GET with a body: ignore the body */
-		*upload_size = 0;
-		return MHD_YES;
+	/* GET and HEAD carry no body: refuse one as soon as the headers announce it. */
+	{
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+		if (*upload_size || (cl && strcmp(cl, "0")) ||
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+			return reply_error(s, conn, 413, "request bodies are not accepted");
 	}
-	if (!strcmp(url, "/") || !strcmp(url, "/index.html"))
+	authed = !s->token || route_auth(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+								       MHD_HTTP_HEADER_AUTHORIZATION), s->token);
+	if (rt.needs_auth && !authed && rt.kind != R_READYZ) {
+		s->unauthorized++;
+		return reply_error(s, conn, MHD_HTTP_UNAUTHORIZED, "missing or wrong bearer token");
+	}
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, each_arg, &rt);
+	if (!rt.err && rt.kind == R_EVENTS) {
+		const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Last-Event-ID");
+
+		if (h && !rt.have_last)
+			route_last_id(&rt, h);
+	}
+	if (rt.err)
+		return reply_error(s, conn, MHD_HTTP_BAD_REQUEST, rt.err);
+
+	switch (rt.kind) {
+	case R_PAGE:
 		return reply(s, conn, MHD_HTTP_OK, "text/html; charset=utf-8", (void *)serve_page,
 			     serve_page_len, MHD_RESPMEM_PERSISTENT);
-	if (!strcmp(url, "/healthz")) {
-		/* Healthy while no collector has failed; else the first failure's detail. */
-		for (int i = 0; i < s->n; i++) {
-			if (s->cs[i]->health != COLLECTOR_FAILED)
-				continue;
-			if (!(f = open_memstream(&buf, &len)))
-				return MHD_NO;
-			fprintf(f, "%s\n", s->cs[i]->health_detail);
-			fclose(f);
-			return reply(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", buf, len,
-				     MHD_RESPMEM_MUST_FREE);
-		}
+	case R_HEALTHZ:
+		/* Liveness: the loop answers. Collector failures are readiness (below). */
 		return reply(s, conn, MHD_HTTP_OK, "text/plain", "ok\n", 3, MHD_RESPMEM_PERSISTENT);
-	}
-	if (!strcmp(url, "/metrics")) {
-		if (!(f = open_memstream(&buf, &len)))
+	case R_READYZ: {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		bool ready = true;
+
+		if (!f)
 			return MHD_NO;
-		render_metrics(f, s);
+		for (int i = 0; i < s->n; i++)
+			if (!strcmp(health_name(s->rs[i]), "failed"))
+				ready = false;
+		fprintf(f, "%s\n", ready ? "ready" : "not ready");
+		/* Which collector and why only with the token: the reasons name local things. */
+		for (int i = 0; i < s->n && authed; i++)
+			fprintf(f, "%s: %s%s%s\n", s->rs[i]->conf.d->name, health_name(s->rs[i]),
+				*health_why(s->rs[i]) ? ": " : "", health_why(s->rs[i]));
 		fclose(f);
-		return reply(s, conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", buf, len,
-			     MHD_RESPMEM_MUST_FREE);
+		return reply(s, conn, ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain",
+			     buf, len, MHD_RESPMEM_MUST_FREE);
 	}
-	if ((c = find_running(s, url))) {
+	case R_METRICS:
+		return reply_doc(s, conn, "text/plain; version=0.0.4; charset=utf-8", doc_metrics, NULL);
+	case R_COLLECTORS:
+		return reply_doc(s, conn, "application/json", doc_collectors, NULL);
+	case R_EVENTS: {
+		unsigned code = 0;
+		const char *why = NULL;
+		struct MHD_Response *r = stream_open(s->st, conn, &rt, &code, &why);
+
+		if (!r)
+			return reply_error(s, conn, code, why);
+		MHD_add_response_header(r, "X-Accel-Buffering", "no");
+		return queue(s, conn, MHD_HTTP_OK, r, "text/event-stream");
+	}
+	case R_API: {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f;
+
+		if (!(rn = find_running(s, rt.name)))
+			break;
 		if (!(f = open_memstream(&buf, &len)))
 			return MHD_NO;
-		render_api(f, c, conn);
+		render_api(f, rn, &rt);
 		fclose(f);
 		return reply(s, conn, MHD_HTTP_OK, "application/json", buf, len, MHD_RESPMEM_MUST_FREE);
+	}
+	default:
+		break;
 	}
 	return reply_error(s, conn, MHD_HTTP_NOT_FOUND, "not found");
 }
 
 /* MHD's epoll set is edge-triggered: after a run it may still have work that no new event
- * will announce (data left in a socket it read only part of), which it tells through a zero
- * timeout. Run until it has none, boundedly. */
+ * will announce (data left in a socket it read only part of, connections accepted in a burst),
+ * which it tells through a zero timeout. Run until it has none, boundedly per call so that a
+ * flood of connections cannot starve the collectors; what is left is picked up by a short
+ * timer that exists only while there is such work. */
+static int on_kick(struct ebee_loop *l, void *arg);
+
 static void http_run(struct serve *s)
 {
-	MHD_UNSIGNED_LONG_LONG t;
+	MHD_UNSIGNED_LONG_LONG t = 1;
 
+	if (!s->httpd)
+		return;
 	for (int i = 0; i < 64; i++) {
 		MHD_run(s->httpd);
 		if (MHD_get_timeout(s->httpd, &t) != MHD_YES || t > 0)
 			break;
 	}
+	if (t == 0 && s->kick < 0)
+		s->kick = loop_add_timer(s->loop, 0.001, on_kick, s);
+	else if (t != 0 && s->kick >= 0) {
+		loop_del_timer(s->loop, s->kick);
+		s->kick = -1;
+	}
+}
+
+static int on_kick(struct ebee_loop *l, void *arg)
+{
+	(void)l;
+	http_run(arg);
+	return 0;
 }
 
 static int on_http(struct ebee_loop *l, int fd, uint32_t events, void *arg)
 {
+	(void)l;
+	(void)fd;
+	(void)events;
 	http_run(arg);
+	return 0;
+}
+
+/* --- collectors --- */
+
+static void fail_running(struct running *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail_running(struct running *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(r->why, sizeof(r->why), fmt, ap);
+	va_end(ap);
+	ebee_warn("collector '%s' failed: %s (the others keep running)", r->conf.d->name, r->why);
+	/* What it attached and loaded goes now; its last numbers go with it. */
+	collector_free(r->c);
+	r->c = NULL;
+}
+
+/* Opens and starts one collector; a failure is kept in r (never fatal to the daemon). The
+ * netwatch options of serve's command line are its base config when no config file is given
+ * (the daemon's behaviour before config files). */
+static void start_one(struct serve *s, struct running *r, const void *base)
+{
+	const struct collector_desc *d = r->conf.d;
+	char before[512];
+	void *cfg = calloc(1, d->cfg_size + 1);
+	int err;
+
+	snprintf(before, sizeof(before), "%s", ebee_last_error() ? ebee_last_error() : "");
+	r->src.st = s->st;
+	if (!cfg) {
+		fail_running(r, "out of memory");
+		return;
+	}
+	if (base)
+		memcpy(cfg, base, d->cfg_size);
+	else if ((err = serve_col_cfg(&r->conf, s->cfg->config, cfg))) {
+		free(cfg);
+		fail_running(r, "bad options");
+		return;
+	}
+	r->c = collector_new(d, cfg);
+	free(cfg);
+	if (!r->c) {
+		fail_running(r, "out of memory");
+		return;
+	}
+	r->src.c = r->c;
+	collector_subscribe(r->c, stream_on_event, &r->src);
+	err = collector_open(r->c);
+	if (!err && !loop_stopping(s->loop))
+		err = collector_start(r->c, s->loop);
+	if (!err && !loop_stopping(s->loop))
+		err = collector_refresh(r->c);
+	if (err < 0) {
+		const char *e = ebee_last_error();
+
+		if (e && strcmp(e, before))
+			fail_running(r, "%s", e);
+		else
+			fail_running(r, "%s", r->c->health_detail[0] ? r->c->health_detail : strerror(-err));
+	}
+}
+
+static struct running *running_new(struct serve_col_conf *cc)
+{
+	struct running *r = calloc(1, sizeof(*r));
+
+	if (r)
+		serve_col_move(&r->conf, cc);
+	return r;
+}
+
+static void running_free(struct running *r)
+{
+	if (!r)
+		return;
+	collector_free(r->c);
+	serve_col_free(&r->conf);
+	free(r);
+}
+
+/* The collectors of a config (or of --collectors / the defaults), each started on its own. */
+static int start_all(struct serve *s, struct serve_conf *conf)
+{
+	for (int i = 0; i < conf->ncols && !loop_stopping(s->loop); i++) {
+		struct running *r = running_new(&conf->cols[i]);
+
+		if (!r)
+			return -ENOMEM;
+		s->rs[s->n++] = r;
+		start_one(s, r, !s->cfg->config && r->conf.d == &netwatch_collector ? &s->cfg->nw : NULL);
+	}
 	return 0;
 }
 
 static int on_tick(struct ebee_loop *l, void *arg)
 {
 	struct serve *s = arg;
-	int err = 0;
 
-	for (int i = 0; i < s->n && !err; i++) {
-		struct collector *c = s->cs[i];
-		bool was_failed = c->health == COLLECTOR_FAILED;
+	(void)l;
+	for (int i = 0; i < s->n; i++) {
+		struct running *r = s->rs[i];
+		bool was_failed;
+		int err;
 
-		err = collector_refresh(c);
-		if (!err && c->health == COLLECTOR_FAILED && !was_failed)
-			ebee_warn("%s: %s: serving the last data", c->desc->name, c->health_detail);
+		if (!r->c || r->failed)
+			continue;
+		was_failed = r->c->health == COLLECTOR_FAILED;
+		err = collector_refresh(r->c);
+		if (err < 0) {
+			/* A collector that cannot read its maps any more is one failure, not the
+			 * daemon's: keep its last numbers out of the API, keep the others. */
+			fail_running(r, "refresh failed: %s", ebee_last_error() ? ebee_last_error() : strerror(-err));
+			continue;
+		}
+		if (r->c->health == COLLECTOR_FAILED && !was_failed)
+			ebee_warn("%s: %s: serving the last data", r->c->desc->name, r->c->health_detail);
 	}
-	http_run(s);     /* connection timeouts */
-	return err;
+	stream_wake(s->st, true);
+	http_run(s);     /* connection timeouts, resumed streams */
+	return 0;
 }
+
+/* SIGHUP: the config again. A bad file changes nothing (one line says why). */
+static int on_hup(struct ebee_loop *l, void *arg)
+{
+	struct serve *s = arg;
+	struct running *keep[SERVE_MAX_COLLECTORS] = { 0 };
+	struct serve_conf conf;
+	int n = 0, kept = 0;
+
+	(void)l;
+	if (!s->cfg->config) {
+		ebee_info("SIGHUP: no config file to reload");
+		return 0;
+	}
+	if (serve_conf_load(s->cfg->config, &conf)) {
+		s->reloads[1]++;
+		ebee_warn("config not reloaded: the running collectors are unchanged");
+		serve_conf_free(&conf);
+		return 0;
+	}
+	if (!conf.have_collectors) {    /* the defaults, as at start */
+		static const char *const def[] = { "netwatch", "tcp", "prog" };
+
+		for (size_t i = 0; i < ARRAY_SIZE(def); i++)
+			conf.cols[conf.ncols++].d = collector_find(def[i]);
+	}
+	/* Unchanged collectors move over as they are; the rest stop. */
+	for (int i = 0; i < conf.ncols; i++)
+		for (int j = 0; j < s->n; j++)
+			if (s->rs[j] && !s->rs[j]->failed && serve_col_same(&s->rs[j]->conf, &conf.cols[i])) {
+				keep[i] = s->rs[j];
+				s->rs[j] = NULL;
+				kept++;
+				break;
+			}
+	for (int j = 0; j < s->n; j++)
+		running_free(s->rs[j]);
+	for (int i = 0; i < conf.ncols; i++) {
+		struct running *r = keep[i];
+
+		if (!r && (r = running_new(&conf.cols[i])))
+			start_one(s, r, NULL);
+		if (r)
+			s->rs[n++] = r;
+	}
+	s->n = n;
+	s->reloads[0]++;
+	ebee_info("config reloaded: %d collectors, %d kept running", n, kept);
+	serve_conf_free(&conf);
+	return 0;
+}
+
+/* --- listening --- */
 
 /* "127.0.0.1:8700", "[::1]:8700", ":8700" (all IPv4), "8700". */
 static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
@@ -319,32 +723,44 @@ bad:
 	return -EINVAL;
 }
 
-static int open_listener(const char *spec, char *url, size_t urllen)
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+static int open_listener(const char *spec, bool tls, bool auth, char *url, size_t urllen)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char host[64];
-	int fd, one = 1, err;
+	int fd = -1, one = 1, err;
 
 	if ((err = parse_listen(spec, &ss, &len)))
 		return err;
+	if (!auth && !is_loopback(&ss)) {
+		ebee_err("listening on '%s' needs --token-file or --insecure-no-auth (it is not a loopback address)",
+			 spec);
+		return -EINVAL;
+	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		goto fail;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 64) ||
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 128) ||
 	    getsockname(fd, (struct sockaddr *)&ss, &len))
 		goto fail;
 	if (ss.ss_family == AF_INET) {
 		struct sockaddr_in *in = (void *)&ss;
 
 		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		snprintf(url, urllen, "http://%s:%u/", host, ntohs(in->sin_port));
+		snprintf(url, urllen, "%s://%s:%u/", tls ? "https" : "http", host, ntohs(in->sin_port));
 	} else {
 		struct sockaddr_in6 *in6 = (void *)&ss;
 
 		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		snprintf(url, urllen, "http://[%s]:%u/", host, ntohs(in6->sin6_port));
+		snprintf(url, urllen, "%s://[%s]:%u/", tls ? "https" : "http", host, ntohs(in6->sin6_port));
 	}
 	return fd;
 fail:
@@ -355,71 +771,81 @@ fail:
 	return err;
 }
 
+/* A small file (token, certificate, key) whole, NUL-terminated. */
+static char *read_small(const char *what, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = malloc(65537);
+	size_t n = 0;
+
+	if (!f || !buf) {
+		ebee_err("cannot read %s '%s': %s", what, path, strerror(errno));
+		goto fail;
+	}
+	n = fread(buf, 1, 65537, f);
+	if (n > 65536) {
+		ebee_err("%s '%s' is too large (at most 64 KiB)", what, path);
+		goto fail;
+	}
+	buf[n] = 0;
+	fclose(f);
+	return buf;
+fail:
+	if (f)
+		fclose(f);
+	free(buf);
+	return NULL;
+}
+
+static char *read_token(const char *path)
+{
+	char *t = read_small("token file", path);
+	size_t n;
+
+	if (!t)
+		return NULL;
+	n = strlen(t);
+	while (n && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' ' || t[n - 1] == '\t'))
+		t[--n] = 0;
+	if (n < 16 || strpbrk(t, " \t\r\n")) {
+		ebee_err("token file '%s' must hold one token of at least 16 characters", path);
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
 static const struct out_col serve_cols[] = {
 	{ "url", "URL", OUT_STR, -30 },
 	{ "interfaces", "INTERFACES", OUT_U64, 10 },
-	{ "collectors", "COLLECTORS", OUT_STR, -20 },
+	{ "collectors", "COLLECTORS", OUT_STR, -30 },
+	{ "failed", "FAILED", OUT_STR, -20 },
 };
 
-/* The collectors of --collectors, from the registry; each gets its own options (netwatch's
- * are serve's; a collector without options gets none). Bad names: one line, -EINVAL. */
-static int start_collectors(struct serve *s, struct serve_cfg *cfg, struct ebee_loop *loop)
+/* The collectors to run when the config names none: --collectors, else the defaults. */
+static int default_collectors(struct serve_cfg *cfg, struct serve_conf *conf)
 {
-	static const char *const def[] = { "netwatch" };
+	static const char *const def[] = { "netwatch", "tcp", "prog" };
 	const char *const *names = cfg->collectors.n ? cfg->collectors.v : def;
-	int n = cfg->collectors.n ? cfg->collectors.n : 1, err;
-	const char *known[SERVE_MAX_COLLECTORS + 1] = { 0 };
-	int nk = 0;
+	int n = cfg->collectors.n ? cfg->collectors.n : (int)ARRAY_SIZE(def);
+	char text[1024] = "collectors:\n";
+	struct serve_conf tmp;
+	int err;
 
-	for (const struct collector_desc *const *d = ebee_collectors; *d && nk < SERVE_MAX_COLLECTORS; d++)
-		known[nk++] = (*d)->name;
-	for (int i = 0; i < n; i++) {
-		const struct collector_desc *d = collector_find(names[i]);
-		const char *hint = d ? NULL : opts_suggest(names[i], known);
-
-		if (!d && hint) {
-			ebee_err("unknown collector '%s' (did you mean '%s'?)", names[i], hint);
-			return -EINVAL;
-		}
-		if (!d) {
-			ebee_err("unknown collector '%s' (see 'ebee doctor' for the list)", names[i]);
-			return -EINVAL;
-		}
-		if (!d->open || !d->start) {
-			ebee_err("collector '%s' cannot run in the daemon (it has no open/start yet)", names[i]);
-			return -EINVAL;
-		}
-		if (d != &netwatch_collector && d->cfg_size && !d->cfg_default) {
-			ebee_err("collector '%s' cannot run in the daemon (it needs options that serve does not take)",
-				 names[i]);
-			return -EINVAL;
-		}
-		for (int j = 0; j < i; j++)
-			if (!strcmp(names[j], names[i])) {
-				ebee_err("collector '%s' named twice", names[i]);
-				return -EINVAL;
-			}
-		if (i == SERVE_MAX_COLLECTORS) {
-			ebee_err("too many collectors (at most %d)", SERVE_MAX_COLLECTORS);
-			return -EINVAL;
-		}
+	/* Through the config parser, so names are checked exactly as in a file. */
+	for (int i = 0; i < n; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text), "  - \"%s\"\n", names[i]);
+	if ((err = serve_conf_parse("--collectors", text, strlen(text), &tmp))) {
+		serve_conf_free(&tmp);
+		return err;
 	}
-	for (int i = 0; i < n; i++) {
-		const struct collector_desc *d = collector_find(names[i]);
-		struct collector *c = collector_new(d, d == &netwatch_collector ? &cfg->nw : d->cfg_default);
-
-		if (!c)
-			return -ENOMEM;
-		s->cs[s->n++] = c;
-		if ((err = collector_open(c)))
-			return err;
-		if (loop_stopping(loop))
-			return 0;
-		if ((err = collector_start(c, loop)))
-			return err;
-		if ((err = collector_refresh(c)) < 0)
-			return err;
-	}
+	for (int i = 0; i < conf->ncols; i++)
+		serve_col_free(&conf->cols[i]);
+	conf->ncols = tmp.ncols;
+	for (int i = 0; i < tmp.ncols; i++)
+		serve_col_move(&conf->cols[i], &tmp.cols[i]);
+	conf->have_collectors = true;
+	serve_conf_free(&tmp);
 	return 0;
 }
 
@@ -427,94 +853,201 @@ static int serve_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 {
 	struct serve_cfg *cfg = cfgp;
 	struct serve *s = calloc(1, sizeof(*s));
+	struct serve_conf conf = { 0 };
 	const union MHD_DaemonInfo *info;
-	struct ebee_loop *loop = NULL;
-	char url[128], names[128] = "";
+	char url[128], names[256] = "", failed[256] = "";
+	char *cert = NULL, *key = NULL;
 	int lfd = -1, err, nifs = 0;
+	unsigned flags;
 	struct out o;
 
+	(void)argc;
+	(void)argv;
 	if (!s)
 		return -ENOMEM;
-	loop = loop_new();
-	if (!loop) {
+	s->cfg = cfg;
+	s->kick = -1;
+	if (cfg->check_config && !cfg->config) {
+		ebee_err("--check-config needs --config FILE");
+		err = -EINVAL;
+		goto out;
+	}
+	if (cfg->config && (err = serve_conf_load(cfg->config, &conf)))
+		goto out;
+	if (!conf.have_collectors || cfg->collectors.n)
+		if ((err = default_collectors(cfg, &conf)))
+			goto out;
+	/* The command line wins over the file. */
+	if (!cfg->listen)
+		cfg->listen = conf.listen ? conf.listen : SERVE_DEFAULT_LISTEN;
+	if (!cfg->token_file)
+		cfg->token_file = conf.token_file;
+	if (!cfg->tls_cert)
+		cfg->tls_cert = conf.tls_cert;
+	if (!cfg->tls_key)
+		cfg->tls_key = conf.tls_key;
+	cfg->insecure_no_auth |= conf.insecure_no_auth;
+	if (!cfg->interval)
+		cfg->interval = conf.interval ? conf.interval : 1.0;
+	if (!cfg->max_connections)
+		cfg->max_connections = conf.max_connections ? conf.max_connections : SERVE_DEFAULT_CONNECTIONS;
+	if (!cfg->max_streams)
+		cfg->max_streams = conf.max_streams ? conf.max_streams : STREAM_DEFAULT_CLIENTS;
+	if (!cfg->event_buffer)
+		cfg->event_buffer = conf.event_buffer ? conf.event_buffer : STREAM_DEFAULT_EVENTS;
+	if (!cfg->tls_cert != !cfg->tls_key) {
+		ebee_err("TLS needs both a certificate and a key (--tls-cert and --tls-key)");
+		err = -EINVAL;
+		goto out;
+	}
+	if (cfg->token_file && !(s->token = read_token(cfg->token_file))) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (cfg->tls_cert && (!(cert = read_small("TLS certificate", cfg->tls_cert)) ||
+			      !(key = read_small("TLS key", cfg->tls_key)))) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (cfg->check_config) {
+		struct sockaddr_storage ss;
+		socklen_t len;
+
+		if ((err = parse_listen(cfg->listen, &ss, &len)))
+			goto out;
+		if (!s->token && !cfg->insecure_no_auth && !is_loopback(&ss)) {
+			ebee_err("listening on '%s' needs --token-file or --insecure-no-auth (it is not a loopback address)",
+				 cfg->listen);
+			err = -EINVAL;
+			goto out;
+		}
+		for (int i = 0; i < conf.ncols; i++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? "," : "",
+				 conf.cols[i].d->name);
+		printf("config '%s' is valid: listen %s, collectors %s\n", cfg->config, cfg->listen,
+		       names[0] ? names : "(none)");
+		err = 0;
+		goto out;
+	}
+
+	if (!(s->loop = loop_new())) {
 		err = -errno ?: -ENOMEM;
 		goto out;
 	}
-	lfd = open_listener(cfg->listen, url, sizeof(url));
+	if (!(s->st = stream_new(cfg->event_buffer, cfg->max_streams))) {
+		ebee_err("cannot allocate the event buffer (%llu events)", cfg->event_buffer);
+		err = -ENOMEM;
+		goto out;
+	}
+	lfd = open_listener(cfg->listen, cert != NULL, s->token || cfg->insecure_no_auth, url, sizeof(url));
 	if (lfd < 0) {
 		err = lfd;
 		goto out;
 	}
-	if ((err = start_collectors(s, cfg, loop)) || loop_stopping(loop))
+	if ((err = start_all(s, &conf)) || loop_stopping(s->loop))
 		goto out;
-	signal(SIGPIPE, SIG_IGN);
-	s->httpd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_SUPPRESS_DATE_NO_CLOCK, 0, NULL, NULL,
-				    on_request, s, MHD_OPTION_LISTEN_SOCKET, lfd,
+	flags = MHD_USE_EPOLL | MHD_USE_SUPPRESS_DATE_NO_CLOCK | MHD_ALLOW_SUSPEND_RESUME |
+		(cert ? MHD_USE_TLS : 0);
+	s->httpd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, lfd,
 				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-				    MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-				    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_END);
+				    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+				    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVE_MAX_REQUEST,
+				    cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
+				    MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
 	if (!s->httpd) {
 		err = -EIO;
-		ebee_err("cannot start the HTTP server on '%s'", cfg->listen);
+		ebee_err("cannot start the HTTP server on '%s'%s", cfg->listen,
+			 cert ? " (is the certificate/key pair valid PEM?)" : "");
 		goto out;
 	}
 	lfd = -1;   /* the daemon owns it now */
 	info = MHD_get_daemon_info(s->httpd, MHD_DAEMON_INFO_EPOLL_FD);
-	if (!info || (err = loop_add_fd(loop, info->epoll_fd, EPOLLIN, on_http, s))) {
+	if (!info || (err = loop_add_fd(s->loop, info->epoll_fd, EPOLLIN, on_http, s))) {
 		err = err ?: -EIO;
 		ebee_err("cannot add the HTTP server to the event loop: %s", strerror(-err));
 		goto out;
 	}
-	loop_set_tick(loop, cfg->interval, on_tick, s);
+	loop_set_tick(s->loop, cfg->interval, on_tick, s);
+	loop_on_sighup(s->loop, on_hup, s);
 	if (cfg->duration > 0)
-		loop_set_duration(loop, cfg->duration);
+		loop_set_duration(s->loop, cfg->duration);
 
 	for (int i = 0; i < s->n; i++) {
-		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? "," : "",
-			 s->cs[i]->desc->name);
-		if (s->cs[i]->desc == &netwatch_collector)
-			nifs = ((struct nw_session *)s->cs[i]->priv)->nifs;
+		struct running *r = s->rs[i];
+		char *dst = r->failed ? failed : names;
+		size_t cap = r->failed ? sizeof(failed) : sizeof(names);
+
+		snprintf(dst + strlen(dst), cap - strlen(dst), "%s%s", dst[0] ? "," : "", r->conf.d->name);
+		if (r->c && r->conf.d == &netwatch_collector)
+			nifs = ((struct nw_session *)r->c->priv)->nifs;
 	}
 	out_init(&o, stdout, ctx->json ? OUT_JSON : OUT_TABLE, serve_cols, ARRAY_SIZE(serve_cols));
 	out_header(&o);
 	out_str(&o, 0, url);
 	out_u64(&o, 1, nifs);
 	out_str(&o, 2, names);
+	if (failed[0])
+		out_str(&o, 3, failed);
 	out_row(&o);
 	fflush(stdout);
-	collector_drop_privileges(s->cs, s->n, "serve");
-	err = loop_run(loop);
+	if (cfg->config) {
+		/* A SIGHUP reload may start collectors that need the loader's capabilities. */
+		ebee_info("serve: capabilities kept: a reload of %s may load new collectors", cfg->config);
+	} else {
+		struct collector *cs[SERVE_MAX_COLLECTORS];
+		int nc = 0;
+
+		for (int i = 0; i < s->n; i++)
+			if (s->rs[i]->c && !s->rs[i]->failed)
+				cs[nc++] = s->rs[i]->c;
+		collector_drop_privileges(cs, nc, "serve");
+	}
+	err = loop_run(s->loop);
 out:
-	if (s->httpd)
+	if (s->httpd) {
+		/* MHD refuses to stop with suspended connections: end the streams first. */
+		stream_close_all(s->st);
+		MHD_run(s->httpd);
 		MHD_stop_daemon(s->httpd);
+	}
 	if (lfd >= 0)
 		close(lfd);
 	for (int i = s->n - 1; i >= 0; i--)
-		collector_free(s->cs[i]);
-	loop_free(loop);
+		running_free(s->rs[i]);
+	stream_free(s->st);
+	loop_free(s->loop);
+	serve_conf_free(&conf);
+	free(cert);
+	free(key);
+	free(s->token);
 	free(s);
 	return err;
 }
 
 static const struct opt_doc serve_doc = {
-	.synopsis = "[OPTIONS]",
+	.synopsis = "[-c ebee.yaml] [OPTIONS]",
 	.description =
-	"Runs ebee as a daemon with a web interface, by default on 127.0.0.1:8700 only. The\n"
-	"page shows where traffic comes from on a world map (a dot per location, sized by\n"
-	"packets) with a live table, from netwatch's TC ingress counters (the same options as\n"
-	"'ebee netwatch'). Endpoints: / (the page, self-contained: no internet needed),\n"
-	"/api/netwatch (JSON, ?top=N busiest sources, default 500), /metrics (Prometheus\n"
-	"text format) and /healthz. --collectors adds other collectors of the registry, each\n"
-	"served at /api/NAME and in /metrics. The URL is printed once the server listens.",
+	"Runs ebee as a node daemon: the collectors a YAML config names (-c; without one,\n"
+	"netwatch, tcp and prog, netwatch with the options given here), one web page with a\n"
+	"panel per running collector, /api/NAME (JSON per collector), /api/collectors,\n"
+	"/api/events (Server-Sent Events of every collector's events: ?type=, ?rule=,\n"
+	"?priority=; Last-Event-ID resumes), /metrics (Prometheus), /healthz (liveness) and\n"
+	"/readyz (503 while a collector has failed; the others keep running). Listens on\n"
+	"127.0.0.1:8700 by default; another address needs --token-file (a bearer token on\n"
+	"every endpoint but /healthz and the static page) or --insecure-no-auth. SIGHUP\n"
+	"reloads the config; collectors whose options did not change keep their counters.\n"
+	"See docs/serve.md for the config file.",
 	.examples =
 	"  ebee serve\n"
-	"  ebee serve -i eth0 --port 80,443 --listen 0.0.0.0:8700\n"
-	"  ebee serve --labels lab.txt --geoip GeoLite2-City.mmdb\n",
+	"  ebee serve -c /etc/ebee/ebee.yaml\n"
+	"  ebee serve -c ebee.yaml --check-config\n"
+	"  ebee serve --listen 0.0.0.0:8700 --token-file /etc/ebee/token\n"
+	"  ebee serve -i eth0 --port 80,443 --collectors netwatch\n",
 };
 
 const struct ebee_cmd serve_cmd = {
 	.name = "serve",
-	.summary = "web map, JSON API and Prometheus metrics of ingress clients",
+	.summary = "the node daemon: every collector, web UI, event stream, Prometheus metrics",
 	.req = REQ_BPF | REQ_NETADM,
 	.run = serve_run,
 	.opts = serve_opts,

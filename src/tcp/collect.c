@@ -126,6 +126,7 @@ static int configure(struct tcp_bpf *skel, const struct tcp_cfg *cfg, enum tcp_m
 	}
 	family = cfg->v4 ? AF_INET : cfg->v6 ? AF_INET6 : 0;
 	ro->mode = mode;
+	ro->count_life = mode == TCP_MODE_COUNT && cfg->recent;
 	ro->filter_family = family;
 	ro->filter_pid = (__u32)cfg->pid;
 	if ((err = parse_states(&cfg->state, &ro->state_mask)) ||
@@ -220,6 +221,10 @@ struct tcp_run {
 	int ncpus;
 	struct count_row *cur, *prev;
 	size_t ncur, nprev, cap, capprev;
+	/* count with cfg->recent: the last closed connections, a ring of `recent` */
+	struct tcp_event *recent;
+	unsigned nrecent, recent_cap;
+	uint64_t recent_seen;
 };
 
 static const char *family_name(int family)
@@ -268,6 +273,11 @@ static int on_event(void *arg, void *data, size_t size)
 
 	if (size < sizeof(*e))
 		return 0;
+	if (r->mode == TCP_MODE_COUNT) {   /* a closed connection for the recent list */
+		if (r->recent)
+			r->recent[r->recent_seen++ % r->recent_cap] = *e;
+		return 0;
+	}
 	r->events++;
 	if (!o)
 		return 0;
@@ -428,8 +438,10 @@ static int tcp_open(struct collector *c)
 	if (err)
 		return err;
 	r->by = r->skel->rodata->count_by;
-	if (r->mode == TCP_MODE_COUNT)   /* count emits nothing: keep the ring small */
+	if (r->mode == TCP_MODE_COUNT && !cfg->recent)   /* count emits nothing: keep the ring small */
 		bpf_map__set_max_entries(r->skel->maps.events, 4096);
+	else if (r->mode == TCP_MODE_COUNT)   /* closed connections only */
+		bpf_map__set_max_entries(r->skel->maps.events, 256 * 1024);
 	else   /* life and states never count */
 		bpf_map__set_max_entries(r->skel->maps.counts, 1);
 	/* life sends one event per connection, a fifth of states': a quarter of the ring is
@@ -449,6 +461,13 @@ static int tcp_open(struct collector *c)
 	err = tcp_bpf__load(r->skel);
 	if (err)
 		return ebee_load_err("tcp", err);
+	if (r->mode == TCP_MODE_COUNT && cfg->recent) {
+		r->recent_cap = cfg->recent;
+		if (!(r->recent = calloc(r->recent_cap, sizeof(*r->recent)))) {
+			ebee_err("cannot allocate the recent connections");
+			return -ENOMEM;
+		}
+	}
 	if (r->mode == TCP_MODE_COUNT) {
 		r->ncpus = ebee_ncpus();
 		r->vals = calloc(r->ncpus > 0 ? r->ncpus : 1, sizeof(*r->vals));
@@ -478,7 +497,7 @@ static int tcp_start(struct collector *c, struct ebee_loop *l)
 		ebee_dbg("%d existing TCP listeners with a known owner", n);
 	if (c->out)
 		set_cols(r, c->out);
-	if (r->mode != TCP_MODE_COUNT) {
+	if (r->mode != TCP_MODE_COUNT || r->recent) {
 		r->rb = ring_buffer__new(bpf_map__fd(r->skel->maps.events), on_event, r, NULL);
 		if (!r->rb) {
 			err = -errno;
@@ -490,7 +509,7 @@ static int tcp_start(struct collector *c, struct ebee_loop *l)
 			ebee_err("cannot set up the event loop: %s", strerror(-err));
 			return err;
 		}
-		if (c->out)
+		if (c->out && r->mode != TCP_MODE_COUNT)
 			out_header(c->out);
 	}
 	ebee_info("tracing TCP state changes with %s", ebee_kind_name(collector_kind(c, 0)));
@@ -565,14 +584,104 @@ static void tcp_close(struct collector *c)
 	ring_buffer__free(r->rb);
 	tcp_bpf__destroy(r->skel);
 	free(r->vals);
+	free(r->recent);
 	free(r->cur);
 	free(r->prev);
+}
+
+/* The daemon's view of count mode: per state, the sockets that entered it since the start and
+ * those in it now, summed over the --by keys (the state is the only bounded key). Reads the
+ * last snapshot only: any number of renders between two refreshes give the same numbers. */
+static void state_totals(const struct tcp_run *r, uint64_t *entered, int64_t *now)
+{
+	for (size_t i = 0; i < r->ncur; i++) {
+		const struct count_row *c = &r->cur[i];
+
+		if (c->key.state >= TCP_NSTATES)
+			continue;
+		entered[c->key.state] += c->entered;
+		now[c->key.state] += (int64_t)(c->entered - c->left);
+	}
+}
+
+static void tcp_api(struct collector *c, struct jw *w, size_t top)
+{
+	static const char *const modes[] = { "states", "life", "count" };
+	const struct tcp_run *r = c->priv;
+	uint64_t entered[TCP_NSTATES] = { 0 };
+	int64_t now[TCP_NSTATES] = { 0 };
+
+	state_totals(r, entered, now);
+	jw_kstr(w, "mode", modes[r->mode]);
+	jw_ku64(w, "transitions", c->cnt.events);
+	jw_key(w, "states");
+	jw_arr_begin(w);
+	for (int s = 1; s < TCP_NSTATES && r->mode == TCP_MODE_COUNT; s++) {
+		jw_obj_begin(w);
+		jw_kstr(w, "state", state_str(s));
+		jw_ku64(w, "entered", entered[s]);
+		jw_ki64(w, "now", now[s]);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	/* The last closed connections, newest first: who, how long, how much, who closed. */
+	jw_key(w, "recent");
+	jw_arr_begin(w);
+	for (uint64_t i = 0; r->recent && i < r->recent_seen && i < r->recent_cap && (!top || i < top); i++) {
+		const struct tcp_event *e = &r->recent[(r->recent_seen - 1 - i) % r->recent_cap];
+		char buf[INET6_ADDRSTRLEN + 8];
+
+		jw_obj_begin(w);
+		jw_kstr(w, "time", ebee_fmt_time(ebee_ktime_to_real(e->ts_ns), buf, sizeof(buf)));
+		if (e->flags & TCP_EV_OWNER_KNOWN) {
+			jw_ku64(w, "pid", e->pid);
+			jw_key(w, "comm");
+			jw_strn(w, e->comm, TCP_COMM_LEN);
+		}
+		jw_kstr(w, "laddr", tcp_addr_fmt(e->family, e->saddr, buf, sizeof(buf)));
+		jw_ku64(w, "lport", e->lport);
+		jw_kstr(w, "raddr", tcp_addr_fmt(e->family, e->daddr, buf, sizeof(buf)));
+		jw_ku64(w, "rport", e->rport);
+		jw_ku64(w, "tx_bytes", e->tx_bytes);
+		jw_ku64(w, "rx_bytes", e->rx_bytes);
+		if (e->flags & TCP_EV_SPAN_KNOWN)
+			jw_kf64(w, "ms", e->span_ns / 1e6);
+		jw_kstr(w, "first", tcp_first_name(e->first));
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+static void tcp_metrics(struct collector *c, struct prom *p)
+{
+	const struct tcp_run *r = c->priv;
+	uint64_t entered[TCP_NSTATES] = { 0 };
+	int64_t now[TCP_NSTATES] = { 0 };
+
+	if (r->mode != TCP_MODE_COUNT)
+		return;
+	state_totals(r, entered, now);
+	prom_family(p, "ebee_tcp_state_entered_total", "counter",
+		    "TCP sockets that entered each state since ebee started (sock:inet_sock_set_state).");
+	for (int s = 1; s < TCP_NSTATES; s++) {
+		struct prom_label l = { "state", state_str(s) };
+
+		prom_u64(p, "ebee_tcp_state_entered_total", &l, 1, entered[s]);
+	}
+	prom_family(p, "ebee_tcp_sockets", "gauge",
+		    "TCP sockets in each state now, of those seen changing state since ebee started.");
+	for (int s = 1; s < TCP_NSTATES; s++) {
+		struct prom_label l = { "state", state_str(s) };
+
+		prom_f64(p, "ebee_tcp_sockets", &l, 1, now[s] > 0 ? (double)now[s] : 0);
+	}
 }
 
 /* Without a command line (the daemon): per-state counts every second. */
 static const struct tcp_cfg tcp_cfg_daemon = {
 	.mode = TCP_MODE_COUNT,
 	.interval = 1.0,
+	.recent = 100,
 };
 
 const struct collector_desc tcp_collector = {
@@ -585,6 +694,9 @@ const struct collector_desc tcp_collector = {
 	.priv_size = sizeof(struct tcp_run),
 	.cfg_size = sizeof(struct tcp_cfg),
 	.cfg_default = &tcp_cfg_daemon,
+	.opts = tcp_count_opts,
+	.api = tcp_api,
+	.metrics = tcp_metrics,
 	.open = tcp_open,
 	.start = tcp_start,
 	.refresh = tcp_refresh,

@@ -20,8 +20,13 @@ struct tcp_cfg {
 	double duration;
 	double interval;
 	struct opt_list by;
+	/* count mode: keep the last N closed connections (life's events) for the daemon's API;
+	 * 0 = none (the CLI's count) */
+	unsigned recent;
 };
 
 extern const struct collector_desc tcp_collector;
+/* `ebee tcp count`'s options: the daemon runs tcp in count mode and takes these (tcp.c). */
+extern const struct opt tcp_count_opts[];
 
 #endif

@@ -29,6 +29,8 @@ const volatile __u64 wakeup_bytes = 1024 * 1024;
 
 /* Set by user space before load. */
 const volatile __u8 mode = TCP_MODE_STATES;
+/* count mode: also one event per closed connection, as life emits (the daemon's recent list) */
+const volatile __u8 count_life;
 const volatile __u16 filter_family;            /* 0 = any */
 const volatile __u32 filter_pid;               /* 0 = any */
 const volatile __u16 state_mask;               /* bit per state, 0 = all */
@@ -320,7 +322,7 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 			si->ckey = k;
 			si->counted = newstate != TCP_CLOSE;
 		}
-		pass = false;
+		pass = count_life && pass && newstate == TCP_CLOSE && oldstate != TCP_LISTEN;
 	} else if (mode == TCP_MODE_LIFE) {
 		pass = pass && newstate == TCP_CLOSE && oldstate != TCP_LISTEN;
 	} else if (pass && state_mask) {
@@ -347,7 +349,7 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 			__builtin_memcpy(e->comm, si->comm, TCP_COMM_LEN);
 			e->flags = si->owner_known ? TCP_EV_OWNER_KNOWN : 0;
 			e->pad[0] = e->pad[1] = 0;
-			if (mode == TCP_MODE_LIFE) {
+			if (mode != TCP_MODE_STATES) {   /* life, or count_life */
 				payload_bytes(sk, si, oldstate, e);
 				e->span_ns = si->born_ns ? now - si->born_ns : 0;
 				if (si->born_ns)

@@ -37,7 +37,7 @@ static const struct opt life_opts[] = {
 	OPT_END,
 };
 
-static const struct opt count_opts[] = {
+const struct opt tcp_count_opts[] = {
 	OPT_STATE("count only these states"),
 	{ "by", 'b', OPT_LIST, OFF(by), "KEY,...",
 	  "rows per state and also per raddr, rport, lport and/or comm", "state" },
@@ -151,7 +151,7 @@ static const struct ebee_cmd tcp_count_cmd = {
 	.summary = "count TCP sockets entering and in each state, per interval",
 	.req = REQ_BPF | REQ_BTF | REQ_TRACEFS,
 	.run = count_run,
-	.opts = count_opts,
+	.opts = tcp_count_opts,
 	.cfg_size = sizeof(struct tcp_cfg),
 	.cfg_default = &tcp_defaults,
 	.doc = &count_doc,

@@ -298,7 +298,7 @@ out:
 	return err;
 }
 
-static const struct opt top_opts[] = {
+const struct opt top_opts[] = {
 	{ "interval", 'i', OPT_SECONDS, offsetof(struct top_cfg, interval), "SECONDS",
 	  "sampling interval", "1", 0.05, 3600 },
 	{ "batch", 'b', OPT_FLAG, offsetof(struct top_cfg, batch), NULL,

@@ -22,3 +22,4 @@ const char *ebee_last_error(void) { return last; }
 int ebee_verbosity(void) { return 0; }
 bool ebee_log_libbpf_quiet(bool quiet) { return quiet; }
 void ebee_log_init(const struct ebee_ctx *ctx) { (void)ctx; }
+void ebee_log_prefix(const char *prefix) { (void)prefix; }

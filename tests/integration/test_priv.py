@@ -53,8 +53,7 @@ def free_tcp_port():
 def test_serve_runs_with_what_its_collectors_need(collectors, keep):
     port = free_tcp_port()
     args = ["-v", "serve", "--listen", f"127.0.0.1:{port}"]
-    for c in collectors:
-        args += ["-c", c]
+    args += ["--collectors", ",".join(collectors)]
     e = Ebee(args).start()
     try:
         assert wait_for(lambda: "capabilities kept after attaching" in e.output() + "".join(e._err))

@@ -1,121 +1,130 @@
-// ebee serve's page: a world map with a dot per location (sized by packets) and a live table,
-// from /api/netwatch. Bundled with d3-geo, topojson-client and world-atlas at build time, so
-// it needs nothing from the internet.
-import { geoNaturalEarth1, geoPath, geoGraticule10 } from "d3-geo";
-import { feature, mesh } from "topojson-client";
-import world from "world-atlas/countries-110m.json";
-
-const SVG = "http://www.w3.org/2000/svg";
-const W = 960, H = 500;
-const projection = geoNaturalEarth1().fitExtent([[8, 8], [W - 8, H - 8]], { type: "Sphere" });
-const path = geoPath(projection);
-
-function el(name, attrs, parent) {
-  const e = document.createElementNS(SVG, name);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (parent) parent.appendChild(e);
-  return e;
+// ebee serve's page: one panel per running collector (each feature's src/<feature>/web/panel.js,
+// collected into the bundle at build time), shown only while /api/collectors lists that
+// collector running, with the health of every collector in the header. A token given as
+// #token=... is kept for the session and sent as a bearer token on every API request.
+const tokenFromHash = new URLSearchParams(location.hash.slice(1)).get("token");
+if (tokenFromHash) {
+  sessionStorage.setItem("ebeeToken", tokenFromHash);
+  history.replaceState(null, "", location.pathname);
 }
-
-function drawMap(svg) {
-  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-  el("path", { d: path({ type: "Sphere" }), class: "sphere" }, svg);
-  el("path", { d: path(geoGraticule10()), class: "graticule" }, svg);
-  el("path", { d: path(feature(world, world.objects.countries)), class: "land" }, svg);
-  el("path", { d: path(mesh(world, world.objects.countries, (a, b) => a !== b)), class: "borders" }, svg);
-  return el("g", { id: "dots" }, svg);
-}
-
-const fmtBytes = (n) => {
-  const u = ["B", "kB", "MB", "GB", "TB"];
-  let i = 0;
-  while (n >= 1000 && i < u.length - 1) { n /= 1000; i++; }
-  return (i ? n.toFixed(1) : n) + " " + u[i];
+const headers = () => {
+  const t = sessionStorage.getItem("ebeeToken");
+  return t ? { Authorization: "Bearer " + t } : {};
 };
 
-function place(s) {
-  if (s.geo === "db") return [s.city, s.region, s.country || s.country_code].filter(Boolean).join(", ");
-  return s.city || "unknown";
+async function api(path) {
+  const r = await fetch(path, { cache: "no-store", headers: headers() });
+  if (r.status === 401) throw new Error("this ebee needs a token: open the page as …/#token=TOKEN");
+  if (!r.ok) throw new Error("HTTP " + r.status);
+  return r.json();
 }
 
-// One dot per location: sources at the same coordinates share it.
-function locations(sources) {
-  const m = new Map();
-  for (const s of sources) {
-    if (typeof s.lat !== "number" || typeof s.lon !== "number") continue;
-    const key = s.lat.toFixed(2) + "," + s.lon.toFixed(2);
-    let l = m.get(key);
-    if (!l) m.set(key, (l = { lat: s.lat, lon: s.lon, name: place(s), packets: 0, bytes: 0, sources: 0 }));
-    l.packets += s.packets; l.bytes += s.bytes; l.sources++;
+function section(main, title, key) {
+  const s = document.createElement("section");
+  s.className = "panel";
+  s.dataset.collector = key;
+  const h = document.createElement("h2");
+  h.textContent = title;
+  const body = document.createElement("div");
+  s.append(h, body);
+  main.appendChild(s);
+  return { s, body };
+}
+
+// Server-Sent Events over fetch (headers allowed), reconnecting with the last id seen; the first
+// connection asks from id 0, so the list starts with what the daemon still keeps.
+async function follow(path, onEvent) {
+  let last = "0";
+  for (;;) {
+    try {
+      const h = headers();
+      if (last) h["Last-Event-ID"] = last;
+      const r = await fetch(path, { headers: h, cache: "no-store" });
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      const reader = r.body.getReader();
+      const dec = new TextDecoder();
+      let buf = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += dec.decode(value, { stream: true });
+        let i;
+        while ((i = buf.indexOf("\n\n")) >= 0) {
+          const ev = { type: "message", data: "" };
+          for (const line of buf.slice(0, i).split("\n")) {
+            const c = line.indexOf(":");
+            if (c <= 0) continue;
+            const k = line.slice(0, c), v = line.slice(c + 1).replace(/^ /, "");
+            if (k === "id") last = v;
+            else if (k === "event") ev.type = v;
+            else if (k === "data") ev.data += v;
+          }
+          buf = buf.slice(i + 2);
+          if (ev.data) {
+            try { onEvent(ev.type, JSON.parse(ev.data)); } catch (e) { /* one bad event */ }
+          }
+        }
+      }
+    } catch (e) { /* reconnect below */ }
+    await new Promise((ok) => setTimeout(ok, 1000));
   }
-  return [...m.values()].sort((a, b) => b.packets - a.packets);
 }
 
-function drawDots(g, locs) {
-  while (g.firstChild) g.removeChild(g.firstChild);
-  const max = Math.max(1, ...locs.map((l) => l.packets));
-  for (const l of locs) {
-    const p = projection([l.lon, l.lat]);
-    if (!p) continue;
-    const c = el("circle", {
-      cx: p[0].toFixed(1), cy: p[1].toFixed(1), r: (3 + 17 * Math.sqrt(l.packets / max)).toFixed(1),
-      class: "dot", "data-location": l.name, "data-packets": l.packets,
-    }, g);
-    el("title", {}, c).textContent = `${l.name}: ${l.sources} source(s), ${l.packets} packets, ${fmtBytes(l.bytes)}`;
-  }
+function drawHealth(ul, collectors) {
+  ul.replaceChildren(...collectors.map((c) => {
+    const li = document.createElement("li");
+    li.className = "health " + c.health;
+    li.dataset.name = c.name;
+    li.dataset.health = c.health;
+    li.textContent = c.name;
+    li.title = `${c.what}: ${c.health}${c.detail ? " — " + c.detail : ""}; ${c.events ?? 0} events`;
+    return li;
+  }));
 }
 
-function drawTable(tbody, sources) {
-  const rows = sources.map((s) => {
-    const tr = document.createElement("tr");
-    tr.className = "source";
-    const cells = [s.addr, place(s), s.country_code || "", s.packets, fmtBytes(s.bytes),
-                   (s.pps || 0).toFixed(1), (s.last_seen || "").replace("T", " ").replace(/\.\d+Z$/, "Z")];
-    cells.forEach((v, i) => {
-      const td = document.createElement("td");
-      td.textContent = v;
-      if (i >= 3 && i <= 5) td.className = "num";
-      tr.appendChild(td);
-    });
-    return tr;
-  });
-  tbody.replaceChildren(...rows);
-}
+export function start(panels) {
+  const main = document.getElementById("panels");
+  const status = document.getElementById("status");
+  const health = document.getElementById("collectors");
+  const mounted = new Map();
+  let streaming = false;
 
-async function refresh(state) {
-  try {
-    const r = await fetch("api/netwatch?top=500", { cache: "no-store" });
-    if (!r.ok) throw new Error("HTTP " + r.status);
-    const d = await r.json();
-    drawDots(state.dots, locations(d.sources));
-    drawTable(state.tbody, d.sources);
-    const t = d.totals;
-    state.status.textContent = `${t.sources} sources (${d.shown} shown), ${t.packets} packets, ` +
-      `${fmtBytes(t.bytes)}, ${t.evicted} evicted · interfaces: ` +
-      d.interfaces.map((i) => `${i.name} (${i.attach}${i.gone ? ", gone" : ""})`).join(", ") +
-      ` · updated ${new Date().toLocaleTimeString()}`;
-    state.attr.replaceChildren();
-    if (d.attribution) {
-      const a = document.createElement("a");
-      a.href = d.attribution.url;
-      a.textContent = d.attribution.text;
-      state.attr.appendChild(a);
-    } else {
-      state.attr.textContent = "the GeoIP database given with --geoip";
+  async function refresh() {
+    try {
+      const d = await api("api/collectors");
+      drawHealth(health, d.collectors);
+      const running = new Set(d.collectors.filter((c) => c.running).map((c) => c.name));
+      const failed = d.collectors.filter((c) => c.health === "failed");
+      for (const p of panels) {
+        if (p.stream) {
+          if (!streaming) {
+            const { body } = section(main, p.title, "events");
+            p.mount(body);
+            streaming = true;
+            follow("api/events", (t, e) => p.event(t, e));
+          }
+          continue;
+        }
+        let m = mounted.get(p);
+        if (!m && running.has(p.collector)) {
+          m = section(main, p.title, p.collector);
+          p.mount(m.body);
+          mounted.set(p, m);
+        }
+        if (!m) continue;
+        m.s.hidden = !running.has(p.collector);
+        if (m.s.hidden) continue;
+        p.update(await api(`api/${p.collector}` + (p.query ? "?" + p.query : "")));
+        m.s.dataset.ready = "1";
+      }
+      status.textContent = `${running.size} collectors running` +
+        (failed.length ? ` · failed: ${failed.map((c) => c.name + " (" + (c.detail || "") + ")").join(", ")}` : "") +
+        ` · updated ${new Date().toLocaleTimeString()}`;
+      document.body.dataset.ready = "1";
+    } catch (e) {
+      status.textContent = "cannot reach ebee: " + e.message;
     }
-    document.body.dataset.ready = "1";
-  } catch (e) {
-    state.status.textContent = "cannot reach ebee: " + e.message;
   }
+  refresh();
+  setInterval(refresh, 2000);
 }
-
-window.addEventListener("DOMContentLoaded", () => {
-  const state = {
-    dots: drawMap(document.getElementById("map")),
-    tbody: document.querySelector("#sources tbody"),
-    status: document.getElementById("status"),
-    attr: document.getElementById("geo-attribution"),
-  };
-  refresh(state);
-  setInterval(() => refresh(state), 2000);
-});

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""ebee serve's own cost (docs/serve.md): with every collector running, its CPU (share of one
+core) and RSS idle and under exec and connect storms; /metrics scrape time and size with many
+BPF programs loaded (the prog collector reads them all; its families stay bounded) and many
+netwatch sources absent here; HTTP requests/s on /metrics, /api/tcp and /api/prog from one
+keep-alive client on loopback.
+usage: bench/serve/bench.py [SECONDS] [NPROGS]   (root; build/ebee)"""
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+EBEE = os.environ.get("EBEE", os.path.join(ROOT, "build", "ebee"))
+SECS = float(sys.argv[1]) if len(sys.argv) > 1 else 10
+NPROGS = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
+TICK = os.sysconf("SC_CLK_TCK")
+
+CONFIG = """listen: 127.0.0.1:0
+interval: 1s
+collectors:
+  netwatch: {interface: [lo]}
+  tcp:
+  prog:
+  count:
+  events: {type: [exec, connect]}
+"""
+
+
+def cpu_s(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / TICK
+
+
+def rss_mb(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0
+
+
+def window(pid, secs, load=None):
+    stop = threading.Event()
+    t = threading.Thread(target=load, args=(stop,), daemon=True) if load else None
+    c0, w0 = cpu_s(pid), time.time()
+    if t:
+        t.start()
+    time.sleep(secs)
+    stop.set()
+    if t:
+        t.join()
+    return 100 * (cpu_s(pid) - c0) / (time.time() - w0), rss_mb(pid)
+
+
+def exec_storm(stop):
+    while not stop.is_set():
+        subprocess.run(["/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do /bin/true; done"])
+
+
+def connect_storm(stop):
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(128)
+    port = srv.getsockname()[1]
+
+    def acc():
+        while not stop.is_set():
+            try:
+                srv.settimeout(0.2)
+                c, _ = srv.accept()
+                c.close()
+            except OSError:
+                pass
+    a = threading.Thread(target=acc, daemon=True)
+    a.start()
+    while not stop.is_set():
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except OSError:
+            pass
+    a.join()
+    srv.close()
+
+
+def http_rate(host, port, path, secs):
+    c = http.client.HTTPConnection(host, port, timeout=10)
+    n, size, t0, worst = 0, 0, time.time(), 0
+    while time.time() - t0 < secs:
+        t = time.time()
+        c.request("GET", path)
+        body = c.getresponse().read()
+        worst = max(worst, time.time() - t)
+        size = len(body)
+        n += 1
+    return n / (time.time() - t0), size, worst
+
+
+def load_progs(n):
+    """n tiny socket filter programs held by one bpftool-free python process? No: by a helper
+    that loads them with bpf(2) directly (BPF_PROG_LOAD of 'r0 = 0; exit')."""
+    code = r'''
+import ctypes, os, struct, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+insns = struct.pack("<BBhi", 0xb7, 0, 0, 0) + struct.pack("<BBhi", 0x95, 0, 0, 0)
+ibuf = ctypes.create_string_buffer(insns)
+lic = ctypes.create_string_buffer(b"GPL")
+fds = []
+for i in range(int(sys.argv[1])):
+    attr = struct.pack("<IIQQIIQI", 1, 2, ctypes.addressof(ibuf), ctypes.addressof(lic), 0, 0, 0, 0)
+    abuf = ctypes.create_string_buffer(attr, 128)
+    fd = libc.syscall(321, 5, abuf, 128)
+    if fd < 0:
+        break
+    fds.append(fd)
+print(len(fds), flush=True)
+time.sleep(3600)
+'''
+    p = subprocess.Popen([sys.executable, "-c", code, str(n)], stdout=subprocess.PIPE, text=True)
+    got = int(p.stdout.readline())
+    return p, got
+
+
+def main():
+    res = {}
+    with tempfile.TemporaryDirectory() as d:
+        cfg = os.path.join(d, "ebee.yaml")
+        open(cfg, "w").write(CONFIG)
+        e = subprocess.Popen([EBEE, "serve", "--json", "-c", cfg], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True)
+        try:
+            url = json.loads(e.stdout.readline())["url"]
+            host, port = url.split("//")[1].rstrip("/").rsplit(":", 1)
+            port = int(port)
+            time.sleep(2)
+            res["idle_cpu_pct"], res["idle_rss_mb"] = window(e.pid, SECS)
+            res["exec_storm_cpu_pct"], res["exec_storm_rss_mb"] = window(e.pid, SECS, exec_storm)
+            res["connect_storm_cpu_pct"], res["connect_storm_rss_mb"] = window(e.pid, SECS, connect_storm)
+            for path in ("/metrics", "/api/tcp", "/api/prog?top=20", "/api/collectors"):
+                rps, size, worst = http_rate(host, port, path, SECS / 2)
+                res[f"http {path}"] = {"req_per_s": round(rps), "bytes": size, "worst_ms": round(worst * 1000, 1)}
+            holder, got = load_progs(NPROGS)
+            try:
+                time.sleep(2.5)    # two prog samples
+                rps, size, worst = http_rate(host, port, "/metrics", SECS / 2)
+                res[f"metrics with {got} more BPF programs"] = {"req_per_s": round(rps), "bytes": size,
+                                                                  "worst_ms": round(worst * 1000, 1)}
+                rps, size, worst = http_rate(host, port, "/api/prog?top=0", SECS / 2)
+                res[f"api/prog all {got} programs"] = {"req_per_s": round(rps), "bytes": size,
+                                                        "worst_ms": round(worst * 1000, 1)}
+                res["rss_mb_with_programs"] = rss_mb(e.pid)
+                res["idle_cpu_pct_with_programs"], _ = window(e.pid, SECS)
+            finally:
+                holder.kill()
+                holder.wait()
+        finally:
+            e.terminate()
+            e.wait(timeout=30)
+    for k, v in res.items():
+        print(f"{k:42} {round(v, 2) if isinstance(v, float) else v}")
+
+
+if __name__ == "__main__":
+    main()
