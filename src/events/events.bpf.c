@@ -381,13 +381,160 @@ static __always_inline void *ev_reserve_file(__u32 size, __u32 type, __u64 upath
 	return ev_reserve(size, type);   /* fails again (or fits now): counts the drop */
 }
 
+/* ---- the prefilter (events/kfilter.h) --------------------------------------------------- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SC__MAX);
+	__type(key, __u32);
+	__type(value, struct ev_kf_sc);
+} ev_kf SEC(".maps");
+
+/* process name -> the clauses of that syscall whose name set holds it */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct ev_kf_comm_key);
+	__type(value, __u32);
+} ev_kf_comm SEC(".maps");
+
+/* syscall byte + path prefix -> the clauses whose prefix set holds that prefix or a shorter one
+ * (user space ORs them in, since a lookup returns the longest match only) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 4096);
+	__type(key, struct ev_kf_path_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} ev_kf_path SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ev_kf_path_key);
+} ev_kf_scratch SEC(".maps");
+
+/* records the prefilter kept in the kernel, per syscall */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SC__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} ev_kf_skipped SEC(".maps");
+
+static __always_inline void kf_count(__u32 sc)
+{
+	__u64 *n = bpf_map_lookup_elem(&ev_kf_skipped, &sc);
+
+	if (n)
+		*n += 1;
+}
+
+/* The clauses the process name allows. The thread group leader's name: threads rename
+ * themselves (java, browsers), the process table names the process by its exec. */
+static __always_inline __u32 kf_comm_bits(const struct ev_kf_sc *k, __u32 sc)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct ev_kf_comm_key key = { .sc = sc };
+	__u32 *bits;
+
+	if (!(k->clauses & ~k->nocomm))
+		return k->clauses;
+	BPF_CORE_READ_STR_INTO(&key.comm, t, group_leader, comm);
+	bits = bpf_map_lookup_elem(&ev_kf_comm, &key);
+	return (k->nocomm | (bits ? *bits : 0)) & k->clauses;
+}
+
+/* What a prefix test can say of a path as passed: a relative path or one that lexical
+ * normalisation would change ("//", "/./", "/../", a trailing "/." or "/..") is not what user
+ * space matches, so it passes every prefix set. Also whether it contains "../". The string
+ * kfuncs (6.17+) scan natively; a loop here would be verified byte by byte in each of ~50
+ * programs. Without them every path passes (plain = false, dotdot = true). */
+extern int bpf_strstr(const char *s1__ign, const char *s2__ign) __ksym __weak;
+extern int bpf_strnlen(const char *s__ign, size_t count) __ksym __weak;
+#ifndef bpf_ksym_exists   /* libbpf < 1.2 */
+#define bpf_ksym_exists(sym) (!!(sym))
+#endif
+
+struct kf_shape {
+	bool plain, dotdot;
+	__u32 len;
+};
+
+static __always_inline struct kf_shape kf_scan(const char *p)
+{
+	struct kf_shape r = { .plain = false, .dotdot = true };
+	int n;
+
+	if (!bpf_ksym_exists(bpf_strstr) || !bpf_ksym_exists(bpf_strnlen))
+		return r;
+	n = bpf_strnlen(p, EV_PATH_LEN);
+	if (n < 0)
+		return r;
+	r.len = n;
+	r.dotdot = bpf_strstr(p, "../") >= 0;
+	r.plain = p[0] == '/' && bpf_strstr(p, "//") < 0 && bpf_strstr(p, "/./") < 0 &&
+		  bpf_strstr(p, "/../") < 0;
+	if (r.plain && n >= 2 && n < EV_PATH_LEN) {
+		/* a trailing "/." or "/.." */
+		char t[3] = {};
+
+		bpf_probe_read_kernel(t, 3, p + n - (n >= 3 ? 3 : 2));
+		if ((t[1] == '/' && t[2] == '.') || (n >= 3 && t[0] == '/' && t[1] == '.' && t[2] == '.') ||
+		    (n == 2 && t[0] == '/' && t[1] == '.'))
+			r.plain = false;
+	}
+	return r;
+}
+
+static __always_inline __u32 kf_path_bits(const struct ev_kf_sc *k, __u32 sc, const char *p,
+					  struct kf_shape sh)
+{
+	struct ev_kf_path_key *key;
+	__u32 zero = 0, *bits, n = sh.len;
+
+	if (!sh.plain)
+		return k->clauses;
+	key = bpf_map_lookup_elem(&ev_kf_scratch, &zero);
+	if (!key)
+		return k->clauses;
+	if (n > EV_KF_PATH)
+		n = EV_KF_PATH;
+	key->sc = sc;
+	if (bpf_probe_read_kernel(key->path, sizeof(key->path), p) < 0)
+		return k->clauses;
+	key->prefixlen = 8 + 8 * n;
+	bits = bpf_map_lookup_elem(&ev_kf_path, key);
+	return k->nopath | (bits ? *bits : 0);
+}
+
+/* Whether a filled record passes the prefilter (m: the clauses its process name allows). */
+static __always_inline bool kf_pass(const struct ev_kf_sc *k, __u32 m, __u32 sc,
+				    const struct ev_sys *e)
+{
+	if ((m & k->needwrite) && !(e->a[0] & (01 | 02 | 0100 | 01000)))
+		m &= ~k->needwrite;   /* O_WRONLY O_RDWR O_CREAT O_TRUNC */
+	if (m & (~k->nopath | k->needdotdot)) {
+		struct kf_shape sh = kf_scan(e->path);
+
+		if (!sh.dotdot)
+			m &= ~k->needdotdot;
+		if (m & ~k->nopath)
+			m &= kf_path_bits(k, sc, e->path, sh);
+	}
+	return m != 0;
+}
+
 static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 type, __u32 size,
 				    bool file)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct stash *s = bpf_map_lookup_elem(&stash, &tid);
 	__s64 ret = ctx->ret;
+	const struct ev_kf_sc *kf;
 	struct ev_sys *e;
+	__u32 kfm = 0, kfkey;
 	__u64 *a;
 
 	if (!s)
@@ -395,6 +542,15 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 	a = s->a;
 	if (!ev_result_pass(ret))
 		goto out;
+	kfkey = sc;   /* a copy: taking sc's address would make it a stack load, not a constant */
+	kf = bpf_map_lookup_elem(&ev_kf, &kfkey);
+	if (kf && kf->clauses) {
+		kfm = kf_comm_bits(kf, sc);
+		if (!kfm) {   /* decided before reserving: no slot taken, no drop counted */
+			kf_count(sc);
+			goto out;
+		}
+	}
 	e = ev_reserve_file(size, type, file ? file_path_arg(sc, a) : 0);
 	if (!e)
 		goto out;
@@ -527,6 +683,11 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 	}
 	if (file && !prefix_pass(e->path)) {
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		goto out;
+	}
+	if (kfm && !kf_pass(kf, kfm, sc, e)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		kf_count(sc);
 		goto out;
 	}
 	ebee_submit(events, e);

@@ -853,6 +853,13 @@ struct proctab *ev_proctab(struct collector *c)
 	return ((struct ev_state *)c->priv)->pt;
 }
 
+struct bpf_object *ev_bpf_object(struct collector *c)
+{
+	struct ev_state *s = c->priv;
+
+	return s->skel ? s->skel->obj : NULL;
+}
+
 static const struct ebee_hook ev_hook_table[] = {
 	ev_hooks[0], ev_hooks[1], ev_hooks[2],
 };

@@ -51,5 +51,8 @@ struct collector;
 struct proctab;
 extern const struct collector_desc events_collector;
 struct proctab *ev_proctab(struct collector *c);
+/* The loaded object (after open): events/kfilter.c fills and reads its maps. */
+struct bpf_object;
+struct bpf_object *ev_bpf_object(struct collector *c);
 
 #endif

@@ -18,6 +18,7 @@
 #include "core/json.h"
 #include "core/loop.h"
 #include "events/evtypes.h"
+#include "events/kfilter.h"
 #include "guard/fields.h"
 #include "guard/gevent.h"
 #include "guard/guard.h"
@@ -39,6 +40,9 @@ struct engine {
 	int nby_type[256];
 	uint64_t *alerts;          /* per rule */
 	uint64_t events, evaluated, nalerts;
+	uint64_t per_type[EV__MAX];   /* events per ebee type, as they reached user space */
+	bool state[EV__MAX];          /* types captured for the process table, not for rules */
+	char norm[PROC_CWD_LEN + EV_PATH_LEN + 2];   /* the event's normalised path */
 	struct proctab *pt;
 	struct guard_procs procs;
 	FILE *out;                 /* stdout as it was (the collector's own is muted) */
@@ -83,6 +87,41 @@ static char typechar_of(int family, int domain)
 	return f == 2 ? '4' : f == 10 ? '6' : f == 1 ? 'u' : 0;
 }
 
+/* Lexical normalisation of an absolute path, as Falco's fd.name: "//" and "/./" collapse,
+ * "/x/.." goes (not past "/"). Symlinks are not resolved (Falco does not either). dst may not
+ * be src; len >= 2. */
+static const char *normalise(const char *src, char *dst, size_t len)
+{
+	size_t o = 0;
+
+	if (src[0] != '/' || (!strstr(src, "//") && !strstr(src, "/.")))
+		return src;   /* the common case: nothing to do, no copy */
+	for (const char *p = src; *p;) {
+		const char *e;
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		e = p + strcspn(p, "/");
+		n = (size_t)(e - p);
+		if (!n || (n == 1 && p[0] == '.')) {
+			/* nothing */
+		} else if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (o && dst[--o] != '/')
+				;
+		} else if (o + 1 + n < len) {
+			dst[o++] = '/';
+			memcpy(dst + o, p, n);
+			o += n;
+		}
+		p = e;
+	}
+	if (!o)
+		dst[o++] = '/';
+	dst[o] = 0;
+	return dst;
+}
+
 /* A record of the events collector as the rules see it. path/buf: scratch for a resolved
  * path. */
 static bool to_gevent(struct engine *E, const struct ebee_event_hdr *h, struct gevent *g,
@@ -120,6 +159,8 @@ static bool to_gevent(struct engine *E, const struct ebee_event_hdr *h, struct g
 			p = path;
 		}
 	}
+	if (p && e->family != 1)
+		p = normalise(p, E->norm, sizeof(E->norm));
 	switch (h->type) {
 	case EV_OPEN:
 		g->path = p;
@@ -304,6 +345,8 @@ static void on_event(void *arg, const struct ebee_event_hdr *h)
 	struct gevent g;
 	char path[PROC_CWD_LEN + EV_PATH_LEN + 2];
 	E->events++;
+	if (h->type < EV__MAX)
+		E->per_type[h->type]++;
 	if (!to_gevent(E, h, &g, path, sizeof(path)) || g.sc >= 256)
 		return;
 	for (int i = 0; i < E->nby_type[g.sc]; i++) {
@@ -313,6 +356,66 @@ static void on_event(void *arg, const struct ebee_event_hdr *h)
 		if (cond_eval(r->cond, &g))
 			alert(E, r, &g);
 	}
+}
+
+/* ---- the kernel prefilter ---------------------------------------------------------------- */
+
+/* Types whose record's path is the one fd.name / fd.nameraw read (rename and link name the old
+ * path; memfd's is a name), so a prefix or "../" test in the kernel decides what rules see. */
+static bool kpath_type(int t)
+{
+	return t == EV_OPEN || t == EV_UNLINK || t == EV_CHMOD || t == EV_CHOWN || t == EV_MKDIR ||
+	       t == EV_TRUNCATE || t == EV_SYMLINK;
+}
+
+/* One clause per (syscall, rule indexed on it): what cond_kparts says the rule implies. */
+static int push_kfilter(struct engine *E, struct collector *c, int verbose)
+{
+	struct ev_kclause *cl = NULL;
+	int n = 0, cap = 0, err;
+
+	for (int sc = 1; sc < SC__MAX; sc++) {
+		int t = guard_evtype_index(ev_syscalls[sc].name), st = ev_syscalls[sc].type;
+
+		/* records the process table or the fd table keep state from cross whole */
+		if (t < 0 || t >= 256 || !E->nby_type[t] || E->state[st] || st == EV_CHDIR)
+			continue;
+		for (int i = 0; i < E->nby_type[t]; i++) {
+			const struct guard_rule *r = E->by_type[t][i];
+			bool pth = kpath_type(st);
+
+			if (n == cap) {
+				struct ev_kclause *x = realloc(cl, (cap = cap ? 2 * cap : 64) * sizeof(*cl));
+				if (!x) {
+					free(cl);
+					return -ENOMEM;
+				}
+				cl = x;
+			}
+			cl[n++] = (struct ev_kclause){
+				.sc = sc,
+				.comm = (const char *const *)r->kp.comm,
+				.ncomm = r->kp.comm_any ? -1 : r->kp.ncomm,
+				.path = (const char *const *)r->kp.path,
+				.npath = pth && !r->kp.path_any ? r->kp.npath : -1,
+				.need_write = st == EV_OPEN && r->kp.need_write,
+				.need_dotdot = pth && r->kp.need_dotdot,
+			};
+		}
+	}
+	err = ev_kfilter_set(c, cl, n);
+	free(cl);
+	if (!err && verbose) {
+		char line[1024];
+		size_t o = 0;
+
+		line[0] = 0;
+		for (int sc = 1; sc < SC__MAX && o < sizeof(line); sc++)
+			if (ev_kfilter_on(c, sc))
+				o += snprintf(line + o, sizeof(line) - o, " %s", ev_syscalls[sc].name);
+		ebee_info("guard: filtered in the kernel:%s", o ? line : " nothing");
+	}
+	return err;
 }
 
 /* ---- the command --------------------------------------------------------------------------- */
@@ -355,12 +458,14 @@ static void summary(struct engine *E, const struct collector *c, double secs)
 {
 	struct jw w;
 	char buf[65536];
+	struct ev_kcounters kc;
+	ev_kcounters((struct collector *)c, &kc);
 	jw_init_buf(&w, buf, sizeof(buf));
 	jw_obj_begin(&w);
 	jw_kstr(&w, "type", "summary");
 	jw_kstr(&w, "collector", "guard");
 	jw_ku64(&w, "events", E->events);
-	jw_ku64(&w, "lost", c->cnt.lost);
+	jw_ku64(&w, "lost", kc.lost);
 	jw_ku64(&w, "missed", c->cnt.missed);
 	jw_kf64(&w, "duration_s", secs);
 	jw_ku64(&w, "evaluations", E->evaluated);
@@ -378,6 +483,13 @@ static void summary(struct engine *E, const struct collector *c, double secs)
 		hsent += st.sent;
 		hlost += st.lost;
 	}
+	jw_ku64(&w, "kernel_skipped", kc.skipped);
+	jw_key(&w, "events_by_type");
+	jw_obj_begin(&w);
+	for (int t = 0; t < EV__MAX; t++)
+		if (E->per_type[t] && event_desc(t))
+			jw_ku64(&w, event_desc(t)->name, E->per_type[t]);
+	jw_obj_end(&w);
 	jw_ku64(&w, "http_sent", hsent);
 	jw_ku64(&w, "http_lost", hlost);
 	jw_obj_end(&w);
@@ -430,13 +542,12 @@ static int run_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 		goto out;
 	}
 	/* execs keep the process table's names and command lines current for every rule */
-	need[EV_EXEC] = true;
+	need[EV_EXEC] = E.state[EV_EXEC] = true;
 	/* an exec through /proc/self/fd/N is told from the memfd_create that made N */
-	if (need[EV_EXEC])
-		need[EV_MEMFD] = true;
+	need[EV_MEMFD] = E.state[EV_MEMFD] = true;
 	/* a dup is told from what its fd is: sockets come from socket/accept */
 	if (need[EV_DUP])
-		need[EV_SOCKET] = need[EV_ACCEPT] = true;
+		need[EV_SOCKET] = need[EV_ACCEPT] = E.state[EV_SOCKET] = E.state[EV_ACCEPT] = true;
 	ev_register_all();
 	for (int t = 0; t < EV__MAX; t++)
 		if (need[t] && event_desc(t) && eo.types.n < OPT_LIST_MAX)
@@ -468,6 +579,8 @@ static int run_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 		goto out;
 	}
 	err = events_collector.open(&c);
+	if (!err)
+		err = push_kfilter(&E, &c, ctx->verbose);
 	if (!err)
 		err = events_collector.start(&c, l);
 	if (!err) {
