@@ -884,12 +884,12 @@ struct bpf_object *ev_bpf_object(struct collector *c)
 /* Doctor and `prog` read the sched hooks here; the syscall programs (ev_en_X/ev_ex_X, one
  * pair per syscall, loaded only for the asked types) attach to tracepoints only, which
  * doctor checks as the "syscall tracepoints" requirement. */
-static const struct ebee_hook ev_hook_table[] = {
+const struct ebee_hook ev_hook_table[EV_NHOOKS] = {
 	ev_hooks[0], ev_hooks[1], ev_hooks[2],
 };
 
 /* Doctor: the syscall tracepoints this kernel has, of those events.bpf.c traces. */
-static bool ev_doctor(char *buf, size_t len)
+bool ev_doctor(char *buf, size_t len)
 {
 	int have = 0, all = 0;
 	size_t n;

@@ -335,3 +335,32 @@ def test_kernel_prefilter(ebee_start, work):
     # paths with "..", which only user space can normalise), a few hundred a second here
     assert s["kernel_skipped"] >= storm, s
     assert s["events_by_type"].get("open", 0) < storm // 2, s
+
+
+def test_drop_alert(ebee_start, work):
+    """Falco's syscall_event_drops: a ring buffer too small for an open storm loses records;
+    each second the share lost is checked, and above the threshold one alert (at most every
+    30 s) says rules may have missed events; the summary has the totals per type."""
+    rules = os.path.join(work, "all.yaml")
+    with open(rules, "w") as f:
+        f.write("- rule: every openat\n  desc: d\n  condition: evt.type = openat and fd.name = /nonexistent/x\n"
+                "  output: o %fd.name\n  priority: DEBUG\n")
+    code = ("import os, time\nt = time.time()\nwhile time.time() - t < 2.5:\n"
+            "    for i in range(1000): os.close(os.open('/etc/hostname', os.O_RDONLY))\n")
+    # the rule's path is exact, so the kernel would keep the storm: a relative path passes it
+    code = code.replace("'/etc/hostname'", "'../../../../../../etc/hostname'")
+
+    def storm():
+        subprocess.run(["python3", "-c", code], check=True, cwd=work)
+
+    alerts, summary = alerts_of(ebee_start, [storm], ["-r", rules, "--ring-size", "4096"], settle=1.5)
+    drops = [a for a in alerts if a["rule"] == "Falco internal: syscall event drop"]
+    assert len(drops) == 1, alerts   # rate-limited: one per 30 s
+    d = drops[0]
+    assert d["priority"] == "Debug" and FALCO_KEYS <= set(d), d
+    assert d["output_fields"]["n_drops"] > 0 and d["output_fields"]["n_drops_buffer_open"] > 0, d
+    assert d["output_fields"]["n_drops_pct"] > 10, d
+    assert "system calls dropped in last second" in d["output"], d
+    s = summary[0]
+    assert s["lost"] > 0 and s["lost_by_type"]["open"] > 0 and s["drop_alerts"] == 1, s
+    assert s["drop_seconds"] >= 1 and s["alerts"] == 0, s
