@@ -779,3 +779,34 @@ EV_SYS(setregid, SC_SETREGID, EV_SETGID, 2, S1, 0)
 EV_SYS(setresgid, SC_SETRESGID, EV_SETGID, 3, S1, 0)
 EV_SYS(init_module, SC_INIT_MODULE, EV_MODULE, 3, S1, 0)
 EV_SYS(finit_module, SC_FINIT_MODULE, EV_MODULE, 3, S1, 0)
+
+/* Module loads where this kernel has no sys_enter/exit_(f)init_module tracepoints (their
+ * syscall metadata is compiled out with some configs): raw_syscalls, filtered on the number
+ * first. Loaded only then and only when module events are asked: it runs on every syscall. */
+#if defined(__TARGET_ARCH_arm64)
+#define NR_INIT_MODULE 105
+#define NR_FINIT_MODULE 273
+#else
+#define NR_INIT_MODULE 175
+#define NR_FINIT_MODULE 313
+#endif
+
+SEC("tracepoint/raw_syscalls/sys_enter")
+int ev_raw_enter(struct sys_enter_ctx *ctx)
+{
+	if (ctx->nr != NR_INIT_MODULE && ctx->nr != NR_FINIT_MODULE)
+		return 0;
+	return sys_enter(ctx, 3);
+}
+
+SEC("tracepoint/raw_syscalls/sys_exit")
+int ev_raw_exit(struct sys_exit_ctx *ctx)
+{
+	/* the raw exit's id is a long where the per-syscall one has an int and padding: the low
+	 * 32 bits are the number either way (little endian) */
+	if (ctx->nr == NR_INIT_MODULE)
+		return sys_exit(ctx, SC_INIT_MODULE, EV_MODULE, S1, 0);
+	if (ctx->nr == NR_FINIT_MODULE)
+		return sys_exit(ctx, SC_FINIT_MODULE, EV_MODULE, S1, 0);
+	return 0;
+}

@@ -242,12 +242,18 @@ static int ev_open(struct collector *c)
 	}
 	for (int t = EV_OPEN; t <= EV_TRUNCATE; t++)
 		files |= s->want[t];
+	/* module loads: from raw_syscalls when either per-syscall tracepoint is missing */
+	bool raw_mod = s->want[EV_MODULE] && (!syscall_tp_exists("init_module") ||
+					      !syscall_tp_exists("finit_module"));
+
 	for (int sc = 1; sc < SC__MAX; sc++) {
 		uint16_t t = ev_syscalls[sc].type;
 		/* chdir/fchdir keep relative paths right for every file type */
 		bool on = s->want[t] || (t == EV_CHDIR && files);
 
-		if (on && !syscall_tp_exists(ev_syscalls[sc].name)) {
+		if (on && raw_mod && t == EV_MODULE) {
+			on = false;   /* from raw_syscalls below */
+		} else if (on && !syscall_tp_exists(ev_syscalls[sc].name)) {
 			ebee_info("no tracepoint for syscall '%s' on this kernel: not traced",
 				  ev_syscalls[sc].name);
 			on = false;
@@ -255,6 +261,13 @@ static int ev_open(struct collector *c)
 		set_autoload(obj, "ev_en_", ev_syscalls[sc].name, on);
 		set_autoload(obj, "ev_ex_", ev_syscalls[sc].name, on);
 		nsys += on;
+	}
+	set_autoload(obj, "", "ev_raw_enter", raw_mod);
+	set_autoload(obj, "", "ev_raw_exit", raw_mod);
+	if (raw_mod) {
+		ebee_info("no tracepoints for init_module/finit_module here: module loads are taken "
+			  "from raw_syscalls sys_enter/sys_exit");
+		nsys++;
 	}
 	if (nh) {
 		/* ebee_choose turns autoload on for the chosen variant only */
