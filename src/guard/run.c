@@ -10,6 +10,7 @@
  * HTTP endpoints (-o http:URL, guard/http.c). Kernel drops are watched each second as Falco's
  * syscall_event_drops does. */
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -698,6 +699,8 @@ static int g_start(struct collector *c, struct ebee_loop *l)
 
 	if (err)
 		return err;
+	/* loading parsed the kernel's BTF (megabytes, freed since): hand the heap back */
+	malloc_trim(0);
 	E->timer = loop_add_timer(l, 1.0, drops_tick, E);
 	return E->timer < 0 ? E->timer : 0;
 }

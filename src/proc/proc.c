@@ -44,6 +44,7 @@ struct proctab {
 	size_t max;
 	struct pentry *e;
 	int32_t efree;
+	size_t efresh;              /* entries never used yet: e[efresh..max) (untouched pages) */
 	uint32_t *slot;             /* entry index + 1, 0 = empty */
 	uint32_t smask;
 	struct list live, dead;
@@ -52,6 +53,7 @@ struct proctab {
 	struct fdrec *f;
 	size_t fmax, nf;
 	int32_t ffree;
+	size_t ffresh;              /* fd records never used yet: f[ffresh..fmax) */
 	int32_t *fbucket;
 	uint32_t fmask;
 	struct list fage;
@@ -232,6 +234,10 @@ static const char *f_set(struct proctab *pt, int32_t ei, int fd, const char *pat
 		f_free(pt, pt->e[ei].fds.head);
 		pt->st.fds_evicted++;
 	}
+	if (pt->ffree == NIL && pt->ffresh < pt->fmax) {
+		pt->f[pt->ffresh].hnext = NIL;
+		pt->ffree = (int32_t)pt->ffresh++;
+	}
 	if (pt->ffree == NIL) {
 		f_free(pt, pt->fage.head);
 		pt->st.fds_evicted++;
@@ -296,6 +302,10 @@ static int32_t e_new(struct proctab *pt, uint32_t pid, uint64_t ts, uint8_t orig
 {
 	int32_t i;
 
+	if (pt->efree == NIL && pt->efresh < pt->max) {
+		pt->e[pt->efresh].next = NIL;
+		pt->efree = (int32_t)pt->efresh++;
+	}
 	if (pt->efree == NIL) {
 		e_release(pt, pt->dead.head != NIL ? pt->dead.head : pt->live.head);
 		pt->st.evicted++;
@@ -412,14 +422,13 @@ struct proctab *proctab_new(size_t max_procs)
 	}
 	pt->smask = (uint32_t)nslots - 1;
 	pt->fmask = (uint32_t)nb - 1;
-	for (size_t i = 0; i < max_procs; i++)
-		pt->e[i].next = i + 1 < max_procs ? (int32_t)i + 1 : NIL;
-	for (size_t i = 0; i < pt->fmax; i++)
-		pt->f[i].hnext = i + 1 < pt->fmax ? (int32_t)i + 1 : NIL;
+	/* Entries and fd records are handed out from the never-used tail first and only then from
+	 * the free lists, so pages of the (calloc'd, untouched) pools stay out of the RSS until the
+	 * table really holds that many: 15 MB resident at start otherwise. */
 	for (size_t i = 0; i < nb; i++)
 		pt->fbucket[i] = NIL;
-	pt->efree = 0;
-	pt->ffree = 0;
+	pt->efree = NIL;
+	pt->ffree = NIL;
 	pt->live.head = pt->live.tail = pt->dead.head = pt->dead.tail = NIL;
 	pt->fage.head = pt->fage.tail = NIL;
 	cgroup_names_init(&pt->cg);
