@@ -169,6 +169,11 @@ static const struct ebee_hook ev_hooks[] = {
 	{ "sched_process_exit", { { "ev_exit_btf", KIND_TP_BTF }, { "ev_exit_tp", KIND_TRACEPOINT } } },
 };
 
+/* Module loads where their own tracepoints are missing: every syscall exit, number first. */
+static const struct ebee_hook ev_mod_hook[] = {
+	{ "raw_syscalls:sys_exit", { { "ev_raw_exit", KIND_TP_BTF }, { "ev_raw_exit_tp", KIND_TRACEPOINT } } },
+};
+
 static int ev_open(struct collector *c)
 {
 	const struct ev_opts *o = c->cfg;
@@ -258,15 +263,19 @@ static int ev_open(struct collector *c)
 				  ev_syscalls[sc].name);
 			on = false;
 		}
-		set_autoload(obj, "ev_en_", ev_syscalls[sc].name, on);
 		set_autoload(obj, "ev_ex_", ev_syscalls[sc].name, on);
 		nsys += on;
 	}
-	set_autoload(obj, "", "ev_raw_enter", raw_mod);
 	set_autoload(obj, "", "ev_raw_exit", raw_mod);
+	set_autoload(obj, "", "ev_raw_exit_tp", raw_mod);
 	if (raw_mod) {
+		int ch[1];
+
+		/* ebee_choose keeps autoload on for the chosen variant only */
+		if ((err = ebee_choose(obj, ev_mod_hook, 1, ch)))
+			return err;
 		ebee_info("no tracepoints for init_module/finit_module here: module loads are taken "
-			  "from raw_syscalls sys_enter/sys_exit");
+			  "from the raw sys_exit tracepoint");
 		nsys++;
 	}
 	if (nh) {
@@ -894,8 +903,8 @@ struct bpf_object *ev_bpf_object(struct collector *c)
 	return s->skel ? s->skel->obj : NULL;
 }
 
-/* Doctor and `prog` read the sched hooks here; the syscall programs (ev_en_X/ev_ex_X, one
- * pair per syscall, loaded only for the asked types) attach to tracepoints only, which
+/* Doctor and `prog` read the sched hooks here; the syscall programs (ev_ex_X, one
+ * per syscall, loaded only for the asked types) attach to tracepoints only, which
  * doctor checks as the "syscall tracepoints" requirement. */
 const struct ebee_hook ev_hook_table[EV_NHOOKS] = {
 	ev_hooks[0], ev_hooks[1], ev_hooks[2],
