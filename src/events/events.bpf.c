@@ -432,65 +432,34 @@ static __always_inline __u32 kf_comm_bits(const struct ev_kf_sc *k, __u32 sc)
 	return (k->nocomm | (bits ? *bits : 0)) & k->clauses;
 }
 
-/* What a prefix test can say of a path as passed: a relative path or one that lexical
- * normalisation would change ("//", "/./", "/../", a trailing "/." or "/..") is not what user
- * space matches, so it passes every prefix set. Also whether it contains "../". The string
- * kfuncs (6.17+) scan natively; a loop here would be verified byte by byte in each of ~50
- * programs. Without them every path passes (plain = false, dotdot = true). */
+/* Paths are scanned with the string kfuncs (6.17+): a loop here would be verified byte by
+ * byte in each of ~50 programs. Without them every path passes (no prefix or "../" test). */
 extern int bpf_strstr(const char *s1__ign, const char *s2__ign) __ksym __weak;
-extern int bpf_strnlen(const char *s__ign, size_t count) __ksym __weak;
 #ifndef bpf_ksym_exists   /* libbpf < 1.2 */
 #define bpf_ksym_exists(sym) (!!(sym))
 #endif
 
-struct kf_shape {
-	bool plain, dotdot;
-	__u32 len;
-};
-
-static __always_inline struct kf_shape kf_scan(const char *p)
-{
-	struct kf_shape r = { .plain = false, .dotdot = true };
-	int n;
-
-	if (!bpf_ksym_exists(bpf_strstr) || !bpf_ksym_exists(bpf_strnlen))
-		return r;
-	n = bpf_strnlen(p, EV_PATH_LEN);
-	if (n < 0)
-		return r;
-	r.len = n;
-	r.dotdot = bpf_strstr(p, "../") >= 0;
-	r.plain = p[0] == '/' && bpf_strstr(p, "//") < 0 && bpf_strstr(p, "/./") < 0 &&
-		  bpf_strstr(p, "/../") < 0;
-	if (r.plain && n >= 2 && n < EV_PATH_LEN) {
-		/* a trailing "/." or "/.." */
-		char t[3] = {};
-
-		bpf_probe_read_kernel(t, 3, p + n - (n >= 3 ? 3 : 2));
-		if ((t[1] == '/' && t[2] == '.') || (n >= 3 && t[0] == '/' && t[1] == '.' && t[2] == '.') ||
-		    (n == 2 && t[0] == '/' && t[1] == '.'))
-			r.plain = false;
-	}
-	return r;
-}
-
-static __always_inline __u32 kf_path_bits(const struct ev_kf_sc *k, __u32 sc, const char *p,
-					  struct kf_shape sh)
+/* The clauses whose path-prefix set holds a prefix of p (with those that have none). A path
+ * that is relative, or that lexical normalisation would change ("//", "/." in "/./", "/../"
+ * and trailing "/." or "/.."; hidden names like "/.x" too, which costs only a crossing), is
+ * not what user space matches: it passes every set. */
+static __always_inline __u32 kf_path_bits(const struct ev_kf_sc *k, __u32 sc, const char *p)
 {
 	struct ev_kf_path_key *key;
-	__u32 zero = 0, *bits, n = sh.len;
+	__u32 zero = 0, *bits;
+	long n;
 
-	if (!sh.plain)
+	if (!bpf_ksym_exists(bpf_strstr) || p[0] != '/')
 		return k->clauses;
 	key = bpf_map_lookup_elem(&ev_kf_scratch, &zero);
 	if (!key)
 		return k->clauses;
-	if (n > EV_KF_PATH)
-		n = EV_KF_PATH;
-	key->sc = sc;
-	if (bpf_probe_read_kernel(key->path, sizeof(key->path), p) < 0)
+	/* the copy gives the length the key needs; the scans run on it */
+	n = bpf_probe_read_kernel_str(key->path, sizeof(key->path), p);
+	if (n <= 0 || bpf_strstr(key->path, "/.") >= 0 || bpf_strstr(key->path, "//") >= 0)
 		return k->clauses;
-	key->prefixlen = 8 + 8 * n;
+	key->sc = sc;
+	key->prefixlen = 8 + 8 * (__u32)(n - 1);
 	bits = bpf_map_lookup_elem(&ev_kf_path, key);
 	return k->nopath | (bits ? *bits : 0);
 }
@@ -499,16 +468,13 @@ static __always_inline __u32 kf_path_bits(const struct ev_kf_sc *k, __u32 sc, co
 static __always_inline bool kf_pass(const struct ev_kf_sc *k, __u32 m, __u32 sc,
 				    const struct ev_sys *e)
 {
+	/* cheapest first: flags, then one scan for "../", then the copy, two scans and the LPM */
 	if ((m & k->needwrite) && !(e->a[0] & (01 | 02 | 0100 | 01000)))
 		m &= ~k->needwrite;   /* O_WRONLY O_RDWR O_CREAT O_TRUNC */
-	if (m & (~k->nopath | k->needdotdot)) {
-		struct kf_shape sh = kf_scan(e->path);
-
-		if (!sh.dotdot)
-			m &= ~k->needdotdot;
-		if (m & ~k->nopath)
-			m &= kf_path_bits(k, sc, e->path, sh);
-	}
+	if ((m & k->needdotdot) && bpf_ksym_exists(bpf_strstr) && bpf_strstr(e->path, "../") < 0)
+		m &= ~k->needdotdot;
+	if (m & ~k->nopath)
+		m &= kf_path_bits(k, sc, e->path);
 	return m != 0;
 }
 
