@@ -926,7 +926,9 @@ bool ev_doctor(char *buf, size_t len)
 			first = 0;
 		}
 	if (have < all && n < len)
-		snprintf(buf + n, len - n, ")");
+		n += snprintf(buf + n, len - n, ")");
+	if (n < len && (!syscall_tp_exists("init_module") || !syscall_tp_exists("finit_module")))
+		snprintf(buf + n, len - n, "; module loads from raw_syscalls:sys_exit");
 	return have > 0;
 }
 
