@@ -1,15 +1,57 @@
 #!/usr/bin/env bash
-# ebee guard's user-space evaluation rate (synthetic replay, one core):
-#   bench/guard/run.sh [RULES.yaml ...]    default: ebee's built-in rules, then $EBEE_FALCO_RULES
-# Builds bench/guard/replay.c against build/obj (run `make` first).
+# ebee guard's benchmarks:
+#   bench/guard/run.sh replay [RULES.yaml ...]  user-space evaluation rate, synthetic replay on one
+#                                               core (default: built-in rules, then $EBEE_FALCO_RULES)
+#   bench/guard/run.sh storm [N_EXEC] [N_OPEN] [REPS]
+#                                               exec and open storms: no tracing vs execsnoop /
+#                                               opensnoop vs `ebee guard run` with $EBEE_FALCO_RULES
+#                                               (the built-in rules without it), one harness run each
+#   bench/guard/run.sh steady [RATE] [SECONDS]  guard's CPU and RSS at a steady event rate
+# Results: bench/results/guard-*.json and the console.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
 make -s all
-objs=$(ls build/obj/guard/{cond,cond_parse,rules,fields}.o)
-cc -O2 -Isrc -Ibuild/gen -o build/guard-replay bench/guard/replay.c $objs build/obj/core/log.o \
-	$(pkg-config --libs yaml-0.1 libbpf)
-files=("$@")
-[ ${#files[@]} -eq 0 ] && files=(src/guard/default_rules.yaml ${EBEE_FALCO_RULES:-})
-for f in "${files[@]}"; do
-	taskset -c 0 build/guard-replay "$f" 2000000
-done
+what=${1:-replay}
+shift || true
+rules=${EBEE_FALCO_RULES:-$root/src/guard/default_rules.yaml}
+case $what in
+replay)
+	objs=$(ls build/obj/guard/{cond,cond_parse,rules,fields}.o)
+	cc -O2 -Isrc -Ibuild/gen -o build/guard-replay bench/guard/replay.c $objs build/obj/core/log.o \
+		$(pkg-config --libs yaml-0.1 libbpf)
+	files=("$@")
+	[ ${#files[@]} -eq 0 ] && files=(src/guard/default_rules.yaml ${EBEE_FALCO_RULES:-})
+	for f in "${files[@]}"; do
+		taskset -c 0 build/guard-replay "$f" 2000000
+	done
+	;;
+storm)
+	peers=${PEERS:-$root/../shared/peers}
+	[ -x "$peers/overhead.py" ] || { echo "bench: peers harness not found at $peers" >&2; exit 1; }
+	n_exec=${1:-1500}
+	n_open=${2:-400000}
+	reps=${3:-6}
+	mkdir -p bench/results
+	stamp=$(date -u +%Y%m%dT%H%M%SZ)
+	# events: execs reaching the rules (every exec does: they keep the process table); for
+	# opens, the storm's opens the kernel prefilter kept (no rule can match them)
+	"$peers/overhead.py" --workload exec --n "$n_exec" --reps "$reps" --stable 1.5 \
+		--out "bench/results/guard-exec-$stamp.json" \
+		--tracer execsnoop \
+		--tracer "$root/build/ebee guard run --json -r $rules" --label ebee-guard \
+		--sum '"events_by_type":\{"exec":(\d+)'
+	"$peers/overhead.py" --workload open --n "$n_open" --reps "$reps" --stable 1.5 \
+		--out "bench/results/guard-open-$stamp.json" \
+		--tracer opensnoop \
+		--tracer "$root/build/ebee guard run --json -r $rules" --label ebee-guard \
+		--sum '"kernel_skipped":(\d+)'
+	;;
+steady)
+	bench/guard/steady.py build/ebee "$rules" "${1:-5000}" "${2:-10}"
+	;;
+*)
+	echo "usage: bench/guard/run.sh replay|storm|steady ..." >&2
+	exit 2
+	;;
+esac

@@ -260,6 +260,9 @@ int collector_run_cli(const struct collector_desc *d, const void *cfg, struct eb
 	err = collector_start(c, loop);
 	if (err)
 		goto out;
+	/* Attached: a collector that declares what it still needs runs with that alone. */
+	if (d->caps_run)
+		collector_drop_privileges(&c, 1, d->name);
 	/* The duration counts from now, not from before the load. */
 	if ((interval_s > 0 && (err = loop_set_tick(loop, interval_s, cli_tick, c))) ||
 	    (err = loop_set_duration(loop, duration_s))) {

@@ -367,16 +367,138 @@ static __always_inline void *ev_reserve_file(__u32 size, __u32 type, __u64 upath
 	return ev_reserve(size, type);   /* fails again (or fits now): counts the drop */
 }
 
+/* ---- the prefilter (events/kfilter.h) --------------------------------------------------- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SC__MAX);
+	__type(key, __u32);
+	__type(value, struct ev_kf_sc);
+} ev_kf SEC(".maps");
+
+/* process name -> the clauses of that syscall whose name set holds it */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct ev_kf_comm_key);
+	__type(value, __u32);
+} ev_kf_comm SEC(".maps");
+
+/* syscall byte + path prefix -> the clauses whose prefix set holds that prefix or a shorter one
+ * (user space ORs them in, since a lookup returns the longest match only) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 4096);
+	__type(key, struct ev_kf_path_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} ev_kf_path SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ev_kf_path_key);
+} ev_kf_scratch SEC(".maps");
+
+/* records the prefilter kept in the kernel, per syscall */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SC__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} ev_kf_skipped SEC(".maps");
+
+static __always_inline void kf_count(__u32 sc)
+{
+	__u64 *n = bpf_map_lookup_elem(&ev_kf_skipped, &sc);
+
+	if (n)
+		*n += 1;
+}
+
+/* The clauses the process name allows. The thread group leader's name: threads rename
+ * themselves (java, browsers), the process table names the process by its exec. */
+static __always_inline __u32 kf_comm_bits(const struct ev_kf_sc *k, __u32 sc)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct ev_kf_comm_key key = { .sc = sc };
+	__u32 *bits;
+
+	if (!(k->clauses & ~k->nocomm))
+		return k->clauses;
+	BPF_CORE_READ_STR_INTO(&key.comm, t, group_leader, comm);
+	bits = bpf_map_lookup_elem(&ev_kf_comm, &key);
+	return (k->nocomm | (bits ? *bits : 0)) & k->clauses;
+}
+
+/* Paths are scanned with the string kfuncs (6.17+): a loop here would be verified byte by
+ * byte in each of ~50 programs. Without them every path passes (no prefix or "../" test). */
+extern int bpf_strstr(const char *s1__ign, const char *s2__ign) __ksym __weak;
+#ifndef bpf_ksym_exists   /* libbpf < 1.2 */
+#define bpf_ksym_exists(sym) (!!(sym))
+#endif
+
+/* The clauses whose path-prefix set holds a prefix of p (with those that have none). A path
+ * that is relative, or that lexical normalisation would change ("//", "/." in "/./", "/../"
+ * and trailing "/." or "/.."; hidden names like "/.x" too, which costs only a crossing), is
+ * not what user space matches: it passes every set. */
+static __always_inline __u32 kf_path_bits(const struct ev_kf_sc *k, __u32 sc, const char *p)
+{
+	struct ev_kf_path_key *key;
+	__u32 zero = 0, *bits;
+	long n;
+
+	if (!bpf_ksym_exists(bpf_strstr) || p[0] != '/')
+		return k->clauses;
+	key = bpf_map_lookup_elem(&ev_kf_scratch, &zero);
+	if (!key)
+		return k->clauses;
+	/* the copy gives the length the key needs; the scans run on it */
+	n = bpf_probe_read_kernel_str(key->path, sizeof(key->path), p);
+	if (n <= 0 || bpf_strstr(key->path, "/.") >= 0 || bpf_strstr(key->path, "//") >= 0)
+		return k->clauses;
+	key->sc = sc;
+	key->prefixlen = 8 + 8 * (__u32)(n - 1);
+	bits = bpf_map_lookup_elem(&ev_kf_path, key);
+	return k->nopath | (bits ? *bits : 0);
+}
+
+/* Whether a filled record passes the prefilter (m: the clauses its process name allows). */
+static __always_inline bool kf_pass(const struct ev_kf_sc *k, __u32 m, __u32 sc,
+				    const struct ev_sys *e)
+{
+	/* cheapest first: flags, then one scan for "../", then the copy, two scans and the LPM */
+	if ((m & k->needwrite) && !(e->a[0] & (01 | 02 | 0100 | 01000)))
+		m &= ~k->needwrite;   /* O_WRONLY O_RDWR O_CREAT O_TRUNC */
+	if ((m & k->needdotdot) && bpf_ksym_exists(bpf_strstr) && bpf_strstr(e->path, "../") < 0)
+		m &= ~k->needdotdot;
+	if (m & ~k->nopath)
+		m &= kf_path_bits(k, sc, e->path);
+	return m != 0;
+}
+
 static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 type, __u32 size,
 				    bool file)
 {
 	__s64 ret = ctx->ret;
+	const struct ev_kf_sc *kf;
 	struct sysargs s;
 	struct ev_sys *e;
+	__u32 kfm = 0, kfkey;
 	__u64 *a = s.a;
 
 	if (!ev_result_pass(ret) || !ebee_filter_pass())
 		return 0;
+	kfkey = sc;   /* a copy: taking sc's address would make it a stack load, not a constant */
+	kf = bpf_map_lookup_elem(&ev_kf, &kfkey);
+	if (kf && kf->clauses) {
+		kfm = kf_comm_bits(kf, sc);
+		if (!kfm) {   /* decided before reserving: no slot taken, no drop counted */
+			kf_count(sc);
+			return 0;
+		}
+	}
 	syscall_args(&s);
 	e = ev_reserve_file(size, type, file ? file_path_arg(sc, a) : 0);
 	if (!e)
@@ -512,6 +634,11 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
+	if (kfm && !kf_pass(kf, kfm, sc, e)) {
+		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
+		kf_count(sc);
+		return 0;
+	}
 	ebee_submit(events, e);
 	return 0;
 }
@@ -592,3 +719,46 @@ EV_SYS(setregid, SC_SETREGID, EV_SETGID, S1, 0)
 EV_SYS(setresgid, SC_SETRESGID, EV_SETGID, S1, 0)
 EV_SYS(init_module, SC_INIT_MODULE, EV_MODULE, S1, 0)
 EV_SYS(finit_module, SC_FINIT_MODULE, EV_MODULE, S1, 0)
+
+/* Module loads where this kernel has no sys_enter/exit_(f)init_module tracepoints (their
+ * syscall metadata is compiled out with some configs): raw_syscalls, filtered on the number
+ * first. Loaded only then and only when module events are asked: it runs on every syscall
+ * exit (the arguments come from the saved registers, as for every syscall here). */
+#if defined(__TARGET_ARCH_arm64)
+#define NR_INIT_MODULE 105
+#define NR_FINIT_MODULE 273
+#else
+#define NR_INIT_MODULE 175
+#define NR_FINIT_MODULE 313
+#endif
+
+/* tp_btf on the raw sys_exit: a plain call with the registers, no trace-buffer record per
+ * syscall as a tracepoint program would cost */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(ev_raw_exit, struct pt_regs *regs, long ret)
+{
+	struct sys_exit_ctx c = { .ret = ret };
+#if defined(__TARGET_ARCH_arm64)
+	long nr = regs->syscallno;
+#else
+	long nr = regs->orig_ax;
+#endif
+
+	if (nr == NR_INIT_MODULE)
+		return sys_exit(&c, SC_INIT_MODULE, EV_MODULE, S1, 0);
+	if (nr == NR_FINIT_MODULE)
+		return sys_exit(&c, SC_FINIT_MODULE, EV_MODULE, S1, 0);
+	return 0;
+}
+
+/* The fallback where tp_btf is not allowed: the raw_syscalls tracepoint (the exit's id is a long
+ * where the per-syscall context has an int and padding: the low 32 bits either way) */
+SEC("tracepoint/raw_syscalls/sys_exit")
+int ev_raw_exit_tp(struct sys_exit_ctx *ctx)
+{
+	if (ctx->nr == NR_INIT_MODULE)
+		return sys_exit(ctx, SC_INIT_MODULE, EV_MODULE, S1, 0);
+	if (ctx->nr == NR_FINIT_MODULE)
+		return sys_exit(ctx, SC_FINIT_MODULE, EV_MODULE, S1, 0);
+	return 0;
+}

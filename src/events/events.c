@@ -171,6 +171,11 @@ static const struct ebee_hook ev_hooks[] = {
 	{ "sched_process_exit", { { "ev_exit_btf", KIND_TP_BTF }, { "ev_exit_tp", KIND_TRACEPOINT } } },
 };
 
+/* Module loads where their own tracepoints are missing: every syscall exit, number first. */
+static const struct ebee_hook ev_mod_hook[] = {
+	{ "raw_syscalls:sys_exit", { { "ev_raw_exit", KIND_TP_BTF }, { "ev_raw_exit_tp", KIND_TRACEPOINT } } },
+};
+
 static int ev_open(struct collector *c)
 {
 	const struct ev_opts *o = c->cfg;
@@ -244,18 +249,36 @@ static int ev_open(struct collector *c)
 	}
 	for (int t = EV_OPEN; t <= EV_TRUNCATE; t++)
 		files |= s->want[t];
+	/* module loads: from raw_syscalls when either per-syscall tracepoint is missing */
+	bool raw_mod = s->want[EV_MODULE] && (!syscall_tp_exists("init_module") ||
+					      !syscall_tp_exists("finit_module"));
+
 	for (int sc = 1; sc < SC__MAX; sc++) {
 		uint16_t t = ev_syscalls[sc].type;
 		/* chdir/fchdir keep relative paths right for every file type */
 		bool on = s->want[t] || (t == EV_CHDIR && files);
 
-		if (on && !syscall_tp_exists(ev_syscalls[sc].name)) {
+		if (on && raw_mod && t == EV_MODULE) {
+			on = false;   /* from raw_syscalls below */
+		} else if (on && !syscall_tp_exists(ev_syscalls[sc].name)) {
 			ebee_info("no tracepoint for syscall '%s' on this kernel: not traced",
 				  ev_syscalls[sc].name);
 			on = false;
 		}
 		set_autoload(obj, "ev_ex_", ev_syscalls[sc].name, on);
 		nsys += on;
+	}
+	set_autoload(obj, "", "ev_raw_exit", raw_mod);
+	set_autoload(obj, "", "ev_raw_exit_tp", raw_mod);
+	if (raw_mod) {
+		int ch[1];
+
+		/* ebee_choose keeps autoload on for the chosen variant only */
+		if ((err = ebee_choose(obj, ev_mod_hook, 1, ch)))
+			return err;
+		ebee_info("no tracepoints for init_module/finit_module here: module loads are taken "
+			  "from the raw sys_exit tracepoint");
+		nsys++;
 	}
 	if (nh) {
 		/* ebee_choose turns autoload on for the chosen variant only */
@@ -868,15 +891,22 @@ struct proctab *ev_proctab(struct collector *c)
 	return ((struct ev_state *)c->priv)->pt;
 }
 
+struct bpf_object *ev_bpf_object(struct collector *c)
+{
+	struct ev_state *s = c->priv;
+
+	return s->skel ? s->skel->obj : NULL;
+}
+
 /* Doctor and `prog` read the sched hooks here; the syscall programs (ev_ex_X, one
  * per syscall, loaded only for the asked types) attach to tracepoints only, which
  * doctor checks as the "syscall tracepoints" requirement. */
-static const struct ebee_hook ev_hook_table[] = {
+const struct ebee_hook ev_hook_table[EV_NHOOKS] = {
 	ev_hooks[0], ev_hooks[1], ev_hooks[2],
 };
 
 /* Doctor: the syscall tracepoints this kernel has, of those events.bpf.c traces. */
-static bool ev_doctor(char *buf, size_t len)
+bool ev_doctor(char *buf, size_t len)
 {
 	int have = 0, all = 0;
 	size_t n;
@@ -891,7 +921,9 @@ static bool ev_doctor(char *buf, size_t len)
 			first = 0;
 		}
 	if (have < all && n < len)
-		snprintf(buf + n, len - n, ")");
+		n += snprintf(buf + n, len - n, ")");
+	if (n < len && (!syscall_tp_exists("init_module") || !syscall_tp_exists("finit_module")))
+		snprintf(buf + n, len - n, "; module loads from raw_syscalls:sys_exit");
 	return have > 0;
 }
 

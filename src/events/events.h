@@ -89,4 +89,30 @@ struct ev_cfg_k {
 	char prefix[EV_PATH_LEN];
 };
 
+/* The in-kernel prefilter (events/kfilter.h): per syscall, up to EV_KF_CLAUSES clauses, each
+ * a conjunction of "the process name is in a set", "the path starts with one of a set",
+ * "the open writes", "the path as passed contains ../"; a record passes when a clause holds.
+ * A clause is one consumer's rule (guard); bit i of every mask is clause i. */
+#define EV_KF_CLAUSES 32
+#define EV_KF_PATH 255             /* path bytes an LPM key holds after the syscall byte */
+
+struct ev_kf_sc {
+	__u32 clauses;              /* the clauses in use; 0 = no filter for this syscall */
+	__u32 nocomm;               /* clauses without a process-name set */
+	__u32 nopath;               /* clauses without a path-prefix set */
+	__u32 needwrite;            /* clauses that need O_WRONLY/O_RDWR/O_CREAT/O_TRUNC */
+	__u32 needdotdot;           /* clauses that need "../" in the path as passed */
+};
+
+struct ev_kf_comm_key {
+	char comm[EBEE_COMM_LEN];   /* NUL-padded, as the kernel keeps it */
+	__u32 sc;
+};
+
+struct ev_kf_path_key {
+	__u32 prefixlen;            /* bits: 8 for sc, 8 per path byte */
+	__u8 sc;
+	char path[EV_KF_PATH];
+};
+
 #endif

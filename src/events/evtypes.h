@@ -18,6 +18,7 @@
 #include "events/events.h"
 #include "core/field.h"
 #include "core/filter.h"
+#include "core/load.h"
 
 struct ev_syscall {
 	const char *name;          /* "openat": programs ev_en_openat / ev_ex_openat */
@@ -51,5 +52,13 @@ struct collector;
 struct proctab;
 extern const struct collector_desc events_collector;
 struct proctab *ev_proctab(struct collector *c);
+/* The sched hooks and the syscall tracepoints' doctor check, for collectors built on this one
+ * (guard) to show the same in doctor. */
+#define EV_NHOOKS 3
+extern const struct ebee_hook ev_hook_table[];
+bool ev_doctor(char *buf, size_t len);
+/* The loaded object (after open): events/kfilter.c fills and reads its maps. */
+struct bpf_object;
+struct bpf_object *ev_bpf_object(struct collector *c);
 
 #endif

@@ -796,7 +796,9 @@ static void kwalk(const struct cond *c, const struct cnode *n, int dim, struct k
 	if (n->k == N_CHECK) {
 		const struct ccheck *k = n->chk;
 		const struct cond_field *f = &c->fields[k->fi];
-		bool mine = f->kdim == dim && !k->ntr && k->rfi < 0 && !(f->flags & CF_MULTI);
+		bool dir = dim == CK_PATH && f->kdim == CK_PATHDIR;
+		bool mine = (f->kdim == dim || dir) && !k->ntr && k->rfi < 0 &&
+			    !(f->flags & CF_MULTI);
 		if (!mine) {
 			ks_any(out, dim);
 			return;
@@ -818,13 +820,27 @@ static void kwalk(const struct cond *c, const struct cnode *n, int dim, struct k
 			return;
 		}
 		bool ok = k->op == OP_EQ || k->op == OP_IN ||
-			  (dim == CK_PATH && (k->op == OP_STARTSWITH || k->op == OP_PMATCH));
+			  (dim == CK_PATH && (k->op == OP_STARTSWITH || k->op == OP_PMATCH ||
+					      (k->op == OP_GLOB && !dir)));
 		if (!ok) {
 			ks_any(out, dim);
 			return;
 		}
-		for (int i = 0; i < k->nv; i++)
-			ks_add(out, k->v[i].s);
+		for (int i = 0; i < k->nv; i++) {
+			const char *v = k->v[i].s;
+			char buf[512];
+
+			if (dir && k->op != OP_STARTSWITH && v[0] && v[strlen(v) - 1] != '/') {
+				/* fd.directory = D: the path is D/NAME */
+				snprintf(buf, sizeof(buf), "%s/", v);
+				v = buf;
+			} else if (k->op == OP_GLOB) {
+				/* a glob matches the whole path: its literal head is a prefix */
+				snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(v, "*?[\\"), v);
+				v = buf;
+			}
+			ks_add(out, v);
+		}
 		out->exact = dim == CK_COMM;
 		return;
 	}
@@ -874,10 +890,20 @@ static void kwalk(const struct cond *c, const struct cnode *n, int dim, struct k
 					x.exact = out->exact && s.exact;
 					ks_free(out);
 					*out = x;
-				} else if (s.n < out->n) {   /* either prefix set holds: keep the smaller */
+				} else {
+					/* both prefix sets hold: a path starts with a of one and b of
+					 * the other only when one of a, b starts the other, and then
+					 * with the longer of the two */
+					struct kset x = { 0 };
+					for (int a = 0; a < out->n; a++)
+						for (int b = 0; b < s.n; b++) {
+							const char *pa = out->v[a], *pb = s.v[b];
+							size_t la = strlen(pa), lb = strlen(pb);
+							if (!strncmp(pa, pb, la < lb ? la : lb))
+								ks_add(&x, la > lb ? pa : pb);
+						}
 					ks_free(out);
-					*out = s;
-					s = (struct kset){ 0 };
+					*out = x;
 				}
 				out->exact = false;
 			} else {
@@ -895,6 +921,43 @@ static void kwalk(const struct cond *c, const struct cnode *n, int dim, struct k
 			out->exact = out->exact && s.exact;
 			ks_free(&s);
 		}
+	}
+}
+
+/* Whether the condition implies a CK_WRITE / CK_RAWPATH property (an open for writing; "../"
+ * in the path as passed). */
+static bool kneed(const struct cond *c, const struct cnode *n, int dim)
+{
+	switch (n->k) {
+	case N_CHECK: {
+		const struct ccheck *k = n->chk;
+		const struct cond_field *f = &c->fields[k->fi];
+		if (f->kdim != dim || k->ntr || k->rfi >= 0 || k->nv < 1)
+			return false;
+		if (dim == CK_WRITE)
+			return k->op == OP_EQ && k->nv == 1 && k->v[0].i == 1;
+		if (k->op != OP_CONTAINS && k->op != OP_GLOB && k->op != OP_STARTSWITH &&
+		    k->op != OP_EQ && k->op != OP_IN)
+			return false;
+		for (int i = 0; i < k->nv; i++) {
+			/* "../" has no glob wildcard: in a glob too it stands for itself */
+			if (!strstr(k->v[i].s, "../"))
+				return false;
+		}
+		return true;
+	}
+	case N_NOT:
+		return false;
+	case N_AND:
+		for (int i = 0; i < n->nkids; i++)
+			if (kneed(c, n->kids[i], dim))
+				return true;
+		return false;
+	default:
+		for (int i = 0; i < n->nkids; i++)
+			if (!kneed(c, n->kids[i], dim))
+				return false;
+		return n->nkids > 0;
 	}
 }
 
@@ -916,6 +979,8 @@ void cond_kparts(const struct cond *c, struct cond_kparts *k)
 	k->path_any = s.any;
 	k->path = s.v;
 	k->npath = s.n;
+	k->need_write = kneed(c, c->root, CK_WRITE);
+	k->need_dotdot = kneed(c, c->root, CK_RAWPATH);
 }
 
 void cond_kparts_free(struct cond_kparts *k)

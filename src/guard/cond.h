@@ -36,7 +36,12 @@ struct cond_val {
 };
 
 /* What the kernel might decide for a field (cond_kparts). */
-enum cond_kdim { CK_NONE, CK_EVTYPE, CK_COMM, CK_PATH };
+enum cond_kdim {
+	CK_NONE, CK_EVTYPE, CK_COMM, CK_PATH,
+	CK_PATHDIR,    /* the directory of CK_PATH's path: "in (D)" means the path starts "D/" */
+	CK_WRITE,      /* an open for writing (evt.is_open_write) */
+	CK_RAWPATH,    /* the path as passed (fd.nameraw): "contains ../" is decidable */
+};
 
 enum {
 	CF_MULTI = 1 << 0,    /* several values (proc.aname): a check holds if any value does */
@@ -135,6 +140,8 @@ struct cond_kparts {
 	bool path_any;
 	int npath;
 	char **path;
+	bool need_write;       /* the condition implies an open for writing */
+	bool need_dotdot;      /* the condition implies "../" in the path as passed */
 };
 void cond_kparts(const struct cond *c, struct cond_kparts *k);
 void cond_kparts_free(struct cond_kparts *k);

@@ -57,6 +57,10 @@ size_t guard_kparts_text(const struct guard_rule *r, char *buf, size_t len)
 			PUT("%s%s", i ? ", " : "", r->kp.path[i]);
 		PUT(")");
 	}
+	if (r->kp.need_write)
+		PUT("%sopen for writing", o ? "; " : "");
+	if (r->kp.need_dotdot)
+		PUT("%sfd.nameraw contains ../", o ? "; " : "");
 #undef PUT
 	return o;
 }

@@ -4,8 +4,26 @@
 #define EBEE_GUARD_GUARD_H
 
 #include "core/cmd.h"
+#include "core/collector.h"
+#include "core/event.h"
 #include "guard/rules.h"
 
+/* An alert as an event (EV_ALERT) of the guard collector: made in user space from the
+ * record that fired it (whose header it keeps: time, process, cgroup), fixed size, rendered
+ * already (the output line and the output fields as a JSON object), since the process table
+ * moves on. Rendered as Falco's JSON by the collector's event_json. */
+struct guard_alert {
+	struct ebee_event_hdr hdr;  /* the firing record's, type EV_ALERT */
+	uint64_t real_ns;           /* wall time of the event, ns since the epoch */
+	uint32_t rule;              /* index in the rule set; UINT32_MAX: guard's own (drops) */
+	uint32_t prio;              /* enum rule_prio */
+	char rule_name[128];
+	char priority[16];
+	char output[2048];          /* Falco's text line: "HH:MM:SS.nnnnnnnnn: Priority ..." */
+	char fields[4096];          /* output_fields: a JSON object */
+};
+
+extern const struct collector_desc guard_collector;
 extern const char guard_default_name[];
 extern const struct ebee_cmd guard_run_cmd;
 

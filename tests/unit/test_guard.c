@@ -572,6 +572,50 @@ static void test_big_file(void **state)
 	guard_rules_free(rs);
 }
 
+/* What the kernel prefilter gets of a rule: directory sets as prefixes, a glob's literal head,
+ * the intersection of prefix sets under "and", "open for writing" and "../" in the raw path. */
+static void test_kernel_parts(void **state)
+{
+	char err[512] = "";
+	static const char yaml[] =
+		"- rule: Dirs\n  desc: d\n  output: o\n  priority: INFO\n"
+		"  condition: evt.type = openat and fd.directory in (/etc/pam.d, /)\n"
+		"- rule: Glob\n  desc: d\n  output: o\n  priority: INFO\n"
+		"  condition: evt.type = openat and fd.name glob '/home/*/.ssh/*'\n"
+		"- rule: Both\n  desc: d\n  output: o\n  priority: INFO\n"
+		"  condition: evt.type = openat and fd.name startswith /etc and fd.name in (/etc/shadow, /var/x)\n"
+		"- rule: Write\n  desc: d\n  output: o\n  priority: INFO\n"
+		"  condition: evt.type = openat and evt.is_open_write=true and fd.filename = x\n"
+		"- rule: Either\n  desc: d\n  output: o\n  priority: INFO\n"
+		"  condition: evt.type = openat and (evt.is_open_write=true or proc.name = a)\n"
+		"- rule: Dotdot\n  desc: d\n  output: o\n  priority: INFO\n"
+		"  condition: evt.type = openat and fd.nameraw contains '../' and fd.nameraw glob '*../*../*'\n"
+		"- rule: NotDotdot\n  desc: d\n  output: o\n  priority: INFO\n"
+		"  condition: evt.type = openat and not fd.nameraw contains '../'\n";
+	struct guard_ruleset *rs = load(yaml, err, sizeof(err));
+	const struct guard_rule *r;
+
+	(void)state;
+	assert_non_null(rs);
+	r = rule(rs, "Dirs");
+	assert_int_equal(r->kp.npath, 2);
+	assert_string_equal(r->kp.path[0], "/etc/pam.d/");
+	assert_string_equal(r->kp.path[1], "/");
+	r = rule(rs, "Glob");
+	assert_int_equal(r->kp.npath, 1);
+	assert_string_equal(r->kp.path[0], "/home/");
+	r = rule(rs, "Both");   /* /etc and (/etc/shadow or /var/x): /etc/shadow */
+	assert_int_equal(r->kp.npath, 1);
+	assert_string_equal(r->kp.path[0], "/etc/shadow");
+	assert_true(rule(rs, "Write")->kp.need_write);
+	assert_true(rule(rs, "Write")->kp.path_any);
+	assert_false(rule(rs, "Either")->kp.need_write);
+	assert_true(rule(rs, "Dotdot")->kp.need_dotdot);
+	assert_false(rule(rs, "NotDotdot")->kp.need_dotdot);
+	assert_false(rule(rs, "Write")->kp.need_dotdot);
+	guard_rules_free(rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -585,6 +629,7 @@ int main(void)
 		cmocka_unit_test_setup(test_append_override, setup),
 		cmocka_unit_test_setup(test_file_errors, setup),
 		cmocka_unit_test_setup(test_big_file, setup),
+		cmocka_unit_test_setup(test_kernel_parts, setup),
 	};
 	return cmocka_run_group_tests_name("guard", tests, NULL, NULL);
 }
