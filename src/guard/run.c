@@ -17,6 +17,7 @@
 #include "core/collector.h"
 #include "core/json.h"
 #include "core/loop.h"
+#include "enforce/enforcer.h"
 #include "events/evtypes.h"
 #include "guard/fields.h"
 #include "guard/gevent.h"
@@ -30,6 +31,8 @@ struct run_cfg {
 	struct opt_list rules;
 	struct opt_list outputs;
 	double duration;
+	struct opt_list efiles;     /* -e: enforcement rules (src/enforce) */
+	bool enforce;
 };
 
 struct engine {
@@ -48,6 +51,7 @@ struct engine {
 	struct http_out *http[MAX_OUTPUTS];
 	int nhttp;
 	char hostname[256];
+	struct enforcer *enf;
 };
 
 static const struct proc *pt_ancestor(void *arg, uint32_t pid, int n)
@@ -380,6 +384,8 @@ static void summary(struct engine *E, const struct collector *c, double secs)
 	}
 	jw_ku64(&w, "http_sent", hsent);
 	jw_ku64(&w, "http_lost", hlost);
+	if (E->enf)
+		enforcer_summary_fields(E->enf, &w);
 	jw_obj_end(&w);
 	jw_finish(&w);
 	if (E->json)
@@ -402,6 +408,15 @@ static int run_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 	if (!E.rs)
 		return -EINVAL;
 	gethostname(E.hostname, sizeof(E.hostname) - 1);
+	if (cfg->enforce && !cfg->efiles.n) {
+		ebee_err("--enforce needs enforcement rules (-e FILE)");
+		err = -EINVAL;
+		goto out;
+	}
+	if (cfg->efiles.n && !(E.enf = enforcer_new(&cfg->efiles, E.rs, cfg->enforce))) {
+		err = -EINVAL;
+		goto out;
+	}
 	E.alerts = calloc(E.rs->nrules, sizeof(*E.alerts));
 	for (int i = 0; i < cfg->outputs.n && !err; i++)
 		err = add_output(&E, cfg->outputs.v[i]);
@@ -473,6 +488,10 @@ static int run_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 	if (!err) {
 		E.pt = ev_proctab(&c);
 		E.procs = (struct guard_procs){ pt_ancestor, pt_fd, E.pt };
+		if (E.enf)
+			err = enforcer_start(E.enf, l, E.out, E.json);
+	}
+	if (!err) {
 		c.start_ns = ebee_now_ns();
 		if (cfg->duration)
 			loop_set_duration(l, cfg->duration);
@@ -480,6 +499,7 @@ static int run_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 		err = loop_run(l);
 		if (events_collector.stop)
 			events_collector.stop(&c);
+		enforcer_drain(E.enf);
 		c.stop_ns = ebee_now_ns();
 		for (int i = 0; i < E.nhttp; i++)
 			http_out_drain(E.http[i], 2.0);
@@ -503,6 +523,7 @@ out:
 	for (int i = 0; i < E.nhttp; i++)
 		http_out_free(E.http[i]);
 	free(E.alerts);
+	enforcer_free(E.enf);
 	guard_rules_free(E.rs);
 	return err;
 }
@@ -515,6 +536,10 @@ static const struct opt run_opts[] = {
 	  "also send every alert, as Falco's JSON, to a file or an HTTP endpoint (repeatable)" },
 	{ "duration", 'd', OPT_SECONDS, offsetof(struct run_cfg, duration), "SECONDS",
 	  "stop after this long", NULL, 0, 1e9 },
+	{ "enforcement", 'e', OPT_LIST, offsetof(struct run_cfg, efiles), "FILE",
+	  "enforcement rules (deny/kill/audit; docs/enforce.md), audited unless --enforce" },
+	{ "enforce", 0, OPT_FLAG, offsetof(struct run_cfg, enforce), NULL,
+	  "act on the enforcement rules (deny, kill) instead of alerting only" },
 	OPT_END,
 };
 
