@@ -439,7 +439,9 @@ static int run_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 			need[guard_evtype_source(t)] = true;
 		}
 	}
-	if (!nrules) {
+	/* -e with a rule file that has nothing to evaluate (-r empty.yaml): enforcement alone */
+	bool detect = nrules || !E.enf;
+	if (!nrules && !E.enf) {
 		ebee_err("no rule to evaluate here (see 'ebee guard check')");
 		err = -EINVAL;
 		goto out;
@@ -456,8 +458,8 @@ static int run_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 	for (int t = 0; t < EV__MAX; t++)
 		if (need[t] && event_desc(t) && eo.types.n < OPT_LIST_MAX)
 			eo.types.v[eo.types.n++] = event_desc(t)->name;
-	c.priv = calloc(1, events_collector.priv_size);
-	if (!c.priv) {
+	c.priv = detect ? calloc(1, events_collector.priv_size) : NULL;
+	if (detect && !c.priv) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -482,11 +484,11 @@ static int run_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 		err = -errno;
 		goto out;
 	}
-	err = events_collector.open(&c);
-	if (!err)
+	err = detect ? events_collector.open(&c) : 0;
+	if (!err && detect)
 		err = events_collector.start(&c, l);
 	if (!err) {
-		E.pt = ev_proctab(&c);
+		E.pt = detect ? ev_proctab(&c) : NULL;
 		E.procs = (struct guard_procs){ pt_ancestor, pt_fd, E.pt };
 		if (E.enf)
 			err = enforcer_start(E.enf, l, E.out, E.json);
@@ -497,7 +499,7 @@ static int run_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 			loop_set_duration(l, cfg->duration);
 		ebee_info("guard: %d rules on %d event types", nrules, eo.types.n);
 		err = loop_run(l);
-		if (events_collector.stop)
+		if (detect && events_collector.stop)
 			events_collector.stop(&c);
 		enforcer_drain(E.enf);
 		c.stop_ns = ebee_now_ns();
