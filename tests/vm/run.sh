@@ -12,7 +12,7 @@ tests/vm/build.sh "$ebee" || { echo "vm: 0 passed, 1 failed (image)"; exit 1; }
 passed=0 failed=0
 boot() {  # MODE APPEND
 	local log=$out/console-$1.log
-	timeout "${VM_TIMEOUT:-300}" qemu-system-x86_64 -machine q35,accel=tcg -cpu max -m 1G \
+	timeout "${VM_TIMEOUT:-150}" qemu-system-x86_64 -machine q35,accel=tcg -cpu max -m 1G \
 		-smp 1 -nographic -no-reboot -kernel "$out/vmlinuz" -initrd "$out/initrd.img" \
 		-append "console=ttyS0 quiet panic=-1 ebee.mode=$1 $2" >"$log" 2>&1 </dev/null
 	tr -d '\r' <"$log" | grep -E '^EBEE-VM' | sed "s/^/[$1] /"
