@@ -35,7 +35,7 @@ for kind in exec connect; do
 		for i in $(seq 100); do ls -l /proc/$pid/fd 2>/dev/null | grep -q 'anon_inode:bpf_link' && break; sleep 0.1; done
 		sleep 0.3
 		enf+=("$(rate $kind "$n")")
-		kill -INT $pid; wait $pid || true
+		kill -TERM $pid; wait $pid || true   # a script's background job ignores SIGINT
 	done
 	b=$(printf '%s\n' "${base[@]}" | median) e=$(printf '%s\n' "${enf[@]}" | median)
 	echo "$kind: none ${b} ops/s, enforcing ${e} ops/s, slowdown $(awk -v b="$b" -v e="$e" 'BEGIN{printf "%.3f", b/e}') (median of $reps; runs: none ${base[*]} / enforcing ${enf[*]})"
