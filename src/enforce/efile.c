@@ -334,29 +334,43 @@ static bool yerr(struct yl *Y, yaml_node_t *n, const char *fmt, ...)
 	return false;
 }
 
-/* The file position of a condition error (line/col inside the scalar's text). */
-static void cond_pos(struct yl *Y, yaml_node_t *n, const struct cond_err *e, int *line, int *col)
+/* The file position of a condition error. Folding and indentation change only blanks, so the
+ * k-th non-blank character of the condition text is the k-th non-blank of its YAML scalar. */
+static void cond_pos(struct yl *Y, yaml_node_t *n, const char *text, const struct cond_err *e,
+		     int *line, int *col)
 {
-	int l = n->start_mark.line + 1, c = n->start_mark.column + 1;
+	size_t k = 0, i = n->start_mark.index, end = n->end_mark.index;
 	yaml_scalar_style_t st = n->data.scalar.style;
+	int l = 1, c = 1;
 
-	if (st == YAML_LITERAL_SCALAR_STYLE || st == YAML_FOLDED_SCALAR_STYLE) {
-		/* the text starts on the line after the | or > header, at its indentation */
-		const char *p = Y->text + n->start_mark.index;
-		while (*p && *p != '\n')
-			p++;
-		int ind = 0;
-		if (*p)
-			for (p++; p[ind] == ' '; ind++)
-				;
-		*line = l + e->line;
-		*col = ind + e->col;
-		return;
-	}
-	if (st == YAML_SINGLE_QUOTED_SCALAR_STYLE || st == YAML_DOUBLE_QUOTED_SCALAR_STYLE)
+	for (const char *p = text; *p && (l < e->line || (l == e->line && c < e->col)); p++) {
+		if (*p == '\n') {
+			l++;
+			c = 1;
+			continue;
+		}
 		c++;
-	*line = l + e->line - 1;
-	*col = e->line == 1 ? c + e->col - 1 : e->col;
+		k += !isspace((unsigned char)*p);
+	}
+	*line = n->start_mark.line + 1;
+	*col = n->start_mark.column + 1;
+	if (st == YAML_LITERAL_SCALAR_STYLE || st == YAML_FOLDED_SCALAR_STYLE) {
+		for (; i < end && Y->text[i] != '\n'; i++)   /* the | or > header */
+			(*col)++;
+	} else if (st == YAML_SINGLE_QUOTED_SCALAR_STYLE || st == YAML_DOUBLE_QUOTED_SCALAR_STYLE) {
+		i++;
+		(*col)++;
+	}
+	for (; i < end; i++) {
+		if (Y->text[i] == '\n') {
+			(*line)++;
+			*col = 1;
+			continue;
+		}
+		if (!isspace((unsigned char)Y->text[i]) && k-- == 0)
+			return;
+		(*col)++;
+	}
 }
 
 static bool do_item(struct yl *Y, yaml_node_t *item, struct enf_rule *r,
@@ -422,7 +436,7 @@ static bool do_item(struct yl *Y, yaml_node_t *item, struct enf_rule *r,
 	struct cond *c = ast ? cond_compile(ast, env, &guard_fields, &ce) : NULL;
 	if (!c) {
 		int line, col;
-		cond_pos(Y, cond_node, &ce, &line, &col);
+		cond_pos(Y, cond_node, r->cond_text, &ce, &line, &col);
 		snprintf(Y->err, sizeof(Y->err), "%s:%d:%d: enforcement rule '%s': %s%s%s%s", Y->file,
 			 line, col, r->name, ce.macro[0] ? "in macro '" : "", ce.macro,
 			 ce.macro[0] ? "': " : "", ce.msg);
