@@ -279,3 +279,62 @@ def test_macros_and_lists_from_rules(ebee_start, work, cgroup, listener):
     assert connect_from(cgpath, listener) == "errno 1"
     g.stop()
     assert [a["action"] for a in enforce_alerts(g)] == ["denied"]
+
+
+BIND = """
+import socket, sys
+s = socket.socket(socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET)
+try:
+    s.bind((sys.argv[1], int(sys.argv[2])))
+    print("bound")
+except OSError as e:
+    print("errno", e.errno)
+"""
+
+
+def test_bind_denied_open_and_ptrace_killed(ebee_start, work, cgroup):
+    """The other kinds: bind (cgroup, v4 and v6), open and ptrace (signal)."""
+    cgname, cgpath = cgroup
+    secret = write(work, "secret", "x")
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    f = write(work, "e.yaml", f"""
+- enforce: no bind
+  condition: evt.type = bind and proc.cgroup = {cgname} and fd.lport = {port}
+  action: deny
+- enforce: no secret
+  condition: evt.type in (open, openat) and fd.name = {secret}
+  action: kill
+- enforce: no ptrace from the cgroup
+  condition: evt.type = ptrace and proc.cgroup = {cgname}
+  action: kill
+""")
+    g = guard(ebee_start, f, "--enforce")
+
+    def enter():
+        with open(os.path.join(cgpath, "cgroup.procs"), "w") as fh:
+            fh.write(str(os.getpid()))
+
+    def in_cg(args):
+        return subprocess.run(args, capture_output=True, text=True, timeout=30, preexec_fn=enter)
+
+    assert in_cg(["/usr/bin/python3", "-c", BIND, "127.0.0.1", str(port)]).stdout.strip() == "errno 1"
+    assert in_cg(["/usr/bin/python3", "-c", BIND, "::1", str(port)]).stdout.strip() == "errno 1"
+    assert subprocess.run(["/usr/bin/python3", "-c", BIND, "127.0.0.1", str(port)],
+                          capture_output=True, text=True).stdout.strip() == "bound"
+    assert subprocess.run(["cat", secret]).returncode == -signal.SIGKILL
+    assert subprocess.run(["cat", os.path.join(work, "e.yaml")], capture_output=True).returncode == 0
+    sleeper = subprocess.Popen(["sleep", "30"])
+    tracer = in_cg(["/usr/bin/python3", "-c",
+                    f"import ctypes; ctypes.CDLL(None).ptrace(16, {sleeper.pid}, 0, 0); print('attached')"])
+    assert tracer.returncode == -signal.SIGKILL, tracer
+    sleeper.kill()
+    time.sleep(0.3)
+    g.stop()
+    got = sorted((a["output_fields"]["evt.type"], a["action"], a["mechanism"]) for a in enforce_alerts(g))
+    assert got == [("bind", "denied", "cgroup"), ("bind", "denied", "cgroup"),
+                   ("open", "killed", "signal"), ("ptrace", "killed", "signal")], got
+    pt = [a for a in enforce_alerts(g) if a["output_fields"]["evt.type"] == "ptrace"][0]
+    assert pt["output_fields"]["evt.arg.pid"] == sleeper.pid
