@@ -41,6 +41,8 @@ ldd "$ebee" | awk '/=> \//{print $3} /^\t\/lib64\//{print $1}' | while read -r l
 	mkdir -p "$root$(dirname "$lib")"
 	cp -L "$lib" "$root$lib"
 done
+# VM_EXTRA: more static binaries for /bin (bench/enforce/vm.sh adds its storm)
+for f in ${VM_EXTRA:-}; do cp "$f" "$root/bin/"; done
 cp tests/vm/init.sh "$root/init"
 cp tests/vm/*.yaml "$root/enf/"
 chmod +x "$root/init"
