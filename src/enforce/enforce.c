@@ -141,6 +141,7 @@ struct enforcer {
 	bool enforce;
 	struct enforce_bpf *skel;
 	struct bpf_link *links[32];
+	int8_t link_mech[32], link_kind[32];
 	int nlinks;
 	int cgfd;
 	struct ring_buffer *rb;
@@ -369,6 +370,29 @@ static int on_event(void *arg, void *data, size_t size)
 	return 0;
 }
 
+/* A cgroup link can be detached from outside (BPF_LINK_DETACH, `bpftool link detach`): its
+ * cgroup id then reads 0. Enforcement that silently stopped is worse than none, so the run
+ * ends with an error naming what is no longer enforced. (Tracepoint and LSM links cannot be
+ * detached while ebee holds them.) */
+static int check_links(struct ebee_loop *l, void *arg)
+{
+	struct enforcer *E = arg;
+
+	for (int i = 0; i < E->nlinks; i++) {
+		struct bpf_link_info info = { 0 };
+		__u32 len = sizeof(info);
+		if (E->link_mech[i] != MECH_CGROUP)
+			continue;
+		if (bpf_obj_get_info_by_fd(bpf_link__fd(E->links[i]), &info, &len) ||
+		    !info.cgroup.cgroup_id) {
+			ebee_err("enforcement of %s by cgroup stopped: its link was detached from outside "
+				 "(nothing is enforced any more; exiting)", enf_kind_names[E->link_kind[i]]);
+			return -ENOLINK;
+		}
+	}
+	return 0;
+}
+
 /* ---- life cycle --------------------------------------------------------------------------------- */
 
 static void print_refusals(const struct enf_file *f)
@@ -464,14 +488,19 @@ int enforcer_start(struct enforcer *E, struct ebee_loop *l, FILE *out, bool json
 				 strerror(-err));
 			return err;
 		}
+		E->link_mech[E->nlinks] = h->mech;
+		E->link_kind[E->nlinks] = h->kind;
 		E->links[E->nlinks++] = link;
 	}
 	E->rb = ring_buffer__new(bpf_map__fd(E->skel->maps.enf_events), on_event, E, NULL);
 	if (!E->rb)
 		return -errno;
 	err = loop_add_ringbuf(l, E->rb, 0);
-	if (err)
+	if (!err)
+		err = loop_add_timer(l, 1.0, check_links, E);
+	if (err < 0)
 		return err;
+	err = 0;
 	for (int i = 0; i < E->nrules; i++) {
 		const struct enf_rule *r = E->by_index[i];
 		char lv[128] = "";

@@ -338,3 +338,21 @@ def test_bind_denied_open_and_ptrace_killed(ebee_start, work, cgroup):
                    ("open", "killed", "signal"), ("ptrace", "killed", "signal")], got
     pt = [a for a in enforce_alerts(g) if a["output_fields"]["evt.type"] == "ptrace"][0]
     assert pt["output_fields"]["evt.arg.pid"] == sleeper.pid
+
+
+def test_detached_link_is_loud(ebee_start, work, cgroup, listener):
+    """Someone detaches the cgroup link mid-run: ebee says what is no longer enforced and exits
+    1 instead of claiming a level it lost."""
+    cgname, cgpath = cgroup
+    g = guard(ebee_start, rules(work, cgname, listener, victim_in(work)), "--enforce")
+    assert connect_from(cgpath, listener) == "errno 1"
+    cg_links = []
+    for lid in g.links:
+        info = subprocess.run(["bpftool", "-j", "link", "show", "id", str(lid)], capture_output=True, text=True)
+        if '"type":"cgroup"' in info.stdout.replace(" ", ""):
+            cg_links.append(lid)
+    assert cg_links, "the connect rule holds a cgroup link"
+    subprocess.run(["bpftool", "link", "detach", "id", str(cg_links[0])], check=True)
+    assert g.wait(timeout=10) == 1
+    assert "enforcement of connect by cgroup stopped: its link was detached" in g.stderr, g.stderr
+    assert_clean(g.progs, g.links)
