@@ -285,26 +285,27 @@ static bool walk(struct walk *W, const struct cond_ast *a, bool neg)
 				return REFUSE(W, "'or' across different fields cannot be decided in the kernel (write one rule each)");
 			field = k->lhs->name;
 		}
-		/* merge: the first check creates the set, the others add to it */
+		/* merge: the first check creates the set, the others add to it; event types are a
+		 * union of the kids, intersected with what came before */
+		uint32_t pre = W->r->kinds, kinds = 0;
 		for (int i = 0; i < a->nkids; i++) {
 			const struct cond_ast *k = expand_ident(W, a->kids[i]);
-			int dim = -1;
-			for (size_t j = 0; j < ARRAY_LEN(kfields); j++)
-				if (!strcmp(kfields[j].name, k->lhs->name))
-					dim = kfields[j].dim;
-			if (i && dim >= 0)
-				W->r->dim[dim].set = false;
-			if (i && !strcmp(k->lhs->name, "evt.type")) {
-				uint32_t before = W->r->kinds;
+			if (!strcmp(k->lhs->name, "evt.type")) {
 				W->r->kinds = 0;
 				if (!check(W, k, false))
 					return false;
-				W->r->kinds |= before;
+				kinds |= W->r->kinds;
+				W->r->kinds = pre ? pre & kinds : kinds;
 				continue;
 			}
+			for (size_t j = 0; i && j < ARRAY_LEN(kfields); j++)
+				if (!strcmp(kfields[j].name, k->lhs->name))
+					W->r->dim[kfields[j].dim].set = false;
 			if (!check(W, k, false))
 				return false;
 		}
+		if (kinds && !W->r->kinds)
+			return REFUSE(W, "the evt.type checks exclude each other");
 		return true;
 	}
 	default:

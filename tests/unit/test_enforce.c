@@ -81,6 +81,8 @@ static void test_or_of_one_field(void **s)
 	r = one("(evt.type = connect or evt.type = bind) and fd.rport = 1", "deny");
 	assert_true(r->accepted);
 	assert_int_equal(r->kinds, 1u << ENF_CONNECT | 1u << ENF_BIND);
+	r = one("evt.type in (connect, bind) and (evt.type = connect or evt.type = execve) and fd.rport = 1", "deny");
+	assert_int_equal(r->kinds, 1u << ENF_CONNECT);
 	/* not (a or b) = not a and not b */
 	r = one("evt.type = execve and not (proc.name = a or fd.name = /x)", "kill");
 	assert_true(r->accepted);
