@@ -117,6 +117,7 @@ FUZZ_policy  := src/policy/parse.c src/policy/compile.c src/core/opts.c
 FUZZ_graph   := src/graph/store.c src/graph/file.c src/graph/query.c src/core/out.c src/core/json.c
 FUZZ_guard   := src/guard/cond_parse.c src/guard/cond.c src/guard/rules.c src/guard/fields.c
 FUZZ_serve   := src/serve/route.c src/serve/config.c src/core/opts.c
+FUZZ_enforce := src/enforce/efile.c $(FUZZ_guard)
 FUZZ_LIBS    := -lelf -lz -lmaxminddb -ldl -lyaml
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(filter-out tests/fuzz/fuzz_log.c,$(wildcard tests/fuzz/fuzz_*.c)))
 

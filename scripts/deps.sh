@@ -8,7 +8,8 @@ build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-
             libyaml-dev nodejs libdw-dev)
 # Tests drive real workloads and peers; golang builds the uprobe targets.
 test_pkgs=(libcmocka-dev python3 python3-pytest iproute2 libbpf-tools bpftrace golang-go
-           chromium prometheus tmux procps libmaxmind-db-writer-perl python3-yaml)
+           chromium prometheus tmux procps libmaxmind-db-writer-perl python3-yaml
+           qemu-system-x86 busybox-static cpio)
 
 want=("${build_pkgs[@]}")
 case "${1:-all}" in

@@ -5,8 +5,9 @@
 #   3. integration tests (pytest, real kernel), with build/ebee then build/asan/ebee
 # Ends with one line "ebee tests: N passed, N failed, N skipped"; exit 1 on any failure.
 #   4. fuzz targets (scripts/fuzz.sh), FUZZ_SECONDS each (default 20)
+#   5. the VM tier (tests/vm/run.sh): BPF LSM enforcement on Debian 12's kernel under qemu
 # TESTS="-k count" narrows pytest; SKIP_ASAN=1 skips the second pass, SKIP_FUZZ=1 the fuzzing
-# (local iteration only).
+# and SKIP_VM=1 the VM tier (local iteration only).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 res=build/test-results
@@ -94,6 +95,20 @@ if [ -z "${SKIP_ASAN:-}" ]; then
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
 		run_pytest "$PWD/build/asan/ebee" asan
 fi
+
+# The VM tier counts its checks; a missing qemu or a VM that does not finish is a failure.
+run_vm() {
+	local line got=
+	while IFS= read -r line; do
+		echo "$line"
+		if [[ $line =~ ^vm:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+			add "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" 0
+			got=1
+		fi
+	done < <(tests/vm/run.sh build/ebee 2>&1 | tee "$res/vm.log")
+	[ -n "$got" ] || add 0 1 0
+}
+[ -z "${SKIP_VM:-}" ] && run_vm
 
 echo "ebee tests: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -31,6 +31,7 @@ enum ebee_event_type {
 	/* other features' records that carry the header */
 	EV_TCP_STATE = 100, EV_TCP_LIFE,
 	EV_POLICY_VERDICT = 110,
+	EV_ENFORCE = 112,                       /* an enforcement decision (src/enforce) */
 	EV_HTTP_SERVER = 120, EV_HTTP_CLIENT,   /* Go net/http requests (src/http) */
 	EV_ALERT = 125,                          /* a rule's alert (src/guard: struct guard_alert) */
 	EV__MAX = 128

@@ -13,6 +13,7 @@
 #include "core/json.h"
 #include "core/load.h"
 #include "core/out.h"
+#include "enforce/enforcer.h"
 
 enum { C_SECTION, C_CHECK, C_OK, C_STATUS, C_DETAIL, C_HOOKS, C__N };
 
@@ -211,6 +212,16 @@ static void priv_checks(struct report *r)
 	}
 }
 
+/* Enforcement: the live level per action kind (lsm, cgroup, signal or audit), the LSM level
+ * only after its canary passed. */
+static void enforce_row(void *arg, const char *kind, const char *level, const char *detail)
+{
+	char d[600];
+
+	snprintf(d, sizeof(d), "%s: %s (%s)", kind, level, detail);
+	row(arg, "enforce", kind, true, false, d);
+}
+
 static int doctor_run(struct ebee_ctx *ctx, void *cfg, int argc, char **argv)
 {
 	struct report r = { 0 };
@@ -220,6 +231,7 @@ static int doctor_run(struct ebee_ctx *ctx, void *cfg, int argc, char **argv)
 	kind_checks(&r);
 	feature_checks(&r);
 	priv_checks(&r);
+	enforce_doctor_levels(enforce_row, &r);
 	fflush(stdout);
 	if (r.missing_required) {
 		ebee_err("%d required check%s failed: ebee cannot run here", r.missing_required,

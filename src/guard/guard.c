@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "core/out.h"
+#include "enforce/enforcer.h"
 #include "guard/fields.h"
 #include "guard/gevent.h"
 #include "guard/guard.h"
@@ -69,6 +70,7 @@ size_t guard_kparts_text(const struct guard_rule *r, char *buf, size_t len)
 
 struct check_cfg {
 	struct opt_list rules;
+	struct opt_list efiles;
 };
 
 enum { C_RULE, C_STATUS, C_PRIO, C_REASON, C_KERNEL, C__N };
@@ -117,8 +119,9 @@ static int check_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 			printf("%s plugin %s %s", i ? "," : "; needs", rs->plugins[i].name, rs->plugins[i].version);
 		printf("\n");
 	}
+	int err = cfg->efiles.n ? enforce_check(&cfg->efiles, rs, ctx) : 0;
 	guard_rules_free(rs);
-	return 0;
+	return err;
 }
 
 #define RULES_OPT(T) \
@@ -128,6 +131,8 @@ static int check_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 
 static const struct opt check_opts[] = {
 	RULES_OPT(struct check_cfg),
+	{ "enforcement", 'e', OPT_LIST, offsetof(struct check_cfg, efiles), "FILE",
+	  "enforcement rules: say per rule whether the kernel can enforce it here and how" },
 	OPT_END,
 };
 

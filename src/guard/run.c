@@ -25,6 +25,7 @@
 #include "core/loop.h"
 #include "core/out.h"
 #include "core/priv.h"
+#include "enforce/enforcer.h"
 #include "events/evtypes.h"
 #include "events/kfilter.h"
 #include "guard/fields.h"
@@ -41,10 +42,13 @@ struct run_cfg {
 	double duration;
 	double drop_threshold;         /* percent of a second's records; 0 = 10 */
 	unsigned long long ring_size;
+	struct opt_list efiles;        /* -e: enforcement rules (src/enforce) */
+	bool enforce;
 };
 
 struct engine {
 	struct guard_ruleset *rs;
+	struct enforcer *enf;          /* -e; NULL without */
 	/* rules by Falco event type index */
 	const struct guard_rule **by_type[256];
 	int nby_type[256];
@@ -73,6 +77,15 @@ struct engine {
 	uint64_t drop_alerts, drop_seconds;   /* alerts raised; seconds above the threshold */
 	uint64_t last_drop_alert_ns;
 };
+
+/* The events collector's kernel counters; none when enforcement runs alone (no events). */
+static void kcounters(const struct engine *E, struct ev_kcounters *kc)
+{
+	if (E->ev)
+		ev_kcounters(E->ev, kc);
+	else
+		memset(kc, 0, sizeof(*kc));
+}
 
 static const struct proc *pt_ancestor(void *arg, uint32_t pid, int n)
 {
@@ -546,7 +559,7 @@ static int drops_tick(struct ebee_loop *l, void *arg)
 	size_t o;
 
 	(void)l;
-	ev_kcounters(E->ev, &kc);
+	kcounters(E, &kc);
 	lost = kc.lost - E->last_lost;
 	evs = E->events - E->last_events;
 	E->last_lost = kc.lost;
@@ -598,6 +611,8 @@ static void engine_free(struct engine *E)
 {
 	collector_free(E->ev);
 	E->ev = NULL;
+	enforcer_free(E->enf);
+	E->enf = NULL;
 	for (int t = 0; t < 256; t++)
 		free(E->by_type[t]);
 	for (int i = 0; i < E->nfiles; i++)
@@ -639,6 +654,12 @@ static int g_open(struct collector *c)
 	if (!E->rs)
 		return -EINVAL;
 	gethostname(E->hostname, sizeof(E->hostname) - 1);
+	if (cfg->enforce && !cfg->efiles.n) {
+		ebee_err("--enforce needs enforcement rules (-e FILE)");
+		return -EINVAL;
+	}
+	if (cfg->efiles.n && !(E->enf = enforcer_new(&cfg->efiles, E->rs, cfg->enforce)))
+		return -EINVAL;
 	E->alerts = calloc(E->rs->nrules ? E->rs->nrules : 1, sizeof(*E->alerts));
 	if (!E->alerts)
 		return -ENOMEM;
@@ -663,10 +684,14 @@ static int g_open(struct collector *c)
 			need[guard_evtype_source(t)] = true;
 		}
 	}
-	if (!nrules) {
+	if (!nrules && !E->enf) {
 		ebee_err("no rule to evaluate here (see 'ebee guard check')");
 		return -EINVAL;
 	}
+	/* -e with a rules file that has nothing to evaluate (-r empty.yaml): enforcement alone,
+	 * without the events collector's programs */
+	if (!nrules)
+		return 0;
 	/* execs keep the process table's names and command lines current for every rule */
 	need[EV_EXEC] = E->state[EV_EXEC] = true;
 	/* an exec through /proc/self/fd/N is told from the memfd_create that made N */
@@ -697,12 +722,16 @@ static int g_open(struct collector *c)
 static int g_start(struct collector *c, struct ebee_loop *l)
 {
 	struct engine *E = c->priv;
-	int err = collector_start(E->ev, l);
+	int err = E->ev ? collector_start(E->ev, l) : 0;
 
+	if (!err && E->enf)
+		err = enforcer_start(E->enf, l, E->out, E->json);
 	if (err)
 		return err;
 	/* loading parsed the kernel's BTF (megabytes, freed since): hand the heap back */
 	malloc_trim(0);
+	if (!E->ev)
+		return 0;
 	E->timer = loop_add_timer(l, 1.0, drops_tick, E);
 	return E->timer < 0 ? E->timer : 0;
 }
@@ -710,13 +739,15 @@ static int g_start(struct collector *c, struct ebee_loop *l)
 static int g_refresh(struct collector *c)
 {
 	struct engine *E = c->priv;
-	int err = collector_refresh(E->ev);   /* drains the ring: the counts below are current */
+	int err = E->ev ? collector_refresh(E->ev) : 0;   /* drains the ring: the counts below are current */
 
 	/* the final refresh (after stop): the posts end before the summary counts them */
 	for (int i = 0; c->stopped && i < E->nhttp; i++)
 		http_out_drain(E->http[i], 2.0);
 
 	c->cnt.events = E->events;
+	if (!E->ev)
+		return err;
 	c->cnt.lost = E->ev->cnt.lost;
 	c->cnt.missed = E->ev->cnt.missed;
 	c->lost_why = E->ev->lost_why;
@@ -729,7 +760,9 @@ static void g_stop(struct collector *c)
 {
 	struct engine *E = c->priv;
 
-	collector_stop(E->ev);
+	if (E->ev)
+		collector_stop(E->ev);
+	enforcer_drain(E->enf);   /* the decisions still queued are reported before the summary */
 	if (c->loop && E->timer >= 0)
 		loop_del_timer(c->loop, E->timer);
 	E->timer = -1;
@@ -769,7 +802,7 @@ static void g_summary(struct collector *c, struct jw *w)
 	struct ev_kcounters kc;
 	uint64_t hsent, hlost;
 
-	ev_kcounters(E->ev, &kc);
+	kcounters(E, &kc);
 	http_totals(E, &hsent, &hlost);
 	jw_ku64(w, "evaluations", E->evaluated);
 	jw_ku64(w, "alerts", E->nalerts);
@@ -796,6 +829,8 @@ static void g_summary(struct collector *c, struct jw *w)
 	jw_ku64(w, "drop_alerts", E->drop_alerts);
 	jw_ku64(w, "http_sent", hsent);
 	jw_ku64(w, "http_lost", hlost);
+	if (E->enf)
+		enforcer_summary_fields(E->enf, w);
 }
 
 enum { GR_RULE, GR_PRIO, GR_ALERTS, GR__N };
@@ -844,7 +879,7 @@ static void g_metrics(struct collector *c, struct prom *p)
 	uint64_t hsent, hlost;
 	uint64_t by_prio[PRIO_DEBUG + 1] = { 0 };
 
-	ev_kcounters(E->ev, &kc);
+	kcounters(E, &kc);
 	http_totals(E, &hsent, &hlost);
 	prom_family(p, "ebee_guard_events_total", "counter", "Events evaluated by guard's rules.");
 	prom_u64(p, "ebee_guard_events_total", NULL, 0, E->events);
@@ -937,6 +972,10 @@ static const struct opt run_opts[] = {
 	  "10", 0.001, 100 },
 	{ "ring-size", 0, OPT_SIZE, offsetof(struct run_cfg, ring_size), "SIZE",
 	  "the events ring buffer's size (power of two, >= 4K)", "4M" },
+	{ "enforcement", 'e', OPT_LIST, offsetof(struct run_cfg, efiles), "FILE",
+	  "enforcement rules (deny/kill/audit; docs/enforce.md), audited unless --enforce" },
+	{ "enforce", 0, OPT_FLAG, offsetof(struct run_cfg, enforce), NULL,
+	  "act on the enforcement rules (deny, kill) instead of alerting only" },
 	OPT_END,
 };
 
