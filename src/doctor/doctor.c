@@ -128,7 +128,7 @@ static void kind_checks(struct report *r)
 static void feature_checks(struct report *r)
 {
 	for (const struct collector_desc *const *d = ebee_collectors; *d; d++) {
-		char detail[300];
+		char detail[640];
 		size_t n = snprintf(detail, sizeof(detail), "%s", (*d)->what);
 		bool ok = true;
 		struct jw *w = out_nest(&r->out, C_HOOKS);

@@ -906,7 +906,7 @@ static const struct ev_opts ev_default = { .all = true, .mode = EVM_EVENTS };
 
 const struct collector_desc events_collector = {
 	.name = "events",
-	.what = "process, file and network events (exec, open, ...) and the process table",
+	.what = "process, file and network events and the process table",
 	.hooks = ev_hook_table,
 	.nhooks = ARRAY_SIZE(ev_hook_table),
 	.prog_prefix = "ev_",
