@@ -195,7 +195,15 @@ static void tell_lost(struct collector *c, bool warn)
 
 static void on_tick(void *arg)
 {
-	tell_lost(arg, true);
+	struct collector *c = arg;
+	struct pol_coll *pc = c->priv;
+
+	tell_lost(c, true);
+	/* the daemon's health says when a workload went (the others stay enforced) */
+	for (int w = 0; w < pc->s.nwl && c->health == COLLECTOR_OK; w++)
+		if (pc->r.rt[w].gone)
+			collector_set_health(c, COLLECTOR_DEGRADED, "workload '%s/%s' disappeared",
+					     pc->s.wl[w].ns, pc->s.wl[w].name);
 }
 
 static int pcoll_start(struct collector *c, struct ebee_loop *l)

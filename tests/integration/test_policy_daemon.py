@@ -65,6 +65,17 @@ def wait_until(f, timeout=10.0):
     return f()
 
 
+def rmdir(path):
+    """True once the cgroup is gone (its processes take a moment to leave it)."""
+    try:
+        os.rmdir(path)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return False
+    return True
+
+
 def samples(metrics):
     out = {}
     for line in metrics.splitlines():
@@ -205,3 +216,30 @@ def test_closed_and_idle_flows_leave_the_table(nsworld, tmp_path):
     fins = [x for x in rows if x.get("event") == "flags" and "TCP" in x.get("l4", {})
             and x["l4"]["TCP"]["flags"].get("FIN")]
     assert len(fins) >= 2 * 21   # each side reports its connection's first FIN
+
+
+def test_serve_vanishing_workload_degrades_health(cgworld, tmp_path):
+    three(cgworld)
+    env = dict(os.environ, EBEE_POLICY_DIR=str(policy_dir(cgworld, tmp_path)))
+    e = Ebee(["serve", "--json", "--collectors", "policy", "--listen", "127.0.0.1:0",
+              "--interval", "0.2"], env=env).start()
+    try:
+        url = json.loads(e.readline())["url"]
+        db = cgworld["db"]
+        db.server.kill()
+        db.server.wait()
+        assert wait_until(lambda: rmdir(db.cgroup))
+
+        def api():
+            return json.loads(get(url + "api/policy")[1])
+        assert wait_until(lambda: api()["health"] == "degraded"), api()
+        assert {w["name"]: w["gone"] for w in api()["workloads"]} == {"web": False, "db": True,
+                                                                     "cli": False}
+        m = samples(get(url + "metrics")[1])
+        assert m['ebee_policy_workloads{state="gone"}'] == 1
+        # the others stay enforced
+        got = cgworld.matrix([("cli", "web", 80), ("web", "cli", 80)], ("TCP",))
+        assert got == {("cli", "web", "TCP", 80): False, ("web", "cli", "TCP", 80): True}
+    finally:
+        e.stop()
+    assert "workload 'prod/db' disappeared" in e.stderr
