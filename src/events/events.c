@@ -252,7 +252,6 @@ static int ev_open(struct collector *c)
 				  ev_syscalls[sc].name);
 			on = false;
 		}
-		set_autoload(obj, "ev_en_", ev_syscalls[sc].name, on);
 		set_autoload(obj, "ev_ex_", ev_syscalls[sc].name, on);
 		nsys += on;
 	}
@@ -874,8 +873,8 @@ struct proctab *ev_proctab(struct collector *c)
 	return ((struct ev_state *)c->priv)->pt;
 }
 
-/* Doctor and `prog` read the sched hooks here; the syscall programs (ev_en_X/ev_ex_X, one
- * pair per syscall, loaded only for the asked types) attach to tracepoints only, which
+/* Doctor and `prog` read the sched hooks here; the syscall programs (ev_ex_X, one
+ * per syscall, loaded only for the asked types) attach to tracepoints only, which
  * doctor checks as the "syscall tracepoints" requirement. */
 static const struct ebee_hook ev_hook_table[] = {
 	ev_hooks[0], ev_hooks[1], ev_hooks[2],
