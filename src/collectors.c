@@ -10,6 +10,7 @@ extern const struct collector_desc netwatch_collector; /* src/netwatch */
 extern const struct collector_desc prog_collector;     /* src/prog */
 extern const struct collector_desc events_collector;   /* src/events */
 extern const struct collector_desc guard_collector;    /* src/guard */
+extern const struct collector_desc policy_collector;   /* src/policy */
 
 const struct collector_desc *const ebee_collectors[] = {
 	&count_collector,
@@ -19,5 +20,6 @@ const struct collector_desc *const ebee_collectors[] = {
 	&prog_collector,
 	&events_collector,
 	&guard_collector,
+	&policy_collector,
 	NULL,
 };

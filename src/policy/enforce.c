@@ -257,7 +257,65 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static int check_gone(struct ebee_loop *l, void *arg)
+void pol_ct_sweep(struct pol_run *r)
+{
+	enum { CHUNK = 1024 };
+	static struct pol_ct_key keys[CHUNK];
+	static struct pol_ct vals[CHUNK];
+	int fd = bpf_map__fd(r->skel->maps.pol_ct);
+	__u32 batch = 0, count;
+	uint64_t now = ebee_now_ns(), n = 0;
+	bool first = true, done = false;
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+
+	/* The same rule as the kernel's (pol_ct_expired), on CLOCK_MONOTONIC as bpf_ktime. An
+	 * entry refreshed between the read and the delete is read again first. */
+	while (!done) {
+		int err;
+
+		count = CHUNK;
+		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, vals, &count, &o);
+		if (err && errno != ENOENT)
+			return;   /* keep the last count */
+		done = err != 0;
+		first = false;
+		for (__u32 i = 0; i < count; i++) {
+			struct pol_ct v;
+
+			if (!pol_ct_expired(&vals[i], keys[i].proto, now, &r->to)) {
+				n++;
+				continue;
+			}
+			if (bpf_map_lookup_elem(fd, &keys[i], &v))
+				continue;   /* gone meanwhile */
+			if (!pol_ct_expired(&v, keys[i].proto, ebee_now_ns(), &r->to)) {
+				n++;
+				continue;
+			}
+			if (!bpf_map_delete_elem(fd, &keys[i]))
+				r->ct_expired++;
+		}
+	}
+	r->ct_entries = n;
+}
+
+void pol_read_stats(const struct pol_run *r, struct pol_stat *st)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct pol_stat v[ncpu > 0 ? ncpu : 1];
+
+	memset(st, 0, sizeof(*st) * POL_NSTATS);
+	for (__u32 k = 0; r->skel && ncpu > 0 && k < POL_NSTATS; k++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.pol_stats), &k, v))
+			continue;
+		for (int c = 0; c < ncpu; c++) {
+			st[k].pkts += v[c].pkts;
+			st[k].bytes += v[c].bytes;
+		}
+	}
+}
+
+static int on_tick(struct ebee_loop *l, void *arg)
 {
 	struct pol_run *r = arg;
 	struct stat st;
@@ -280,6 +338,9 @@ static int check_gone(struct ebee_loop *l, void *arg)
 				  rt->cgfd >= 0 ? rt->cgpath : r->s->wl[w].netns);
 		}
 	}
+	pol_ct_sweep(r);
+	if (r->on_tick)
+		r->on_tick(r->arg);
 	return 0;
 }
 
@@ -296,6 +357,7 @@ int pol_start(struct pol_run *r, struct ebee_loop *l)
 	}
 	skel->rodata->audit = r->audit;
 	skel->rodata->interval_ns = (__u64)(r->interval * 1e9);
+	skel->rodata->timeouts = r->to;
 	if (getenv("EBEE_POLICY_RING_BYTES"))   /* tests shrink it to see drops counted */
 		bpf_map__set_max_entries(skel->maps.pol_events,
 					 strtoul(getenv("EBEE_POLICY_RING_BYTES"), NULL, 0));
@@ -340,8 +402,12 @@ int pol_start(struct pol_run *r, struct ebee_loop *l)
 		return err;
 	}
 	err = loop_add_ringbuf(l, r->rb, 0);
-	if (!err)
-		err = loop_set_tick(l, 1.0, check_gone, r);
+	if (!err) {
+		/* a timer of its own: the daemon's tick is the daemon's */
+		r->timer = loop_add_timer(l, 1.0, on_tick, r);
+		err = r->timer < 0 ? r->timer : 0;
+		r->loop = err ? NULL : l;
+	}
 	if (err)
 		ebee_err("cannot set up the event loop: %s", strerror(-err));
 	return err;
@@ -369,6 +435,12 @@ void pol_stop(struct pol_run *r)
 void pol_close(struct pol_run *r)
 {
 	pol_stop(r);
+	if (r->loop) {
+		loop_del_timer(r->loop, r->timer);
+		if (r->rb)
+			loop_del_ringbuf(r->loop, r->rb);
+		r->loop = NULL;
+	}
 	ring_buffer__free(r->rb);
 	r->rb = NULL;
 	policy_bpf__destroy(r->skel);

@@ -5,6 +5,7 @@
 
 #include "core/opts.h"
 #include "netwatch/tc.h"
+#include "policy/feed.h"
 #include "policy/model.h"
 
 #define POL_IFACES_MAX 4
@@ -33,12 +34,17 @@ struct pol_run {
 	struct pol_wlrt *rt;
 	bool audit;
 	double interval;
+	struct pol_timeouts to;
 	void (*on_event)(void *arg, const struct pol_event *e);
+	void (*on_tick)(void *arg);                /* after each second's sweep */
 	void *arg;
 	/* state */
 	struct policy_bpf *skel;
 	struct ring_buffer *rb;
+	struct ebee_loop *loop;
+	int timer;
 	uint64_t events;
+	uint64_t ct_entries, ct_expired;          /* at the last sweep; deleted by sweeps */
 };
 
 /* The command line's options, also the collector's config. */
@@ -47,15 +53,32 @@ struct policy_cfg {
 	const char *workloads;
 	bool audit;
 	double duration, interval;
+	double tcp_timeout, idle_timeout, close_timeout;   /* connection table; 0 = default */
 	const char *flows;
 	long long pid;
+	/* The daemon: policies are every *.yaml of this directory but workloads.yaml, which
+	 * holds the workloads ($EBEE_POLICY_DIR overrides it). */
+	const char *dir;
 };
 
-/* The collector's state (priv): policies, tables, the run. */
+#define POL_RECENT 256
+
+/* The collector's state (priv): policies, tables, the run, and what it has seen. */
 struct pol_coll {
 	struct pol_set s;
 	struct pol_compiled c;
 	struct pol_run r;
+	struct pol_feed feed;
+	struct policy_cfg dcfg;                    /* a daemon's cfg, files from its dir */
+	char (*paths)[512];
+	uint64_t *flows;                           /* [(npol + 1) * 2 * 4]: new flows by policy
+						    * (npol = none), direction, verdict */
+	uint64_t by_verdict[4];
+	struct pol_stat stats[POL_NSTATS];         /* kernel's, at the last refresh */
+	uint64_t lost_told;                        /* lost events already reported in the stream */
+	struct pol_event recent[POL_RECENT];       /* the newest events, for /api/policy */
+	uint64_t nrecent;
+	char line[8192];                           /* one event's JSON line */
 };
 extern const struct collector_desc policy_collector;
 /* Policies and workloads files read and checked; -EINVAL having printed the error. */
@@ -69,6 +92,10 @@ int pol_start(struct pol_run *r, struct ebee_loop *l);
 int pol_fill_maps(struct policy_bpf *skel, const struct pol_set *s, const struct pol_compiled *c,
 		  const struct pol_wlrt *rt);
 uint64_t pol_lost(const struct pol_run *r);
+/* Deletes expired connection entries; r->ct_entries = what remains. */
+void pol_ct_sweep(struct pol_run *r);
+/* The kernel's packet/byte counters, summed over CPUs. */
+void pol_read_stats(const struct pol_run *r, struct pol_stat *st);
 void pol_stop(struct pol_run *r);
 void pol_close(struct pol_run *r);
 

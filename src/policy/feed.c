@@ -79,6 +79,14 @@ void pol_feed_line(struct pol_feed *f, const char *line, size_t len)
 	}
 }
 
+bool pol_feed_active(const struct pol_feed *f)
+{
+	for (int i = 0; f->lfd >= 0 && i < POL_FEED_MAX; i++)
+		if (f->cfd[i] >= 0)
+			return true;
+	return false;
+}
+
 void pol_feed_close(struct pol_feed *f)
 {
 	if (f->lfd < 0)

@@ -6,6 +6,7 @@
 #ifndef EBEE_POLICY_FEED_H
 #define EBEE_POLICY_FEED_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,8 @@ struct pol_feed {
 void pol_feed_open(struct pol_feed *f, struct ebee_loop *l);
 void pol_feed_line(struct pol_feed *f, const char *line, size_t len);
 void pol_feed_close(struct pol_feed *f);
+/* True when some reader is connected (lines are worth rendering). */
+bool pol_feed_active(const struct pol_feed *f);
 /* flows: connects to the apply with this pid (0 = the newest live one); fd or -errno. */
 int pol_feed_connect(int pid);
 

@@ -18,6 +18,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u8 audit = 0;
 const volatile __u64 interval_ns = 5000000000ULL;
+const volatile struct pol_timeouts timeouts = {
+	.tcp_ns = 21600ULL * 1000000000ULL, .other_ns = 60ULL * 1000000000ULL,
+	.close_ns = 10ULL * 1000000000ULL,
+};
 
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
@@ -78,6 +82,13 @@ struct {
 	__type(key, struct pol_ct_key);
 	__type(value, struct pol_ct);
 } pol_ct SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, POL_NSTATS);
+	__type(key, __u32);
+	__type(value, struct pol_stat);
+} pol_stats SEC(".maps");
 
 EBEE_RINGBUF(pol_events, 1 << 20);
 
@@ -226,11 +237,33 @@ static __always_inline void emit(struct pkt *p, struct pol_ct *ct, __u8 report, 
 	e->tcp_flags = p->flags;
 	e->hook = hook;
 	e->init_dir = ct->dir;
-	__builtin_memset(e->pad, 0, sizeof(e->pad));
+	e->pad = 0;
+	e->af = p->k.family == 4 ? 2 /* AF_INET */ : 10 /* AF_INET6 */;
+	__builtin_memset(e->pad2, 0, sizeof(e->pad2));
 	ct->rep_pkts = ct->pkts;
 	ct->rep_bytes = ct->bytes;
 	ct->last_ns = now;
 	ebee_submit(pol_events, e);
+}
+
+/* FIN from both sides or a RST: the connection is over, only its last packets remain. */
+static __always_inline void close_state(struct pol_ct *ct, __u8 flags, __u8 dir)
+{
+	if (flags & POL_TCP_FIN)
+		ct->fin_dirs |= 1 << dir;
+	if ((flags & POL_TCP_RST) || ct->fin_dirs == 3)
+		ct->closing = 1;
+}
+
+static __always_inline void count(__u8 dir, __u8 verdict, __u32 len)
+{
+	__u32 k = POL_STAT(dir, verdict);
+	struct pol_stat *st = bpf_map_lookup_elem(&pol_stats, &k);
+
+	if (st) {
+		st->pkts++;
+		st->bytes += len;
+	}
 }
 
 /* 1 = pass, 0 = drop. */
@@ -240,6 +273,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u32 off, __u16 l3prot
 	struct pkt p = {};
 	struct pol_addr_key ak = {};
 	struct pol_ct *ct, fresh = {};
+	struct pol_timeouts to;
 	__u32 *wl = NULL;
 	__u16 peer = POL_NO_WL;
 	__u64 now;
@@ -261,8 +295,18 @@ static __always_inline int handle(struct __sk_buff *skb, __u32 off, __u16 l3prot
 	}
 	p.k.wl = *wl;
 	now = bpf_ktime_get_ns();
+	/* read through the volatile: the loader sets them (a plain copy could be folded) */
+	to.tcp_ns = timeouts.tcp_ns;
+	to.other_ns = timeouts.other_ns;
+	to.close_ns = timeouts.close_ns;
 
 	ct = bpf_map_lookup_elem(&pol_ct, &p.k);
+	/* An entry past its timeout, or a connection opening (SYN without ACK) on one that closed
+	 * or that the other side opened, is a new flow: a reused 5-tuple gets its own verdict. */
+	if (ct && (pol_ct_expired(ct, p.k.proto, now, &to) ||
+		   ((p.flags & (POL_TCP_SYN | POL_TCP_ACK)) == POL_TCP_SYN &&
+		    (ct->closing || ct->dir != dir))))
+		ct = NULL;
 	/* A dropped flow is only remembered for its own direction: a packet the other way is a
 	 * new question, not a reply (nothing was let through to reply to). */
 	if (ct && !(ct->verdict == POL_DROPPED && ct->dir != dir)) {
@@ -270,6 +314,9 @@ static __always_inline int handle(struct __sk_buff *skb, __u32 off, __u16 l3prot
 
 		__sync_fetch_and_add(&ct->pkts, 1);
 		__sync_fetch_and_add(&ct->bytes, p.len);
+		ct->seen_ns = now;
+		close_state(ct, p.flags, dir);
+		count(dir, ct->verdict, p.len);
 		report = 0;
 		if (newflags) {
 			ct->flags_seen |= newflags;
@@ -295,6 +342,9 @@ static __always_inline int handle(struct __sk_buff *skb, __u32 off, __u16 l3prot
 	fresh.bytes = p.len;
 	fresh.flags_seen = p.flags & POL_TCP_REPORT;
 	fresh.last_ns = now;
+	fresh.seen_ns = now;
+	close_state(&fresh, p.flags, dir);
+	count(dir, fresh.verdict, p.len);
 	bpf_map_update_elem(&pol_ct, &p.k, &fresh, BPF_ANY);
 	ct = bpf_map_lookup_elem(&pol_ct, &p.k);
 	emit(&p, ct ?: &fresh, POL_REP_NEW, dir, skb->ifindex, hook, now);

@@ -16,9 +16,12 @@
 #include "core/out.h"
 #include "policy/enforce.h"
 #include "policy/feed.h"
+#include "policy/render.h"
 #include "policy/whatif.h"
 
-static const struct policy_cfg policy_defaults = { .interval = 5.0 };
+static const struct policy_cfg policy_defaults = {
+	.interval = 5.0, .tcp_timeout = 21600, .idle_timeout = 60, .close_timeout = 10,
+};
 
 #define POLICY_FILE_OPTS \
 	{ "file", 'f', OPT_LIST, offsetof(struct policy_cfg, files), "FILE", \
@@ -34,6 +37,12 @@ static const struct opt apply_opts[] = {
 	  "at most one event per flow per SECONDS (besides new flows and TCP flags)", "5s", 0.01, 3600 },
 	{ "duration", 'd', OPT_SECONDS, offsetof(struct policy_cfg, duration), "SECONDS",
 	  "stop after SECONDS (0 = until Ctrl-C)", "0", 0, 1e9 },
+	{ "tcp-timeout", 0, OPT_SECONDS, offsetof(struct policy_cfg, tcp_timeout), "SECONDS",
+	  "forget an open TCP connection idle this long", "6h", 0.01, 1e7 },
+	{ "idle-timeout", 0, OPT_SECONDS, offsetof(struct policy_cfg, idle_timeout), "SECONDS",
+	  "forget other flows (UDP, refused ones) idle this long", "60s", 0.01, 1e7 },
+	{ "close-timeout", 0, OPT_SECONDS, offsetof(struct policy_cfg, close_timeout), "SECONDS",
+	  "forget a TCP connection this long after its FINs or RST", "10s", 0.01, 1e7 },
 	OPT_END,
 };
 
@@ -144,319 +153,16 @@ static int whatif_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 	return err;
 }
 
-/* ---- apply: the verdict stream ---- */
-
-static const char *const verdict_names[] = { "?", "FORWARDED", "DROPPED", "AUDIT" };
-static const char *const report_names[] = { "?", "new", "flags", "interval" };
-
-struct apply_state {
-	struct ebee_ctx *ctx;
-	struct pol_set *s;
-	struct pol_compiled *c;
-	struct out o;
-	struct jw jw;
-	char buf[8192];               /* one event's JSON line */
-	struct pol_feed feed;
-	uint64_t by_verdict[4];
-};
-
-enum { V_TIME, V_VERDICT, V_DIR, V_PROTO, V_SRC, V_DST, V_FLAGS, V_PKTS, V_BYTES, V_WHY, V__N };
-static const struct out_col verdict_cols[] = {
-	[V_TIME] = { "time", "TIME", OUT_STR, -15 },
-	[V_VERDICT] = { "verdict", "VERDICT", OUT_STR, -9 },
-	[V_DIR] = { "direction", "DIR", OUT_STR, -7 },
-	[V_PROTO] = { "proto", "PROTO", OUT_STR, -5 },
-	[V_SRC] = { "src", "SOURCE", OUT_STR, -34 },
-	[V_DST] = { "dst", "DESTINATION", OUT_STR, -34 },
-	[V_FLAGS] = { "flags", "FLAGS", OUT_STR, -7 },
-	[V_PKTS] = { "packets", "PKTS", OUT_U64, 5 },
-	[V_BYTES] = { "bytes", "BYTES", OUT_U64, 7 },
-	[V_WHY] = { "why", "POLICY/REASON", OUT_STR, -40 },
-};
-
-static void addr_str(uint8_t family, const uint8_t *a, char *buf, size_t len)
-{
-	inet_ntop(family == 4 ? AF_INET : AF_INET6, a, buf, len);
-}
-
-static void flags_str(uint8_t f, char *buf, size_t len)
-{
-	static const char *const n[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG" };
-
-	buf[0] = 0;
-	for (int i = 0; i < 6; i++)
-		if (f & (1 << i))
-			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "|" : "", n[i]);
-}
-
-/* "allowed by" policies of the event's rule mask, or the isolating policies for a drop. */
-static void why_str(const struct apply_state *st, const struct pol_event *e, char *buf, size_t len)
-{
-	buf[0] = 0;
-	if (e->why == POL_WHY_NOT_ISOLATED) {
-		snprintf(buf, len, "not isolated");
-		return;
-	}
-	if (e->why == POL_WHY_NO_RULE) {
-		snprintf(buf, len, "no policy allows it; isolated by ");
-		for (int i = 0; i < st->s->npol; i++)
-			if (st->s->pol[i].type[e->dir] && e->wl < st->s->nwl &&
-			    pol_selects(st->s, &st->s->pol[i], &st->s->wl[e->wl]))
-				snprintf(buf + strlen(buf), len - strlen(buf), "%s/%s ", st->s->pol[i].ns,
-					 st->s->pol[i].name);
-		buf[strlen(buf) - 1] = 0;
-		return;
-	}
-	for (int b = 0; b < POL_MAX_RULES && e->wl < st->c->nwl; b++) {
-		const struct pol_rule_ref *ref;
-
-		if (!(e->rules & (1ULL << b)))
-			continue;
-		ref = &st->c->ref[POL_WD(e->wl, e->init_dir) * POL_MAX_RULES + b];
-		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s/%s %s[%d]", buf[0] ? " " : "",
-			 st->s->pol[ref->pol].ns, st->s->pol[ref->pol].name,
-			 e->init_dir ? "egress" : "ingress", ref->rule);
-	}
-}
-
-static void endpoint_json(struct jw *w, const struct pol_set *s, int wl)
-{
-	jw_obj_begin(w);
-	if (wl >= 0 && wl < s->nwl) {
-		char l[160];
-
-		jw_kstr(w, "namespace", s->wl[wl].ns);
-		jw_kstr(w, "pod_name", s->wl[wl].name);
-		jw_key(w, "labels");
-		jw_arr_begin(w);
-		for (int i = 0; i < s->wl[wl].labels.n; i++) {
-			snprintf(l, sizeof(l), "k8s:%s=%s", s->wl[wl].labels.k[i], s->wl[wl].labels.v[i]);
-			jw_str(w, l);
-		}
-		jw_arr_end(w);
-	}
-	jw_obj_end(w);
-}
-
-static void endpoint_str(const struct pol_set *s, int wl, const char *addr, int port, char *buf,
-			 size_t len)
-{
-	if (wl >= 0 && wl < s->nwl)
-		snprintf(buf, len, "%s/%s %s:%d", s->wl[wl].ns, s->wl[wl].name, addr, port);
-	else
-		snprintf(buf, len, "%s:%d", addr, port);
-}
-
-/* Hubble's flow shape, reduced to what a plain kernel knows; into st->buf, returns the
- * length with the newline. */
-static size_t event_json(struct apply_state *st, const struct pol_event *e)
-{
-	struct jw *w = &st->jw;
-	char la[INET6_ADDRSTRLEN], pa[INET6_ADDRSTRLEN], ts[40], why[400];
-	bool out = e->dir == POL_EGRESS;   /* the packet leaves the local workload */
-	int peer = e->peer_wl == POL_NO_WL ? -1 : e->peer_wl;
-	const char *l4 = pol_proto_name(e->proto);
-
-	addr_str(e->family, e->laddr, la, sizeof(la));
-	addr_str(e->family, e->paddr, pa, sizeof(pa));
-	why_str(st, e, why, sizeof(why));
-	size_t n;
-
-	jw_init_buf(w, st->buf, sizeof(st->buf) - 1);
-	jw_obj_begin(w);
-	jw_kstr(w, "time", ebee_fmt_time(ebee_ktime_to_real(e->hdr.time_ns), ts, sizeof(ts)));
-	jw_kstr(w, "verdict", verdict_names[e->verdict & 3]);
-	if (e->why == POL_WHY_NO_RULE)
-		jw_kstr(w, "drop_reason_desc", "POLICY_DENIED");
-	jw_kstr(w, "event", report_names[e->report & 3]);
-	jw_key(w, "IP");
-	jw_obj_begin(w);
-	jw_kstr(w, "source", out ? la : pa);
-	jw_kstr(w, "destination", out ? pa : la);
-	jw_kstr(w, "ipVersion", e->family == 4 ? "IPv4" : "IPv6");
-	jw_obj_end(w);
-	jw_key(w, "l4");
-	jw_obj_begin(w);
-	jw_key(w, l4);
-	jw_obj_begin(w);
-	if (e->proto == 6 || e->proto == 17 || e->proto == 132) {
-		jw_ku64(w, "source_port", out ? e->lport : e->pport);
-		jw_ku64(w, "destination_port", out ? e->pport : e->lport);
-	}
-	if (e->proto == 6) {
-		static const char *const n[] = { "FIN", "SYN", "RST", "PSH", "ACK", "URG" };
-
-		jw_key(w, "flags");
-		jw_obj_begin(w);
-		for (int i = 0; i < 6; i++)
-			if (e->tcp_flags & (1 << i))
-				jw_kbool(w, n[i], true);
-		jw_obj_end(w);
-	}
-	jw_obj_end(w);
-	jw_obj_end(w);
-	jw_key(w, "source");
-	endpoint_json(w, st->s, out ? e->wl : peer);
-	jw_key(w, "destination");
-	endpoint_json(w, st->s, out ? peer : e->wl);
-	jw_kstr(w, "traffic_direction", e->init_dir == POL_EGRESS ? "EGRESS" : "INGRESS");
-	jw_kbool(w, "is_reply", e->dir != e->init_dir);
-	jw_kstr(w, "observation_point", e->hook == POL_HOOK_TC ? "tc" : "cgroup");
-	jw_key(w, "policies");
-	jw_arr_begin(w);
-	if (e->why == POL_WHY_RULE) {
-		for (int b = 0; b < POL_MAX_RULES; b++) {
-			const struct pol_rule_ref *ref;
-
-			if (!(e->rules & (1ULL << b)) || e->wl >= st->c->nwl)
-				continue;
-			ref = &st->c->ref[POL_WD(e->wl, e->init_dir) * POL_MAX_RULES + b];
-			jw_obj_begin(w);
-			jw_kstr(w, "name", st->s->pol[ref->pol].name);
-			jw_kstr(w, "namespace", st->s->pol[ref->pol].ns);
-			jw_ki64(w, "rule", ref->rule);
-			jw_kstr(w, "match", "allowed");
-			jw_obj_end(w);
-		}
-	} else if (e->why == POL_WHY_NO_RULE) {
-		for (int i = 0; i < st->s->npol; i++) {
-			if (!st->s->pol[i].type[e->init_dir] || e->wl >= st->s->nwl ||
-			    !pol_selects(st->s, &st->s->pol[i], &st->s->wl[e->wl]))
-				continue;
-			jw_obj_begin(w);
-			jw_kstr(w, "name", st->s->pol[i].name);
-			jw_kstr(w, "namespace", st->s->pol[i].ns);
-			jw_kstr(w, "match", "isolated");
-			jw_obj_end(w);
-		}
-	}
-	jw_arr_end(w);
-	jw_kstr(w, "summary", why);
-	jw_ku64(w, "packets", e->pkts);
-	jw_ku64(w, "bytes", e->bytes);
-	jw_obj_end(w);
-	n = jw_finish(w);
-	st->buf[n++] = '\n';
-	st->buf[n] = 0;
-	return n;
-}
-
-static void on_verdict(void *arg, const struct pol_event *e)
-{
-	struct apply_state *st = arg;
-	char la[INET6_ADDRSTRLEN], pa[INET6_ADDRSTRLEN], a[OUT_CELL], b[OUT_CELL], f[40], why[400];
-	char ts[40];
-	bool out = e->dir == POL_EGRESS;
-	int peer = e->peer_wl == POL_NO_WL ? -1 : e->peer_wl;
-	size_t n;
-
-	st->by_verdict[e->verdict & 3]++;
-	n = event_json(st, e);
-	pol_feed_line(&st->feed, st->buf, n);
-	if (st->ctx->json) {
-		fputs(st->buf, stdout);
-		fflush(stdout);
-		return;
-	}
-	addr_str(e->family, e->laddr, la, sizeof(la));
-	addr_str(e->family, e->paddr, pa, sizeof(pa));
-	endpoint_str(st->s, out ? e->wl : peer, out ? la : pa, out ? e->lport : e->pport, a, sizeof(a));
-	endpoint_str(st->s, out ? peer : e->wl, out ? pa : la, out ? e->pport : e->lport, b, sizeof(b));
-	flags_str(e->tcp_flags, f, sizeof(f));
-	why_str(st, e, why, sizeof(why));
-	ebee_fmt_time(ebee_ktime_to_real(e->hdr.time_ns), ts, sizeof(ts));
-	out_str(&st->o, V_TIME, strchr(ts, 'T') ? strchr(ts, 'T') + 1 : ts);
-	out_str(&st->o, V_VERDICT, verdict_names[e->verdict & 3]);
-	out_fmt(&st->o, V_DIR, "%s%s", e->init_dir ? "egress" : "ingress",
-		e->dir != e->init_dir ? "<" : "");
-	out_str(&st->o, V_PROTO, pol_proto_name(e->proto));
-	out_str(&st->o, V_SRC, a);
-	out_str(&st->o, V_DST, b);
-	out_str(&st->o, V_FLAGS, f[0] ? f : "-");
-	out_u64(&st->o, V_PKTS, e->pkts);
-	out_u64(&st->o, V_BYTES, e->bytes);
-	out_str(&st->o, V_WHY, why);
-	out_row(&st->o);
-	fflush(stdout);
-}
-
-enum { S_TYPE, S_COLL, S_EVENTS, S_LOST, S_MISSED, S_DUR, S_FWD, S_DROP, S_AUDIT, S__N };
-static const struct out_col summary_cols[] = {
-	[S_TYPE] = { "type", "TYPE", OUT_STR, -8 },
-	[S_COLL] = { "collector", "COLLECTOR", OUT_STR, -9 },
-	[S_EVENTS] = { "events", "EVENTS", OUT_U64, 7 },
-	[S_LOST] = { "lost", "LOST", OUT_U64, 6 },
-	[S_MISSED] = { "missed", "MISSED", OUT_U64, 6 },
-	[S_DUR] = { "duration_s", "SECONDS", OUT_F64, 8, 1 },
-	[S_FWD] = { "forwarded", "FORWARDED", OUT_U64, 9 },
-	[S_DROP] = { "dropped", "DROPPED", OUT_U64, 8 },
-	[S_AUDIT] = { "audit", "AUDIT", OUT_U64, 6 },
-};
+/* ---- apply: the collector, run as a command ---- */
 
 static int apply_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 {
 	struct policy_cfg *cfg = vcfg;
-	struct pol_coll pc = { 0 };
-	/* A collector as collector_new would make it (core/collector.c is not there yet): the
-	 * same desc the daemon will run. */
-	struct collector col = { .desc = &policy_collector, .cfg = cfg, .priv = &pc };
-	struct apply_state st = { .ctx = ctx, .s = &pc.s, .c = &pc.c, .feed = { .lfd = -1 } };
-	struct ebee_loop *l = NULL;
-	uint64_t t0, lost;
-	int err;
+	struct out o;
 
-	l = loop_new();   /* first: Ctrl-C while loading still takes the cleanup path */
-	if (!l) {
-		ebee_err("cannot set up the event loop: %s", strerror(errno));
-		return -errno;
-	}
-	pc.r.on_event = on_verdict;
-	pc.r.arg = &st;
-	err = policy_collector.open(&col);
-	if (!err)
-		err = policy_collector.start(&col, l);
-	if (!err)
-		pol_feed_open(&st.feed, l);
-	if (!err && cfg->duration > 0)
-		err = loop_set_duration(l, cfg->duration);
-	if (err)
-		goto cleanup;
-	out_init(&st.o, stdout, OUT_TABLE, verdict_cols, V__N);
-	if (!ctx->json)
-		out_header(&st.o);
-	fflush(stdout);
-	ebee_info("enforcing %d policies on %d workloads%s", pc.s.npol, pc.s.nwl,
-		  cfg->audit ? " (audit)" : "");
-	t0 = ebee_now_ns();
-	err = loop_run(l);
-	policy_collector.stop(&col);
-	lost = pol_lost(&pc.r);
-	{
-		struct out o;
-
-		out_init(&o, ctx->json ? stdout : stderr, ctx->json ? OUT_JSON : OUT_TABLE, summary_cols, S__N);
-		if (ctx->json || lost || ctx->verbose) {
-			if (!ctx->json)
-				out_header(&o);
-			out_str(&o, S_TYPE, "summary");
-			out_str(&o, S_COLL, "policy");
-			out_u64(&o, S_EVENTS, pc.r.events);
-			out_u64(&o, S_LOST, lost);
-			out_u64(&o, S_MISSED, 0);
-			out_f64(&o, S_DUR, (ebee_now_ns() - t0) / 1e9);
-			out_u64(&o, S_FWD, st.by_verdict[POL_FORWARDED]);
-			out_u64(&o, S_DROP, st.by_verdict[POL_DROPPED]);
-			out_u64(&o, S_AUDIT, st.by_verdict[POL_AUDIT]);
-			out_row(&o);
-		}
-		if (lost)
-			ebee_warn("%llu verdict events lost (ring buffer full)", (unsigned long long)lost);
-	}
-cleanup:
-	pol_feed_close(&st.feed);
-	policy_collector.close(&col);
-	loop_free(l);
-	return err;
+	/* rows are the verdicts, printed by the collector as they come */
+	out_init(&o, stdout, OUT_TABLE, pol_verdict_cols, V__N);
+	return collector_run_cli(&policy_collector, cfg, NULL, 0, cfg->duration, ctx, &o);
 }
 
 /* ---- flows: follows a running apply's stream ---- */
@@ -494,6 +200,11 @@ static void flows_row(struct flows_state *st, const char *line)
 
 	if (!j)
 		return;
+	if (!strcmp(jget(j, "type") ?: "", "lost_events")) {
+		ebee_warn("%s verdict events lost (ring buffer full)", jget(j, "num_events_lost") ?: "?");
+		json_object_put(j);
+		return;
+	}
 	if (json_object_object_get_ex(j, "l4", &l4)) {
 		json_object_object_foreach(l4, k, v) {
 			proto = k;   /* the one member: "TCP", "UDP", ... */
@@ -578,7 +289,7 @@ static int flows_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 			ebee_err("no running 'ebee policy apply' to follow (nothing in '%s')", POL_FEED_DIR);
 		goto out;
 	}
-	out_init(&st->o, stdout, OUT_TABLE, verdict_cols, V__N);
+	out_init(&st->o, stdout, OUT_TABLE, pol_verdict_cols, V__N);
 	if (!ctx->json)
 		out_header(&st->o);
 	err = loop_add_fd(l, fd, 1 /* EPOLLIN */, on_feed, st);

@@ -86,9 +86,35 @@ struct pol_ct {
 	__u64 rep_pkts, rep_bytes; /* at the last event */
 	__u64 last_ns;             /* last event */
 	__u64 rules;               /* the allowing rules */
+	__u64 seen_ns;             /* last packet: the entry's age */
 	__u8 verdict, dir, why, flags_seen;
 	__u16 peer_wl;
-	__u8 pad[2];
+	__u8 fin_dirs;             /* 1 << dir for each direction that sent a FIN */
+	__u8 closing;              /* RST seen, or FIN both ways: only the close timeout left */
+};
+
+/* How long an entry outlives its last packet (Cilium's defaults: 6 h for TCP connections,
+ * 60 s for the rest and for refused flows, 10 s once a TCP connection closes). An expired
+ * entry is a new flow to the kernel and is deleted by user space's sweep. */
+struct pol_timeouts {
+	__u64 tcp_ns, other_ns, close_ns;
+};
+
+static inline int pol_ct_expired(const struct pol_ct *ct, __u8 proto, __u64 now,
+				 const struct pol_timeouts *t)
+{
+	__u64 life = ct->closing ? t->close_ns :
+		     proto == 6 && ct->verdict != POL_DROPPED ? t->tcp_ns : t->other_ns;
+
+	return now > ct->seen_ns && now - ct->seen_ns > life;
+}
+
+/* Packets and bytes by the packet's direction and its flow's verdict (per-CPU array, key
+ * POL_STAT(dir, verdict)): exact, whatever the ring buffer loses. */
+#define POL_STAT(dir, verdict) ((__u32)(dir) * 4 + (verdict))
+#define POL_NSTATS 8
+struct pol_stat {
+	__u64 pkts, bytes;
 };
 
 struct pol_event {
@@ -102,7 +128,9 @@ struct pol_event {
 	__u8 family, proto, dir, verdict;
 	__u8 why, report, tcp_flags, hook;
 	__u8 init_dir;             /* direction the flow started in */
-	__u8 pad[7];
+	__u8 pad;
+	__u16 af;                  /* AF_INET / AF_INET6 (family as the field tables read it) */
+	__u8 pad2[4];
 };
 
 #endif

@@ -91,7 +91,7 @@ struct running {
 	struct serve_col_conf conf;
 	struct collector *c;
 	struct stream_src src;
-	bool failed;
+	bool failed, warned;
 	char why[256];
 };
 
@@ -511,7 +511,6 @@ static void fail_running(struct running *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->why, sizeof(r->why), fmt, ap);
 	va_end(ap);
-	ebee_warn("collector '%s' failed: %s (the others keep running)", r->conf.d->name, r->why);
 	/* What it attached and loaded goes now; its last numbers go with it. */
 	collector_free(r->c);
 	r->c = NULL;
@@ -520,7 +519,18 @@ static void fail_running(struct running *r, const char *fmt, ...)
 /* Opens and starts one collector; a failure is kept in r (never fatal to the daemon). The
  * netwatch options of serve's command line are its base config when no config file is given
  * (the daemon's behaviour before config files). */
-static void start_one(struct serve *s, struct running *r, const void *base)
+/* One warning per failure, once it is known that the daemon goes on without the collector. */
+static void warn_failed(struct serve *s)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->rs[i] && s->rs[i]->failed && !s->rs[i]->warned) {
+			s->rs[i]->warned = true;
+			ebee_warn("collector '%s' failed: %s (the others keep running)",
+				  s->rs[i]->conf.d->name, s->rs[i]->why);
+		}
+}
+
+static int start_one(struct serve *s, struct running *r, const void *base)
 {
 	const struct collector_desc *d = r->conf.d;
 	char before[512];
@@ -531,20 +541,20 @@ static void start_one(struct serve *s, struct running *r, const void *base)
 	r->src.st = s->st;
 	if (!cfg) {
 		fail_running(r, "out of memory");
-		return;
+		return -ENOMEM;
 	}
 	if (base)
 		memcpy(cfg, base, d->cfg_size);
 	else if ((err = serve_col_cfg(&r->conf, s->cfg->config, cfg))) {
 		free(cfg);
 		fail_running(r, "bad options");
-		return;
+		return err;
 	}
 	r->c = collector_new(d, cfg);
 	free(cfg);
 	if (!r->c) {
 		fail_running(r, "out of memory");
-		return;
+		return -ENOMEM;
 	}
 	r->src.c = r->c;
 	collector_subscribe(r->c, stream_on_event, &r->src);
@@ -561,6 +571,7 @@ static void start_one(struct serve *s, struct running *r, const void *base)
 		else
 			fail_running(r, "%s", r->c->health_detail[0] ? r->c->health_detail : strerror(-err));
 	}
+	return err < 0 ? err : 0;
 }
 
 static struct running *running_new(struct serve_col_conf *cc)
@@ -584,14 +595,24 @@ static void running_free(struct running *r)
 /* The collectors of a config (or of --collectors / the defaults), each started on its own. */
 static int start_all(struct serve *s, struct serve_conf *conf)
 {
+	int err, ok = 0, first = 0;
+
 	for (int i = 0; i < conf->ncols && !loop_stopping(s->loop); i++) {
 		struct running *r = running_new(&conf->cols[i]);
 
 		if (!r)
 			return -ENOMEM;
 		s->rs[s->n++] = r;
-		start_one(s, r, !s->cfg->config && r->conf.d == &netwatch_collector ? &s->cfg->nw : NULL);
+		err = start_one(s, r, !s->cfg->config && r->conf.d == &netwatch_collector ? &s->cfg->nw : NULL);
+		if (!err)
+			ok++;
+		else if (!first)
+			first = err;
 	}
+	/* Nothing would run: that is the daemon's failure, with the collector's own error line. */
+	if (!ok && first)
+		return first;
+	warn_failed(s);
 	return 0;
 }
 
@@ -613,6 +634,7 @@ static int on_tick(struct ebee_loop *l, void *arg)
 			/* A collector that cannot read its maps any more is one failure, not the
 			 * daemon's: keep its last numbers out of the API, keep the others. */
 			fail_running(r, "refresh failed: %s", ebee_last_error() ? ebee_last_error() : strerror(-err));
+			warn_failed(s);
 			continue;
 		}
 		if (r->c->health == COLLECTOR_FAILED && !was_failed)
@@ -668,6 +690,7 @@ static int on_hup(struct ebee_loop *l, void *arg)
 			s->rs[n++] = r;
 	}
 	s->n = n;
+	warn_failed(s);
 	s->reloads[0]++;
 	ebee_info("config reloaded: %d collectors, %d kept running", n, kept);
 	serve_conf_free(&conf);

@@ -91,7 +91,7 @@ def test_doctor_kind_is_what_commands_attach(ebee_start, tmp_path, disable):
     really loads (also when fallbacks are forced with EBEE_DISABLE)."""
     env = dict(os.environ, EBEE_DISABLE=disable) if disable else None
     f = features(env)
-    assert set(f) == {"count", "tcp", "uprobe", "prog", "events", "guard"} | ({"netwatch"} if "netwatch" in f else set())
+    assert set(f) == {"count", "tcp", "uprobe", "prog", "events", "guard", "policy"} | ({"netwatch"} if "netwatch" in f else set())
     # count --children: its fork and exit hooks are loaded too
     runs = {"count": ["count", "--pid", str(os.getpid()), "--children"], "tcp": ["tcp", "states"],
             "prog": ["top", "-b", "-i", "0.2"],

@@ -458,7 +458,10 @@ def test_lost_events_counted_and_reported(cgworld, tmp_path):
     # every new flow is an event at cli's egress and at web's ingress: seen or counted lost
     assert summary["lost"] > 0
     assert summary["events"] + summary["lost"] >= 2 * 900
-    assert "verdict events lost" in e.stderr
+    # told in the stream as they happen (Hubble's LostEvent), all of them, and warned
+    told = [x for x in e.json() if x.get("type") == "lost_events"]
+    assert told and sum(x["num_events_lost"] for x in told) == summary["lost"]
+    assert f"lost {summary['lost']} events (verdict events" in e.stderr
 
 
 def test_vanishing_workload_is_a_warning(cgworld, tmp_path):

@@ -10,7 +10,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <cmocka.h>
+#include "core/field.h"
+#include "core/json.h"
 #include "policy/model.h"
+#include "policy/render.h"
 
 static const char WORKLOADS[] =
 	"namespaces:\n"
@@ -214,6 +217,62 @@ static void test_errors(void **state)
 	assert_int_equal(parse_err(""), -EINVAL);
 }
 
+/* A verdict event through its field table (what filters and the daemon's stream read) and
+ * as Hubble-like JSON, with the names the tables resolve to. */
+static void test_verdict_event_fields(void **state)
+{
+	struct pol_set s;
+	struct pol_compiled c;
+	struct pol_event e = { .hdr = { .type = EV_POLICY_VERDICT, .size = sizeof(e) } };
+	const struct ebee_event_desc *d;
+	char buf[4096], t[64];
+	struct jw w;
+	size_t n;
+
+	load(&s);
+	assert_int_equal(pol_compile(&s, &c), 0);
+	pol_register_event();
+	d = event_desc_by_name("policy_verdict");
+	assert_non_null(d);
+	assert_ptr_equal(event_desc(EV_POLICY_VERDICT), d);
+	/* cli 10.1.0.5:40000 -> web 10.0.1.1:80 TCP SYN, refused at web's ingress */
+	e.family = 4;
+	e.af = AF_INET;
+	inet_pton(AF_INET, "10.0.1.1", e.laddr);
+	inet_pton(AF_INET, "10.1.0.5", e.paddr);
+	e.lport = 80, e.pport = 40000, e.proto = 6, e.tcp_flags = 0x02;
+	e.wl = 0, e.peer_wl = 2, e.dir = e.init_dir = POL_INGRESS;
+	e.verdict = POL_DROPPED, e.why = POL_WHY_NO_RULE, e.report = POL_REP_NEW, e.pkts = 1;
+	assert_string_equal(field_text(event_field(d, "policy.verdict"), &e, t, sizeof(t)), "DROPPED");
+	assert_string_equal(field_text(event_field(d, "policy.reason"), &e, t, sizeof(t)), "denied");
+	assert_string_equal(field_text(event_field(d, "fd.rip"), &e, t, sizeof(t)), "10.1.0.5");
+	assert_string_equal(field_text(event_field(d, "fd.l4proto"), &e, t, sizeof(t)), "TCP");
+	assert_string_equal(field_text(event_field(d, "policy.tcp_flags"), &e, t, sizeof(t)), "SYN");
+	assert_int_equal(field_u64(event_field(d, "fd.rport"), &e), 40000);
+	assert_null(event_field(d, "policy.nonesuch"));
+	/* the isolating policy counts it: web (the first that selects web for ingress) */
+	assert_int_equal(pol_event_policy(&s, &c, &e), 0);
+
+	jw_init_buf(&w, buf, sizeof(buf));
+	jw_obj_begin(&w);
+	event_json(&w, &e.hdr);
+	jw_obj_end(&w);
+	n = jw_finish(&w);
+	buf[n] = 0;
+	assert_non_null(strstr(buf, "\"evt.type\":\"policy_verdict\""));
+	assert_non_null(strstr(buf, "\"policy.verdict\":\"DROPPED\""));
+	assert_non_null(strstr(buf, "\"fd.lip\":\"10.0.1.1\""));
+
+	pol_event_line(buf, sizeof(buf), &s, &c, &e);
+	assert_non_null(strstr(buf, "\"drop_reason_desc\":\"POLICY_DENIED\""));
+	assert_non_null(strstr(buf, "\"source\":{\"namespace\":\"dev\",\"pod_name\":\"cli\""));
+	assert_non_null(strstr(buf, "\"policies\":[{\"name\":\"web\",\"namespace\":\"prod\",\"match\":\"isolated\"}]"));
+	assert_non_null(strstr(buf, "\"l4\":{\"TCP\":{\"source_port\":40000,\"destination_port\":80,\"flags\":{\"SYN\":true}}}"));
+	assert_int_equal(buf[strlen(buf) - 1], '\n');
+	pol_compiled_free(&c);
+	pol_set_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_eval_cases),
 		cmocka_unit_test(test_tables_agree),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_verdict_event_fields),
 	};
 
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 #include <linux/types.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -141,10 +142,90 @@ static void test_verdicts_replies_aggregation(void **state)
 	assert_int_equal(drain(), 0);
 }
 
+static void msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Connection ageing with short timeouts: closed (FIN both ways, RST) and idle flows leave the
+ * table, in the kernel's view at once and by the user-space sweep; a SYN on a closed entry is
+ * a new flow. Waits are generous multiples of the timeouts: the kernel decides by its own
+ * clock, so a slow machine only makes them longer, never the checks wrong. */
+static void test_conntrack_ageing(void **state)
+{
+	struct policy_bpf *saved = skel, *s;
+	struct pol_run r = { .to = { .tcp_ns = 3600ULL * 1000000000ULL, .other_ns = 300000000ULL,
+				     .close_ns = 100000000ULL } };
+	struct bpf_program *to, *from;
+
+	if (!saved)
+		skip();
+	s = policy_bpf__open();
+	assert_non_null(s);
+	s->rodata->timeouts = r.to;
+	assert_int_equal(policy_bpf__load(s), 0);
+	assert_int_equal(pol_fill_maps(s, &set, &comp, NULL), 0);
+	skel = s;   /* drain() and run() read the global */
+	r.skel = s;
+	to = s->progs.ebee_pol_to;
+	from = s->progs.ebee_pol_from;
+	drain();
+
+	/* db -> web:80, FIN both ways: the last ACK still passes, then the entry closes */
+	assert_int_equal(run(to, "10.9.0.2", "10.9.0.1", 6, 41000, 80, 0x02), PASS);
+	assert_int_equal(run(from, "10.9.0.1", "10.9.0.2", 6, 80, 41000, 0x12), PASS);
+	assert_int_equal(run(to, "10.9.0.2", "10.9.0.1", 6, 41000, 80, 0x11), PASS);
+	assert_int_equal(run(from, "10.9.0.1", "10.9.0.2", 6, 80, 41000, 0x11), PASS);
+	assert_int_equal(run(to, "10.9.0.2", "10.9.0.1", 6, 41000, 80, 0x10), PASS);
+	pol_ct_sweep(&r);
+	assert_int_equal(r.ct_entries, 1);
+	msleep(300);
+	/* past the close timeout web's late reply is a new question: web may not send */
+	assert_int_equal(run(from, "10.9.0.1", "10.9.0.2", 6, 80, 41000, 0x10), DROP);
+	assert_int_equal(drain(), 3);   /* new, FIN (once for the flow), the new drop */
+	assert_int_equal(last.report, POL_REP_NEW);
+	assert_int_equal(last.verdict, POL_DROPPED);
+
+	/* RST alone closes; a new SYN on the closed 5-tuple is a new flow (event "new") */
+	assert_int_equal(run(to, "10.9.0.2", "10.9.0.1", 6, 41001, 80, 0x02), PASS);
+	assert_int_equal(run(from, "10.9.0.1", "10.9.0.2", 6, 80, 41001, 0x14), PASS);
+	drain();
+	assert_int_equal(run(to, "10.9.0.2", "10.9.0.1", 6, 41001, 80, 0x02), PASS);
+	assert_int_equal(drain(), 1);
+	assert_int_equal(last.report, POL_REP_NEW);
+	/* a retransmitted SYN on an open entry is not */
+	assert_int_equal(run(to, "10.9.0.2", "10.9.0.1", 6, 41001, 80, 0x02), PASS);
+	assert_int_equal(drain(), 0);
+
+	/* a refused flow is forgotten after the idle timeout: its next SYN is reported again */
+	assert_int_equal(run(to, "10.9.0.3", "10.9.0.1", 6, 41002, 80, 0x02), DROP);
+	assert_int_equal(run(to, "10.9.0.3", "10.9.0.1", 6, 41002, 80, 0x02), DROP);
+	assert_int_equal(drain(), 1);
+	msleep(700);
+	assert_int_equal(run(to, "10.9.0.3", "10.9.0.1", 6, 41002, 80, 0x02), DROP);
+	assert_int_equal(drain(), 1);
+	assert_int_equal(last.report, POL_REP_NEW);
+
+	/* the sweep deletes what expired: the closed and refused flows; the open one stays */
+	r.ct_expired = 0;
+	pol_ct_sweep(&r);
+	assert_true(r.ct_entries >= 2);
+	msleep(700);
+	pol_ct_sweep(&r);
+	assert_int_equal(r.ct_entries, 1);   /* 41001, open (TCP timeout one hour) */
+	assert_true(r.ct_expired >= 2);
+
+	skel = saved;
+	policy_bpf__destroy(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verdicts_replies_aggregation),
+		cmocka_unit_test(test_conntrack_ageing),
 	};
 
 	return cmocka_run_group_tests_name("policy_bpf", tests, setup, teardown);
