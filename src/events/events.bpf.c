@@ -322,6 +322,45 @@ static __always_inline void read_sockaddr(struct ev_sys *e, __u64 uptr)
 	}
 }
 
+/* A send's socket, read from the fd table: its type (datagram, raw and stream sends mean
+ * different things to a reader: packets or a byte stream) and, for a send without an address
+ * (send() on a connected socket), the peer the kernel sends to. */
+static __always_inline void send_sock(struct ev_sys *e, int fd)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+	struct socket *so;
+	struct sock *sk;
+	__u16 fam;
+
+	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds) ||
+	    bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) < 0 || !f)
+		return;
+	if ((BPF_CORE_READ(f, f_inode, i_mode) & 0170000) != 0140000)   /* S_IFSOCK */
+		return;
+	so = BPF_CORE_READ(f, private_data);
+	e->a[2] = (__u16)BPF_CORE_READ(so, type);
+	if (e->family)
+		return;
+	sk = BPF_CORE_READ(so, sk);
+	fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (fam == AF_INET_) {
+		__u32 a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+		if (!a)
+			return;
+		__builtin_memcpy(e->addr, &a, 4);
+	} else if (fam == AF_INET6_) {
+		bpf_core_read(e->addr, sizeof(e->addr), &sk->__sk_common.skc_v6_daddr);
+	} else {
+		return;
+	}
+	e->family = fam;
+	e->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+}
+
 /* The path filter, on the absolute path as passed; relative paths pass here and are checked
  * by user space once resolved. */
 static __always_inline bool prefix_pass(const char *p)
@@ -502,6 +541,19 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 		if ((sc != SC_ACCEPT && sc != SC_ACCEPT4) || ret >= 0)
 			read_sockaddr(e, a[1]);
 		break;
+	case SC_SENDTO: case SC_SENDMSG: {
+		__u64 name = a[4];
+
+		e->a[3] = a[0];                 /* fd */
+		e->a[0] = sc == SC_SENDTO ? a[3] : a[2];   /* MSG_* flags */
+		e->a[1] = sc == SC_SENDTO ? a[2] : 0;      /* bytes asked (sendto) */
+		if (sc == SC_SENDMSG && bpf_probe_read_user(&name, sizeof(name),
+							    (void *)a[1]) < 0)
+			name = 0;               /* msghdr.msg_name */
+		read_sockaddr(e, name);
+		send_sock(e, (int)a[0]);
+		break;
+	}
 	case SC_INIT_MODULE:
 		read_path(e->path, a[2], e, EVF_PATH_TRUNC);     /* module parameters */
 		e->a[0] = a[1];                 /* image length */
@@ -606,6 +658,8 @@ EV_SYS(accept, SC_ACCEPT, EV_ACCEPT, 3, S1, 0)
 EV_SYS(accept4, SC_ACCEPT4, EV_ACCEPT, 4, S1, 0)
 EV_SYS(bind, SC_BIND, EV_BIND, 3, S1, 0)
 EV_SYS(listen, SC_LISTEN, EV_LISTEN, 2, S1, 0)
+EV_SYS(sendto, SC_SENDTO, EV_SENDTO, 6, S1, 0)
+EV_SYS(sendmsg, SC_SENDMSG, EV_SENDTO, 3, S1, 0)
 EV_SYS(ptrace, SC_PTRACE, EV_PTRACE, 4, S1, 0)
 EV_SYS(kill, SC_KILL, EV_KILL, 2, S1, 0)
 EV_SYS(tkill, SC_TKILL, EV_KILL, 2, S1, 0)

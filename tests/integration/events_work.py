@@ -4,7 +4,8 @@ arguments, and prints what it did as one JSON object (pids, fds, paths) for the 
 
   events_work.py files DIR   open (relative, via a dirfd), rename, chmod, chown, symlink, link,
                              unlink, mkdir, truncate, dup2, close, memfd_create
-  events_work.py net         socket, bind, listen, connect, accept on 127.0.0.1
+  events_work.py net         socket, bind, listen, connect, accept on 127.0.0.1; send on TCP,
+                             sendto/send on UDP, sendmsg on UDP over ::1
   events_work.py proc        kill, ptrace (fails: ESRCH), setuid, setgid, mount (fails: ENOENT),
                              finit_module (fails: EBADF)
   events_work.py exec0 PATH  execve(PATH) with an empty argv
@@ -61,8 +62,16 @@ def net():
     c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     c.connect(("127.0.0.1", port))
     a, peer = s.accept()
+    c.send(b"stream")                                   # send() is sendto() without an address
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.sendto(b"x" * 11, ("127.0.0.1", port))            # unconnected datagram: the address given
+    u.connect(("127.0.0.1", port + 1))
+    u.send(b"y" * 3)                                    # connected: the peer read from the socket
+    v = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    v.sendmsg([b"z" * 5], [], 0, ("::1", port))         # sendmsg with msg_name
     return {"pid": os.getpid(), "port": port, "listen_fd": s.fileno(), "conn_fd": c.fileno(),
-            "accept_fd": a.fileno(), "peer_port": peer[1]}
+            "accept_fd": a.fileno(), "peer_port": peer[1], "udp_fd": u.fileno(),
+            "udp6_fd": v.fileno()}
 
 
 def proc():
