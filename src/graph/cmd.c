@@ -47,7 +47,7 @@ struct runner {
 /* The types the graph is made of: what it ingests, nothing more is loaded. */
 static const char *const graph_types[] = {
 	"exec", "fork", "exit", "open", "unlink", "rename", "chmod", "link", "symlink", "mkdir",
-	"connect", "accept", "bind", "listen", "kill", "ptrace", "module",
+	"connect", "accept", "bind", "listen", "sendto", "kill", "ptrace", "module",
 };
 
 static void print_alert(void *arg, const struct graph *g, const struct galert *a)

@@ -46,6 +46,7 @@ enum gedge_type {
 	GE_SPAWNED = 1, GE_EXECUTED, GE_READ, GE_WROTE, GE_CREATED, GE_DELETED, GE_CHMOD_X,
 	GE_CONNECTED, GE_ACCEPTED, GE_LISTENED, GE_SIGNALLED, GE_PTRACED, GE_MODULE,
 	GE_RAN_AS, GE_IN_CONTAINER,
+	GE_SENT,        /* datagrams (sendto/sendmsg, or send on a connected datagram socket) */
 	GE__MAX
 };
 

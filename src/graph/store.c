@@ -19,6 +19,7 @@ static const char *const edge_names[GE__MAX] = {
 	[GE_CHMOD_X] = "chmod_x", [GE_CONNECTED] = "connected", [GE_ACCEPTED] = "accepted",
 	[GE_LISTENED] = "listened", [GE_SIGNALLED] = "signalled", [GE_PTRACED] = "ptraced",
 	[GE_MODULE] = "loaded_module", [GE_RAN_AS] = "ran_as", [GE_IN_CONTAINER] = "in_container",
+	[GE_SENT] = "sent",
 };
 /* Falco's rule names and priorities */
 static const char *const rule_names[GR__MAX] = {

@@ -64,9 +64,7 @@ BOT = textwrap.dedent("""\
     sent = 0
     for i in range(FLOOD_N):                      # bounded UDP flood of one host
         try:
-            # a connect per packet: the only per-packet event the events collector has
-            u.connect(("10.201.0.2", 9999))
-            u.send(b"x" * 64)
+            u.sendto(b"x" * 64, ("10.201.0.2", 9999))   # unconnected: the address each time
             sent += 1
         except OSError:
             pass
@@ -323,6 +321,8 @@ def test_mirai_like_infection(cg, nets, procs, tmp_path):
     assert any(n["label"].startswith("10.202.") for n in scan["output_fields"]["graph.nodes"])
     flood = by_rule["Flood"][0]["output_fields"]
     assert any(n["label"] == "10.201.0.2:9999" for n in flood["graph.nodes"])
+    sent = [e for e in flood["graph.edges"] if e["type"] == "sent"]
+    assert len(sent) == 1 and sent[0]["count"] >= 1000, flood["graph.edges"]
 
     # the saved graph answers queries and shows the alert's subgraph
     gfile = str(tmp_path / "g.ebg")

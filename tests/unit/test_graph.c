@@ -89,6 +89,21 @@ static void connect_(struct graph *g, uint32_t pid, const char *addr, uint16_t p
 	graph_ingest(g, &e.hdr, NULL);
 }
 
+/* A sendto/sendmsg record: stype is the socket's type as the kernel side reads it. */
+static void send_(struct graph *g, uint32_t pid, const char *addr, uint16_t port, int stype)
+{
+	static struct ev_sys e;
+
+	memset(&e, 0, sizeof(e));
+	hdr(&e.hdr, EV_SENDTO, pid, EV_SYS_SIZE1, "x");
+	e.ret = 64;
+	e.family = AF_INET;
+	e.port = port;
+	e.a[2] = (uint64_t)stype;
+	inet_pton(AF_INET, addr, e.addr);
+	graph_ingest(g, &e.hdr, NULL);
+}
+
 static void kill_(struct graph *g, uint32_t pid, uint32_t target, int sig)
 {
 	static struct ev_sys e;
@@ -185,6 +200,41 @@ static void test_mirai_stages(void **state)
 	kill_(g, 102, 7003, SIGKILL);
 	assert_int_equal(f.n[GR_SCAN] + f.n[GR_KILL], 2);
 	assert_int_equal(graph_nalerts(g), 5);
+	graph_free(g);
+}
+
+/* Datagrams count as packets for the flood and the scan (Mirai's SYN scanner sends raw
+ * packets to random addresses); a stream's sends are its connection's bytes and count not. */
+static void test_datagram_flood(void **state)
+{
+	struct fired f;
+	struct graph *g = mk(&f, 0, 0);
+	const struct gedge *ed;
+	char a[32];
+
+	exec_(g, 900, 1, "/tmp/bot");
+	fork_(g, 900, 901);
+	for (int i = 0; i < 5000; i++)
+		send_(g, 901, "10.1.1.2", 443, SOCK_STREAM);   /* an upload: not a flood */
+	assert_int_equal(f.n[GR_FLOOD], 0);
+	assert_int_equal(graph_node_ref(g, "remote:10.1.1.2:443"), GNONE);
+	for (int i = 0; i < 999; i++)
+		send_(g, 901, "10.1.1.1", 9999, SOCK_DGRAM);
+	assert_int_equal(f.n[GR_FLOOD], 0);
+	send_(g, 901, "10.1.1.1", 9999, SOCK_DGRAM);
+	assert_int_equal(f.n[GR_FLOOD], 1);
+	assert_int_equal(f.last_pid, 901);
+	/* one edge, the packets counted on it, named by the alert */
+	ed = graph_edge(g, graph_alert_at(g, 0)->edges[0]);
+	assert_non_null(ed);
+	assert_string_equal(graph_edge_type_name(ed->type), "sent");
+	assert_int_equal(ed->count, 1000);
+	assert_int_equal(graph_node(g, ed->dst)->aux, 9999);
+	for (int i = 0; i < 100; i++) {
+		snprintf(a, sizeof(a), "10.8.%d.%d", i / 200, i % 200 + 1);
+		send_(g, 900, a, 23, SOCK_RAW);
+	}
+	assert_int_equal(f.n[GR_SCAN], 1);
 	graph_free(g);
 }
 
@@ -451,6 +501,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mirai_stages),
+		cmocka_unit_test(test_datagram_flood),
 		cmocka_unit_test(test_benign_quiet),
 		cmocka_unit_test(test_persistence),
 		cmocka_unit_test(test_bound_and_pins),
