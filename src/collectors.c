@@ -9,6 +9,7 @@ extern const struct collector_desc uprobe_collector;   /* src/uprobe */
 extern const struct collector_desc netwatch_collector; /* src/netwatch */
 extern const struct collector_desc prog_collector;     /* src/prog */
 extern const struct collector_desc events_collector;   /* src/events */
+extern const struct collector_desc graph_collector;    /* src/graph */
 
 const struct collector_desc *const ebee_collectors[] = {
 	&count_collector,
@@ -17,5 +18,6 @@ const struct collector_desc *const ebee_collectors[] = {
 	&netwatch_collector,
 	&prog_collector,
 	&events_collector,
+	&graph_collector,
 	NULL,
 };

@@ -27,6 +27,7 @@ enum ebee_event_type {
 	EV_TCP_STATE = 100, EV_TCP_LIFE,
 	EV_POLICY_VERDICT = 110,
 	EV_HTTP_SERVER = 120, EV_HTTP_CLIENT,   /* Go net/http requests (src/http) */
+	EV_GRAPH_ALERT = 124,                   /* a detection of the behaviour graph (src/graph) */
 	EV__MAX = 128
 };
 

@@ -162,8 +162,8 @@ static void set_autoload(struct bpf_object *obj, const char *prefix, const char 
 		bpf_program__set_autoload(p, on);
 }
 
-/* The sched hooks, each with its variants in order of preference. */
-static const struct ebee_hook ev_hooks[] = {
+/* The sched hooks, each with its variants in order of preference (the graph's too). */
+const struct ebee_hook ev_hooks[EV_NHOOKS] = {
 	{ "sched_process_exec", { { "ev_exec_btf", KIND_TP_BTF }, { "ev_exec_tp", KIND_TRACEPOINT } } },
 	{ "sched_process_fork", { { "ev_fork_btf", KIND_TP_BTF }, { "ev_fork_tp", KIND_TRACEPOINT } } },
 	{ "sched_process_exit", { { "ev_exit_btf", KIND_TP_BTF }, { "ev_exit_tp", KIND_TRACEPOINT } } },
@@ -872,6 +872,13 @@ static void ev_summary(struct collector *c, struct jw *w)
 struct proctab *ev_proctab(struct collector *c)
 {
 	return ((struct ev_state *)c->priv)->pt;
+}
+
+uint64_t ev_lost(struct collector *c)
+{
+	struct ev_state *s = c->priv;
+
+	return s->skel ? ebee_percpu_sum(bpf_map__fd(s->skel->maps.events_drops), 0) : 0;
 }
 
 /* Doctor and `prog` read the sched hooks here; the syscall programs (ev_en_X/ev_ex_X, one

@@ -8,7 +8,8 @@
  *                                     type's layout in events/events.h, its fields by name
  *                                     through core/field.h) after the process table saw it;
  *   ev_proctab(c)                     the process table the events keep (src/proc/proc.h:
- *                                     proc_lookup, proc_ancestor, fd_lookup, proc_cwd). */
+ *                                     proc_lookup, proc_ancestor, fd_lookup, proc_cwd);
+ *   ev_lost(c)                        the drop counter, readable inside a callback. */
 #ifndef EBEE_EVTYPES_H
 #define EBEE_EVTYPES_H
 
@@ -18,6 +19,7 @@
 #include "events/events.h"
 #include "core/field.h"
 #include "core/filter.h"
+#include "core/load.h"
 
 struct ev_syscall {
 	const char *name;          /* "openat": programs ev_en_openat / ev_ex_openat */
@@ -50,6 +52,12 @@ enum ev_mode { EVM_EXEC, EVM_OPEN, EVM_EVENTS };
 struct collector;
 struct proctab;
 extern const struct collector_desc events_collector;
+/* Its sched hooks (exec, fork, exit): the hook table of the collectors built on it. */
+#define EV_NHOOKS 3
+extern const struct ebee_hook ev_hooks[EV_NHOOKS];
 struct proctab *ev_proctab(struct collector *c);
+/* Records the kernel could not queue so far (read from the drop map now, without draining the
+ * ring as refresh does: a subscriber may call it from inside its callback). */
+uint64_t ev_lost(struct collector *c);
 
 #endif

@@ -91,12 +91,14 @@ def test_doctor_kind_is_what_commands_attach(ebee_start, tmp_path, disable):
     really loads (also when fallbacks are forced with EBEE_DISABLE)."""
     env = dict(os.environ, EBEE_DISABLE=disable) if disable else None
     f = features(env)
-    assert set(f) == {"count", "tcp", "uprobe", "prog", "events"} | ({"netwatch"} if "netwatch" in f else set())
+    assert set(f) == {"count", "tcp", "uprobe", "prog", "events", "graph"} | ({"netwatch"} if "netwatch" in f else set())
     # count --children: its fork and exit hooks are loaded too
     runs = {"count": ["count", "--pid", str(os.getpid()), "--children"], "tcp": ["tcp", "states"],
             "prog": ["top", "-b", "-i", "0.2"],
             # the three sched hooks, plus the per-syscall tracepoints doctor lists beside them
-            "events": ["events", "--type", "fork,exit,exec,open"]}
+            "events": ["events", "--type", "fork,exit,exec,open"],
+            # the events collector's programs, which the graph subscribes to
+            "graph": ["graph", "run"]}
     target = None
     if "uprobe" in f:
         target = subprocess.Popen([build_c(str(tmp_path))], stdin=subprocess.PIPE,
@@ -107,7 +109,7 @@ def test_doctor_kind_is_what_commands_attach(ebee_start, tmp_path, disable):
         for name, args in runs.items():
             kinds = {h["kind"] for h in f[name]["hooks"]}
             want = {PROG_TYPE[k] for k in kinds} - {None}   # bpf_stats: nothing loaded
-            if name == "events":
+            if name in ("events", "graph"):
                 assert "syscall tracepoints" in f[name]["detail"], f[name]
                 want.add("tracepoint")
             e = ebee_start(args, env=env, min_progs=1 if want else 0, settle=0.5)
