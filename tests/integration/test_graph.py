@@ -434,3 +434,79 @@ def test_loss_marks_graph_incomplete(tmp_path):
     assert scans and scans[0]["output_fields"]["graph.incomplete"] is True
     doc = json.loads(run(["graph", "export", str(tmp_path / "lossy.ebg")]).stdout)
     assert doc["graph"]["incomplete"] is True and doc["graph"]["lost"] == summary["lost"]
+
+
+def http_get(url, timeout=5):
+    import urllib.request
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status, r.read().decode()
+
+
+SCANNER = textwrap.dedent("""\
+    import json, os, signal, socket, sys, time
+    os.kill(os.getpid(), signal.SIGSTOP)          # continued once the daemon is attached
+    for i in range(120):                          # refused at once: nothing listens there
+        s = socket.socket(); s.setblocking(False)
+        try: s.connect(("127.4.%d.%d" % (i // 250, i % 250 + 1), 2323))
+        except OSError: pass
+        s.close()
+    print(os.getpid())
+""")
+
+
+def test_serve_graph_api_and_metrics(ebee_start):
+    """The daemon runs the graph collector: a scan by a process of the test shows in
+    /api/graph (its alert, its lineage first, nodes bounded by ?top=N) and in /metrics."""
+    p = subprocess.Popen([PY, "-c", SCANNER], stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 10
+        while open(f"/proc/{p.pid}/stat").read().split(")")[1].split()[0] != "T":
+            assert time.time() < deadline, "scanner did not stop itself"
+            time.sleep(0.02)
+        e = ebee_start(["serve", "--json", "--collectors", "graph", "--listen", "127.0.0.1:0",
+                        "--interval", "0.2"], min_progs=10)
+        url = json.loads(e.readline())["url"]
+        os.kill(p.pid, signal.SIGCONT)
+        assert p.wait(timeout=60) == 0
+
+        def scan_alert():
+            doc = json.loads(http_get(url + "api/graph?top=40")[1])
+            mine = [a for a in doc["alerts"] if a["rule"] == "Network scan"
+                    and a["output_fields"].get("proc.pid") == p.pid]
+            return doc, mine
+        deadline = time.time() + 10
+        doc, mine = scan_alert()
+        while not mine and time.time() < deadline:
+            time.sleep(0.2)
+            doc, mine = scan_alert()
+        assert mine, [a["output"] for a in doc["alerts"]]
+        a = mine[0]
+        assert a["source"] == "graph" and a["priority"] == "Warning" and a["time"].endswith("Z")
+        assert doc["collector"] == "graph" and doc["health"] == "ok"
+        assert doc["detections"]["Network scan"] >= 1
+        # the bound: at most top nodes, the edges between them only
+        assert 0 < len(doc["nodes"]) <= 40 and len(doc["edges"]) <= 160
+        ids = {n["id"] for n in doc["nodes"]}
+        assert all(x["source"] in ids and x["target"] in ids for x in doc["edges"])
+        # an alerted lineage comes first: the scanner's, with its process and endpoints
+        lin = doc["lineages"][0]
+        assert lin["alerts"] >= 1
+        scanner = [n for n in doc["nodes"] if n["type"] == "proc" and n.get("pid") == p.pid]
+        assert scanner and any(x["source"] == scanner[0]["id"] and x["type"] == "connected"
+                               for x in doc["edges"])
+        status, metrics = http_get(url + "metrics")
+        assert status == 200
+        line = [x for x in metrics.splitlines()
+                if x.startswith('ebee_graph_detections_total{rule="Network scan"}')]
+        assert line and int(line[0].split()[-1]) >= 1, line
+        assert 'ebee_graph_nodes{type="proc"}' in metrics
+        assert "ebee_graph_evicted_nodes_total" in metrics
+        if shutil.which("promtool"):
+            r = subprocess.run(["promtool", "check", "metrics"], input=metrics, text=True,
+                               capture_output=True)
+            assert r.returncode == 0, r.stdout + r.stderr
+        assert e.stop() == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
