@@ -252,7 +252,6 @@ static int ev_open(struct collector *c)
 				  ev_syscalls[sc].name);
 			on = false;
 		}
-		set_autoload(obj, "ev_en_", ev_syscalls[sc].name, on);
 		set_autoload(obj, "ev_ex_", ev_syscalls[sc].name, on);
 		nsys += on;
 	}
@@ -881,8 +880,8 @@ uint64_t ev_lost(struct collector *c)
 	return s->skel ? ebee_percpu_sum(bpf_map__fd(s->skel->maps.events_drops), 0) : 0;
 }
 
-/* Doctor and `prog` read the sched hooks here; the syscall programs (ev_en_X/ev_ex_X, one
- * pair per syscall, loaded only for the asked types) attach to tracepoints only, which
+/* Doctor and `prog` read the sched hooks here; the syscall programs (ev_ex_X, one
+ * per syscall, loaded only for the asked types) attach to tracepoints only, which
  * doctor checks as the "syscall tracepoints" requirement. */
 static const struct ebee_hook ev_hook_table[] = {
 	ev_hooks[0], ev_hooks[1], ev_hooks[2],
