@@ -524,15 +524,16 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 		if ((sc != SC_ACCEPT && sc != SC_ACCEPT4) || ret >= 0)
 			read_sockaddr(e, a[1]);
 		break;
-	case SC_SENDTO: case SC_SENDMSG: {
+	case SC_SENDTO: case SC_SENDMSG: case SC_SENDMMSG: {
 		__u64 name = a[4];
 
 		e->a[3] = a[0];                 /* fd */
-		e->a[0] = sc == SC_SENDTO ? a[3] : a[2];   /* MSG_* flags */
-		e->a[1] = sc == SC_SENDTO ? a[2] : 0;      /* bytes asked (sendto) */
-		if (sc == SC_SENDMSG && bpf_probe_read_user(&name, sizeof(name),
-							    (void *)a[1]) < 0)
-			name = 0;               /* msghdr.msg_name */
+		/* MSG_* flags; bytes asked (sendto) or messages asked (sendmmsg: vlen) */
+		e->a[0] = sc == SC_SENDTO || sc == SC_SENDMMSG ? a[3] : a[2];
+		e->a[1] = sc == SC_SENDMSG ? 0 : a[2];
+		/* msghdr.msg_name (sendmmsg: the first message's; mmsghdr starts with a msghdr) */
+		if (sc != SC_SENDTO && bpf_probe_read_user(&name, sizeof(name), (void *)a[1]) < 0)
+			name = 0;
 		read_sockaddr(e, name);
 		send_sock(e, (int)a[0]);
 		break;
@@ -634,6 +635,7 @@ EV_SYS(bind, SC_BIND, EV_BIND, S1, 0)
 EV_SYS(listen, SC_LISTEN, EV_LISTEN, S1, 0)
 EV_SYS(sendto, SC_SENDTO, EV_SENDTO, S1, 0)
 EV_SYS(sendmsg, SC_SENDMSG, EV_SENDTO, S1, 0)
+EV_SYS(sendmmsg, SC_SENDMMSG, EV_SENDTO, S1, 0)
 EV_SYS(ptrace, SC_PTRACE, EV_PTRACE, S1, 0)
 EV_SYS(kill, SC_KILL, EV_KILL, S1, 0)
 EV_SYS(tkill, SC_TKILL, EV_KILL, S1, 0)

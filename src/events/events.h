@@ -58,7 +58,7 @@ enum ev_sc {
 	SC_PTRACE, SC_KILL, SC_TKILL, SC_TGKILL,
 	SC_SETUID, SC_SETREUID, SC_SETRESUID, SC_SETGID, SC_SETREGID, SC_SETRESGID,
 	SC_INIT_MODULE, SC_FINIT_MODULE,
-	SC_SENDTO, SC_SENDMSG,   /* last: recorded streams keep their numbers */
+	SC_SENDTO, SC_SENDMSG, SC_SENDMMSG,   /* last: recorded streams keep their numbers */
 	SC__MAX
 };
 

@@ -235,7 +235,9 @@ def test_net(ebee_start, cg):
     assert snd == [("sendto", out["conn_fd"], "SOCK_STREAM", "127.0.0.1", out["port"], 6),
                    ("sendto", out["udp_fd"], "SOCK_DGRAM", "127.0.0.1", out["port"], 11),
                    ("sendto", out["udp_fd"], "SOCK_DGRAM", "127.0.0.1", out["port"] + 1, 3),
-                   ("sendmsg", out["udp6_fd"], "SOCK_DGRAM", "::1", out["port"], 5)], snd
+                   ("sendmsg", out["udp6_fd"], "SOCK_DGRAM", "::1", out["port"], 5),
+                   ("sendmmsg", out["mm_fd"], "SOCK_DGRAM", "127.0.0.1", out["port"], 3)], snd
+    assert out["mm_sent"] == 3
 
 
 def test_proc_types(ebee_start, cg):
