@@ -278,9 +278,9 @@ static void win_roll(struct graph *g, uint32_t head, uint64_t ts)
 	h->win_addrs = h->win_ports = h->win_kills = 0;
 }
 
-/* The count of key in head's current window after adding one. */
+/* The count of key in head's current window after adding n. */
 static uint32_t win_add(struct graph *g, uint32_t head, uint64_t what, uint64_t tag,
-			uint64_t ts)
+			uint64_t ts, uint32_t n)
 {
 	uint64_t kv[3] = { g->n[head].key, what, tag };
 	uint64_t key = graph_hash(kv, sizeof(kv), 7), win = g->n[head].win_start;
@@ -290,7 +290,7 @@ static uint32_t win_add(struct graph *g, uint32_t head, uint64_t what, uint64_t 
 		struct gwin *w = &g->win[(key + k) & (GRAPH_WIN - 1)];
 
 		if (w->key == key && w->win == win)
-			return ++w->count;
+			return w->count += n;
 		if (!w->key || w->win + g->rules.window_ns < ts) {
 			victim = w;
 			break;
@@ -300,8 +300,8 @@ static uint32_t win_add(struct graph *g, uint32_t head, uint64_t what, uint64_t 
 	}
 	if (victim->key && victim->win + g->rules.window_ns >= ts)
 		g->st.win_approx++;   /* a live entry overwritten: a distinct count may be high */
-	*victim = (struct gwin){ .key = key, .win = win, .count = 1 };
-	return 1;
+	*victim = (struct gwin){ .key = key, .win = win, .count = n };
+	return n;
 }
 
 /* ---- alerts ---- */
@@ -615,10 +615,10 @@ static void on_file(struct graph *g, struct proctab *pt, const struct ev_sys *e,
 	}
 }
 
-/* Scan and flood windows of a lineage: one more attempt (a connect, or a datagram sent) from
- * proc to the endpoint r (its edge ed; lab its text). */
+/* Scan and flood windows of a lineage: one more attempt (a connect, or pkts datagrams sent)
+ * from proc to the endpoint r (its edge ed; lab its text). */
 static void net_attempt(struct graph *g, const struct ev_sys *e, uint32_t proc, uint32_t r,
-			uint32_t ed, int type, const char *lab)
+			uint32_t ed, int type, uint32_t pkts, const char *lab)
 {
 	uint64_t ts = e->hdr.time_ns, a[2];
 	uint32_t head = lineage_head(g, proc);
@@ -629,9 +629,9 @@ static void net_attempt(struct graph *g, const struct ev_sys *e, uint32_t proc, 
 	win_roll(g, head, ts);
 	h = &g->n[head];
 	memcpy(a, e->addr, sizeof(a));
-	if (win_add(g, head, a[0] ^ (a[1] * 31), 'a', ts) == 1)
+	if (win_add(g, head, a[0] ^ (a[1] * 31), 'a', ts, 1) == 1)
 		h->win_addrs++;
-	if (win_add(g, head, e->port, 'p', ts) == 1)
+	if (win_add(g, head, e->port, 'p', ts, 1) == 1)
 		h->win_ports++;
 	if ((h->win_addrs >= g->rules.scan_addrs || h->win_ports >= g->rules.scan_ports) &&
 	    !fired(g, head, GR_SCAN)) {
@@ -646,7 +646,8 @@ static void net_attempt(struct graph *g, const struct ev_sys *e, uint32_t proc, 
 			(unsigned long long)(g->rules.window_ns / 1000000000ull), g->n[proc].label,
 			g->n[proc].pid, lab);
 	}
-	if (win_add(g, head, g->n[r].key, 'f', ts) >= g->rules.flood && !fired(g, head, GR_FLOOD)) {
+	if (win_add(g, head, g->n[r].key, 'f', ts, pkts) >= g->rules.flood &&
+	    !fired(g, head, GR_FLOOD)) {
 		struct abuild b = { 0 };
 
 		ab_node(&b, head);
@@ -668,7 +669,7 @@ static void on_net(struct graph *g, const struct ev_sys *e, uint32_t proc)
 	bool failed = e->ret < 0 && e->ret != -115;
 	int type = accept ? GE_ACCEPTED : send ? GE_SENT : GE_CONNECTED;
 	char lab[64];
-	uint32_t r, ed;
+	uint32_t r, ed, pkts;
 
 	if (e->family != AF_INET && e->family != AF_INET6)
 		return;
@@ -680,13 +681,17 @@ static void on_net(struct graph *g, const struct ev_sys *e, uint32_t proc)
 	if (r == GNONE)
 		return;
 	g->n[r].aux = accept ? 0 : e->port;
+	/* sendmmsg: the messages sent, each a packet */
+	pkts = e->sc == SC_SENDMMSG && e->ret > 1 ? (uint32_t)e->ret : 1;
 	ed = graph_edge_add(g, proc, r, type, 0, e->hdr.time_ns, failed);
+	if (ed != GNONE)
+		g->e[ed].count += pkts - 1;
 	if (accept) {
 		g->n[proc].flags |= GNF_NET;
 		g->n[lineage_head(g, proc)].flags |= GNF_NET;
 		return;
 	}
-	net_attempt(g, e, proc, r, ed, type, lab);
+	net_attempt(g, e, proc, r, ed, type, pkts, lab);
 }
 
 static bool descends(const struct graph *g, uint32_t node, uint32_t anc, uint32_t anc_head)
@@ -716,7 +721,7 @@ static void on_kill(struct graph *g, struct proctab *pt, const struct ev_sys *e,
 		return;   /* a shell or supervisor signalling its own children */
 	win_roll(g, head, e->hdr.time_ns);
 	h = &g->n[head];
-	if (win_add(g, head, (uint32_t)target, 'k', e->hdr.time_ns) == 1)
+	if (win_add(g, head, (uint32_t)target, 'k', e->hdr.time_ns, 1) == 1)
 		h->win_kills++;
 	if (h->win_kills >= g->rules.kills && !fired(g, head, GR_KILL)) {
 		struct abuild b = { 0 };

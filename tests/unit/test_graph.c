@@ -89,14 +89,17 @@ static void connect_(struct graph *g, uint32_t pid, const char *addr, uint16_t p
 	graph_ingest(g, &e.hdr, NULL);
 }
 
-/* A sendto/sendmsg record: stype is the socket's type as the kernel side reads it. */
-static void send_(struct graph *g, uint32_t pid, const char *addr, uint16_t port, int stype)
+/* A sendto record (n > 1: a sendmmsg that sent n messages): stype is the socket's type as
+ * the kernel side reads it. */
+static void send_(struct graph *g, uint32_t pid, const char *addr, uint16_t port, int stype,
+		  int n)
 {
 	static struct ev_sys e;
 
 	memset(&e, 0, sizeof(e));
 	hdr(&e.hdr, EV_SENDTO, pid, EV_SYS_SIZE1, "x");
-	e.ret = 64;
+	e.ret = n > 1 ? n : 64;
+	e.sc = n > 1 ? SC_SENDMMSG : SC_SENDTO;
 	e.family = AF_INET;
 	e.port = port;
 	e.a[2] = (uint64_t)stype;
@@ -215,13 +218,13 @@ static void test_datagram_flood(void **state)
 	exec_(g, 900, 1, "/tmp/bot");
 	fork_(g, 900, 901);
 	for (int i = 0; i < 5000; i++)
-		send_(g, 901, "10.1.1.2", 443, SOCK_STREAM);   /* an upload: not a flood */
+		send_(g, 901, "10.1.1.2", 443, SOCK_STREAM, 1);   /* an upload: not a flood */
 	assert_int_equal(f.n[GR_FLOOD], 0);
 	assert_int_equal(graph_node_ref(g, "remote:10.1.1.2:443"), GNONE);
 	for (int i = 0; i < 999; i++)
-		send_(g, 901, "10.1.1.1", 9999, SOCK_DGRAM);
+		send_(g, 901, "10.1.1.1", 9999, SOCK_DGRAM, 1);
 	assert_int_equal(f.n[GR_FLOOD], 0);
-	send_(g, 901, "10.1.1.1", 9999, SOCK_DGRAM);
+	send_(g, 901, "10.1.1.1", 9999, SOCK_DGRAM, 1);
 	assert_int_equal(f.n[GR_FLOOD], 1);
 	assert_int_equal(f.last_pid, 901);
 	/* one edge, the packets counted on it, named by the alert */
@@ -232,9 +235,18 @@ static void test_datagram_flood(void **state)
 	assert_int_equal(graph_node(g, ed->dst)->aux, 9999);
 	for (int i = 0; i < 100; i++) {
 		snprintf(a, sizeof(a), "10.8.%d.%d", i / 200, i % 200 + 1);
-		send_(g, 900, a, 23, SOCK_RAW);
+		send_(g, 900, a, 23, SOCK_RAW, 1);
 	}
 	assert_int_equal(f.n[GR_SCAN], 1);
+	graph_free(g);
+	/* sendmmsg: each message sent is a packet */
+	g = mk(&f, 0, 0);
+	exec_(g, 910, 1, "/tmp/bot");
+	send_(g, 910, "10.1.1.3", 53, SOCK_DGRAM, 600);
+	assert_int_equal(f.n[GR_FLOOD], 0);
+	send_(g, 910, "10.1.1.3", 53, SOCK_DGRAM, 400);
+	assert_int_equal(f.n[GR_FLOOD], 1);
+	assert_int_equal(graph_edge(g, graph_alert_at(g, 0)->edges[0])->count, 1000);
 	graph_free(g);
 }
 
