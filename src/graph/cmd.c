@@ -114,12 +114,13 @@ static const struct opt_doc run_doc = {
 		"Builds the behaviour graph live from process, file and network events: processes\n"
 		"(one node per exec identity), files, remote endpoints, listening ports, users and\n"
 		"containers, with edges spawned/executed/read/wrote/created/deleted/chmod_x/\n"
-		"connected/accepted/listened/signalled/ptraced/loaded_module (counts, first and\n"
-		"last time). Prints detections as they fire (Falco-compatible JSON with --json,\n"
+		"connected/accepted/sent/listened/signalled/ptraced/loaded_module (counts, first\n"
+		"and last time). Prints detections as they fire (Falco-compatible JSON with --json,\n"
 		"\"source\":\"graph\"): Network scan, Dropper executed, Self-deleting executable,\n"
 		"Processes killed by name, Flood, Persistence write. Memory is bounded by\n"
 		"--max-nodes/--max-edges (about 33 MB by default); the oldest leaves are aged out\n"
-		"first and the summary counts what was dropped.",
+		"first and the summary counts what was dropped. The same collector runs in the\n"
+		"daemon: ebee serve --collectors graph (/api/graph, /metrics, the page's panel).",
 	.examples = "  ebee graph run --duration 60 --save /tmp/g.ebg\n"
 		    "  ebee graph run --json --pid 1234 --children",
 };
