@@ -20,6 +20,10 @@
 
 #include "core/ebee.h"
 #include "events/events.h"
+#include "core/collector.h"
+#include "core/json.h"
+#include "core/out.h"
+#include "graph/collect.h"
 #include "graph/graph.h"
 
 #define SEC 1000000000ull
@@ -509,11 +513,84 @@ static void test_queries(void **state)
 	graph_free(g);
 }
 
+/* The graph as a collector (no tracing: a --replay config opens the graph alone): a
+ * detection is emitted to subscribers as an EV_GRAPH_ALERT record that event_json renders as
+ * Falco's alert; metrics and /api/graph see it. */
+struct caught {
+	struct graph_alert_ev ev;
+	int n;
+};
+
+static void catch_alert(void *arg, const struct ebee_event_hdr *h)
+{
+	struct caught *k = arg;
+
+	if (h->type == EV_GRAPH_ALERT && h->size == sizeof(k->ev)) {
+		memcpy(&k->ev, h, sizeof(k->ev));
+		k->n++;
+	}
+}
+
+static void test_collector_alert_event(void **state)
+{
+	struct graph_cfg cfg = { .replay = "/nonexistent (not read before start)", .window = 60,
+				 .scan_min = 100, .flood_min = 1000 };
+	struct collector *c = collector_new(&graph_collector, &cfg);
+	static char buf[1 << 16];
+	struct caught k = { 0 };
+	char a[32], *text = NULL, *lin;
+	size_t len = 0;
+	struct prom p;
+	struct graph *g;
+	struct jw w;
+	FILE *f;
+
+	assert_non_null(c);
+	assert_int_equal(collector_open(c), 0);
+	assert_int_equal(collector_subscribe(c, catch_alert, &k), 0);
+	g = graph_collector_graph(c);
+	exec_(g, 950, 1, "/tmp/scanner");
+	for (int i = 0; i < 100; i++) {
+		snprintf(a, sizeof(a), "10.7.%d.%d", i / 200, i % 200 + 1);
+		connect_(g, 950, a, 23);
+	}
+	assert_int_equal(k.n, 1);
+	assert_int_equal(k.ev.hdr.pid, 950);
+	jw_init_buf(&w, buf, sizeof(buf));
+	jw_obj_begin(&w);
+	collector_event_json(c, &w, &k.ev.hdr);
+	jw_obj_end(&w);
+	jw_finish(&w);
+	assert_non_null(strstr(buf, "\"rule\":\"Network scan\""));
+	assert_non_null(strstr(buf, "\"source\":\"graph\""));
+	assert_non_null(strstr(buf, "\"graph.alert_id\":\"g1\""));
+	assert_non_null(strstr(buf, "\"proc.exe\":\"/tmp/scanner\""));
+	f = open_memstream(&text, &len);
+	prom_init(&p, f);
+	graph_collector.metrics(c, &p);
+	fclose(f);
+	assert_non_null(strstr(text, "ebee_graph_detections_total{rule=\"Network scan\"} 1\n"));
+	assert_non_null(strstr(text, "ebee_graph_nodes{type=\"remote\"} 100\n"));
+	free(text);
+	jw_init_buf(&w, buf, sizeof(buf));
+	jw_obj_begin(&w);
+	graph_collector.api(c, &w, 10);
+	jw_obj_end(&w);
+	jw_finish(&w);
+	/* the alerted lineage first */
+	lin = strstr(buf, "\"lineages\":[{");
+	assert_non_null(lin);
+	assert_true(strstr(lin, "\"pid\":950") && strstr(lin, "\"pid\":950") < strchr(lin, '}'));
+	assert_non_null(strstr(buf, "\"Network scan\":1"));
+	collector_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mirai_stages),
 		cmocka_unit_test(test_datagram_flood),
+		cmocka_unit_test(test_collector_alert_event),
 		cmocka_unit_test(test_benign_quiet),
 		cmocka_unit_test(test_persistence),
 		cmocka_unit_test(test_bound_and_pins),
