@@ -308,25 +308,32 @@ static __always_inline void read_sockaddr(struct ev_sys *e, __u64 uptr)
 	}
 }
 
-/* A send's socket, read from the fd table: its type (datagram, raw and stream sends mean
- * different things to a reader: packets or a byte stream) and, for a send without an address
- * (send() on a connected socket), the peer the kernel sends to. */
-static __always_inline void send_sock(struct ev_sys *e, int fd)
+/* The socket behind fd, read from the fd table, or NULL (not a socket). */
+static __always_inline struct socket *sock_of(int fd)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
 	struct file **fds = BPF_CORE_READ(fdt, fd);
 	struct file *f = NULL;
-	struct socket *so;
-	struct sock *sk;
-	__u16 fam;
 
 	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds) ||
 	    bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) < 0 || !f)
-		return;
+		return NULL;
 	if ((BPF_CORE_READ(f, f_inode, i_mode) & 0170000) != 0140000)   /* S_IFSOCK */
+		return NULL;
+	return BPF_CORE_READ(f, private_data);
+}
+
+/* A send's socket: its type (datagram, raw and stream sends mean different things to a
+ * reader: packets or a byte stream) and, for a send without an address (send() on a
+ * connected socket), the peer the kernel sends to. */
+static __always_inline void send_sock(struct ev_sys *e, struct socket *so)
+{
+	struct sock *sk;
+	__u16 fam;
+
+	if (!so)
 		return;
-	so = BPF_CORE_READ(f, private_data);
 	e->a[2] = (__u16)BPF_CORE_READ(so, type);
 	if (e->family)
 		return;
@@ -410,6 +417,7 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 				    bool file)
 {
 	__s64 ret = ctx->ret;
+	struct socket *so = NULL;
 	struct sysargs s;
 	struct ev_sys *e;
 	__u64 *a = s.a;
@@ -417,6 +425,12 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 	if (!ev_result_pass(ret) || !ebee_filter_pass())
 		return 0;
 	syscall_args(&s);
+	if (sc == SC_SENDTO || sc == SC_SENDMSG || sc == SC_SENDMMSG) {
+		/* before the reserve: a stream's sends a consumer did not ask for cost no slot */
+		so = sock_of((int)a[0]);
+		if (ev_cfg.dgram_sends && so && BPF_CORE_READ(so, type) == 1 /* SOCK_STREAM */)
+			return 0;
+	}
 	e = ev_reserve_file(size, type, file ? file_path_arg(sc, a) : 0);
 	if (!e)
 		return 0;
@@ -535,7 +549,7 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 		if (sc != SC_SENDTO && bpf_probe_read_user(&name, sizeof(name), (void *)a[1]) < 0)
 			name = 0;
 		read_sockaddr(e, name);
-		send_sock(e, (int)a[0]);
+		send_sock(e, so);
 		break;
 	}
 	case SC_INIT_MODULE:

@@ -222,6 +222,7 @@ static int ev_open(struct collector *c)
 	s->skel->rodata->ev_cfg.failed_only = o->failed;
 	s->skel->rodata->ev_cfg.success_only = o->success;
 	s->skel->rodata->ev_cfg.prefix_len = strlen(s->prefix);
+	s->skel->rodata->ev_cfg.dgram_sends = o->dgram_sends;
 	memcpy((char *)s->skel->rodata->ev_cfg.prefix, s->prefix, sizeof(s->prefix));
 	s->skel->rodata->want_exec = s->want[EV_EXEC];
 	s->skel->rodata->want_fork = s->want[EV_FORK];

@@ -45,6 +45,8 @@ struct ev_opts {
 	unsigned long long ancestry;   /* --ancestry N */
 	double duration;
 	int mode;                      /* enum ev_mode, set by the command */
+	bool dgram_sends;              /* sendto: datagram/raw sockets only (no CLI option: the
+					* graph's, which counts packets) */
 };
 
 enum ev_mode { EVM_EXEC, EVM_OPEN, EVM_EVENTS };
