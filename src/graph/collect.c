@@ -148,8 +148,9 @@ static int graph_open(struct collector *c)
 				     .scan_addrs = (uint32_t)cfg->scan_min,
 				     .scan_ports = (uint32_t)cfg->scan_min,
 				     .flood = (uint32_t)cfg->flood_min };
+	/* a stream's sends are its connection's bytes, not packets: not even emitted */
 	struct ev_opts eo = { .mode = EVM_EVENTS, .filter = cfg->filter,
-			      .ring_size = cfg->ring_size };
+			      .ring_size = cfg->ring_size, .dgram_sends = true };
 	int err;
 
 	s->replay_timer = -1;
