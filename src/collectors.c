@@ -11,6 +11,7 @@ extern const struct collector_desc prog_collector;     /* src/prog */
 extern const struct collector_desc events_collector;   /* src/events */
 extern const struct collector_desc guard_collector;    /* src/guard */
 extern const struct collector_desc policy_collector;   /* src/policy */
+extern const struct collector_desc graph_collector;    /* src/graph */
 
 const struct collector_desc *const ebee_collectors[] = {
 	&count_collector,
@@ -21,5 +22,6 @@ const struct collector_desc *const ebee_collectors[] = {
 	&events_collector,
 	&guard_collector,
 	&policy_collector,
+	&graph_collector,
 	NULL,
 };

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/graph: ingest rate of the graph builder from a recorded event stream, memory per node
-# and edge, and the live overhead of `ebee graph run` on an exec+open+connect storm.
+# and edge, and the live overhead of `ebee graph run` on an exec+open+connect+sendto storm.
 #   bench/graph/run.sh [REPS]
 # 1. record: `ebee graph run --record` while storm.py runs (its own pid and children only);
 # 2. ingest: `ebee graph run --replay` of that stream repeated to >= 1 M events, pinned to one
@@ -16,16 +16,25 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
 trap cleanup EXIT
 PY=/usr/bin/python3
-STORM="bench/graph/storm.py 2000 20000 20000 $tmp/files"
+# ready: the tracer's fds (programs, links, maps) stopped growing for a second
+ready() {
+	local prev=-1 n
+	while :; do
+		n=$(ls /proc/$1/fdinfo 2>/dev/null | wc -l)
+		[ "$n" -gt 40 ] && [ "$n" = "$prev" ] && return
+		prev=$n; sleep 1
+	done
+}
+STORM="bench/graph/storm.py 2000 20000 20000 $tmp/files 20000"
 
 echo "== record"
 mkdir -p "$tmp/files"
 # the storm waits for the tracer: started stopped (SIGSTOP) and continued once attached
-( kill -STOP $BASHPID; exec $PY bench/graph/storm.py 2000 20000 20000 "$tmp/files" >/dev/null ) &
+( kill -STOP $BASHPID; exec $PY bench/graph/storm.py 2000 20000 20000 "$tmp/files" 20000 >/dev/null ) &
 sp=$!; pids+=("$sp")
 "$EBEE" graph run --pid "$sp" --children --record "$tmp/stream" --json > "$tmp/rec.json" 2>"$tmp/rec.err" &
 gp=$!; pids+=("$gp")
-until [ "$(ls /proc/$gp/fdinfo 2>/dev/null | wc -l)" -gt 150 ]; do sleep 0.2; done; sleep 2
+ready "$gp"
 kill -CONT "$sp"; wait "$sp" || true
 sleep 1; kill -TERM "$gp"; wait "$gp" || true
 n=$(grep -o '"events":[0-9]*' "$tmp/rec.json" | tail -1 | cut -d: -f2)
@@ -51,13 +60,13 @@ m2=$("$EBEE" graph run --replay "$tmp/stream" --json --max-nodes 131072 --max-ed
 m3=$("$EBEE" graph run --replay "$tmp/stream" --json --max-nodes 65536 --max-edges 262144 | grep -o '"mem_bytes":[0-9]*' | cut -d: -f2)
 echo "default bound: $m1 bytes ($((m1 >> 20)) MB); per node $(( (m2 - m1) / 65536 )) B, per edge $(( (m3 - m1) / 131072 )) B (tables + indexes)"
 
-echo "== live overhead (storm: 2000 execs, 20000 opens, 20000 connects)"
+echo "== live overhead (storm: 2000 execs, 20000 opens, 20000 connects, 20000 datagrams)"
 base=(); traced=()
 for r in $(seq "$REPS"); do
 	base+=("$($PY $STORM | grep -o '[0-9.]*}' | tr -d '}')")
 	"$EBEE" graph run --json > "$tmp/live.json" 2>/dev/null &
 	gp=$!; pids+=("$gp")
-	until [ "$(ls /proc/$gp/fdinfo 2>/dev/null | wc -l)" -gt 150 ]; do sleep 0.2; done; sleep 2
+	ready "$gp"
 	traced+=("$($PY $STORM | grep -o '[0-9.]*}' | tr -d '}')")
 	kill -TERM "$gp"; wait "$gp" || true
 	echo "rep $r: alone ${base[-1]} s, traced ${traced[-1]} s, $(grep -o '"events":[0-9]*,"lost":[0-9]*' "$tmp/live.json")"

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""The workload of bench/graph: an exec + open + connect storm, timed.
-   storm.py EXECS OPENS CONNECTS DIR   prints {"seconds": S} on stdout"""
+"""The workload of bench/graph: an exec + open + connect (+ datagram) storm, timed.
+   storm.py EXECS OPENS CONNECTS DIR [SENDS]   prints {"seconds": S} on stdout"""
 import json, os, socket, sys, time
 
 execs, opens, connects, d = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+sends = int(sys.argv[5]) if len(sys.argv) > 5 else 0
 t0 = time.monotonic()
 for i in range(execs):
     pid = os.posix_spawn("/bin/true", ["true"], os.environ)
@@ -20,4 +21,8 @@ for i in range(connects):
     except OSError:
         pass
     s.close()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(sends):
+    # unconnected datagrams to 50 ports of loopback (nothing listens: they are dropped)
+    u.sendto(b"x" * 32, ("127.0.0.1", 40000 + i % 50))
 print(json.dumps({"seconds": time.monotonic() - t0}))

@@ -33,6 +33,7 @@ enum ebee_event_type {
 	EV_POLICY_VERDICT = 110,
 	EV_ENFORCE = 112,                       /* an enforcement decision (src/enforce) */
 	EV_HTTP_SERVER = 120, EV_HTTP_CLIENT,   /* Go net/http requests (src/http) */
+	EV_GRAPH_ALERT = 124,                   /* a detection of the behaviour graph (src/graph) */
 	EV_ALERT = 125,                          /* a rule's alert (src/guard: struct guard_alert) */
 	EV__MAX = 128
 };

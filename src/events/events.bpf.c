@@ -308,6 +308,52 @@ static __always_inline void read_sockaddr(struct ev_sys *e, __u64 uptr)
 	}
 }
 
+/* The socket behind fd, read from the fd table, or NULL (not a socket). */
+static __always_inline struct socket *sock_of(int fd)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+
+	if (fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds) ||
+	    bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) < 0 || !f)
+		return NULL;
+	if ((BPF_CORE_READ(f, f_inode, i_mode) & 0170000) != 0140000)   /* S_IFSOCK */
+		return NULL;
+	return BPF_CORE_READ(f, private_data);
+}
+
+/* A send's socket: its type (datagram, raw and stream sends mean different things to a
+ * reader: packets or a byte stream) and, for a send without an address (send() on a
+ * connected socket), the peer the kernel sends to. */
+static __always_inline void send_sock(struct ev_sys *e, struct socket *so)
+{
+	struct sock *sk;
+	__u16 fam;
+
+	if (!so)
+		return;
+	e->a[2] = (__u16)BPF_CORE_READ(so, type);
+	if (e->family)
+		return;
+	sk = BPF_CORE_READ(so, sk);
+	fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (fam == AF_INET_) {
+		__u32 a = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+		if (!a)
+			return;
+		__builtin_memcpy(e->addr, &a, 4);
+	} else if (fam == AF_INET6_) {
+		bpf_core_read(e->addr, sizeof(e->addr), &sk->__sk_common.skc_v6_daddr);
+	} else {
+		return;
+	}
+	e->family = fam;
+	e->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+}
+
 /* The path filter, on the absolute path as passed; relative paths pass here and are checked
  * by user space once resolved. */
 static __always_inline bool prefix_pass(const char *p)
@@ -483,6 +529,7 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 {
 	__s64 ret = ctx->ret;
 	const struct ev_kf_sc *kf;
+	struct socket *so = NULL;
 	struct sysargs s;
 	struct ev_sys *e;
 	__u32 kfm = 0, kfkey;
@@ -500,6 +547,12 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 		}
 	}
 	syscall_args(&s);
+	if (sc == SC_SENDTO || sc == SC_SENDMSG || sc == SC_SENDMMSG) {
+		/* before the reserve: a stream's sends a consumer did not ask for cost no slot */
+		so = sock_of((int)a[0]);
+		if (ev_cfg.dgram_sends && so && BPF_CORE_READ(so, type) == 1 /* SOCK_STREAM */)
+			return 0;
+	}
 	e = ev_reserve_file(size, type, file ? file_path_arg(sc, a) : 0);
 	if (!e)
 		return 0;
@@ -607,6 +660,20 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 		if ((sc != SC_ACCEPT && sc != SC_ACCEPT4) || ret >= 0)
 			read_sockaddr(e, a[1]);
 		break;
+	case SC_SENDTO: case SC_SENDMSG: case SC_SENDMMSG: {
+		__u64 name = a[4];
+
+		e->a[3] = a[0];                 /* fd */
+		/* MSG_* flags; bytes asked (sendto) or messages asked (sendmmsg: vlen) */
+		e->a[0] = sc == SC_SENDTO || sc == SC_SENDMMSG ? a[3] : a[2];
+		e->a[1] = sc == SC_SENDMSG ? 0 : a[2];
+		/* msghdr.msg_name (sendmmsg: the first message's; mmsghdr starts with a msghdr) */
+		if (sc != SC_SENDTO && bpf_probe_read_user(&name, sizeof(name), (void *)a[1]) < 0)
+			name = 0;
+		read_sockaddr(e, name);
+		send_sock(e, so);
+		break;
+	}
 	case SC_INIT_MODULE:
 		read_path(e->path, a[2], e, EVF_PATH_TRUNC);     /* module parameters */
 		e->a[0] = a[1];                 /* image length */
@@ -707,6 +774,9 @@ EV_SYS(accept, SC_ACCEPT, EV_ACCEPT, S1, 0)
 EV_SYS(accept4, SC_ACCEPT4, EV_ACCEPT, S1, 0)
 EV_SYS(bind, SC_BIND, EV_BIND, S1, 0)
 EV_SYS(listen, SC_LISTEN, EV_LISTEN, S1, 0)
+EV_SYS(sendto, SC_SENDTO, EV_SENDTO, S1, 0)
+EV_SYS(sendmsg, SC_SENDMSG, EV_SENDTO, S1, 0)
+EV_SYS(sendmmsg, SC_SENDMMSG, EV_SENDTO, S1, 0)
 EV_SYS(ptrace, SC_PTRACE, EV_PTRACE, S1, 0)
 EV_SYS(kill, SC_KILL, EV_KILL, S1, 0)
 EV_SYS(tkill, SC_TKILL, EV_KILL, S1, 0)

@@ -164,8 +164,8 @@ static void set_autoload(struct bpf_object *obj, const char *prefix, const char 
 		bpf_program__set_autoload(p, on);
 }
 
-/* The sched hooks, each with its variants in order of preference. */
-static const struct ebee_hook ev_hooks[] = {
+/* The sched hooks, each with its variants in order of preference (the graph's too). */
+const struct ebee_hook ev_hooks[EV_NHOOKS] = {
 	{ "sched_process_exec", { { "ev_exec_btf", KIND_TP_BTF }, { "ev_exec_tp", KIND_TRACEPOINT } } },
 	{ "sched_process_fork", { { "ev_fork_btf", KIND_TP_BTF }, { "ev_fork_tp", KIND_TRACEPOINT } } },
 	{ "sched_process_exit", { { "ev_exit_btf", KIND_TP_BTF }, { "ev_exit_tp", KIND_TRACEPOINT } } },
@@ -229,6 +229,7 @@ static int ev_open(struct collector *c)
 	s->skel->rodata->ev_cfg.failed_only = o->failed;
 	s->skel->rodata->ev_cfg.success_only = o->success;
 	s->skel->rodata->ev_cfg.prefix_len = strlen(s->prefix);
+	s->skel->rodata->ev_cfg.dgram_sends = o->dgram_sends;
 	memcpy((char *)s->skel->rodata->ev_cfg.prefix, s->prefix, sizeof(s->prefix));
 	s->skel->rodata->want_exec = s->want[EV_EXEC];
 	s->skel->rodata->want_fork = s->want[EV_FORK];
@@ -898,12 +899,12 @@ struct bpf_object *ev_bpf_object(struct collector *c)
 	return s->skel ? s->skel->obj : NULL;
 }
 
-/* Doctor and `prog` read the sched hooks here; the syscall programs (ev_ex_X, one
- * per syscall, loaded only for the asked types) attach to tracepoints only, which
- * doctor checks as the "syscall tracepoints" requirement. */
-const struct ebee_hook ev_hook_table[EV_NHOOKS] = {
-	ev_hooks[0], ev_hooks[1], ev_hooks[2],
-};
+uint64_t ev_lost(struct collector *c)
+{
+	struct ev_state *s = c->priv;
+
+	return s->skel ? ebee_percpu_sum(bpf_map__fd(s->skel->maps.events_drops), 0) : 0;
+}
 
 /* Doctor: the syscall tracepoints this kernel has, of those events.bpf.c traces. */
 bool ev_doctor(char *buf, size_t len)
@@ -933,8 +934,11 @@ static const struct ev_opts ev_default = { .all = true, .mode = EVM_EVENTS };
 const struct collector_desc events_collector = {
 	.name = "events",
 	.what = "process, file and network events and the process table",
-	.hooks = ev_hook_table,
-	.nhooks = ARRAY_SIZE(ev_hook_table),
+	/* Doctor and `prog` read the sched hooks here; the syscall programs (ev_ex_X, one per
+	 * syscall, loaded only for the asked types) attach to tracepoints only, which doctor
+	 * checks as the "syscall tracepoints" requirement. */
+	.hooks = ev_hooks,
+	.nhooks = EV_NHOOKS,
 	.prog_prefix = "ev_",
 	/* the process table reads /proc/PID/{exe,cwd,fd} of every process */
 	.caps_run = COLLECTOR_CAPS(EBEE_CAP(CAP_SYS_PTRACE) | EBEE_CAP(CAP_DAC_READ_SEARCH)),

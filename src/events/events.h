@@ -58,6 +58,7 @@ enum ev_sc {
 	SC_PTRACE, SC_KILL, SC_TKILL, SC_TGKILL,
 	SC_SETUID, SC_SETREUID, SC_SETRESUID, SC_SETGID, SC_SETREGID, SC_SETRESGID,
 	SC_INIT_MODULE, SC_FINIT_MODULE,
+	SC_SENDTO, SC_SENDMSG, SC_SENDMMSG,   /* last: recorded streams keep their numbers */
 	SC__MAX
 };
 
@@ -85,7 +86,9 @@ struct ev_cfg_k {
 	__u8 success_only;          /* --success */
 	__u8 prefix_len;            /* --path-prefix: absolute paths must start with it; relative
 				     * ones pass here and are checked after resolution */
-	__u8 pad[5];
+	__u8 dgram_sends;           /* sendto/sendmsg/sendmmsg: not on stream sockets (set by
+				     * consumers that count packets, the graph) */
+	__u8 pad[4];
 	char prefix[EV_PATH_LEN];
 };
 

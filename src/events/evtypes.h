@@ -8,7 +8,8 @@
  *                                     type's layout in events/events.h, its fields by name
  *                                     through core/field.h) after the process table saw it;
  *   ev_proctab(c)                     the process table the events keep (src/proc/proc.h:
- *                                     proc_lookup, proc_ancestor, fd_lookup, proc_cwd). */
+ *                                     proc_lookup, proc_ancestor, fd_lookup, proc_cwd);
+ *   ev_lost(c)                        the drop counter, readable inside a callback. */
 #ifndef EBEE_EVTYPES_H
 #define EBEE_EVTYPES_H
 
@@ -44,6 +45,8 @@ struct ev_opts {
 	unsigned long long ancestry;   /* --ancestry N */
 	double duration;
 	int mode;                      /* enum ev_mode, set by the command */
+	bool dgram_sends;              /* sendto: datagram/raw sockets only (no CLI option: the
+					* graph's, which counts packets) */
 };
 
 enum ev_mode { EVM_EXEC, EVM_OPEN, EVM_EVENTS };
@@ -51,14 +54,17 @@ enum ev_mode { EVM_EXEC, EVM_OPEN, EVM_EVENTS };
 struct collector;
 struct proctab;
 extern const struct collector_desc events_collector;
-struct proctab *ev_proctab(struct collector *c);
-/* The sched hooks and the syscall tracepoints' doctor check, for collectors built on this one
- * (guard) to show the same in doctor. */
+/* Its sched hooks (exec, fork, exit): the hook table of the collectors built on it. */
 #define EV_NHOOKS 3
-extern const struct ebee_hook ev_hook_table[];
+extern const struct ebee_hook ev_hooks[EV_NHOOKS];
+struct proctab *ev_proctab(struct collector *c);
+/* For collectors built on this one (guard, graph): the syscall tracepoints' doctor check, the
+ * loaded object (events/kfilter.c fills and reads its maps). */
 bool ev_doctor(char *buf, size_t len);
-/* The loaded object (after open): events/kfilter.c fills and reads its maps. */
 struct bpf_object;
 struct bpf_object *ev_bpf_object(struct collector *c);
+/* Records the kernel could not queue so far (read from the drop map now, without draining the
+ * ring as refresh does: a subscriber may call it from inside its callback). */
+uint64_t ev_lost(struct collector *c);
 
 #endif

@@ -166,6 +166,8 @@ const struct ev_syscall ev_syscalls[SC__MAX] = {
 	S(SC_SETREGID, "setregid", EV_SETGID), S(SC_SETRESGID, "setresgid", EV_SETGID),
 	S(SC_INIT_MODULE, "init_module", EV_MODULE),
 	S(SC_FINIT_MODULE, "finit_module", EV_MODULE),
+	S(SC_SENDTO, "sendto", EV_SENDTO), S(SC_SENDMSG, "sendmsg", EV_SENDTO),
+	S(SC_SENDMMSG, "sendmmsg", EV_SENDTO),
 #undef S
 };
 
@@ -270,6 +272,14 @@ static const struct ebee_field connect_fields[] = { SYS_COMMON, SOCKADDR };
 static const struct ebee_field accept_fields[] = { SYS_COMMON, SOCKADDR,
 	Y("evt.flags", FK_FLAGS, a[0], .decode = ev_socktype, .doc = "accept4 flags"),
 };
+/* send() is sendto() without an address: the connected peer is read from the socket */
+static const struct ebee_field sendto_fields[] = { SYS_COMMON, SOCKADDR,
+	Y("evt.flags", FK_FLAGS, a[0], .decode = ev_hex, .doc = "MSG_* flags"),
+	Y("evt.size", FK_U64, a[1],
+	  .doc = "sendto: bytes asked (the result: sent); sendmmsg: messages asked (result: sent)"),
+	Y("socket.type", FK_FLAGS, a[2], .decode = ev_socktype,
+	  .doc = "the socket's type (0 = not a socket)"),
+};
 static const struct ebee_field listen_fields[] = { SYS_COMMON,
 	Y("fd.num", FK_S32, a[0], .doc = "the socket"),
 	Y("evt.backlog", FK_S32, a[1], .doc = "backlog"),
@@ -322,6 +332,8 @@ const struct ebee_event_desc ev_descs[] = {
 	D(EV_ACCEPT, "accept", , EV_SYS_SIZE1, accept_fields, "accept/accept4"),
 	D(EV_BIND, "bind", , EV_SYS_SIZE1, connect_fields, "bind"),
 	D(EV_LISTEN, "listen", , EV_SYS_SIZE1, listen_fields, "listen"),
+	D(EV_SENDTO, "sendto", , EV_SYS_SIZE1, sendto_fields,
+	  "sendto/sendmsg/sendmmsg (send too): the destination, or the connected peer"),
 	D(EV_PTRACE, "ptrace", , EV_SYS_SIZE1, ptrace_fields, "ptrace"),
 	D(EV_KILL, "kill", , EV_SYS_SIZE1, kill_fields, "kill/tkill/tgkill"),
 	D(EV_SETUID, "setuid", , EV_SYS_SIZE1, setid_fields, "setuid/setreuid/setresuid"),

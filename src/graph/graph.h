@@ -46,6 +46,7 @@ enum gedge_type {
 	GE_SPAWNED = 1, GE_EXECUTED, GE_READ, GE_WROTE, GE_CREATED, GE_DELETED, GE_CHMOD_X,
 	GE_CONNECTED, GE_ACCEPTED, GE_LISTENED, GE_SIGNALLED, GE_PTRACED, GE_MODULE,
 	GE_RAN_AS, GE_IN_CONTAINER,
+	GE_SENT,        /* datagrams (sendto/sendmsg, or send on a connected datagram socket) */
 	GE__MAX
 };
 
@@ -210,6 +211,13 @@ int graph_show_alert(const struct graph *g, const char *id, FILE *f, bool json);
 struct jw;
 void graph_alert_json(const struct graph *g, const struct galert *a, const char *hostname,
 		      struct jw *w);
+/* A node or edge as one JSON object (ids "n42"/"e7", type, label, attributes); full adds
+ * an edge's first/last times. */
+void graph_node_json(const struct graph *g, uint32_t id, struct jw *w);
+void graph_edge_json(const struct graph *g, uint32_t id, struct jw *w, bool full);
+/* The same as members of the open object w (the daemon's event stream). */
+void graph_alert_members(const struct graph *g, const struct galert *a, const char *hostname,
+			 struct jw *w);
 /* Falco's text line "HH:MM:SS.nnnnnnnnn: Priority text". */
 const char *graph_alert_line(const struct graph *g, const struct galert *a, char *buf,
 			     size_t len);

@@ -7,7 +7,7 @@
 
 struct gslot {
 	uint64_t key;
-	uint32_t idx;              /* GNONE = empty */
+	uint32_t idx;              /* the entry (key 0 = an empty slot) */
 	uint32_t pad;
 };
 
@@ -53,6 +53,7 @@ struct graph {
 	struct gedge *e;
 	uint32_t ncap, ecap, nused, eused;
 	uint32_t nfree, efree;     /* free lists threaded through .out / .next_out */
+	uint32_t nnext, enext;     /* never used yet from here on (high-water marks) */
 	uint32_t nhand, ehand;     /* round-robin eviction sample start */
 	struct gindex nidx, eidx;
 	struct gpid *pids;         /* GRAPH_PIDS, open addressing by pid */

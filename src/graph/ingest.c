@@ -278,9 +278,9 @@ static void win_roll(struct graph *g, uint32_t head, uint64_t ts)
 	h->win_addrs = h->win_ports = h->win_kills = 0;
 }
 
-/* The count of key in head's current window after adding one. */
+/* The count of key in head's current window after adding n. */
 static uint32_t win_add(struct graph *g, uint32_t head, uint64_t what, uint64_t tag,
-			uint64_t ts)
+			uint64_t ts, uint32_t n)
 {
 	uint64_t kv[3] = { g->n[head].key, what, tag };
 	uint64_t key = graph_hash(kv, sizeof(kv), 7), win = g->n[head].win_start;
@@ -290,7 +290,7 @@ static uint32_t win_add(struct graph *g, uint32_t head, uint64_t what, uint64_t 
 		struct gwin *w = &g->win[(key + k) & (GRAPH_WIN - 1)];
 
 		if (w->key == key && w->win == win)
-			return ++w->count;
+			return w->count += n;
 		if (!w->key || w->win + g->rules.window_ns < ts) {
 			victim = w;
 			break;
@@ -300,8 +300,8 @@ static uint32_t win_add(struct graph *g, uint32_t head, uint64_t what, uint64_t 
 	}
 	if (victim->key && victim->win + g->rules.window_ns >= ts)
 		g->st.win_approx++;   /* a live entry overwritten: a distinct count may be high */
-	*victim = (struct gwin){ .key = key, .win = win, .count = 1 };
-	return 1;
+	*victim = (struct gwin){ .key = key, .win = win, .count = n };
+	return n;
 }
 
 /* ---- alerts ---- */
@@ -615,56 +615,39 @@ static void on_file(struct graph *g, struct proctab *pt, const struct ev_sys *e,
 	}
 }
 
-static void on_connect(struct graph *g, const struct ev_sys *e, uint32_t proc, bool accept)
+/* Scan and flood windows of a lineage: one more attempt (a connect, or pkts datagrams sent)
+ * from proc to the endpoint r (its edge ed; lab its text). */
+static void net_attempt(struct graph *g, const struct ev_sys *e, uint32_t proc, uint32_t r,
+			uint32_t ed, int type, uint32_t pkts, const char *lab)
 {
-	char lab[64];
-	uint32_t r, ed, head;
-	uint64_t ts = e->hdr.time_ns;
-	/* non-blocking connects report EINPROGRESS: an attempt like any other */
-	bool failed = e->ret < 0 && e->ret != -115;
+	uint64_t ts = e->hdr.time_ns, a[2];
+	uint32_t head = lineage_head(g, proc);
 	struct gnode *h;
 
-	if (e->family != AF_INET && e->family != AF_INET6)
-		return;
-	if (accept && e->ret < 0)
-		return;
-	/* an accepted peer is known by its address: its port is ephemeral */
-	addr_text(e, !accept, lab, sizeof(lab));
-	r = node_text(g, GN_REMOTE, lab, ts);
-	if (r == GNONE)
-		return;
-	g->n[r].aux = accept ? 0 : e->port;
-	ed = graph_edge_add(g, proc, r, accept ? GE_ACCEPTED : GE_CONNECTED, 0, ts, failed);
-	head = lineage_head(g, proc);
 	g->n[proc].flags |= GNF_NET;
 	g->n[head].flags |= GNF_NET;
-	if (accept)
-		return;
 	win_roll(g, head, ts);
 	h = &g->n[head];
-	{
-		uint64_t a[2];
-
-		memcpy(a, e->addr, sizeof(a));
-		if (win_add(g, head, a[0] ^ (a[1] * 31), 'a', ts) == 1)
-			h->win_addrs++;
-		if (win_add(g, head, e->port, 'p', ts) == 1)
-			h->win_ports++;
-	}
+	memcpy(a, e->addr, sizeof(a));
+	if (win_add(g, head, a[0] ^ (a[1] * 31), 'a', ts, 1) == 1)
+		h->win_addrs++;
+	if (win_add(g, head, e->port, 'p', ts, 1) == 1)
+		h->win_ports++;
 	if ((h->win_addrs >= g->rules.scan_addrs || h->win_ports >= g->rules.scan_ports) &&
 	    !fired(g, head, GR_SCAN)) {
 		struct abuild b = { 0 };
 
 		ab_node(&b, head);
 		ab_node(&b, proc);
-		ab_out(g, &b, proc, GE_CONNECTED, GRAPH_ALERT_EDGES);
+		ab_out(g, &b, proc, type, GRAPH_ALERT_EDGES);
 		ab_fire(g, &b, GR_SCAN, proc, head, ts,
 			"lineage connected to %u addresses and %u ports in %llus (proc=%s pid=%u "
 			"last=%s)", h->win_addrs, h->win_ports,
 			(unsigned long long)(g->rules.window_ns / 1000000000ull), g->n[proc].label,
 			g->n[proc].pid, lab);
 	}
-	if (win_add(g, head, g->n[r].key, 'f', ts) >= g->rules.flood && !fired(g, head, GR_FLOOD)) {
+	if (win_add(g, head, g->n[r].key, 'f', ts, pkts) >= g->rules.flood &&
+	    !fired(g, head, GR_FLOOD)) {
 		struct abuild b = { 0 };
 
 		ab_node(&b, head);
@@ -675,6 +658,40 @@ static void on_connect(struct graph *g, const struct ev_sys *e, uint32_t proc, b
 			(unsigned long long)(g->rules.window_ns / 1000000000ull), g->n[proc].label,
 			g->n[proc].pid, lab);
 	}
+}
+
+/* connect, accept, and datagrams sent (sendto/sendmsg: the destination, or the connected
+ * peer). A stream's sends are its connection's bytes, not packets: they add nothing. */
+static void on_net(struct graph *g, const struct ev_sys *e, uint32_t proc)
+{
+	bool accept = e->hdr.type == EV_ACCEPT, send = e->hdr.type == EV_SENDTO;
+	/* non-blocking connects report EINPROGRESS: an attempt like any other */
+	bool failed = e->ret < 0 && e->ret != -115;
+	int type = accept ? GE_ACCEPTED : send ? GE_SENT : GE_CONNECTED;
+	char lab[64];
+	uint32_t r, ed, pkts;
+
+	if (e->family != AF_INET && e->family != AF_INET6)
+		return;
+	if ((accept && e->ret < 0) || (send && (e->a[2] & 0xf) == SOCK_STREAM))
+		return;
+	/* an accepted peer is known by its address: its port is ephemeral */
+	addr_text(e, !accept, lab, sizeof(lab));
+	r = node_text(g, GN_REMOTE, lab, e->hdr.time_ns);
+	if (r == GNONE)
+		return;
+	g->n[r].aux = accept ? 0 : e->port;
+	/* sendmmsg: the messages sent, each a packet */
+	pkts = e->sc == SC_SENDMMSG && e->ret > 1 ? (uint32_t)e->ret : 1;
+	ed = graph_edge_add(g, proc, r, type, 0, e->hdr.time_ns, failed);
+	if (ed != GNONE)
+		g->e[ed].count += pkts - 1;
+	if (accept) {
+		g->n[proc].flags |= GNF_NET;
+		g->n[lineage_head(g, proc)].flags |= GNF_NET;
+		return;
+	}
+	net_attempt(g, e, proc, r, ed, type, pkts, lab);
 }
 
 static bool descends(const struct graph *g, uint32_t node, uint32_t anc, uint32_t anc_head)
@@ -704,7 +721,7 @@ static void on_kill(struct graph *g, struct proctab *pt, const struct ev_sys *e,
 		return;   /* a shell or supervisor signalling its own children */
 	win_roll(g, head, e->hdr.time_ns);
 	h = &g->n[head];
-	if (win_add(g, head, (uint32_t)target, 'k', e->hdr.time_ns) == 1)
+	if (win_add(g, head, (uint32_t)target, 'k', e->hdr.time_ns, 1) == 1)
 		h->win_kills++;
 	if (h->win_kills >= g->rules.kills && !fired(g, head, GR_KILL)) {
 		struct abuild b = { 0 };
@@ -785,7 +802,7 @@ void graph_ingest(struct graph *g, const struct ebee_event_hdr *h, struct procta
 			on_exit_(g, (const void *)h);
 		return;
 	case EV_OPEN: case EV_UNLINK: case EV_CHMOD: case EV_RENAME: case EV_LINK:
-	case EV_SYMLINK: case EV_MKDIR: case EV_CONNECT: case EV_ACCEPT: case EV_BIND:
+	case EV_SYMLINK: case EV_MKDIR: case EV_CONNECT: case EV_ACCEPT: case EV_SENDTO: case EV_BIND:
 	case EV_LISTEN: case EV_KILL: case EV_PTRACE: case EV_MODULE:
 		break;
 	default:
@@ -806,8 +823,7 @@ void graph_ingest(struct graph *g, const struct ebee_event_hdr *h, struct procta
 	if (proc == GNONE)
 		return;
 	switch (h->type) {
-	case EV_CONNECT: on_connect(g, e, proc, false); break;
-	case EV_ACCEPT: on_connect(g, e, proc, true); break;
+	case EV_CONNECT: case EV_ACCEPT: case EV_SENDTO: on_net(g, e, proc); break;
 	case EV_LISTEN: on_listen(g, pt, e, proc); break;
 	case EV_KILL: on_kill(g, pt, e, proc); break;
 	case EV_PTRACE:

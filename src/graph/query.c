@@ -56,7 +56,7 @@ const char *graph_alert_line(const struct graph *g, const struct galert *a, char
 	return buf;
 }
 
-static void edge_json(const struct graph *g, uint32_t id, struct jw *w, bool full)
+void graph_edge_json(const struct graph *g, uint32_t id, struct jw *w, bool full)
 {
 	const struct gedge *e = graph_edge(g, id);
 	char b[48];
@@ -82,7 +82,7 @@ static void edge_json(const struct graph *g, uint32_t id, struct jw *w, bool ful
 	jw_obj_end(w);
 }
 
-static void node_json(const struct graph *g, uint32_t id, struct jw *w)
+void graph_node_json(const struct graph *g, uint32_t id, struct jw *w)
 {
 	static const char *const fl[] = { "net", "exited", "netwrite", "xset", "executed",
 					  "deleted", "pinned", "lineage_head" };
@@ -119,8 +119,8 @@ static void node_json(const struct graph *g, uint32_t id, struct jw *w)
 	jw_obj_end(w);
 }
 
-void graph_alert_json(const struct graph *g, const struct galert *a, const char *hostname,
-		      struct jw *w)
+void graph_alert_members(const struct graph *g, const struct galert *a, const char *hostname,
+			 struct jw *w)
 {
 	const struct gnode *p = graph_node(g, a->proc);
 	char line[GRAPH_ALERT_TEXT + 128], b[64];
@@ -128,7 +128,6 @@ void graph_alert_json(const struct graph *g, const struct galert *a, const char 
 	time_t sec = (time_t)(r / 1000000000ull);
 	struct tm tm;
 
-	jw_obj_begin(w);
 	jw_kstr(w, "hostname", hostname);
 	jw_kstr(w, "output", graph_alert_line(g, a, line, sizeof(line)));
 	jw_key(w, "output_fields");
@@ -147,12 +146,12 @@ void graph_alert_json(const struct graph *g, const struct galert *a, const char 
 	jw_key(w, "graph.nodes");
 	jw_arr_begin(w);
 	for (int i = 0; i < a->nnodes; i++)
-		node_json(g, a->nodes[i], w);
+		graph_node_json(g, a->nodes[i], w);
 	jw_arr_end(w);
 	jw_key(w, "graph.edges");
 	jw_arr_begin(w);
 	for (int i = 0; i < a->nedges; i++)
-		edge_json(g, a->edges[i], w, false);
+		graph_edge_json(g, a->edges[i], w, false);
 	jw_arr_end(w);
 	jw_obj_end(w);
 	jw_kstr(w, "priority", graph_rule_priority(a->rule));
@@ -168,6 +167,13 @@ void graph_alert_json(const struct graph *g, const struct galert *a, const char 
 	strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(b, sizeof(b), "%s.%09lluZ", line, (unsigned long long)(r % 1000000000ull));
 	jw_kstr(w, "time", b);
+}
+
+void graph_alert_json(const struct graph *g, const struct galert *a, const char *hostname,
+		      struct jw *w)
+{
+	jw_obj_begin(w);
+	graph_alert_members(g, a, hostname, w);
 	jw_obj_end(w);
 }
 
@@ -640,13 +646,13 @@ int graph_export(const struct graph *g, FILE *f, enum graph_fmt fmt)
 		jw_arr_begin(&w);
 		for (uint32_t i = 0; i < g->ncap; i++)
 			if (g->n[i].type)
-				node_json(g, i, &w);
+				graph_node_json(g, i, &w);
 		jw_arr_end(&w);
 		jw_key(&w, "links");
 		jw_arr_begin(&w);
 		for (uint32_t i = 0; i < g->ecap; i++)
 			if (g->e[i].type)
-				edge_json(g, i, &w, true);
+				graph_edge_json(g, i, &w, true);
 		jw_arr_end(&w);
 		jw_obj_end(&w);
 		jw_finish(&w);

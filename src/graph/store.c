@@ -19,6 +19,7 @@ static const char *const edge_names[GE__MAX] = {
 	[GE_CHMOD_X] = "chmod_x", [GE_CONNECTED] = "connected", [GE_ACCEPTED] = "accepted",
 	[GE_LISTENED] = "listened", [GE_SIGNALLED] = "signalled", [GE_PTRACED] = "ptraced",
 	[GE_MODULE] = "loaded_module", [GE_RAN_AS] = "ran_as", [GE_IN_CONTAINER] = "in_container",
+	[GE_SENT] = "sent",
 };
 /* Falco's rule names and priorities */
 static const char *const rule_names[GR__MAX] = {
@@ -80,17 +81,17 @@ uint64_t graph_node_key(int type, const char *text, uint32_t pid, uint64_t start
 
 /* ---- index ---- */
 
+/* Slots start zeroed (calloc: pages are only touched as they fill), key 0 = empty: every
+ * identity key is non-zero (graph_node_key, graph_edge_add). */
 static int idx_init(struct gindex *x, uint32_t entries)
 {
 	uint32_t n = 16;
 
 	while (n < entries * 2)
 		n <<= 1;
-	x->s = malloc((size_t)n * sizeof(*x->s));
+	x->s = calloc(n, sizeof(*x->s));
 	if (!x->s)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < n; i++)
-		x->s[i].idx = GNONE;
 	x->mask = n - 1;
 	return 0;
 }
@@ -98,7 +99,7 @@ static int idx_init(struct gindex *x, uint32_t entries)
 static uint32_t idx_find(const struct gindex *x, uint64_t key)
 {
 	for (uint32_t i = (uint32_t)key & x->mask;; i = (i + 1) & x->mask) {
-		if (x->s[i].idx == GNONE)
+		if (!x->s[i].key)
 			return GNONE;
 		if (x->s[i].key == key)
 			return x->s[i].idx;
@@ -110,7 +111,7 @@ static void idx_put(struct gindex *x, uint64_t key, uint32_t v)
 	uint32_t i = (uint32_t)key & x->mask;
 
 	/* at most half full by construction (entries * 2 slots) */
-	while (x->s[i].idx != GNONE)
+	while (x->s[i].key)
 		i = (i + 1) & x->mask;
 	x->s[i].key = key;
 	x->s[i].idx = v;
@@ -120,13 +121,13 @@ static void idx_del(struct gindex *x, uint64_t key)
 {
 	uint32_t i = (uint32_t)key & x->mask, j;
 
-	while (x->s[i].idx != GNONE && x->s[i].key != key)
+	while (x->s[i].key && x->s[i].key != key)
 		i = (i + 1) & x->mask;
-	if (x->s[i].idx == GNONE)
+	if (!x->s[i].key)
 		return;
 	/* backward shift: move later members of the cluster into the hole when their home
 	 * slot is not between the hole and them */
-	for (j = (i + 1) & x->mask; x->s[j].idx != GNONE; j = (j + 1) & x->mask) {
+	for (j = (i + 1) & x->mask; x->s[j].key; j = (j + 1) & x->mask) {
 		uint32_t home = (uint32_t)x->s[j].key & x->mask;
 
 		if (((j - home) & x->mask) >= ((j - i) & x->mask)) {
@@ -134,7 +135,7 @@ static void idx_del(struct gindex *x, uint64_t key)
 			i = j;
 		}
 	}
-	x->s[i].idx = GNONE;
+	x->s[i].key = 0;
 }
 
 /* ---- life ---- */
@@ -163,13 +164,10 @@ struct graph *graph_new(const struct graph_limits *lim, const struct graph_rules
 		errno = ENOMEM;
 		return NULL;
 	}
-	/* free lists in index order, so a fresh graph fills 0, 1, 2... */
-	for (uint32_t i = 0; i < nc; i++)
-		g->n[i].out = i + 1 < nc ? i + 1 : GNONE;
-	for (uint32_t i = 0; i < ec; i++)
-		g->e[i].next_out = i + 1 < ec ? i + 1 : GNONE;
-	g->nfree = 0;
-	g->efree = 0;
+	/* a fresh graph fills 0, 1, 2... from the high-water marks (no free list to build: the
+	 * tables' pages are touched only as the graph grows); freed entries are reused first */
+	g->nfree = GNONE;
+	g->efree = GNONE;
 	if (rules)
 		g->rules = *rules;
 	if (!g->rules.window_ns)
@@ -279,11 +277,16 @@ uint32_t graph_edge_add(struct graph *g, uint32_t src, uint32_t dst, int type, u
 	key = graph_hash(kv, sizeof(kv), 0) | 1;
 	id = idx_find(&g->eidx, key);
 	if (id == GNONE) {
-		if (g->efree == GNONE && !edge_evict(g))
-			return GNONE;
-		id = g->efree;
-		e = &g->e[id];
-		g->efree = e->next_out;
+		if (g->efree == GNONE && g->enext < g->ecap) {
+			id = g->enext++;
+			e = &g->e[id];
+		} else {
+			if (g->efree == GNONE && !edge_evict(g))
+				return GNONE;
+			id = g->efree;
+			e = &g->e[id];
+			g->efree = e->next_out;
+		}
 		memset(e, 0, sizeof(*e));
 		e->key = key;
 		e->src = src;
@@ -386,11 +389,16 @@ uint32_t graph_node_get(struct graph *g, int type, const char *label, uint64_t k
 			g->n[id].last_ns = ts;
 		return id;
 	}
-	if (g->nfree == GNONE && !node_evict(g))
-		return GNONE;
-	id = g->nfree;
-	n = &g->n[id];
-	g->nfree = n->out;
+	if (g->nfree == GNONE && g->nnext < g->ncap) {
+		id = g->nnext++;
+		n = &g->n[id];
+	} else {
+		if (g->nfree == GNONE && !node_evict(g))
+			return GNONE;
+		id = g->nfree;
+		n = &g->n[id];
+		g->nfree = n->out;
+	}
 	memset(n, 0, sizeof(*n));
 	n->key = key;
 	n->type = (uint8_t)type;

@@ -930,7 +930,7 @@ const struct collector_desc guard_collector = {
 	.name = "guard",
 	.what = "Falco rules evaluated on the events collector's records (alerts as events)",
 	/* its programs are the events collector's (ev_): the same hooks, attributed to events */
-	.hooks = ev_hook_table,
+	.hooks = ev_hooks,
 	.nhooks = EV_NHOOKS,
 	.doctor = ev_doctor,
 	.caps_run = COLLECTOR_CAPS(EBEE_CAP(CAP_SYS_PTRACE) | EBEE_CAP(CAP_DAC_READ_SEARCH)),

@@ -4,7 +4,8 @@ arguments, and prints what it did as one JSON object (pids, fds, paths) for the 
 
   events_work.py files DIR   open (relative, via a dirfd), rename, chmod, chown, symlink, link,
                              unlink, mkdir, truncate, dup2, close, memfd_create
-  events_work.py net         socket, bind, listen, connect, accept on 127.0.0.1
+  events_work.py net         socket, bind, listen, connect, accept on 127.0.0.1; send on TCP,
+                             sendto/send on UDP, sendmsg on UDP over ::1, sendmmsg
   events_work.py proc        kill, ptrace (fails: ESRCH), setuid, setgid, mount (fails: ENOENT),
                              finit_module (fails: EBADF)
   events_work.py exec0 PATH  execve(PATH) with an empty argv
@@ -61,8 +62,44 @@ def net():
     c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     c.connect(("127.0.0.1", port))
     a, peer = s.accept()
+    c.send(b"stream")                                   # send() is sendto() without an address
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.sendto(b"x" * 11, ("127.0.0.1", port))            # unconnected datagram: the address given
+    u.connect(("127.0.0.1", port + 1))
+    u.send(b"y" * 3)                                    # connected: the peer read from the socket
+    v = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    v.sendmsg([b"z" * 5], [], 0, ("::1", port))         # sendmsg with msg_name
+    w = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    mm = sendmmsg(w.fileno(), port, 3)                  # 3 messages in one call
     return {"pid": os.getpid(), "port": port, "listen_fd": s.fileno(), "conn_fd": c.fileno(),
-            "accept_fd": a.fileno(), "peer_port": peer[1]}
+            "accept_fd": a.fileno(), "peer_port": peer[1], "udp_fd": u.fileno(),
+            "udp6_fd": v.fileno(), "mm_fd": w.fileno(), "mm_sent": mm}
+
+
+def sendmmsg(fd, port, n):
+    """sendmmsg(2) of n datagrams to 127.0.0.1:port (Python has no binding for it)."""
+    import struct
+
+    class Iovec(ctypes.Structure):
+        _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+    class Msghdr(ctypes.Structure):
+        _fields_ = [("name", ctypes.c_void_p), ("namelen", ctypes.c_uint32),
+                    ("iov", ctypes.POINTER(Iovec)), ("iovlen", ctypes.c_size_t),
+                    ("control", ctypes.c_void_p), ("controllen", ctypes.c_size_t),
+                    ("flags", ctypes.c_int)]
+
+    class Mmsghdr(ctypes.Structure):
+        _fields_ = [("hdr", Msghdr), ("len", ctypes.c_uint)]
+
+    sa = ctypes.create_string_buffer(struct.pack("=H", socket.AF_INET) + struct.pack("!H", port)
+                                     + socket.inet_aton("127.0.0.1") + bytes(8), 16)
+    data = ctypes.create_string_buffer(b"m" * 7, 7)
+    iov = Iovec(ctypes.cast(data, ctypes.c_void_p), 7)
+    msgs = (Mmsghdr * n)()
+    for m in msgs:
+        m.hdr = Msghdr(ctypes.cast(sa, ctypes.c_void_p), 16, ctypes.pointer(iov), 1, None, 0, 0)
+    return libc.sendmmsg(fd, msgs, n, 0)
 
 
 def proc():

@@ -91,14 +91,16 @@ def test_doctor_kind_is_what_commands_attach(ebee_start, tmp_path, disable):
     really loads (also when fallbacks are forced with EBEE_DISABLE)."""
     env = dict(os.environ, EBEE_DISABLE=disable) if disable else None
     f = features(env)
-    assert set(f) == {"count", "tcp", "uprobe", "prog", "events", "guard", "policy"} | ({"netwatch"} if "netwatch" in f else set())
+    assert set(f) == {"count", "tcp", "uprobe", "prog", "events", "guard", "policy", "graph"} | ({"netwatch"} if "netwatch" in f else set())
     # count --children: its fork and exit hooks are loaded too
     runs = {"count": ["count", "--pid", str(os.getpid()), "--children"], "tcp": ["tcp", "states"],
             "prog": ["top", "-b", "-i", "0.2"],
             # the three sched hooks, plus the per-syscall tracepoints doctor lists beside them
             "events": ["events", "--type", "fork,exit,exec,open"],
             # the events collector's hooks, as many syscall tracepoints as its rules need
-            "guard": ["guard", "run"]}
+            "guard": ["guard", "run"],
+            # the events collector's programs, which the graph subscribes to
+            "graph": ["graph", "run"]}
     target = None
     if "uprobe" in f:
         target = subprocess.Popen([build_c(str(tmp_path))], stdin=subprocess.PIPE,
@@ -109,7 +111,7 @@ def test_doctor_kind_is_what_commands_attach(ebee_start, tmp_path, disable):
         for name, args in runs.items():
             kinds = {h["kind"] for h in f[name]["hooks"]}
             want = {PROG_TYPE[k] for k in kinds} - {None}   # bpf_stats: nothing loaded
-            if name in ("events", "guard"):
+            if name in ("events", "guard", "graph"):
                 assert "syscall tracepoints" in f[name]["detail"], f[name]
                 want.add("tracepoint")
             e = ebee_start(args, env=env, min_progs=1 if want else 0, settle=0.5)

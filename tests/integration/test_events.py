@@ -217,7 +217,7 @@ def test_files(ebee_start, cg):
 
 
 def test_net(ebee_start, cg):
-    out, evs, _ = events(ebee_start, cg, ["--type", "socket,bind,listen,connect,accept"],
+    out, evs, _ = events(ebee_start, cg, ["--type", "socket,bind,listen,connect,accept,sendto"],
                          lambda: work(cg, "net"))
     pid = out["pid"]
     assert any(x["socket.domain"] == "AF_INET" and x["socket.type"].startswith("SOCK_STREAM")
@@ -226,10 +226,18 @@ def test_net(ebee_start, cg):
     assert len(b) == 1 and b[0]["fd.addr"] == "127.0.0.1" and b[0]["fd.num"] == out["listen_fd"]
     assert [x["evt.backlog"] for x in of(evs, "listen", pid)] == [7]
     c = of(evs, "connect", pid)
-    assert len(c) == 1 and c[0]["fd.port"] == out["port"] and c[0]["evt.res"] == 0
+    assert [(x["fd.port"], x["evt.res"]) for x in c] == [(out["port"], 0), (out["port"] + 1, 0)]
     a = of(evs, "accept", pid)
     assert len(a) == 1 and a[0]["evt.res"] == out["accept_fd"]
     assert a[0]["fd.port"] == out["peer_port"] and a[0]["fd.addr"] == "127.0.0.1"
+    snd = [(x["evt.syscall"], x["fd.num"], x["socket.type"], x["fd.addr"], x["fd.port"],
+            x["evt.res"]) for x in of(evs, "sendto", pid)]
+    assert snd == [("sendto", out["conn_fd"], "SOCK_STREAM", "127.0.0.1", out["port"], 6),
+                   ("sendto", out["udp_fd"], "SOCK_DGRAM", "127.0.0.1", out["port"], 11),
+                   ("sendto", out["udp_fd"], "SOCK_DGRAM", "127.0.0.1", out["port"] + 1, 3),
+                   ("sendmsg", out["udp6_fd"], "SOCK_DGRAM", "::1", out["port"], 5),
+                   ("sendmmsg", out["mm_fd"], "SOCK_DGRAM", "127.0.0.1", out["port"], 3)], snd
+    assert out["mm_sent"] == 3
 
 
 def test_proc_types(ebee_start, cg):

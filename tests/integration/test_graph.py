@@ -64,9 +64,7 @@ BOT = textwrap.dedent("""\
     sent = 0
     for i in range(FLOOD_N):                      # bounded UDP flood of one host
         try:
-            # a connect per packet: the only per-packet event the events collector has
-            u.connect(("10.201.0.2", 9999))
-            u.send(b"x" * 64)
+            u.sendto(b"x" * 64, ("10.201.0.2", 9999))   # unconnected: the address each time
             sent += 1
         except OSError:
             pass
@@ -323,6 +321,8 @@ def test_mirai_like_infection(cg, nets, procs, tmp_path):
     assert any(n["label"].startswith("10.202.") for n in scan["output_fields"]["graph.nodes"])
     flood = by_rule["Flood"][0]["output_fields"]
     assert any(n["label"] == "10.201.0.2:9999" for n in flood["graph.nodes"])
+    sent = [e for e in flood["graph.edges"] if e["type"] == "sent"]
+    assert len(sent) == 1 and sent[0]["count"] >= 1000, flood["graph.edges"]
 
     # the saved graph answers queries and shows the alert's subgraph
     gfile = str(tmp_path / "g.ebg")
@@ -434,3 +434,156 @@ def test_loss_marks_graph_incomplete(tmp_path):
     assert scans and scans[0]["output_fields"]["graph.incomplete"] is True
     doc = json.loads(run(["graph", "export", str(tmp_path / "lossy.ebg")]).stdout)
     assert doc["graph"]["incomplete"] is True and doc["graph"]["lost"] == summary["lost"]
+
+
+def http_get(url, timeout=5):
+    import urllib.request
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status, r.read().decode()
+
+
+SCANNER = textwrap.dedent("""\
+    import json, os, signal, socket, sys, time
+    os.kill(os.getpid(), signal.SIGSTOP)          # continued once the daemon is attached
+    for i in range(120):                          # refused at once: nothing listens there
+        s = socket.socket(); s.setblocking(False)
+        try: s.connect(("127.4.%d.%d" % (i // 250, i % 250 + 1), 2323))
+        except OSError: pass
+        s.close()
+    print(os.getpid())
+""")
+
+
+def serve_with_scan(ebee_start, top=40):
+    """ebee serve -c graph while a process of the test scans 120 addresses: the daemon, its
+    URL, the scanner's pid, /api/graph once the scan alert is there and that alert."""
+    p = subprocess.Popen([PY, "-c", SCANNER], stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 10
+        while open(f"/proc/{p.pid}/stat").read().split(")")[1].split()[0] != "T":
+            assert time.time() < deadline, "scanner did not stop itself"
+            time.sleep(0.02)
+        e = ebee_start(["serve", "--json", "--collectors", "graph", "--listen", "127.0.0.1:0",
+                        "--interval", "0.2"], min_progs=10)
+        url = json.loads(e.readline())["url"]
+        os.kill(p.pid, signal.SIGCONT)
+        assert p.wait(timeout=60) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+    def scan_alert():
+        doc = json.loads(http_get(url + f"api/graph?top={top}")[1])
+        return doc, [a for a in doc["alerts"] if a["rule"] == "Network scan"
+                     and a["output_fields"].get("proc.pid") == p.pid]
+    deadline = time.time() + 10
+    doc, mine = scan_alert()
+    while not mine and time.time() < deadline:
+        time.sleep(0.2)
+        doc, mine = scan_alert()
+    assert mine, [a["output"] for a in doc["alerts"]]
+    return e, url, p.pid, doc, mine[0]
+
+
+def test_serve_graph_api_and_metrics(ebee_start):
+    """The daemon runs the graph collector: a scan by a process of the test shows in
+    /api/graph (its alert, its lineage first, nodes bounded by ?top=N) and in /metrics."""
+    e, url, pid, doc, a = serve_with_scan(ebee_start)
+    assert a["source"] == "graph" and a["priority"] == "Warning" and a["time"].endswith("Z")
+    assert doc["collector"] == "graph" and doc["health"] == "ok"
+    assert doc["detections"]["Network scan"] >= 1
+    # the bound: at most top nodes, the edges between them only
+    assert 0 < len(doc["nodes"]) <= 40 and len(doc["edges"]) <= 160
+    ids = {n["id"] for n in doc["nodes"]}
+    assert all(x["source"] in ids and x["target"] in ids for x in doc["edges"])
+    # an alerted lineage comes first: the scanner's, with its process and endpoints
+    lin = doc["lineages"][0]
+    assert lin["alerts"] >= 1
+    scanner = [n for n in doc["nodes"] if n["type"] == "proc" and n.get("pid") == pid]
+    assert scanner and any(x["source"] == scanner[0]["id"] and x["type"] == "connected"
+                           for x in doc["edges"])
+    status, metrics = http_get(url + "metrics")
+    assert status == 200
+    line = [x for x in metrics.splitlines()
+            if x.startswith('ebee_graph_detections_total{rule="Network scan"}')]
+    assert line and int(line[0].split()[-1]) >= 1, line
+    assert 'ebee_graph_nodes{type="proc"}' in metrics
+    assert "ebee_graph_evicted_nodes_total" in metrics
+    if shutil.which("promtool"):
+        r = subprocess.run(["promtool", "check", "metrics"], input=metrics, text=True,
+                           capture_output=True)
+        assert r.returncode == 0, r.stdout + r.stderr
+    assert e.stop() == 0
+
+
+WEB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_graph_web")
+PLAYWRIGHT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "test_netwatch_web")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def test_graph_panel_in_chromium(ebee_start, tmp_path):
+    """The daemon page's graph panel (src/graph/web/panel.js bundled with cytoscape from the
+    pinned npm tree, as serve's build does) fed a real /api/graph document in headless
+    Chromium: the alerted lineage is chosen first and drawn, every alert is listed, choosing
+    another lineage redraws, clicking the alert brings its lineage back."""
+    npm = os.path.join(ROOT, "build", "npm", "serve", "node_modules")
+    esbuild = os.path.join(npm, ".bin", "esbuild")
+    if not os.access("/usr/bin/chromium", os.X_OK) or not shutil.which("node"):
+        pytest.skip("needs /usr/bin/chromium and node")
+    if not os.path.isdir(os.path.join(npm, "cytoscape")) or not os.access(esbuild, os.X_OK):
+        pytest.skip("no build/npm/serve tree with cytoscape (make builds it)")
+    p = subprocess.run([os.path.join(PLAYWRIGHT, "install.sh")], capture_output=True, text=True,
+                       timeout=300)
+    if p.returncode:
+        pytest.skip(f"cannot install playwright-core from npm: {p.stderr.strip()[-300:]}")
+    e, url, pid, doc, alert = serve_with_scan(ebee_start, top=60)
+    assert e.stop() == 0
+
+    entry = tmp_path / "entry.js"
+    entry.write_text(
+        f'import panel from "{os.path.join(ROOT, "src", "graph", "web", "panel.js")}";\n'
+        'const root = document.getElementById("root");\n'
+        'panel.mount(root);\n'
+        'panel.update(JSON.parse(document.getElementById("data").textContent));\n'
+        'window.panelReady = true;\n')
+    r = subprocess.run([esbuild, str(entry), "--bundle", "--format=iife", "--target=es2020",
+                        "--log-level=warning", f"--outfile={tmp_path / 'bundle.js'}"],
+                       env=dict(os.environ, NODE_PATH=npm), capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    data = json.dumps(doc).replace("</", "<\\/")
+    (tmp_path / "index.html").write_text(
+        '<!doctype html><meta charset="utf-8"><body><div id="root"></div>'
+        f'<script id="data" type="application/json">{data}</script>'
+        '<script src="bundle.js"></script></body>')
+    os.makedirs(os.path.join(ROOT, "tests", "artifacts"), exist_ok=True)
+    shot = os.path.join(ROOT, "tests", "artifacts", "graph-panel.png")
+    r = subprocess.run(["node", os.path.join(WEB, "page.js"), f"file://{tmp_path}/index.html",
+                        shot], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, NODE_PATH=os.path.join(PLAYWRIGHT, "node_modules")))
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout)
+    assert res["errors"] == [], res["errors"]
+    # self-contained: nothing fetched but the page and its bundle
+    assert all(u.startswith("file://") for u in res["requests"]), res["requests"]
+    head = doc["lineages"][0]["id"]
+    assert res["options"][0]["value"] == head and res["options"][0]["selected"]
+    assert f"({pid})" in res["options"][0]["text"]
+    # drawn: the lineage's processes and what they touched, as the document has them
+    procs = {n["id"] for n in doc["nodes"] if n["type"] == "proc"
+             and (n["id"] == head or n.get("lineage") == head)}
+    touched = {x for ed in doc["edges"] if ed["source"] in procs or ed["target"] in procs
+               for x in (ed["source"], ed["target"])}
+    assert res["before"]["lineage"] == head and res["before"]["canvases"] > 0
+    assert int(res["before"]["nodes"]) == len(procs | touched) > 1
+    assert int(res["before"]["edges"]) >= 1
+    assert [a["rule"] for a in res["alerts"]] == [a["rule"] for a in doc["alerts"]]
+    assert alert["output_fields"]["graph.alert_id"] in {a["id"] for a in res["alerts"]}
+    assert str(doc["nodes_total"]) in res["stats"]
+    if "other" in res:
+        assert res["other"]["lineage"] == res["options"][1]["value"]
+    first = doc["alerts"][0]["output_fields"].get("graph.lineage")
+    if first:
+        assert res["after"]["lineage"] == first
+    assert os.path.getsize(shot) > 5000

@@ -20,6 +20,10 @@
 
 #include "core/ebee.h"
 #include "events/events.h"
+#include "core/collector.h"
+#include "core/json.h"
+#include "core/out.h"
+#include "graph/collect.h"
 #include "graph/graph.h"
 
 #define SEC 1000000000ull
@@ -85,6 +89,24 @@ static void connect_(struct graph *g, uint32_t pid, const char *addr, uint16_t p
 	e.ret = -111;   /* refused: an attempt still */
 	e.family = AF_INET;
 	e.port = port;
+	inet_pton(AF_INET, addr, e.addr);
+	graph_ingest(g, &e.hdr, NULL);
+}
+
+/* A sendto record (n > 1: a sendmmsg that sent n messages): stype is the socket's type as
+ * the kernel side reads it. */
+static void send_(struct graph *g, uint32_t pid, const char *addr, uint16_t port, int stype,
+		  int n)
+{
+	static struct ev_sys e;
+
+	memset(&e, 0, sizeof(e));
+	hdr(&e.hdr, EV_SENDTO, pid, EV_SYS_SIZE1, "x");
+	e.ret = n > 1 ? n : 64;
+	e.sc = n > 1 ? SC_SENDMMSG : SC_SENDTO;
+	e.family = AF_INET;
+	e.port = port;
+	e.a[2] = (uint64_t)stype;
 	inet_pton(AF_INET, addr, e.addr);
 	graph_ingest(g, &e.hdr, NULL);
 }
@@ -185,6 +207,50 @@ static void test_mirai_stages(void **state)
 	kill_(g, 102, 7003, SIGKILL);
 	assert_int_equal(f.n[GR_SCAN] + f.n[GR_KILL], 2);
 	assert_int_equal(graph_nalerts(g), 5);
+	graph_free(g);
+}
+
+/* Datagrams count as packets for the flood and the scan (Mirai's SYN scanner sends raw
+ * packets to random addresses); a stream's sends are its connection's bytes and count not. */
+static void test_datagram_flood(void **state)
+{
+	struct fired f;
+	struct graph *g = mk(&f, 0, 0);
+	const struct gedge *ed;
+	char a[32];
+
+	exec_(g, 900, 1, "/tmp/bot");
+	fork_(g, 900, 901);
+	for (int i = 0; i < 5000; i++)
+		send_(g, 901, "10.1.1.2", 443, SOCK_STREAM, 1);   /* an upload: not a flood */
+	assert_int_equal(f.n[GR_FLOOD], 0);
+	assert_int_equal(graph_node_ref(g, "remote:10.1.1.2:443"), GNONE);
+	for (int i = 0; i < 999; i++)
+		send_(g, 901, "10.1.1.1", 9999, SOCK_DGRAM, 1);
+	assert_int_equal(f.n[GR_FLOOD], 0);
+	send_(g, 901, "10.1.1.1", 9999, SOCK_DGRAM, 1);
+	assert_int_equal(f.n[GR_FLOOD], 1);
+	assert_int_equal(f.last_pid, 901);
+	/* one edge, the packets counted on it, named by the alert */
+	ed = graph_edge(g, graph_alert_at(g, 0)->edges[0]);
+	assert_non_null(ed);
+	assert_string_equal(graph_edge_type_name(ed->type), "sent");
+	assert_int_equal(ed->count, 1000);
+	assert_int_equal(graph_node(g, ed->dst)->aux, 9999);
+	for (int i = 0; i < 100; i++) {
+		snprintf(a, sizeof(a), "10.8.%d.%d", i / 200, i % 200 + 1);
+		send_(g, 900, a, 23, SOCK_RAW, 1);
+	}
+	assert_int_equal(f.n[GR_SCAN], 1);
+	graph_free(g);
+	/* sendmmsg: each message sent is a packet */
+	g = mk(&f, 0, 0);
+	exec_(g, 910, 1, "/tmp/bot");
+	send_(g, 910, "10.1.1.3", 53, SOCK_DGRAM, 600);
+	assert_int_equal(f.n[GR_FLOOD], 0);
+	send_(g, 910, "10.1.1.3", 53, SOCK_DGRAM, 400);
+	assert_int_equal(f.n[GR_FLOOD], 1);
+	assert_int_equal(graph_edge(g, graph_alert_at(g, 0)->edges[0])->count, 1000);
 	graph_free(g);
 }
 
@@ -447,10 +513,84 @@ static void test_queries(void **state)
 	graph_free(g);
 }
 
+/* The graph as a collector (no tracing: a --replay config opens the graph alone): a
+ * detection is emitted to subscribers as an EV_GRAPH_ALERT record that event_json renders as
+ * Falco's alert; metrics and /api/graph see it. */
+struct caught {
+	struct graph_alert_ev ev;
+	int n;
+};
+
+static void catch_alert(void *arg, const struct ebee_event_hdr *h)
+{
+	struct caught *k = arg;
+
+	if (h->type == EV_GRAPH_ALERT && h->size == sizeof(k->ev)) {
+		memcpy(&k->ev, h, sizeof(k->ev));
+		k->n++;
+	}
+}
+
+static void test_collector_alert_event(void **state)
+{
+	struct graph_cfg cfg = { .replay = "/nonexistent (not read before start)", .window = 60,
+				 .scan_min = 100, .flood_min = 1000 };
+	struct collector *c = collector_new(&graph_collector, &cfg);
+	static char buf[1 << 16];
+	struct caught k = { 0 };
+	char a[32], *text = NULL, *lin;
+	size_t len = 0;
+	struct prom p;
+	struct graph *g;
+	struct jw w;
+	FILE *f;
+
+	assert_non_null(c);
+	assert_int_equal(collector_open(c), 0);
+	assert_int_equal(collector_subscribe(c, catch_alert, &k), 0);
+	g = graph_collector_graph(c);
+	exec_(g, 950, 1, "/tmp/scanner");
+	for (int i = 0; i < 100; i++) {
+		snprintf(a, sizeof(a), "10.7.%d.%d", i / 200, i % 200 + 1);
+		connect_(g, 950, a, 23);
+	}
+	assert_int_equal(k.n, 1);
+	assert_int_equal(k.ev.hdr.pid, 950);
+	jw_init_buf(&w, buf, sizeof(buf));
+	jw_obj_begin(&w);
+	collector_event_json(c, &w, &k.ev.hdr);
+	jw_obj_end(&w);
+	jw_finish(&w);
+	assert_non_null(strstr(buf, "\"rule\":\"Network scan\""));
+	assert_non_null(strstr(buf, "\"source\":\"graph\""));
+	assert_non_null(strstr(buf, "\"graph.alert_id\":\"g1\""));
+	assert_non_null(strstr(buf, "\"proc.exe\":\"/tmp/scanner\""));
+	f = open_memstream(&text, &len);
+	prom_init(&p, f);
+	graph_collector.metrics(c, &p);
+	fclose(f);
+	assert_non_null(strstr(text, "ebee_graph_detections_total{rule=\"Network scan\"} 1\n"));
+	assert_non_null(strstr(text, "ebee_graph_nodes{type=\"remote\"} 100\n"));
+	free(text);
+	jw_init_buf(&w, buf, sizeof(buf));
+	jw_obj_begin(&w);
+	graph_collector.api(c, &w, 10);
+	jw_obj_end(&w);
+	jw_finish(&w);
+	/* the alerted lineage first */
+	lin = strstr(buf, "\"lineages\":[{");
+	assert_non_null(lin);
+	assert_true(strstr(lin, "\"pid\":950") && strstr(lin, "\"pid\":950") < strchr(lin, '}'));
+	assert_non_null(strstr(buf, "\"Network scan\":1"));
+	collector_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mirai_stages),
+		cmocka_unit_test(test_datagram_flood),
+		cmocka_unit_test(test_collector_alert_event),
 		cmocka_unit_test(test_benign_quiet),
 		cmocka_unit_test(test_persistence),
 		cmocka_unit_test(test_bound_and_pins),
