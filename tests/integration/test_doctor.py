@@ -6,6 +6,7 @@ import subprocess
 import pytest
 
 from conftest import bpf_ids, json_lines, run
+from http_util import HttpServer, build as build_http
 from uprobe_util import build_c
 
 
@@ -91,11 +92,15 @@ def test_doctor_kind_is_what_commands_attach(ebee_start, tmp_path, disable):
     really loads (also when fallbacks are forced with EBEE_DISABLE)."""
     env = dict(os.environ, EBEE_DISABLE=disable) if disable else None
     f = features(env)
-    assert set(f) == {"count", "tcp", "uprobe", "prog"} | ({"netwatch"} if "netwatch" in f else set())
+    assert set(f) == {"count", "tcp", "uprobe", "prog", "http"} | ({"netwatch"} if "netwatch" in f else set())
     # count --children: its fork and exit hooks are loaded too
     runs = {"count": ["count", "--pid", str(os.getpid()), "--children"], "tcp": ["tcp", "states"],
             "prog": ["top", "-b", "-i", "0.2"]}
-    target = None
+    target = go = None
+    go_bins = build_http(str(tmp_path)) if "http" in f else None
+    if go_bins:
+        go = HttpServer(go_bins["stripped"])
+        runs["http"] = ["http", "-p", str(go.pid)]
     if "uprobe" in f:
         target = subprocess.Popen([build_c(str(tmp_path))], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True)
@@ -113,3 +118,5 @@ def test_doctor_kind_is_what_commands_attach(ebee_start, tmp_path, disable):
         if target:
             target.kill()
             target.wait()
+        if go:
+            go.stop()
