@@ -8,6 +8,7 @@ extern const struct collector_desc tcp_collector;      /* src/tcp */
 extern const struct collector_desc uprobe_collector;   /* src/uprobe */
 extern const struct collector_desc netwatch_collector; /* src/netwatch */
 extern const struct collector_desc prog_collector;     /* src/prog */
+extern const struct collector_desc events_collector;   /* src/events */
 extern const struct collector_desc http_collector;     /* src/http */
 
 const struct collector_desc *const ebee_collectors[] = {
@@ -16,6 +17,7 @@ const struct collector_desc *const ebee_collectors[] = {
 	&uprobe_collector,
 	&netwatch_collector,
 	&prog_collector,
+	&events_collector,
 	&http_collector,
 	NULL,
 };

@@ -90,6 +90,10 @@ struct collector_desc {
 	 * daemon's event stream and JSON outputs. May be NULL: event_json() (core/field.h), the
 	 * header and the type's field table. */
 	void (*event_json)(struct collector *c, struct jw *w, const struct ebee_event_hdr *ev);
+	/* Doctor: what the collector needs beyond its hook table (e.g. the per-syscall
+	 * tracepoints), checked without loading; one phrase into buf, false when unusable.
+	 * May be NULL. */
+	bool (*doctor)(char *buf, size_t len);
 };
 
 typedef void (*collector_event_fn)(void *arg, const struct ebee_event_hdr *ev);

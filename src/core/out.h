@@ -26,7 +26,7 @@ struct out_col {
 };
 
 #define OUT_MAX_COLS 32
-#define OUT_CELL 256         /* longest cell; longer strings are cut (JSON too, with "…"-less cut) */
+#define OUT_CELL 512         /* longest cell; longer strings are cut (JSON too, with "…"-less cut) */
 
 struct out_cell {
 	bool set;

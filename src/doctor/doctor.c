@@ -128,7 +128,7 @@ static void kind_checks(struct report *r)
 static void feature_checks(struct report *r)
 {
 	for (const struct collector_desc *const *d = ebee_collectors; *d; d++) {
-		char detail[300];
+		char detail[640];
 		size_t n = snprintf(detail, sizeof(detail), "%s", (*d)->what);
 		bool ok = true;
 		struct jw *w = out_nest(&r->out, C_HOOKS);
@@ -171,6 +171,12 @@ static void feature_checks(struct report *r)
 					      ": unavailable here)");
 		}
 		jw_arr_end(w);
+		if ((*d)->doctor && n < sizeof(detail)) {
+			char extra[200];
+
+			ok &= (*d)->doctor(extra, sizeof(extra));
+			snprintf(detail + n, sizeof(detail) - n, "; %s", extra);
+		}
 		row(r, "feature", (*d)->name, ok, false, detail);
 	}
 }

@@ -39,26 +39,14 @@ struct {
 	__type(value, __u64);
 } ev_drops SEC(".maps");
 
-/* Arguments from sys_enter until sys_exit, per thread. LRU so that a thread that never
- * reaches sys_exit (killed, exec from a non-leader thread) cannot fill it. */
-struct stash {
+/* A syscall's arguments, read at its exit from the caller's saved user registers: the
+ * kernel leaves them as they were at entry (only ax changes), so no sys_enter program and no
+ * per-thread stash map are needed — half the programs and a hash update+delete per call. */
+struct sysargs {
 	__u64 a[6];
 };
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct stash);
-} stash SEC(".maps");
 
-/* The context of the per-syscall tracepoints (and of raw_syscalls): only the arguments the
- * syscall has may be read, or the attach is refused. */
-struct sys_enter_ctx {
-	__u64 common;
-	__s32 nr;
-	__u32 pad;
-	__u64 args[6];
-};
+/* The context of the per-syscall exit tracepoints. */
 struct sys_exit_ctx {
 	__u64 common;
 	__s32 nr;
@@ -144,7 +132,7 @@ int ev_exec_tp(struct trace_event_raw_sched_process_exec *ctx)
 
 /* Failure: the old image is still there, so argv is read through the user's pointers. */
 #define EV_ARG_CHUNK 128
-static __always_inline int exec_fail(__s64 ret, const struct stash *s, bool at)
+static __always_inline int exec_fail(__s64 ret, const struct sysargs *s, bool at)
 {
 	const char *const *argv = (const char *const *)(at ? s->a[2] : s->a[1]);
 	const char *fname = (const char *)(at ? s->a[1] : s->a[0]);
@@ -268,19 +256,17 @@ int ev_exit_tp(void *ctx)
 
 /* ---- syscalls ------------------------------------------------------------------------ */
 
-static __always_inline int sys_enter(struct sys_enter_ctx *ctx, int nargs)
+static __always_inline void syscall_args(struct sysargs *s)
 {
-	struct stash s;
-	__u32 tid;
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 
-	if (!ebee_filter_pass())
-		return 0;
-	tid = (__u32)bpf_get_current_pid_tgid();
-	/* nargs is a constant per program: the loop unrolls to the syscall's arguments only */
-	for (int i = 0; i < 6; i++)
-		s.a[i] = i < nargs ? ctx->args[i] : 0;
-	bpf_map_update_elem(&stash, &tid, &s, BPF_ANY);
-	return 0;
+	/* a BTF pointer: plain loads, no probe_read call per register */
+	s->a[0] = PT_REGS_PARM1_SYSCALL(regs);
+	s->a[1] = PT_REGS_PARM2_SYSCALL(regs);
+	s->a[2] = PT_REGS_PARM3_SYSCALL(regs);
+	s->a[3] = PT_REGS_PARM4_SYSCALL(regs);
+	s->a[4] = PT_REGS_PARM5_SYSCALL(regs);
+	s->a[5] = 0;
 }
 
 static __always_inline void read_path(char *dst, __u64 uptr, struct ev_sys *e, __u32 trunc)
@@ -384,20 +370,17 @@ static __always_inline void *ev_reserve_file(__u32 size, __u32 type, __u64 upath
 static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 type, __u32 size,
 				    bool file)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct stash *s = bpf_map_lookup_elem(&stash, &tid);
 	__s64 ret = ctx->ret;
+	struct sysargs s;
 	struct ev_sys *e;
-	__u64 *a;
+	__u64 *a = s.a;
 
-	if (!s)
-		return 0;   /* not stashed: filtered out at enter, or ebee started mid-call */
-	a = s->a;
-	if (!ev_result_pass(ret))
-		goto out;
+	if (!ev_result_pass(ret) || !ebee_filter_pass())
+		return 0;
+	syscall_args(&s);
 	e = ev_reserve_file(size, type, file ? file_path_arg(sc, a) : 0);
 	if (!e)
-		goto out;
+		return 0;
 	ebee_event_init(&e->hdr, type, size);
 	e->ret = ret;
 	e->sc = sc;
@@ -527,17 +510,13 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 	}
 	if (file && !prefix_pass(e->path)) {
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		goto out;
+		return 0;
 	}
 	ebee_submit(events, e);
-out:
-	bpf_map_delete_elem(&stash, &tid);
 	return 0;
 }
 
-#define EV_SYS(name, SC, T, N, SIZE, FILE)                                       \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                             \
-	int ev_en_##name(struct sys_enter_ctx *ctx) { return sys_enter(ctx, N); } \
+#define EV_SYS(name, SC, T, SIZE, FILE)                                          \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                              \
 	int ev_ex_##name(struct sys_exit_ctx *ctx)                              \
 	{ return sys_exit(ctx, SC, T, SIZE, FILE); }
@@ -550,16 +529,11 @@ out:
  * exec path (a successful exec costs one early return here). */
 static __always_inline int exec_exit(struct sys_exit_ctx *ctx, bool at)
 {
-	struct pt_regs *regs;
-	struct stash s;
+	struct sysargs s;
 
 	if (ctx->ret >= 0 || !want_exec || !ebee_filter_pass())
 		return 0;
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	s.a[0] = PT_REGS_PARM1_CORE_SYSCALL(regs);
-	s.a[1] = PT_REGS_PARM2_CORE_SYSCALL(regs);
-	s.a[2] = PT_REGS_PARM3_CORE_SYSCALL(regs);
-	s.a[3] = s.a[4] = s.a[5] = 0;
+	syscall_args(&s);
 	return exec_fail(ctx->ret, &s, at);
 }
 
@@ -568,53 +542,53 @@ int ev_ex_execve(struct sys_exit_ctx *ctx) { return exec_exit(ctx, false); }
 SEC("tracepoint/syscalls/sys_exit_execveat")
 int ev_ex_execveat(struct sys_exit_ctx *ctx) { return exec_exit(ctx, true); }
 
-EV_SYS(open, SC_OPEN, EV_OPEN, 3, S1, 1)
-EV_SYS(openat, SC_OPENAT, EV_OPEN, 4, S1, 1)
-EV_SYS(openat2, SC_OPENAT2, EV_OPEN, 4, S1, 1)
-EV_SYS(creat, SC_CREAT, EV_OPEN, 2, S1, 1)
-EV_SYS(unlink, SC_UNLINK, EV_UNLINK, 1, S1, 1)
-EV_SYS(unlinkat, SC_UNLINKAT, EV_UNLINK, 3, S1, 1)
-EV_SYS(rmdir, SC_RMDIR, EV_UNLINK, 1, S1, 1)
-EV_SYS(rename, SC_RENAME, EV_RENAME, 2, S2, 1)
-EV_SYS(renameat, SC_RENAMEAT, EV_RENAME, 4, S2, 1)
-EV_SYS(renameat2, SC_RENAMEAT2, EV_RENAME, 5, S2, 1)
-EV_SYS(chmod, SC_CHMOD, EV_CHMOD, 2, S1, 1)
-EV_SYS(fchmod, SC_FCHMOD, EV_CHMOD, 2, S1, 0)
-EV_SYS(fchmodat, SC_FCHMODAT, EV_CHMOD, 3, S1, 1)
-EV_SYS(chown, SC_CHOWN, EV_CHOWN, 3, S1, 1)
-EV_SYS(lchown, SC_LCHOWN, EV_CHOWN, 3, S1, 1)
-EV_SYS(fchown, SC_FCHOWN, EV_CHOWN, 3, S1, 0)
-EV_SYS(fchownat, SC_FCHOWNAT, EV_CHOWN, 5, S1, 1)
-EV_SYS(symlink, SC_SYMLINK, EV_SYMLINK, 2, S2, 1)
-EV_SYS(symlinkat, SC_SYMLINKAT, EV_SYMLINK, 3, S2, 1)
-EV_SYS(link, SC_LINK, EV_LINK, 2, S2, 1)
-EV_SYS(linkat, SC_LINKAT, EV_LINK, 5, S2, 1)
-EV_SYS(mkdir, SC_MKDIR, EV_MKDIR, 2, S1, 1)
-EV_SYS(mkdirat, SC_MKDIRAT, EV_MKDIR, 3, S1, 1)
-EV_SYS(truncate, SC_TRUNCATE, EV_TRUNCATE, 2, S1, 1)
-EV_SYS(chdir, SC_CHDIR, EV_CHDIR, 1, S1, 0)
-EV_SYS(fchdir, SC_FCHDIR, EV_CHDIR, 1, S1, 0)
-EV_SYS(close, SC_CLOSE, EV_CLOSE, 1, S1, 0)
-EV_SYS(dup, SC_DUP, EV_DUP, 1, S1, 0)
-EV_SYS(dup2, SC_DUP2, EV_DUP, 2, S1, 0)
-EV_SYS(dup3, SC_DUP3, EV_DUP, 3, S1, 0)
-EV_SYS(memfd_create, SC_MEMFD, EV_MEMFD, 2, S1, 0)
-EV_SYS(mount, SC_MOUNT, EV_MOUNT, 5, S2, 0)
-EV_SYS(socket, SC_SOCKET, EV_SOCKET, 3, S1, 0)
-EV_SYS(connect, SC_CONNECT, EV_CONNECT, 3, S1, 0)
-EV_SYS(accept, SC_ACCEPT, EV_ACCEPT, 3, S1, 0)
-EV_SYS(accept4, SC_ACCEPT4, EV_ACCEPT, 4, S1, 0)
-EV_SYS(bind, SC_BIND, EV_BIND, 3, S1, 0)
-EV_SYS(listen, SC_LISTEN, EV_LISTEN, 2, S1, 0)
-EV_SYS(ptrace, SC_PTRACE, EV_PTRACE, 4, S1, 0)
-EV_SYS(kill, SC_KILL, EV_KILL, 2, S1, 0)
-EV_SYS(tkill, SC_TKILL, EV_KILL, 2, S1, 0)
-EV_SYS(tgkill, SC_TGKILL, EV_KILL, 3, S1, 0)
-EV_SYS(setuid, SC_SETUID, EV_SETUID, 1, S1, 0)
-EV_SYS(setreuid, SC_SETREUID, EV_SETUID, 2, S1, 0)
-EV_SYS(setresuid, SC_SETRESUID, EV_SETUID, 3, S1, 0)
-EV_SYS(setgid, SC_SETGID, EV_SETGID, 1, S1, 0)
-EV_SYS(setregid, SC_SETREGID, EV_SETGID, 2, S1, 0)
-EV_SYS(setresgid, SC_SETRESGID, EV_SETGID, 3, S1, 0)
-EV_SYS(init_module, SC_INIT_MODULE, EV_MODULE, 3, S1, 0)
-EV_SYS(finit_module, SC_FINIT_MODULE, EV_MODULE, 3, S1, 0)
+EV_SYS(open, SC_OPEN, EV_OPEN, S1, 1)
+EV_SYS(openat, SC_OPENAT, EV_OPEN, S1, 1)
+EV_SYS(openat2, SC_OPENAT2, EV_OPEN, S1, 1)
+EV_SYS(creat, SC_CREAT, EV_OPEN, S1, 1)
+EV_SYS(unlink, SC_UNLINK, EV_UNLINK, S1, 1)
+EV_SYS(unlinkat, SC_UNLINKAT, EV_UNLINK, S1, 1)
+EV_SYS(rmdir, SC_RMDIR, EV_UNLINK, S1, 1)
+EV_SYS(rename, SC_RENAME, EV_RENAME, S2, 1)
+EV_SYS(renameat, SC_RENAMEAT, EV_RENAME, S2, 1)
+EV_SYS(renameat2, SC_RENAMEAT2, EV_RENAME, S2, 1)
+EV_SYS(chmod, SC_CHMOD, EV_CHMOD, S1, 1)
+EV_SYS(fchmod, SC_FCHMOD, EV_CHMOD, S1, 0)
+EV_SYS(fchmodat, SC_FCHMODAT, EV_CHMOD, S1, 1)
+EV_SYS(chown, SC_CHOWN, EV_CHOWN, S1, 1)
+EV_SYS(lchown, SC_LCHOWN, EV_CHOWN, S1, 1)
+EV_SYS(fchown, SC_FCHOWN, EV_CHOWN, S1, 0)
+EV_SYS(fchownat, SC_FCHOWNAT, EV_CHOWN, S1, 1)
+EV_SYS(symlink, SC_SYMLINK, EV_SYMLINK, S2, 1)
+EV_SYS(symlinkat, SC_SYMLINKAT, EV_SYMLINK, S2, 1)
+EV_SYS(link, SC_LINK, EV_LINK, S2, 1)
+EV_SYS(linkat, SC_LINKAT, EV_LINK, S2, 1)
+EV_SYS(mkdir, SC_MKDIR, EV_MKDIR, S1, 1)
+EV_SYS(mkdirat, SC_MKDIRAT, EV_MKDIR, S1, 1)
+EV_SYS(truncate, SC_TRUNCATE, EV_TRUNCATE, S1, 1)
+EV_SYS(chdir, SC_CHDIR, EV_CHDIR, S1, 0)
+EV_SYS(fchdir, SC_FCHDIR, EV_CHDIR, S1, 0)
+EV_SYS(close, SC_CLOSE, EV_CLOSE, S1, 0)
+EV_SYS(dup, SC_DUP, EV_DUP, S1, 0)
+EV_SYS(dup2, SC_DUP2, EV_DUP, S1, 0)
+EV_SYS(dup3, SC_DUP3, EV_DUP, S1, 0)
+EV_SYS(memfd_create, SC_MEMFD, EV_MEMFD, S1, 0)
+EV_SYS(mount, SC_MOUNT, EV_MOUNT, S2, 0)
+EV_SYS(socket, SC_SOCKET, EV_SOCKET, S1, 0)
+EV_SYS(connect, SC_CONNECT, EV_CONNECT, S1, 0)
+EV_SYS(accept, SC_ACCEPT, EV_ACCEPT, S1, 0)
+EV_SYS(accept4, SC_ACCEPT4, EV_ACCEPT, S1, 0)
+EV_SYS(bind, SC_BIND, EV_BIND, S1, 0)
+EV_SYS(listen, SC_LISTEN, EV_LISTEN, S1, 0)
+EV_SYS(ptrace, SC_PTRACE, EV_PTRACE, S1, 0)
+EV_SYS(kill, SC_KILL, EV_KILL, S1, 0)
+EV_SYS(tkill, SC_TKILL, EV_KILL, S1, 0)
+EV_SYS(tgkill, SC_TGKILL, EV_KILL, S1, 0)
+EV_SYS(setuid, SC_SETUID, EV_SETUID, S1, 0)
+EV_SYS(setreuid, SC_SETREUID, EV_SETUID, S1, 0)
+EV_SYS(setresuid, SC_SETRESUID, EV_SETUID, S1, 0)
+EV_SYS(setgid, SC_SETGID, EV_SETGID, S1, 0)
+EV_SYS(setregid, SC_SETREGID, EV_SETGID, S1, 0)
+EV_SYS(setresgid, SC_SETRESGID, EV_SETGID, S1, 0)
+EV_SYS(init_module, SC_INIT_MODULE, EV_MODULE, S1, 0)
+EV_SYS(finit_module, SC_FINIT_MODULE, EV_MODULE, S1, 0)

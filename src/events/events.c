@@ -35,7 +35,6 @@ struct ev_user {
 };
 
 struct ev_state {
-	const struct ebee_ctx *ctx;
 	struct events_bpf *skel;
 	struct ring_buffer *rb;
 	struct bpf_link *links[EV_MAX_LINKS];
@@ -44,7 +43,10 @@ struct ev_state {
 	bool filt_done;
 	bool want[EV__MAX];
 	struct proctab *pt;
-	struct out out;
+	struct out *out;           /* the CLI's rows (exec/open tables, JSON lines); NULL: print nothing */
+	bool json;
+	int timer;                 /* the reaping tick's id, -1 = none */
+	char lost_why[256];        /* "ring buffer full ...; open=3 exec=1" */
 	char prefix[EV_PATH_LEN];
 	struct ev_user users[64];
 	int ancestry;              /* --ancestry N */
@@ -177,6 +179,10 @@ static int ev_open(struct collector *c)
 	bool files = false;
 	struct bpf_object *obj;
 
+	s->timer = -1;
+	s->out = c->ctx ? c->out : NULL;   /* the daemon and subscribers print nothing */
+	s->json = c->ctx && c->ctx->json;
+	ev_register_all();
 	if ((err = ev_types(s, o)))
 		return err;
 	if (o->failed && o->success) {
@@ -246,7 +252,6 @@ static int ev_open(struct collector *c)
 				  ev_syscalls[sc].name);
 			on = false;
 		}
-		set_autoload(obj, "ev_en_", ev_syscalls[sc].name, on);
 		set_autoload(obj, "ev_ex_", ev_syscalls[sc].name, on);
 		nsys += on;
 	}
@@ -395,39 +400,37 @@ static bool is_path_field(const struct ebee_field *f)
 	return f->off == offsetof(struct ev_sys, path) && f->kind == FK_STR;
 }
 
-static void ev_json(struct ev_state *s, const struct ebee_event_desc *d,
-		    const struct ebee_event_hdr *h, const struct proc *p, const char *path,
-		    bool resolved)
+/* The event as members of the open object w: the header, the process table's context, the
+ * type's fields (path: the resolved path, NULL = the record's). */
+static void ev_members(struct ev_state *s, struct jw *w, const struct ebee_event_desc *d,
+		       const struct ebee_event_hdr *h, const struct proc *p, const char *path,
+		       bool resolved)
 {
 	char buf[PROC_CMDLINE_LEN + 8];
-	struct jw w;
-
-	jw_init_file(&w, stdout);
-	jw_obj_begin(&w);
-	jw_kstr(&w, "evt.type", d->name);
-	jw_kstr(&w, "evt.time", ebee_fmt_time(ebee_ktime_to_real(h->time_ns), buf, sizeof(buf)));
-	jw_ku64(&w, "proc.pid", h->pid);
-	jw_ku64(&w, "thread.tid", h->tid);
-	jw_ku64(&w, "user.uid", h->uid);
-	jw_kstr(&w, "user.name", user_name(s, h->uid));
-	jw_key(&w, "proc.comm");
-	jw_strn(&w, h->comm, sizeof(h->comm));
-	jw_ku64(&w, "proc.cgroup_id", h->cgroup_id);
+	jw_kstr(w, "evt.type", d->name);
+	jw_kstr(w, "evt.time", ebee_fmt_time(ebee_ktime_to_real(h->time_ns), buf, sizeof(buf)));
+	jw_ku64(w, "proc.pid", h->pid);
+	jw_ku64(w, "thread.tid", h->tid);
+	jw_ku64(w, "user.uid", h->uid);
+	jw_kstr(w, "user.name", user_name(s, h->uid));
+	jw_key(w, "proc.comm");
+	jw_strn(w, h->comm, sizeof(h->comm));
+	jw_ku64(w, "proc.cgroup_id", h->cgroup_id);
 	if (p) {
-		jw_ku64(&w, "proc.ppid", p->ppid);
-		jw_ku64(&w, "user.euid", p->euid);
-		jw_ki64(&w, "user.loginuid", p->loginuid == (uint32_t)-1 ? -1 : (int64_t)p->loginuid);
-		jw_kstr(&w, "proc.exe", p->exe);
+		jw_ku64(w, "proc.ppid", p->ppid);
+		jw_ku64(w, "user.euid", p->euid);
+		jw_ki64(w, "user.loginuid", p->loginuid == (uint32_t)-1 ? -1 : (int64_t)p->loginuid);
+		jw_kstr(w, "proc.exe", p->exe);
 		cmdline_text(p, buf, sizeof(buf));
-		jw_kstr(&w, "proc.cmdline", buf);
-		jw_kstr(&w, "proc.cwd", p->cwd);
-		jw_kstr(&w, "proc.tty", p->tty);
-		jw_kstr(&w, "container.id", p->container_id[0] ? p->container_id : "host");
+		jw_kstr(w, "proc.cmdline", buf);
+		jw_kstr(w, "proc.cwd", p->cwd);
+		jw_kstr(w, "proc.tty", p->tty);
+		jw_kstr(w, "container.id", p->container_id[0] ? p->container_id : "host");
 		if (p->exited)
-			jw_kbool(&w, "proc.exited", true);
+			jw_kbool(w, "proc.exited", true);
 	} else {
 		/* gone before we could look: the header's context is all there is */
-		jw_kbool(&w, "proc.unknown", true);
+		jw_kbool(w, "proc.unknown", true);
 	}
 	for (int i = 0; i < d->nfields; i++) {
 		const struct ebee_field *f = &d->fields[i];
@@ -442,38 +445,61 @@ static void ev_json(struct ev_state *s, const struct ebee_event_desc *d,
 		}
 		if (f->kind == FK_STR && !((const char *)h)[f->off] && !(path && is_path_field(f)))
 			continue;   /* unset strings are left out, like unset cells */
-		jw_key(&w, f->name);
+		jw_key(w, f->name);
 		if (path && is_path_field(f))
-			jw_str(&w, path);
+			jw_str(w, path);
 		else
-			field_json(&w, f, h);
+			field_json(w, f, h);
 		if (f->kind == FK_RET && field_i64(f, h) < 0)
-			jw_kstr(&w, ev_errno_key, field_text(f, h, buf, sizeof(buf)));
+			jw_kstr(w, ev_errno_key, field_text(f, h, buf, sizeof(buf)));
 	}
 	if (path && !resolved)
-		jw_kbool(&w, "evt.path_unresolved", true);
+		jw_kbool(w, "evt.path_unresolved", true);
 	if (h->type == EV_EXEC) {
 		const struct ev_exec *e = (const void *)h;
 
-		json_args(&w, e);
+		json_args(w, e);
 		if (e->ret < 0)
-			jw_kstr(&w, ev_errno_key, strerrorname_np(-e->ret) ?: "?");
+			jw_kstr(w, ev_errno_key, strerrorname_np(-e->ret) ?: "?");
 		if (e->flags & EVF_ARGS_TRUNC || (e->ret < 0 && failed_arg_cut(e)))
-			jw_kbool(&w, "proc.args_truncated", true);
+			jw_kbool(w, "proc.args_truncated", true);
 	} else if (d->size >= EV_SYS_SIZE1 && h->type >= EV_OPEN) {
 		const struct ev_sys *e = (const void *)h;
 
 		if (h->type == EV_KILL)
-			jw_kstr(&w, "evt.signal", ev_kill_signal(e, buf, sizeof(buf)));
+			jw_kstr(w, "evt.signal", ev_kill_signal(e, buf, sizeof(buf)));
 
 		if (e->flags & (EVF_PATH_TRUNC | EVF_PATH2_TRUNC))
-			jw_kbool(&w, "evt.path_truncated", true);
+			jw_kbool(w, "evt.path_truncated", true);
 	}
 	if (s->ancestry)
-		json_ancestors(s, &w, h->pid, s->ancestry);
+		json_ancestors(s, w, h->pid, s->ancestry);
+}
+
+static void ev_json(struct ev_state *s, const struct ebee_event_desc *d,
+		    const struct ebee_event_hdr *h, const struct proc *p, const char *path,
+		    bool resolved)
+{
+	struct jw w;
+
+	jw_init_file(&w, s->out->f);
+	jw_obj_begin(&w);
+	ev_members(s, &w, d, h, p, path, resolved);
 	jw_obj_end(&w);
 	jw_finish(&w);
-	fputc('\n', stdout);
+	fputc('\n', s->out->f);
+}
+
+/* desc->event_json: a record handed to subscribers, for the daemon's stream. */
+static void ev_event_json(struct collector *c, struct jw *w, const struct ebee_event_hdr *h)
+{
+	struct ev_state *s = c->priv;
+	const struct ebee_event_desc *d = event_desc(h->type);
+
+	if (d)
+		ev_members(s, w, d, h, proc_lookup(s->pt, h->pid), NULL, true);
+	else
+		event_json(w, h);
 }
 
 enum { EC_TIME, EC_PID, EC_PPID, EC_USER, EC_COMM, EC_RET, EC_CONT, EC_EXE, EC_ARGS, EC_ANC };
@@ -513,7 +539,7 @@ static const char *short_time(uint64_t ktime, char *buf, size_t len)
 static void exec_row(struct ev_state *s, const struct ev_exec *e, const struct proc *p,
 		     const char *exe)
 {
-	struct out *o = &s->out;
+	struct out *o = s->out;
 	char buf[OUT_CELL], args[OUT_CELL];
 	uint32_t n = e->args_len < sizeof(e->args) ? e->args_len : sizeof(e->args);
 	size_t k = 0;
@@ -559,7 +585,7 @@ static void exec_row(struct ev_state *s, const struct ev_exec *e, const struct p
 
 static void open_row(struct ev_state *s, const struct ev_sys *e, const char *path)
 {
-	struct out *o = &s->out;
+	struct out *o = s->out;
 	char buf[OUT_CELL];
 
 	out_str(o, OC_TIME, short_time(e->hdr.time_ns, buf, sizeof(buf)));
@@ -687,13 +713,13 @@ static int on_record(void *arg, void *data, size_t sz)
 			}
 		}
 	}
-	/* A collector with subscribers (guard, graph) feeds them and prints nothing: formatting
-	 * JSON nobody reads cost them CPU per event. */
-	if (s->want[h->type] && c->nsubs) {
+	/* A collector with subscribers (guard, graph, the daemon) feeds them and prints nothing:
+	 * formatting JSON nobody reads cost them CPU per event. */
+	if (s->want[h->type] && (c->nsubs || !s->out)) {
 		/* counted, fed below */
 	} else if (s->want[h->type]) {
 		p = proc_lookup(s->pt, h->pid);
-		if (o->mode == EVM_EVENTS || s->ctx->json)
+		if (o->mode == EVM_EVENTS || s->json)
 			ev_json(s, d, h, p, pathp, resolved);
 		else if (h->type == EV_EXEC)
 			exec_row(s, data, p, ((const struct ev_exec *)data)->ret ?
@@ -707,8 +733,7 @@ static int on_record(void *arg, void *data, size_t sz)
 		proc_on_exit(s->pt, h->pid, h->time_ns);
 	else if (h->type >= EV_OPEN && sz >= EV_SYS_SIZE1)
 		feed_fds(s, data, pathp ? pathp : ((const struct ev_sys *)data)->path);
-	for (int i = 0; i < c->nsubs; i++)
-		c->subs[i].fn(c->subs[i].arg, h);
+	collector_emit(c, h);
 	return 0;
 }
 
@@ -717,7 +742,8 @@ static int ev_tick(struct ebee_loop *l, void *arg)
 	struct ev_state *s = arg;
 
 	proc_reap(s->pt, ebee_now_ns());
-	fflush(stdout);
+	if (s->out)
+		fflush(s->out->f);
 	return 0;
 }
 
@@ -749,8 +775,12 @@ static int ev_start(struct collector *c, struct ebee_loop *l)
 	if ((err = loop_add_ringbuf(l, s->rb, 0)))
 		return err;
 	s->ancestry = (int)o->ancestry;
-	c->start_ns = ebee_now_ns();
-	return loop_set_tick(l, 1.0, ev_tick, s);
+	if (s->out && !s->json && o->mode != EVM_EVENTS) {
+		out_header(s->out);   /* at once: the header says "attached" */
+		fflush(s->out->f);
+	}
+	s->timer = loop_add_timer(l, 1.0, ev_tick, s);
+	return s->timer < 0 ? s->timer : 0;
 }
 
 static void ev_stop(struct collector *c)
@@ -762,7 +792,6 @@ static void ev_stop(struct collector *c)
 	for (int i = 0; i < s->nlinks; i++)
 		bpf_link__destroy(s->links[i]);
 	s->nlinks = 0;
-	c->stop_ns = ebee_now_ns();
 }
 
 static void ev_close(struct collector *c)
@@ -770,6 +799,11 @@ static void ev_close(struct collector *c)
 	struct ev_state *s = c->priv;
 
 	ev_stop(c);
+	/* the daemon's loop outlives a collector stopped by a reload */
+	if (c->loop && s->timer >= 0)
+		loop_del_timer(c->loop, s->timer);
+	if (c->loop && s->rb)
+		loop_del_ringbuf(c->loop, s->rb);
 	ring_buffer__free(s->rb);
 	events_bpf__destroy(s->skel);
 	proctab_free(s->pt);
@@ -777,11 +811,17 @@ static void ev_close(struct collector *c)
 		filter_free(&s->filt);
 }
 
-static void ev_counters(struct collector *c)
+/* Reads what the ring still holds (after stop: the last records, so the counts are final),
+ * then the counters: drops per type, recursion misses of every loaded program. */
+static int ev_refresh(struct collector *c)
 {
 	struct ev_state *s = c->priv;
+	int dfd = bpf_map__fd(s->skel->maps.ev_drops);
 	struct bpf_program *prog;
+	size_t used;
 
+	if (s->rb)
+		ring_buffer__consume(s->rb);
 	c->cnt.lost = ebee_percpu_sum(bpf_map__fd(s->skel->maps.events_drops), 0);
 	c->cnt.missed = 0;
 	bpf_object__for_each_program(prog, s->skel->obj) {
@@ -792,60 +832,40 @@ static void ev_counters(struct collector *c)
 		    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
 			c->cnt.missed += info.recursion_misses;
 	}
+	used = snprintf(s->lost_why, sizeof(s->lost_why), "ring buffer full; try --ring-size;");
+	for (int t = 0; t < EV__MAX && c->cnt.lost; t++) {
+		uint64_t n = ebee_percpu_sum(dfd, t);
+
+		if (n && event_desc(t) && used < sizeof(s->lost_why))
+			used += snprintf(s->lost_why + used, sizeof(s->lost_why) - used, " %s=%llu",
+					 event_desc(t)->name, (unsigned long long)n);
+	}
+	c->lost_why = s->lost_why;
+	return 0;
 }
 
-static void ev_summary(struct collector *c, struct out *unused)
+/* The summary's own keys: which command, losses per type, the process table's use. */
+static void ev_summary(struct collector *c, struct jw *w)
 {
+	static const char *const modes[] = { "exec", "open", "events" };
 	struct ev_state *s = c->priv;
 	const struct ev_opts *o = c->cfg;
-	static const char *const names[] = { "exec", "open", "events" };
 	int dfd = bpf_map__fd(s->skel->maps.ev_drops);
 	struct proctab_stats st;
-	char line[512];
-	size_t used = 0;
-	struct jw w;
 
-	ev_counters(c);
 	proctab_stats(s->pt, &st);
-	if (!s->ctx->json && o->mode != EVM_EVENTS) {
-		for (int t = 0; t < EV__MAX && c->cnt.lost; t++) {
-			uint64_t n = ebee_percpu_sum(dfd, t);
-
-			if (n && used < sizeof(line))
-				used += snprintf(line + used, sizeof(line) - used, " %s=%llu",
-						 event_desc(t) ? event_desc(t)->name : "?",
-						 (unsigned long long)n);
-		}
-		if (c->cnt.lost || c->cnt.missed)
-			ebee_warn("%llu events lost (ring buffer full; try --ring-size),%s %llu missed",
-				  (unsigned long long)c->cnt.lost, used ? line : "",
-				  (unsigned long long)c->cnt.missed);
-		else
-			ebee_info("%llu events, 0 lost", (unsigned long long)c->cnt.events);
-		return;
-	}
-	jw_init_file(&w, stdout);
-	jw_obj_begin(&w);
-	jw_kstr(&w, "type", "summary");
-	jw_kstr(&w, "collector", names[o->mode]);
-	jw_ku64(&w, "events", c->cnt.events);
-	jw_ku64(&w, "lost", c->cnt.lost);
-	jw_ku64(&w, "missed", c->cnt.missed);
-	jw_kf64(&w, "duration_s", (c->stop_ns - c->start_ns) / 1e9);
-	jw_key(&w, "lost_by_type");
-	jw_obj_begin(&w);
+	jw_kstr(w, "mode", modes[o->mode]);
+	jw_key(w, "lost_by_type");
+	jw_obj_begin(w);
 	for (int t = 0; t < EV__MAX; t++) {
 		uint64_t n = ebee_percpu_sum(dfd, t);
 
 		if (n && event_desc(t))
-			jw_ku64(&w, event_desc(t)->name, n);
+			jw_ku64(w, event_desc(t)->name, n);
 	}
-	jw_obj_end(&w);
-	jw_ku64(&w, "proctab_entries", st.entries);
-	jw_ku64(&w, "proctab_max", st.max);
-	jw_obj_end(&w);
-	jw_finish(&w);
-	fputc('\n', stdout);
+	jw_obj_end(w);
+	jw_ku64(w, "proctab_entries", st.entries);
+	jw_ku64(w, "proctab_max", st.max);
 }
 
 struct proctab *ev_proctab(struct collector *c)
@@ -853,90 +873,87 @@ struct proctab *ev_proctab(struct collector *c)
 	return ((struct ev_state *)c->priv)->pt;
 }
 
+/* Doctor and `prog` read the sched hooks here; the syscall programs (ev_ex_X, one
+ * per syscall, loaded only for the asked types) attach to tracepoints only, which
+ * doctor checks as the "syscall tracepoints" requirement. */
 static const struct ebee_hook ev_hook_table[] = {
 	ev_hooks[0], ev_hooks[1], ev_hooks[2],
 };
 
+/* Doctor: the syscall tracepoints this kernel has, of those events.bpf.c traces. */
+static bool ev_doctor(char *buf, size_t len)
+{
+	int have = 0, all = 0;
+	size_t n;
+
+	for (int sc = 1; sc < SC__MAX; sc++, all++)
+		have += syscall_tp_exists(ev_syscalls[sc].name);
+	n = snprintf(buf, len, "syscall tracepoints: %d of %d", have, all);
+	for (int sc = 1, first = 1; sc < SC__MAX && n < len; sc++)
+		if (!syscall_tp_exists(ev_syscalls[sc].name)) {
+			n += snprintf(buf + n, len - n, "%s%s", first ? " (none for " : ", ",
+				      ev_syscalls[sc].name);
+			first = 0;
+		}
+	if (have < all && n < len)
+		snprintf(buf + n, len - n, ")");
+	return have > 0;
+}
+
+/* The daemon runs the generic stream of every type (its subscribers filter). */
+static const struct ev_opts ev_default = { .all = true, .mode = EVM_EVENTS };
+
 const struct collector_desc events_collector = {
 	.name = "events",
-	.what = "process, file and network events (exec, open, ...) and the process table",
-	/* the sched hooks; the syscall programs (ev_en_X/ev_ex_X per syscall) are loaded per
-	 * asked type and attach to tracepoints only */
+	.what = "process, file and network events and the process table",
 	.hooks = ev_hook_table,
 	.nhooks = ARRAY_SIZE(ev_hook_table),
 	.prog_prefix = "ev_",
 	.priv_size = sizeof(struct ev_state),
 	.cfg_size = sizeof(struct ev_opts),
+	.cfg_default = &ev_default,
 	.open = ev_open,
 	.start = ev_start,
+	.refresh = ev_refresh,
+	.summary = ev_summary,
 	.stop = ev_stop,
-	/* its commands write their own summary (ev_summary): exec/open add per-type losses */
 	.close = ev_close,
+	.event_json = ev_event_json,
+	.doctor = ev_doctor,
 };
 
-/* A thin run loop until the collector registry (core/collector.c) is on main; then this is
- * collector_run_cli(&events_collector, o, ...). */
-static int ev_run(struct ebee_ctx *ctx, struct ev_opts *o)
+static int ev_run(struct ebee_ctx *ctx, struct ev_opts *o, enum ev_mode mode)
 {
-	struct collector c = { .desc = &events_collector, .cfg = o };
-	struct ev_state *s = calloc(1, sizeof(*s));
-	struct ebee_loop *l;
-	int err;
+	struct out out;
 
-	if (!s)
-		return -ENOMEM;
-	c.priv = s;
-	s->ctx = ctx;
-	ev_register_all();
-	l = loop_new();
-	if (!l) {
-		free(s);
-		return -errno;
-	}
-	if (ctx->json || o->mode == EVM_EVENTS) {
+	o->mode = mode;
+	if (mode == EVM_EVENTS)
+		ctx->json = true;   /* the generic stream is NDJSON, its summary too */
+	if (ctx->json) {
 		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-	} else if (o->mode == EVM_EXEC) {
-		out_init(&s->out, stdout, OUT_TABLE, exec_cols, ARRAY_SIZE(exec_cols));
-		out_hide(&s->out, EC_ANC, !o->ancestry);
+		out_init(&out, stdout, OUT_JSON, NULL, 0);
+	} else if (mode == EVM_EXEC) {
+		out_init(&out, stdout, OUT_TABLE, exec_cols, ARRAY_SIZE(exec_cols));
+		out_hide(&out, EC_ANC, !o->ancestry);
 	} else {
-		out_init(&s->out, stdout, OUT_TABLE, open_cols, ARRAY_SIZE(open_cols));
+		out_init(&out, stdout, OUT_TABLE, open_cols, ARRAY_SIZE(open_cols));
 	}
-	err = ev_open(&c);
-	if (!err)
-		err = ev_start(&c, l);
-	if (!err) {
-		if (!ctx->json && o->mode != EVM_EVENTS)
-			out_header(&s->out);
-		fflush(stdout);
-		if (o->duration)
-			loop_set_duration(l, o->duration);
-		err = loop_run(l);
-		ev_stop(&c);
-		ev_summary(&c, NULL);
-	}
-	fflush(stdout);
-	ev_close(&c);
-	loop_free(l);
-	free(s);
-	return err;
+	return collector_run_cli(&events_collector, o, NULL, 0, o->duration, ctx, &out);
 }
 
 static int exec_run(struct ebee_ctx *ctx, void *cfg, int argc, char **argv)
 {
-	((struct ev_opts *)cfg)->mode = EVM_EXEC;
-	return ev_run(ctx, cfg);
+	return ev_run(ctx, cfg, EVM_EXEC);
 }
 
 static int open_run(struct ebee_ctx *ctx, void *cfg, int argc, char **argv)
 {
-	((struct ev_opts *)cfg)->mode = EVM_OPEN;
-	return ev_run(ctx, cfg);
+	return ev_run(ctx, cfg, EVM_OPEN);
 }
 
 static int events_run(struct ebee_ctx *ctx, void *cfg, int argc, char **argv)
 {
-	((struct ev_opts *)cfg)->mode = EVM_EVENTS;
-	return ev_run(ctx, cfg);
+	return ev_run(ctx, cfg, EVM_EVENTS);
 }
 
 #define REQS (REQ_BPF | REQ_BTF | REQ_TRACEFS)

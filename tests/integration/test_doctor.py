@@ -92,10 +92,12 @@ def test_doctor_kind_is_what_commands_attach(ebee_start, tmp_path, disable):
     really loads (also when fallbacks are forced with EBEE_DISABLE)."""
     env = dict(os.environ, EBEE_DISABLE=disable) if disable else None
     f = features(env)
-    assert set(f) == {"count", "tcp", "uprobe", "prog", "http"} | ({"netwatch"} if "netwatch" in f else set())
+    assert set(f) == {"count", "tcp", "uprobe", "prog", "events", "http"} | ({"netwatch"} if "netwatch" in f else set())
     # count --children: its fork and exit hooks are loaded too
     runs = {"count": ["count", "--pid", str(os.getpid()), "--children"], "tcp": ["tcp", "states"],
-            "prog": ["top", "-b", "-i", "0.2"]}
+            "prog": ["top", "-b", "-i", "0.2"],
+            # the three sched hooks, plus the per-syscall tracepoints doctor lists beside them
+            "events": ["events", "--type", "fork,exit,exec,open"]}
     target = go = None
     go_bins = build_http(str(tmp_path)) if "http" in f else None
     if go_bins:
@@ -110,6 +112,9 @@ def test_doctor_kind_is_what_commands_attach(ebee_start, tmp_path, disable):
         for name, args in runs.items():
             kinds = {h["kind"] for h in f[name]["hooks"]}
             want = {PROG_TYPE[k] for k in kinds} - {None}   # bpf_stats: nothing loaded
+            if name == "events":
+                assert "syscall tracepoints" in f[name]["detail"], f[name]
+                want.add("tracepoint")
             e = ebee_start(args, env=env, min_progs=1 if want else 0, settle=0.5)
             got = attached_types(e)
             e.stop()

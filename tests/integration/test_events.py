@@ -96,7 +96,7 @@ def test_exec_argv_exact_once(ebee_start, cg):
     assert e.stop() == 0
     assert r1.returncode == r2.returncode == r3.returncode == 0
     evs = e.json()
-    assert evs[-1]["type"] == "summary" and evs[-1]["collector"] == "exec" and evs[-1]["lost"] == 0
+    assert evs[-1]["type"] == "summary" and evs[-1]["collector"] == "events" and evs[-1]["mode"] == "exec" and evs[-1]["lost"] == 0
     ex = [x for x in evs[:-1] if x["evt.type"] == "exec"]
 
     def args_bytes(x):
@@ -142,6 +142,38 @@ def test_exec_ancestry(ebee_start, cg):
     anc = ev[0]["proc.ancestors"]
     assert [a["comm"] for a in anc[:2]] == ["sh", "sh"], anc
     assert anc[1]["pid"] == p.pid and anc[2]["pid"] == os.getpid()
+
+
+def test_exec_ancestry_of_a_tree_older_than_ebee(ebee_start, cg, tmp_path):
+    """Three shells started before ebee (known only from /proc at its start), the fourth
+    process exec'd after: its ancestors are the three, with their pids."""
+    mark = secrets.token_hex(4)
+    fifo = str(tmp_path / "go")
+    os.mkfifo(fifo)
+    # "; true" keeps each shell alive as the parent (dash would exec the last command)
+    inner = f"read x < {fifo}; /bin/echo {mark}; true"
+    p = subprocess.Popen(["/bin/sh", "-c", f"/bin/sh -c '/bin/sh -c \"{inner}\"; true'; true"],
+                         preexec_fn=lambda: open(os.path.join(cg["path"], "cgroup.procs"), "w")
+                         .write(str(os.getpid())), stdout=subprocess.PIPE)
+    try:
+        deadline = time.time() + 10   # the tree exists when its innermost shell does
+        while time.time() < deadline and len(open(os.path.join(cg["path"], "cgroup.procs"))
+                                             .read().split()) < 3:
+            time.sleep(0.05)
+        e = start(ebee_start, ["exec", "--json", "--ancestry", "3", "--cgroup", cg["path"]])
+        with open(fifo, "w") as f:
+            f.write("go\n")
+        p.communicate(timeout=30)
+        time.sleep(0.5)
+        e.stop()
+    finally:
+        p.kill()
+        p.wait()
+    ev = [x for x in e.json() if x.get("proc.args", [None, None])[1:] == [mark]]
+    assert len(ev) == 1, e.stdout
+    anc = ev[0]["proc.ancestors"]
+    assert [a["comm"] for a in anc] == ["sh", "sh", "sh"], anc
+    assert anc[2]["pid"] == p.pid and anc[1]["pid"] != anc[0]["pid"], anc
 
 
 def test_files(ebee_start, cg):
@@ -259,7 +291,7 @@ def test_tiny_ring_reports_drops(ebee_start, cg):
     e2.stop()
     os.unlink(d + "/f")
     os.rmdir(d)
-    warn = [l for l in e2.stderr.splitlines() if "events lost" in l]
+    warn = [l for l in e2.stderr.splitlines() if "warning: lost" in l]
     assert len(warn) == 1 and "open=" in warn[0], e2.stderr
 
 
