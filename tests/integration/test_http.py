@@ -253,12 +253,14 @@ def test_bad_input(go_bins, tmp_path, server):
     nohttp = build_go(str(tmp_path), 'package main\nimport "fmt"\nfunc main() { fmt.Println("hi") }\n',
                       "nohttp", variants=("stripped",))["stripped"]
     future = patched(go_bins["stripped"], str(tmp_path / "future"), b"go1.19", b"go1.99")
+    old = patched(go_bins["stripped"], str(tmp_path / "old"), b"go1.19", b"go1.16")
     dead = subprocess.Popen(["true"])
     dead.wait()
     cases = [
         (["--exe", "/bin/true"], 2, "is not a Go program"),
         (["--exe", nohttp], 2, "does not link net/http"),
         (["--exe", future], 2, "not in ebee's table"),
+        (["--exe", old], 2, "passes arguments on the stack"),
         (["--exe", "/nonexistent/srv"], 2, "not found"),
         (["-p", str(dead.pid)], 2, f"process {dead.pid} not found"),
         ([], 2, "give one of -p PID or --exe PATH"),
