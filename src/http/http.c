@@ -103,6 +103,7 @@ static int find_offsets(struct http_priv *p, const char *shown)
 	__u16 *f = (__u16 *)&p->off;
 	const __u16 *t = row ? (const __u16 *)&row->off : NULL;
 	bool need_srv = p->fn[FN_SERVE], need_cli = p->fn[FN_CLIENT];
+	const char *env, *bad;
 
 	p->off_src = err == -ENODATA ? "table" : "dwarf";
 	if (err == -ENODATA && !row) {
@@ -131,6 +132,11 @@ static int find_offsets(struct http_priv *p, const char *shown)
 	if (missing) {
 		ebee_err("cannot find the layout of '%s' in '%s' (%s): not in its DWARF nor in ebee's "
 			 "table", missing, shown, p->bin.go_version);
+		return -EINVAL;
+	}
+	/* tests only: wrong offsets on purpose, to check that garbage pointers are dropped */
+	if ((env = getenv("EBEE_HTTP_OFFSETS")) && http_offsets_override(&p->off, env, &bad)) {
+		ebee_err("bad item '%s' in EBEE_HTTP_OFFSETS (key=N, keys as -v prints them)", bad);
 		return -EINVAL;
 	}
 	ebee_info("'%s' (%s): struct offsets from %s: req_method=%u req_url=%u "
