@@ -12,6 +12,7 @@ extern const struct collector_desc events_collector;   /* src/events */
 extern const struct collector_desc guard_collector;    /* src/guard */
 extern const struct collector_desc policy_collector;   /* src/policy */
 extern const struct collector_desc graph_collector;    /* src/graph */
+extern const struct collector_desc http_collector;     /* src/http */
 
 const struct collector_desc *const ebee_collectors[] = {
 	&count_collector,
@@ -23,5 +24,6 @@ const struct collector_desc *const ebee_collectors[] = {
 	&guard_collector,
 	&policy_collector,
 	&graph_collector,
+	&http_collector,
 	NULL,
 };

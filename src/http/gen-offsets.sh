@@ -12,7 +12,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 gos=("$@")
 if [ ${#gos[@]} -eq 0 ]; then
-  gos=($(command -v go || true) /usr/lib/go-*/bin/go)
+  gos=($(command -v go || true) /usr/lib/go-*/bin/go "${EBEE_GO_DIR:-/var/cache/ebee/go}"/root/usr/lib/go-*/bin/go)
 fi
 cat > "$tmp/app.go" <<'GO'
 package main

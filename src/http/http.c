@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/cmd.h"
+#include "core/json.h"
 #include "core/load.h"
 #include "core/loop.h"
 #include "http/offsets.h"
@@ -27,10 +28,6 @@ static const char *const fn_names[FN__N] = {
 	[FN_STATUS] = "net/http.(*response).WriteHeader",
 	[FN_CLIENT] = "net/http.(*Client).do",
 };
-
-/* Declared in core/loop.h, implemented by the output engineer: until then the daemon cannot
- * stop one collector and keep the loop, and a CLI run frees the loop right after. */
-#pragma weak loop_del_ringbuf
 
 #define MAX_LINKS (2 * UP_MAX_RETS + FN__N)
 
@@ -48,12 +45,11 @@ struct http_priv {
 	struct bpf_link *links[MAX_LINKS];
 	int nlinks;
 	struct ring_buffer *rb;
-	bool lines;                   /* one row per request (not with --summary) */
-	struct out o;
+	bool lines;                   /* one row per request on c->out (CLI without --summary) */
 	struct red red;
 	uint64_t st[HTTP_NSTAT];
 	uint64_t tick_ns;             /* start of the current interval */
-	bool exited;
+	bool warned;                  /* the faults warning, once */
 };
 
 /* ---- resolving the target ---- */
@@ -65,6 +61,7 @@ static int find_target(struct http_priv *p, const struct http_cfg *cfg)
 	ssize_t n;
 
 	if ((cfg->pid > 0) == (cfg->exe != NULL)) {
+		/* the daemon's configuration must name one too: there is nothing to trace by default */
 		ebee_err("give one of -p PID or --exe PATH");
 		return -EINVAL;
 	}
@@ -106,6 +103,7 @@ static int find_offsets(struct http_priv *p, const char *shown)
 	__u16 *f = (__u16 *)&p->off;
 	const __u16 *t = row ? (const __u16 *)&row->off : NULL;
 	bool need_srv = p->fn[FN_SERVE], need_cli = p->fn[FN_CLIENT];
+	const char *env, *bad;
 
 	p->off_src = err == -ENODATA ? "table" : "dwarf";
 	if (err == -ENODATA && !row) {
@@ -134,6 +132,11 @@ static int find_offsets(struct http_priv *p, const char *shown)
 	if (missing) {
 		ebee_err("cannot find the layout of '%s' in '%s' (%s): not in its DWARF nor in ebee's "
 			 "table", missing, shown, p->bin.go_version);
+		return -EINVAL;
+	}
+	/* tests only: wrong offsets on purpose, to check that garbage pointers are dropped */
+	if ((env = getenv("EBEE_HTTP_OFFSETS")) && http_offsets_override(&p->off, env, &bad)) {
+		ebee_err("bad item '%s' in EBEE_HTTP_OFFSETS (key=N, keys as -v prints them)", bad);
 		return -EINVAL;
 	}
 	ebee_info("'%s' (%s): struct offsets from %s: req_method=%u req_url=%u "
@@ -211,12 +214,12 @@ static const struct out_col line_cols[] = {
 	[C_CUT] = { "path_truncated", NULL, OUT_BOOL, 0, 0 },
 };
 
-static void line(struct http_priv *p, const struct http_event *e, bool json)
+static void line(struct out *o, const struct http_event *e)
 {
 	char tmp[64];
 	const char *t = ebee_fmt_time(ebee_ktime_to_real(e->hdr.time_ns), tmp, sizeof(tmp));
 	const char *c = strchr(t, 'T');
-	struct out *o = &p->o;
+	bool json = o->fmt == OUT_JSON;
 
 	out_str(o, C_TIME, json || !c ? t : c + 1);
 	out_str(o, C_SIDE, e->hdr.type == EV_HTTP_CLIENT ? "client" : "server");
@@ -248,8 +251,9 @@ static int on_event(void *arg, void *data, size_t size)
 		return 0;
 	c->cnt.events++;
 	if (p->lines)
-		line(p, e, p->o.fmt == OUT_JSON);
+		line(c->out, e);
 	red_add(&p->red, e);
+	collector_emit(c, &e->hdr);
 	return 0;
 }
 
@@ -278,7 +282,9 @@ static int http_open(struct collector *c)
 		err = find_offsets(p, shown);
 	if (err)
 		return err;
-	err = red_init(&p->red, (int)cfg->max_routes, !cfg->raw_routes);
+	/* a config from elsewhere than the option table (the daemon's) may leave it 0 */
+	err = red_init(&p->red, cfg->max_routes ? (int)cfg->max_routes : HTTP_MAX_ROUTES,
+		       !cfg->raw_routes);
 	if (err)
 		return err;
 
@@ -337,23 +343,15 @@ static int on_exit_pid(struct ebee_loop *l, int fd, uint32_t events, void *arg)
 	struct collector *c = arg;
 	struct http_priv *p = c->priv;
 
-	p->exited = true;
-	ebee_warn("traced process %lld exited: stopping", p->tgid);
-	loop_stop(l);
-	return 0;
-}
-
-static int on_tick(struct ebee_loop *l, void *arg)
-{
-	struct collector *c = arg;
-	struct http_priv *p = c->priv;
-	uint64_t now = ebee_now_ns();
-	char tmp[64];
-
-	out_sep(&p->o, "--- %s ---", ebee_fmt_time(ebee_realtime_ns(), tmp, sizeof(tmp)));
-	red_rows(&p->red, &p->o, true, (now - p->tick_ns) / 1e9);
-	p->tick_ns = now;
-	fflush(p->o.f);
+	(void)fd;
+	(void)events;
+	loop_del_fd(l, p->pidfd);
+	if (c->out) {
+		ebee_warn("traced process %lld exited: stopping", p->tgid);
+		loop_stop(l);
+	} else {   /* the daemon: the other collectors go on; /api/http and /healthz say so */
+		collector_set_health(c, COLLECTOR_FAILED, "traced process %lld exited", p->tgid);
+	}
 	return 0;
 }
 
@@ -364,9 +362,9 @@ static int http_start(struct collector *c, struct ebee_loop *l)
 	int err = 0;
 
 	c->loop = l;
-	p->lines = !cfg->summary && cfg->interval <= 0;
-	out_init(&p->o, stdout, cfg->ctx && cfg->ctx->json ? OUT_JSON : OUT_TABLE, line_cols,
-		 ARRAY_SIZE(line_cols));
+	p->lines = c->out && !cfg->summary && cfg->interval <= 0;
+	if (p->lines)
+		out_cols(c->out, line_cols, ARRAY_SIZE(line_cols));
 	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), on_event, c, NULL);
 	if (!p->rb) {
 		err = -errno;
@@ -400,15 +398,16 @@ static int http_start(struct collector *c, struct ebee_loop *l)
 			ebee_err("process %lld not found", p->tgid);
 			return -EINVAL;
 		}
-		loop_add_fd(l, p->pidfd, EPOLLIN, on_exit_pid, c);
+		err = loop_add_fd(l, p->pidfd, EPOLLIN, on_exit_pid, c);
+		if (err)
+			return err;
 	}
 	p->tick_ns = ebee_now_ns();
-	if (cfg->interval > 0)
-		loop_set_tick(l, cfg->interval, on_tick, c);
 	ebee_info("%d probe sites attached", p->nlinks);
-	if (p->lines && p->o.fmt == OUT_TABLE)
-		out_header(&p->o);
-	fflush(stdout);
+	if (p->lines) {
+		out_header(c->out);
+		fflush(c->out->f);
+	}
 	return 0;
 }
 
@@ -427,25 +426,38 @@ static uint64_t percpu_sum(int fd, uint32_t key)
 static int http_refresh(struct collector *c)
 {
 	struct http_priv *p = c->priv;
-	struct bpf_prog_info info = {};
-	uint32_t len = sizeof(info);
 
 	if (!p->skel)
 		return 0;
 	for (uint32_t i = 0; i < HTTP_NSTAT; i++)
 		p->st[i] = percpu_sum(bpf_map__fd(p->skel->maps.stats), i);
 	c->cnt.lost = percpu_sum(bpf_map__fd(p->skel->maps.events_drops), 0);
-	if (!bpf_obj_get_info_by_fd(bpf_program__fd(p->skel->progs.ebee_http), &info, &len))
-		c->cnt.missed = info.recursion_misses;
+	c->cnt.missed = collector_prog_misses(c, p->skel->obj);
+	if (c->stopped && c->out && p->st[HTTP_ST_FAULT] && !p->warned) {
+		p->warned = true;
+		ebee_warn("%llu requests dropped: their memory could not be read",
+			  (unsigned long long)p->st[HTTP_ST_FAULT]);
+	}
 	return 0;
 }
 
+/* The RED table: the totals (the daemon, --summary), or with --interval the interval's, which
+ * starts the next one (the CLI's ticks, and the part before the end after stop). A run with a
+ * line per request has nothing more to say. */
 static void http_rows(struct collector *c, struct out *o)
 {
+	const struct http_cfg *cfg = c->cfg;
 	struct http_priv *p = c->priv;
-	uint64_t end = c->stop_ns ? c->stop_ns : ebee_now_ns();
+	uint64_t now = c->stopped ? c->stop_ns : ebee_now_ns();
+	char tmp[64];
 
-	red_rows(&p->red, o, false, c->start_ns ? (end - c->start_ns) / 1e9 : 0);
+	if (c->out && cfg->interval > 0) {
+		out_sep(o, "--- %s ---", ebee_fmt_time(ebee_realtime_ns(), tmp, sizeof(tmp)));
+		red_rows(&p->red, o, true, (now - p->tick_ns) / 1e9);
+		p->tick_ns = now;
+	} else if (!c->out || cfg->summary) {
+		red_rows(&p->red, o, false, c->start_ns ? (now - c->start_ns) / 1e9 : 0);
+	}
 }
 
 static void http_metrics(struct collector *c, struct prom *pr)
@@ -472,14 +484,58 @@ static void http_close(struct collector *c)
 	if (!p)
 		return;
 	http_stop(c);
-	if (p->rb && c->loop && loop_del_ringbuf)
+	if (p->rb && c->loop)
 		loop_del_ringbuf(c->loop, p->rb);
+	if (p->pidfd >= 0 && c->loop)
+		loop_del_fd(c->loop, p->pidfd);
 	ring_buffer__free(p->rb);
 	http_bpf__destroy(p->skel);
 	if (p->pidfd >= 0)
 		close(p->pidfd);
 	red_free(&p->red);
 	up_bin_close(&p->bin);
+}
+
+/* The closing summary's own keys (after the common ones): what the kernel side counted. */
+static void http_summary(struct collector *c, struct jw *w)
+{
+	struct http_priv *p = c->priv;
+
+	jw_ku64(w, "entries", p->st[HTTP_ST_ENTRY]);
+	jw_ku64(w, "faults", p->st[HTTP_ST_FAULT]);
+	jw_ku64(w, "unmatched", p->st[HTTP_ST_UNMATCHED]);
+	jw_ku64(w, "stack_growths", p->st[HTTP_ST_GROWN]);
+	jw_ku64(w, "routes", (uint64_t)p->red.routes.n);
+	jw_ku64(w, "routes_overflowed", p->red.routes.overflowed);
+	jw_ku64(w, "series_overflowed", p->red.overflow);
+	jw_kstr(w, "offsets", p->off_src ? p->off_src : "-");
+	if (p->bin.go_version[0])
+		jw_kstr(w, "go", p->bin.go_version);
+}
+
+/* /api/http: the counters and health, the summary's keys, and the RED rows (totals). */
+static void http_api(struct collector *c, struct jw *w, size_t top)
+{
+	struct out *o = malloc(sizeof(*o));   /* its arena is too big for a request's stack */
+
+	(void)top;   /* bounded already: --max-routes */
+	jw_kstr(w, "collector", c->desc->name);
+	jw_ku64(w, "events", c->cnt.events);
+	jw_ku64(w, "lost", c->cnt.lost);
+	jw_ku64(w, "missed", c->cnt.missed);
+	jw_kstr(w, "health", c->health == COLLECTOR_OK ? "ok" :
+			     c->health == COLLECTOR_DEGRADED ? "degraded" : "failed");
+	if (c->health != COLLECTOR_OK)
+		jw_kstr(w, "health_detail", c->health_detail);
+	http_summary(c, w);
+	jw_key(w, "rows");
+	jw_arr_begin(w);
+	if (o) {
+		out_init_jw(o, w, NULL, 0);
+		http_rows(c, o);
+	}
+	jw_arr_end(w);
+	free(o);
 }
 
 static const struct ebee_hook http_hooks[] = {
@@ -494,134 +550,33 @@ const struct collector_desc http_collector = {
 	.prog_prefix = "ebee_http",
 	.priv_size = sizeof(struct http_priv),
 	.cfg_size = sizeof(struct http_cfg),
+	/* no cfg_default: there is no process to trace by default, the daemon refuses it
+	 * without a configuration that names one (pid or exe) */
 	.open = http_open,
 	.start = http_start,
 	.refresh = http_refresh,
 	.rows = http_rows,
 	.metrics = http_metrics,
+	.summary = http_summary,
+	.api = http_api,
 	.stop = http_stop,
 	.close = http_close,
 };
 
 /* ---- the command ---- */
 
-enum { S_TYPE, S_COLL, S_EVENTS, S_LOST, S_MISSED, S_DUR, S_REQ, S_FAULT, S_UNMATCHED,
-       S_GROWN, S_ROUTES, S_OVER, S_OFFSETS };
-static const struct out_col sum_cols[] = {
-	[S_TYPE] = { "type", "TYPE", OUT_STR, -8, 0 },
-	[S_COLL] = { "collector", "COLLECTOR", OUT_STR, -9, 0 },
-	[S_EVENTS] = { "events", "EVENTS", OUT_U64, 8, 0 },
-	[S_LOST] = { "lost", "LOST", OUT_U64, 6, 0 },
-	[S_MISSED] = { "missed", "MISSED", OUT_U64, 6, 0 },
-	[S_DUR] = { "duration_s", "SECONDS", OUT_F64, 8, 1 },
-	[S_REQ] = { "entries", "ENTRIES", OUT_U64, 8, 0 },
-	[S_FAULT] = { "faults", "FAULTS", OUT_U64, 6, 0 },
-	[S_UNMATCHED] = { "unmatched", "UNMATCHED", OUT_U64, 9, 0 },
-	[S_GROWN] = { "stack_growths", "GROWN", OUT_U64, 6, 0 },
-	[S_ROUTES] = { "routes", "ROUTES", OUT_U64, 6, 0 },
-	[S_OVER] = { "routes_overflowed", "OVERFLOW", OUT_U64, 8, 0 },
-	[S_OFFSETS] = { "offsets", "OFFSETS", OUT_STR, -7, 0 },
-};
-
-/* The closing summary, in the one shape every collector uses; in table mode on stderr, and
- * only with -v or when something was lost, dropped or unreadable. */
-static void summary(struct collector *c, const struct ebee_ctx *ctx)
-{
-	struct http_priv *p = c->priv;
-	bool json = ctx->json;
-	struct out o;
-
-	if (!json && ctx->verbose < 1 && !c->cnt.lost && !c->cnt.missed && !p->st[HTTP_ST_FAULT])
-		return;
-	out_init(&o, json ? stdout : stderr, json ? OUT_JSON : OUT_TABLE, sum_cols,
-		 ARRAY_SIZE(sum_cols));
-	out_header(&o);
-	out_str(&o, S_TYPE, "summary");
-	out_str(&o, S_COLL, c->desc->name);
-	out_u64(&o, S_EVENTS, c->cnt.events);
-	out_u64(&o, S_LOST, c->cnt.lost);
-	out_u64(&o, S_MISSED, c->cnt.missed);
-	out_f64(&o, S_DUR, (c->stop_ns - c->start_ns) / 1e9);
-	out_u64(&o, S_REQ, p->st[HTTP_ST_ENTRY]);
-	out_u64(&o, S_FAULT, p->st[HTTP_ST_FAULT]);
-	out_u64(&o, S_UNMATCHED, p->st[HTTP_ST_UNMATCHED]);
-	out_u64(&o, S_GROWN, p->st[HTTP_ST_GROWN]);
-	out_u64(&o, S_ROUTES, (uint64_t)p->red.routes.n);
-	out_u64(&o, S_OVER, p->red.routes.overflowed);
-	out_str(&o, S_OFFSETS, p->off_src ? p->off_src : "-");
-	out_row(&o);
-	if (c->cnt.lost)
-		ebee_warn("%llu requests lost: the ring buffer was full",
-			  (unsigned long long)c->cnt.lost);
-	if (p->st[HTTP_ST_FAULT])
-		ebee_warn("%llu requests dropped: their memory could not be read",
-			  (unsigned long long)p->st[HTTP_ST_FAULT]);
-}
-
-/* Drives the collector as a command, in the lifecycle order of core/collector.h (this is
- * what collector_run_cli does once src/core/collector.c is on main). */
 static int http_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 {
-	const struct collector_desc *d = &http_collector;
-	struct http_cfg *cfg = cfgp;
-	struct collector *c;
-	struct ebee_loop *loop;
-	int err;
+	const struct http_cfg *cfg = cfgp;
+	struct out o;
 
-	cfg->ctx = ctx;
-	loop = loop_new();   /* first: Ctrl-C while loading still takes the cleanup path */
-	if (!loop) {
-		err = -errno ? -errno : -ENOMEM;
-		ebee_err("cannot create the event loop: %s", strerror(-err));
-		return err;
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c || !(c->priv = calloc(1, d->priv_size))) {
-		err = -ENOMEM;
-		goto out;
-	}
-	c->desc = d;
-	c->cfg = cfg;
-	err = d->open(c);
-	if (err)
-		goto out;
-	c->opened = true;
-	err = d->start(c, loop);
-	if (err)
-		goto out;
-	c->started = true;
-	c->start_ns = ebee_now_ns();
-	if (cfg->duration > 0)
-		loop_set_duration(loop, cfg->duration);
-	err = loop_run(loop);
-	if (err > 0)
-		err = 0;
-	c->stop_ns = ebee_now_ns();   /* detaching takes a while: not part of the run */
-	d->stop(c);
-	c->stopped = true;
-	d->refresh(c);
-	if (cfg->interval > 0)
-		on_tick(loop, c);   /* the part of an interval before the end */
-	if (cfg->summary) {
-		struct out o;
-
-		out_init(&o, stdout, ctx->json ? OUT_JSON : OUT_TABLE, NULL, 0);
-		d->rows(c, &o);
-	}
-	summary(c, ctx);
-out:
-	fflush(stdout);
-	if (c) {
-		if (c->priv)
-			d->close(c);
-		free(c->priv);
-		free(c);
-	}
-	loop_free(loop);
-	return err;
+	(void)argc;
+	(void)argv;
+	out_init(&o, stdout, ctx->json ? OUT_JSON : OUT_TABLE, NULL, 0);
+	return collector_run_cli(&http_collector, cfg, NULL, cfg->interval, cfg->duration, ctx, &o);
 }
 
-static const struct http_cfg defaults = { .max_routes = 100 };
+static const struct http_cfg defaults = { .max_routes = HTTP_MAX_ROUTES };
 static const char *const side_names[] = { "both", "server", "client", NULL };
 
 static const struct opt http_opts[] = {

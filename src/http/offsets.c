@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -17,17 +18,19 @@ const int http_offsets_table_len = ARRAY_SIZE(http_offsets_table_rows);
 
 /* The fields ebee reads, by Go type name and field name. */
 static const struct field {
-	const char *type, *name;
+	const char *type, *name, *key;   /* key: the C member, as -v and overrides name it */
 	size_t off;
 } fields[] = {
-	{ "net/http.Request", "Method", offsetof(struct http_offsets, req_method) },
-	{ "net/http.Request", "URL", offsetof(struct http_offsets, req_url) },
-	{ "net/http.Request", "ContentLength", offsetof(struct http_offsets, req_content_length) },
-	{ "net/http.Request", "RemoteAddr", offsetof(struct http_offsets, req_remote_addr) },
-	{ "net/url.URL", "Host", offsetof(struct http_offsets, url_host) },
-	{ "net/url.URL", "Path", offsetof(struct http_offsets, url_path) },
-	{ "net/http.Response", "StatusCode", offsetof(struct http_offsets, resp_status_code) },
-	{ "runtime.g", "goid", offsetof(struct http_offsets, g_goid) },
+#define F(t, n, m) { t, n, #m, offsetof(struct http_offsets, m) }
+	F("net/http.Request", "Method", req_method),
+	F("net/http.Request", "URL", req_url),
+	F("net/http.Request", "ContentLength", req_content_length),
+	F("net/http.Request", "RemoteAddr", req_remote_addr),
+	F("net/url.URL", "Host", url_host),
+	F("net/url.URL", "Path", url_path),
+	F("net/http.Response", "StatusCode", resp_status_code),
+	F("runtime.g", "goid", g_goid),
+#undef F
 };
 
 static __u16 *slot(struct http_offsets *o, const struct field *f)
@@ -113,4 +116,34 @@ const struct http_offsets_row *http_offsets_lookup(int go_major, int go_minor)
 		if (!strcmp(http_offsets_table[i].go, key))
 			return &http_offsets_table[i];
 	return NULL;
+}
+
+int http_offsets_override(struct http_offsets *o, const char *spec, const char **bad)
+{
+	static char tok[64];
+	const char *p = spec;
+
+	while (*p) {
+		size_t n = strcspn(p, ","), i, klen;
+		const char *eq;
+		char *end;
+		unsigned long v;
+
+		snprintf(tok, sizeof(tok), "%.*s", (int)(n < sizeof(tok) ? n : sizeof(tok) - 1), p);
+		*bad = tok;
+		eq = strchr(tok, '=');
+		if (!eq)
+			return -EINVAL;
+		klen = (size_t)(eq - tok);
+		for (i = 0; i < ARRAY_SIZE(fields); i++)
+			if (strlen(fields[i].key) == klen && !strncmp(fields[i].key, tok, klen))
+				break;
+		errno = 0;
+		v = strtoul(eq + 1, &end, 10);
+		if (i == ARRAY_SIZE(fields) || !eq[1] || *end || errno || v >= 0xffff)
+			return -EINVAL;
+		*slot(o, &fields[i]) = (__u16)v;
+		p += n + (p[n] == ',');
+	}
+	return 0;
 }

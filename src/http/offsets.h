@@ -18,6 +18,10 @@ extern const int http_offsets_table_len;
 /* Reads the offsets from the DWARF of the file at path. 0, -ENODATA (no DWARF: stripped) or
  * -ENOENT (DWARF without some struct/field; *missing names it). */
 int http_offsets_dwarf(const char *path, struct http_offsets *o, const char **missing);
+/* Overrides from "key=N,key=N" (keys as -v prints them: req_url, g_goid...): EBEE_HTTP_OFFSETS,
+ * the fault-injection hook of the tests (wrong offsets make garbage pointers that must be
+ * dropped and counted). 0, or -EINVAL with *bad the offending item. */
+int http_offsets_override(struct http_offsets *o, const char *spec, const char **bad);
 /* The table row of Go go_major.go_minor, or NULL. */
 const struct http_offsets_row *http_offsets_lookup(int go_major, int go_minor);
 

@@ -3,4 +3,8 @@
  * do not edit. Go struct field offsets for stripped binaries, keyed by Go major.minor. */
 static const struct http_offsets_row http_offsets_table_rows[] = {
 	{ "go1.19", { .req_method = 0, .req_url = 16, .req_content_length = 88, .req_remote_addr = 176, .url_host = 40, .url_path = 56, .resp_status_code = 16, .g_goid = 152 } },  /* go1.19.8 */
+	{ "go1.21", { .req_method = 0, .req_url = 16, .req_content_length = 88, .req_remote_addr = 176, .url_host = 40, .url_path = 56, .resp_status_code = 16, .g_goid = 152 } },  /* go1.21.13 */
+	{ "go1.22", { .req_method = 0, .req_url = 16, .req_content_length = 88, .req_remote_addr = 176, .url_host = 40, .url_path = 56, .resp_status_code = 16, .g_goid = 152 } },  /* go1.22.12 */
+	{ "go1.23", { .req_method = 0, .req_url = 16, .req_content_length = 88, .req_remote_addr = 176, .url_host = 40, .url_path = 56, .resp_status_code = 16, .g_goid = 160 } },  /* go1.23.5 */
+	{ "go1.24", { .req_method = 0, .req_url = 16, .req_content_length = 88, .req_remote_addr = 176, .url_host = 40, .url_path = 56, .resp_status_code = 16, .g_goid = 160 } },  /* go1.24.4 */
 };

@@ -9,12 +9,6 @@
 
 #include "http/session.h"
 
-/* prom_* live in the output layer; until it is merged here the metrics writer stays linkable
- * and does nothing (see red_metrics). */
-#pragma weak prom_family
-#pragma weak prom_u64
-#pragma weak prom_f64
-
 const char *const http_methods[HTTP_NMETHODS] = { "GET", "HEAD", "POST", "PUT", "DELETE",
 						  "CONNECT", "OPTIONS", "TRACE", "PATCH", "_OTHER" };
 
@@ -150,15 +144,14 @@ static const struct out_col red_cols[] = {
 	[R_MAX] = { "max_ms", "MAXms", OUT_F64, 9, 3 },
 };
 
-void red_rows(struct red *r, struct out *parent, bool interval, double seconds)
+void red_rows(struct red *r, struct out *o, bool interval, double seconds)
 {
 	struct http_series **v = calloc(r->n ? r->n : 1, sizeof(*v));
-	struct out *o = malloc(sizeof(*o));
 	unsigned n;
 
-	if (!v || !o)
-		goto out;
-	out_init(o, parent->f, parent->fmt, red_cols, ARRAY_SIZE(red_cols));
+	if (!v)
+		return;
+	out_cols(o, red_cols, ARRAY_SIZE(red_cols));
 	n = sorted(r, v);
 	out_header(o);
 	for (unsigned i = 0; i < n; i++) {
@@ -185,8 +178,6 @@ void red_rows(struct red *r, struct out *parent, bool interval, double seconds)
 			s->cur_errors = 0;
 		}
 	}
-out:
-	free(o);
 	free(v);
 }
 
@@ -202,8 +193,6 @@ void red_metrics(struct red *r, struct prom *p)
 	struct http_series **v;
 	unsigned n;
 
-	if (!prom_family)   /* the output layer's Prometheus writer is not linked in yet */
-		return;
 	v = calloc(r->n ? r->n : 1, sizeof(*v));
 	if (!v)
 		return;

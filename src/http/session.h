@@ -26,8 +26,9 @@ struct http_cfg {
 	unsigned long long max_routes;
 	bool raw_routes;
 	int side;                       /* enum http_side_opt */
-	const struct ebee_ctx *ctx;     /* set by the command, for output modes */
 };
+
+#define HTTP_MAX_ROUTES 100             /* --max-routes' default */
 
 /* Methods as OpenTelemetry's http.request.method: the known ones, the rest "_OTHER" (a label
  * value set that clients cannot grow). */

@@ -1,6 +1,12 @@
 """The Go HTTP server the ebee http tests and bench/http trace, built by them (unstripped,
-stripped, stripped PIE) with uprobe_util.build_go, and a client that times each request."""
+stripped, stripped PIE) with uprobe_util.build_go, a client that times each request, and the Go
+toolchains this machine has (Debian's golang-go, and those src/http/go-toolchains.sh fetched)."""
+import glob
 import http.client
+import os
+import re
+import shutil
+import subprocess
 import threading
 import time
 
@@ -14,7 +20,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -46,6 +54,13 @@ func main() {
 		n, _ := io.Copy(io.Discard, r.Body)
 		fmt.Fprint(w, n)
 	})
+	// the goroutine id as the runtime itself says ("goroutine 42 [running]:"), to check the
+	// one ebee reads from runtime.g (its offset changes between Go releases)
+	mux.HandleFunc("/gid/", func(w http.ResponseWriter, r *http.Request) {
+		buf := make([]byte, 64)
+		buf = buf[:runtime.Stack(buf, false)]
+		fmt.Fprint(w, strings.Fields(string(buf))[1])
+	})
 	// makes a client call to this server's ?to=PATH: the client side
 	mux.HandleFunc("/call/", func(w http.ResponseWriter, r *http.Request) {
 		resp, err := http.Get("http://127.0.0.1:" + port + r.URL.Query().Get("to"))
@@ -63,8 +78,29 @@ func main() {
 '''
 
 
-def build(outdir):
-    return build_go(outdir, GO_HTTP_SERVER, "httpsrv")
+def build(outdir, variants=("plain", "stripped", "pie"), go="go", gocache=None):
+    return build_go(outdir, GO_HTTP_SERVER, "httpsrv", variants, go, gocache)
+
+
+# Where src/http/go-toolchains.sh keeps the Go toolchains it fetched from Debian.
+GO_DIR = os.environ.get("EBEE_GO_DIR", "/var/cache/ebee/go")
+
+
+def toolchains():
+    """{"go1.NN": (path of bin/go, full version)}: go on PATH, Debian's /usr/lib/go-*, and the
+    ones go-toolchains.sh unpacked; the first found per major.minor."""
+    found = {}
+    cands = [shutil.which("go")] + sorted(glob.glob("/usr/lib/go-*/bin/go")) + \
+        sorted(glob.glob(os.path.join(GO_DIR, "root/usr/lib/go-*/bin/go")))
+    for go in cands:
+        if not go:
+            continue
+        p = subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True,
+                           env=dict(os.environ, GOTOOLCHAIN="local"))
+        m = re.match(r"go\d+\.\d+", p.stdout.strip())
+        if p.returncode == 0 and m:
+            found.setdefault(m.group(0), (go, p.stdout.strip()))
+    return found
 
 
 class HttpServer(GoServer):

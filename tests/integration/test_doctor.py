@@ -6,6 +6,7 @@ import subprocess
 import pytest
 
 from conftest import bpf_ids, json_lines, run
+from http_util import HttpServer, build as build_http
 from uprobe_util import build_c
 
 
@@ -91,7 +92,7 @@ def test_doctor_kind_is_what_commands_attach(ebee_start, tmp_path, disable):
     really loads (also when fallbacks are forced with EBEE_DISABLE)."""
     env = dict(os.environ, EBEE_DISABLE=disable) if disable else None
     f = features(env)
-    assert set(f) == {"count", "tcp", "uprobe", "prog", "events", "guard", "policy", "graph"} | ({"netwatch"} if "netwatch" in f else set())
+    assert set(f) == {"count", "tcp", "uprobe", "prog", "events", "guard", "policy", "graph", "http"} | ({"netwatch"} if "netwatch" in f else set())
     # count --children: its fork and exit hooks are loaded too
     runs = {"count": ["count", "--pid", str(os.getpid()), "--children"], "tcp": ["tcp", "states"],
             "prog": ["top", "-b", "-i", "0.2"],
@@ -101,7 +102,11 @@ def test_doctor_kind_is_what_commands_attach(ebee_start, tmp_path, disable):
             "guard": ["guard", "run"],
             # the events collector's programs, which the graph subscribes to
             "graph": ["graph", "run"]}
-    target = None
+    target = go = None
+    go_bins = build_http(str(tmp_path)) if "http" in f else None
+    if go_bins:
+        go = HttpServer(go_bins["stripped"])
+        runs["http"] = ["http", "-p", str(go.pid)]
     if "uprobe" in f:
         target = subprocess.Popen([build_c(str(tmp_path))], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True)
@@ -122,3 +127,5 @@ def test_doctor_kind_is_what_commands_attach(ebee_start, tmp_path, disable):
         if target:
             target.kill()
             target.wait()
+        if go:
+            go.stop()

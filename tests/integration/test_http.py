@@ -253,12 +253,14 @@ def test_bad_input(go_bins, tmp_path, server):
     nohttp = build_go(str(tmp_path), 'package main\nimport "fmt"\nfunc main() { fmt.Println("hi") }\n',
                       "nohttp", variants=("stripped",))["stripped"]
     future = patched(go_bins["stripped"], str(tmp_path / "future"), b"go1.19", b"go1.99")
+    old = patched(go_bins["stripped"], str(tmp_path / "old"), b"go1.19", b"go1.16")
     dead = subprocess.Popen(["true"])
     dead.wait()
     cases = [
         (["--exe", "/bin/true"], 2, "is not a Go program"),
         (["--exe", nohttp], 2, "does not link net/http"),
         (["--exe", future], 2, "not in ebee's table"),
+        (["--exe", old], 2, "passes arguments on the stack"),
         (["--exe", "/nonexistent/srv"], 2, "not found"),
         (["-p", str(dead.pid)], 2, f"process {dead.pid} not found"),
         ([], 2, "give one of -p PID or --exe PATH"),
@@ -277,3 +279,36 @@ def test_bad_input(go_bins, tmp_path, server):
     p = run(["-j", "http", "-p", str(srv.pid), "-d", "0.5"])
     assert p.returncode == 0, p.stderr
     assert_server_ok(srv)
+
+
+def test_garbage_pointers(ebee_start, go_bins, server):
+    """Garbage pointers, made on purpose with wrong offsets (EBEE_HTTP_OFFSETS, the tests' fault
+    hook): *url.URL read from ContentLength's slot, so a POST's body length becomes a pointer
+    to an address nothing maps. Those requests are dropped and counted as faults, never sent
+    half-read; GETs (length 0: no URL, so no path) still come through; the server notices
+    nothing."""
+    import re
+    p = run(["-v", "http", "--exe", go_bins["stripped"], "-d", "0.1"], check=0)
+    cl = re.search(r"req_content_length=(\d+)", p.stderr)
+    assert cl, p.stderr
+    srv = server("stripped")
+    env = dict(os.environ, EBEE_HTTP_OFFSETS=f"req_url={cl.group(1)}")
+    e = ebee_start(["-j", "http", "-p", str(srv.pid)], env=env)
+    wait_attached(e)
+    for i in range(3):
+        st, body, _, _ = srv.request("POST", f"/post/g{i}", b"p" * (5000 + 1000 * i))
+        assert st == 200 and int(body) == 5000 + 1000 * i
+    for i in range(2):
+        assert srv.request("GET", f"/ok/g{i}")[0] == 200
+    time.sleep(0.3)
+    e.stop()
+    assert e.proc.returncode == 0, e.stderr
+    ev = e.json()
+    reqs = requests_of(ev)
+    assert [(r["method"], r["path"], r["status"]) for r in reqs] == [("GET", "", 200)] * 2, reqs
+    s = [x for x in ev if x.get("type") == "summary"][0]
+    assert (s["faults"], s["events"], s["entries"]) == (3, 2, 5), s
+    assert "3 requests dropped" in e.stderr
+    assert_server_ok(srv)
+    p = run(["http", "--exe", go_bins["stripped"]], env=dict(os.environ, EBEE_HTTP_OFFSETS="url_pth=1"))
+    assert p.returncode == 2 and "bad item 'url_pth=1' in EBEE_HTTP_OFFSETS" in p.stderr, p.stderr

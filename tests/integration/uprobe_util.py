@@ -165,25 +165,27 @@ def c_compute(word, n):
     return h
 
 
-def build_go(outdir, source=GO_SERVER, name="upsrv", variants=("plain", "stripped", "pie")):
-    """Builds a Go program (the uprobe test server by default) unstripped, stripped (-s -w) and
-    stripped PIE. Returns {variant: path}."""
-    if not shutil.which("go"):
+def build_go(outdir, source=GO_SERVER, name="upsrv", variants=("plain", "stripped", "pie"),
+             go="go", gocache=None):
+    """Builds a Go program (the uprobe test server by default) unstripped, stripped (-s -w),
+    stripped PIE and (asked for by name) unstripped PIE, with the toolchain `go`. Returns
+    {variant: path}."""
+    if not shutil.which(go):
         return None
     src = os.path.join(outdir, name + ".go")
     with open(src, "w") as f:
         f.write(source)
-    env = dict(os.environ, HOME=outdir, GOCACHE=os.path.join(outdir, "gocache"),
+    env = dict(os.environ, HOME=outdir, GOCACHE=gocache or os.path.join(outdir, "gocache"),
                GOPATH=os.path.join(outdir, "gopath"), GO111MODULE="off", CGO_ENABLED="0",
-               GOFLAGS="")
+               GOFLAGS="", GOTOOLCHAIN="local")
     builds = {"plain": [], "stripped": ["-ldflags=-s -w"],
-              "pie": ["-buildmode=pie", "-ldflags=-s -w"]}
+              "pie": ["-buildmode=pie", "-ldflags=-s -w"], "pie_dwarf": ["-buildmode=pie"]}
     out = {}
     for variant, flags in builds.items():
         if variant not in variants:
             continue
         path = os.path.join(outdir, f"{name}_{variant}")
-        subprocess.run(["go", "build", "-o", path] + flags + [src], check=True, env=env,
+        subprocess.run([go, "build", "-o", path] + flags + [src], check=True, env=env,
                        cwd=outdir, capture_output=True, timeout=300)
         out[variant] = path
     return out

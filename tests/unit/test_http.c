@@ -197,6 +197,54 @@ static void test_red(void **state)
 	red_free(&r);
 }
 
+/* The daemon's families as Prometheus text through the output layer: a histogram with
+ * cumulative buckets per (method, route, status class), _sum/_count, and the counter. */
+static void test_red_metrics(void **state)
+{
+	struct red r;
+	struct http_event e;
+	struct prom p;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(red_init(&r, 4, true), 0);
+	e = ev(0, "GET", "/users/7", 200, 3000000);   red_add(&r, &e);    /* <= 5 ms */
+	e = ev(0, "GET", "/users/8", 200, 20000000);  red_add(&r, &e);    /* <= 25 ms */
+	e = ev(0, "GET", "/users/9", 503, 2000000000); red_add(&r, &e);   /* <= 2.5 s */
+	e = ev(1, "GET", "/api", 0, 1000000);         red_add(&r, &e);    /* client, no response */
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	prom_init(&p, f);
+	red_metrics(&r, &p);
+	fclose(f);
+	assert_int_equal(p.bad, 0);
+#define L "method=\"GET\",route=\"/users/{id}\",status_class="
+	assert_non_null(strstr(buf, "# TYPE ebee_http_server_request_duration_seconds histogram\n"));
+	assert_non_null(strstr(buf, "ebee_http_server_request_duration_seconds_bucket{" L
+				    "\"2xx\",le=\"0.005\"} 1\n"));
+	assert_non_null(strstr(buf, "ebee_http_server_request_duration_seconds_bucket{" L
+				    "\"2xx\",le=\"0.025\"} 2\n"));
+	assert_non_null(strstr(buf, "ebee_http_server_request_duration_seconds_bucket{" L
+				    "\"2xx\",le=\"+Inf\"} 2\n"));
+	assert_non_null(strstr(buf, "ebee_http_server_request_duration_seconds_bucket{" L
+				    "\"5xx\",le=\"1\"} 0\n"));
+	assert_non_null(strstr(buf, "ebee_http_server_request_duration_seconds_bucket{" L
+				    "\"5xx\",le=\"2.5\"} 1\n"));
+	assert_non_null(strstr(buf, "ebee_http_server_request_duration_seconds_count{" L
+				    "\"2xx\"} 2\n"));
+	assert_non_null(strstr(buf, "ebee_http_server_request_duration_seconds_sum{" L
+				    "\"2xx\"} 0.023\n"));
+	assert_non_null(strstr(buf, "# TYPE ebee_http_server_requests_total counter\n"));
+	assert_non_null(strstr(buf, "ebee_http_server_requests_total{" L "\"5xx\"} 1\n"));
+	assert_non_null(strstr(buf, "ebee_http_client_requests_total{method=\"GET\",route=\"/api\","
+				    "status_class=\"none\"} 1\n"));
+#undef L
+	free(buf);
+	red_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_hist_quantiles),
 		cmocka_unit_test(test_prom_buckets),
 		cmocka_unit_test(test_red),
+		cmocka_unit_test(test_red_metrics),
 	};
 
 	return cmocka_run_group_tests_name("http", tests, NULL, NULL);
