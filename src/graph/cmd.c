@@ -77,7 +77,7 @@ static int show_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 }
 
 #define OFF(m) offsetof(struct graph_cfg, m)
-static const struct opt run_opts[] = {
+const struct opt graph_run_opts[] = {
 	{ "duration", 'd', OPT_SECONDS, OFF(duration), "SECONDS", "stop after this long", NULL,
 	  0, 1e9 },
 	{ "save", 's', OPT_STR, OFF(save), "FILE", "write the graph to FILE at the end" },
@@ -147,7 +147,7 @@ static const struct opt_doc show_doc = {
 
 static const struct ebee_cmd graph_run_cmd = {
 	.name = "run", .summary = "build the graph live and print detections",
-	.req = REQ_BPF | REQ_BTF | REQ_TRACEFS, .run = run_run, .opts = run_opts,
+	.req = REQ_BPF | REQ_BTF | REQ_TRACEFS, .run = run_run, .opts = graph_run_opts,
 	.cfg_size = sizeof(struct graph_cfg), .doc = &run_doc, .max_pos = 0,
 };
 static const struct ebee_cmd graph_query_cmd = {

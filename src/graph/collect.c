@@ -609,6 +609,7 @@ const struct collector_desc graph_collector = {
 	.priv_size = sizeof(struct graph_state),
 	.cfg_size = sizeof(struct graph_cfg),
 	.cfg_default = &graph_default,
+	.opts = graph_run_opts,   /* `ebee graph run`'s (cmd.c) */
 	.open = graph_open,
 	.start = graph_start,
 	.refresh = graph_refresh,

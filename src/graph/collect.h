@@ -31,6 +31,9 @@ struct graph_alert_ev {
 };
 
 extern const struct collector_desc graph_collector;
+/* `ebee graph run`'s options (cmd.c), also what a daemon config may set for the collector. */
+struct opt;
+extern const struct opt graph_run_opts[];
 
 struct collector;
 /* --replay: builds the collector's graph from a recorded stream (no tracing); 0 or -EINVAL

@@ -926,27 +926,6 @@ static void g_event_json(struct collector *c, struct jw *w, const struct ebee_ev
 /* The daemon runs ebee's built-in rules. */
 static const struct run_cfg guard_default_cfg = { 0 };
 
-const struct collector_desc guard_collector = {
-	.name = "guard",
-	.what = "Falco rules evaluated on the events collector's records (alerts as events)",
-	/* its programs are the events collector's (ev_): the same hooks, attributed to events */
-	.hooks = ev_hooks,
-	.nhooks = EV_NHOOKS,
-	.doctor = ev_doctor,
-	.caps_run = COLLECTOR_CAPS(EBEE_CAP(CAP_SYS_PTRACE) | EBEE_CAP(CAP_DAC_READ_SEARCH)),
-	.priv_size = sizeof(struct engine),
-	.cfg_size = sizeof(struct run_cfg),
-	.cfg_default = &guard_default_cfg,
-	.open = g_open,
-	.start = g_start,
-	.refresh = g_refresh,
-	.rows = g_rows,
-	.metrics = g_metrics,
-	.summary = g_summary,
-	.stop = g_stop,
-	.close = g_close,
-	.event_json = g_event_json,
-};
 
 static int run_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 {
@@ -977,6 +956,29 @@ static const struct opt run_opts[] = {
 	{ "enforce", 0, OPT_FLAG, offsetof(struct run_cfg, enforce), NULL,
 	  "act on the enforcement rules (deny, kill) instead of alerting only" },
 	OPT_END,
+};
+
+const struct collector_desc guard_collector = {
+	.name = "guard",
+	.what = "Falco rules evaluated on the events collector's records (alerts as events)",
+	/* its programs are the events collector's (ev_): the same hooks, attributed to events */
+	.hooks = ev_hooks,
+	.nhooks = EV_NHOOKS,
+	.doctor = ev_doctor,
+	.caps_run = COLLECTOR_CAPS(EBEE_CAP(CAP_SYS_PTRACE) | EBEE_CAP(CAP_DAC_READ_SEARCH)),
+	.priv_size = sizeof(struct engine),
+	.cfg_size = sizeof(struct run_cfg),
+	.cfg_default = &guard_default_cfg,
+	.open = g_open,
+	.start = g_start,
+	.refresh = g_refresh,
+	.rows = g_rows,
+	.metrics = g_metrics,
+	.summary = g_summary,
+	.stop = g_stop,
+	.close = g_close,
+	.event_json = g_event_json,
+	.opts = run_opts,   /* a daemon config takes `guard run`'s options */
 };
 
 static const struct opt_doc run_doc = {

@@ -542,26 +542,6 @@ static const struct ebee_hook http_hooks[] = {
 	{ "uprobe", { { "ebee_http", KIND_UPROBE }, { NULL } } },
 };
 
-const struct collector_desc http_collector = {
-	.name = "http",
-	.what = "Go net/http request tracing (uprobes)",
-	.hooks = http_hooks,
-	.nhooks = ARRAY_SIZE(http_hooks),
-	.prog_prefix = "ebee_http",
-	.priv_size = sizeof(struct http_priv),
-	.cfg_size = sizeof(struct http_cfg),
-	/* no cfg_default: there is no process to trace by default, the daemon refuses it
-	 * without a configuration that names one (pid or exe) */
-	.open = http_open,
-	.start = http_start,
-	.refresh = http_refresh,
-	.rows = http_rows,
-	.metrics = http_metrics,
-	.summary = http_summary,
-	.api = http_api,
-	.stop = http_stop,
-	.close = http_close,
-};
 
 /* ---- the command ---- */
 
@@ -600,6 +580,28 @@ static const struct opt http_opts[] = {
 	  "routes are the paths as they are (by default numbers, UUIDs and long hex or token "
 	  "segments become {id})", NULL },
 	OPT_END,
+};
+
+const struct collector_desc http_collector = {
+	.name = "http",
+	.what = "Go net/http request tracing (uprobes)",
+	.hooks = http_hooks,
+	.nhooks = ARRAY_SIZE(http_hooks),
+	.prog_prefix = "ebee_http",
+	.priv_size = sizeof(struct http_priv),
+	.cfg_size = sizeof(struct http_cfg),
+	/* no cfg_default: there is no process to trace by default, the daemon refuses it
+	 * without a configuration that names one (pid or exe) */
+	.open = http_open,
+	.start = http_start,
+	.refresh = http_refresh,
+	.rows = http_rows,
+	.opts = http_opts,   /* a daemon config names the process: pid or exe */
+	.metrics = http_metrics,
+	.summary = http_summary,
+	.api = http_api,
+	.stop = http_stop,
+	.close = http_close,
 };
 
 static const struct opt_doc http_doc = {

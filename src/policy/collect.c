@@ -471,6 +471,7 @@ const struct collector_desc policy_collector = {
 	.priv_size = sizeof(struct pol_coll),
 	.cfg_size = sizeof(struct policy_cfg),
 	.cfg_default = &policy_daemon_cfg,
+	.opts = policy_apply_opts,
 	.open = pcoll_open,
 	.start = pcoll_start,
 	.refresh = pcoll_refresh,

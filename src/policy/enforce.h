@@ -61,6 +61,10 @@ struct policy_cfg {
 	const char *dir;
 };
 
+/* `ebee policy apply`'s options, also what a daemon config may set for the collector (without
+ * file/workloads there, it reads the policy directory). */
+extern const struct opt policy_apply_opts[];
+
 #define POL_RECENT 256
 
 /* The collector's state (priv): policies, tables, the run, and what it has seen. */

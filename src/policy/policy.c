@@ -29,7 +29,7 @@ static const struct policy_cfg policy_defaults = {
 	{ "workloads", 'w', OPT_STR, offsetof(struct policy_cfg, workloads), "FILE", \
 	  "workloads and namespaces YAML (required)" }
 
-static const struct opt apply_opts[] = {
+const struct opt policy_apply_opts[] = {
 	POLICY_FILE_OPTS,
 	{ "audit", 0, OPT_FLAG, offsetof(struct policy_cfg, audit), NULL,
 	  "drop nothing: report AUDIT for what would be dropped" },
@@ -332,7 +332,7 @@ static const struct ebee_cmd policy_apply_cmd = {
 	.summary = "enforce NetworkPolicy on workloads and print every verdict",
 	.req = REQ_BPF | REQ_BTF | REQ_NETADM,
 	.run = apply_run,
-	.opts = apply_opts,
+	.opts = policy_apply_opts,
 	.cfg_size = sizeof(struct policy_cfg),
 	.cfg_default = &policy_defaults,
 	.doc = &apply_doc,

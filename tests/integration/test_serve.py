@@ -143,6 +143,10 @@ BAD = [
     ("collectors:\n  prog: {interval: [1, {a: b}]}\n", "ebee.yaml:2: option 'interval' of 'prog' takes a value"),
     ("- a\n- b\n", "ebee.yaml:1: the config must be a map"),
     ("listen: 0.0.0.0:8799\n", "listening on '0.0.0.0:8799' needs --token-file or --insecure-no-auth"),
+    # the collectors built on events, policy and http take their commands' options too
+    ("collectors:\n  graph: {windw: 30}\n", "ebee.yaml:2: unknown option 'windw' of collector 'graph' (did you mean 'window'?)"),
+    ("collectors:\n  guard: {drop_threshold: lots}\n", "ebee.yaml:2:"),
+    ("collectors:\n  http: {pid: 0}\n", "ebee.yaml:2:"),
 ]
 
 
@@ -163,6 +167,10 @@ def test_check_config_ok(tmp_path):
     cfg.write_text("listen: 127.0.0.1:8700\ncollectors:\n  tcp: {lport: [80, 443]}\n  count:\n    all: true\n    by: [syscall]\n")
     p = subprocess.run([EBEE, "serve", "-c", str(cfg), "--check-config"], capture_output=True, text=True)
     assert p.returncode == 0 and "is valid" in p.stdout and "collectors tcp,count" in p.stdout
+    cfg.write_text("collectors:\n  guard: {drop_threshold: 20, ring_size: 8M}\n  graph: {window: 30, scan_min: 50}\n"
+                   "  policy: {audit: true, idle_timeout: 30s}\n  http: {exe: /usr/bin/true, side: server}\n")
+    p = subprocess.run([EBEE, "serve", "-c", str(cfg), "--check-config"], capture_output=True, text=True)
+    assert p.returncode == 0 and "collectors guard,graph,policy,http" in p.stdout, p.stderr
     p = subprocess.run([EBEE, "serve", "--check-config"], capture_output=True, text=True)
     assert p.returncode == 2 and "--check-config needs --config FILE" in p.stderr
 
