@@ -85,10 +85,11 @@ struct collector_desc {
 	void (*summary)(struct collector *c, struct jw *w);
 	void (*stop)(struct collector *c);                       /* may be NULL */
 	void (*close)(struct collector *c);                      /* frees priv's resources */
-	/* The daemon's JSON document /api/NAME: members of the open object w, rows among them
-	 * through out_init_jw(); top is the ?top=N asked (0 = all). May be NULL: the daemon then
-	 * writes the counters and health and "rows":[...] from rows(), which sets its columns on
-	 * the writer it gets (out_cols). */
+	/* The daemon's JSON document /api/NAME: members of the open object w, after the ones the
+	 * daemon writes for every collector (collector, health, detail, events, lost, missed),
+	 * rows among them through out_init_jw(); top is the ?top=N asked (0 = all). May be NULL:
+	 * the daemon then writes "rows":[...] from rows(), which sets its columns on the writer it
+	 * gets (out_cols). */
 	void (*api)(struct collector *c, struct jw *w, size_t top);
 	/* An event this collector emitted (collector_emit) as members of the open JSON object w,
 	 * with whatever context the collector adds (the process table's proc.* fields...): the

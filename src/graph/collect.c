@@ -464,12 +464,6 @@ static void graph_api(struct collector *c, struct jw *w, size_t top)
 	uint64_t dn, de;
 	char b[32];
 
-	jw_kstr(w, "collector", "graph");
-	jw_ku64(w, "events", c->cnt.events);
-	jw_ku64(w, "lost", c->cnt.lost);
-	jw_ku64(w, "missed", c->cnt.missed);
-	jw_kstr(w, "health", c->health == COLLECTOR_OK ? "ok" :
-			     c->health == COLLECTOR_DEGRADED ? "degraded" : "failed");
 	dropped(g, &dn, &de);
 	jw_ku64(w, "nodes_total", graph_nnodes(g));
 	jw_ku64(w, "edges_total", graph_nedges(g));

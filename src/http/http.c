@@ -519,14 +519,6 @@ static void http_api(struct collector *c, struct jw *w, size_t top)
 	struct out *o = malloc(sizeof(*o));   /* its arena is too big for a request's stack */
 
 	(void)top;   /* bounded already: --max-routes */
-	jw_kstr(w, "collector", c->desc->name);
-	jw_ku64(w, "events", c->cnt.events);
-	jw_ku64(w, "lost", c->cnt.lost);
-	jw_ku64(w, "missed", c->cnt.missed);
-	jw_kstr(w, "health", c->health == COLLECTOR_OK ? "ok" :
-			     c->health == COLLECTOR_DEGRADED ? "degraded" : "failed");
-	if (c->health != COLLECTOR_OK)
-		jw_kstr(w, "health_detail", c->health_detail);
 	http_summary(c, w);
 	jw_key(w, "rows");
 	jw_arr_begin(w);

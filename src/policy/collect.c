@@ -362,12 +362,6 @@ static void pcoll_api(struct collector *c, struct jw *w, size_t top)
 	const struct pol_set *s = &pc->s;
 	uint64_t n = pc->nrecent < POL_RECENT ? pc->nrecent : POL_RECENT;
 
-	jw_kstr(w, "collector", c->desc->name);
-	jw_ku64(w, "events", c->cnt.events);
-	jw_ku64(w, "lost", c->cnt.lost);
-	jw_ku64(w, "missed", c->cnt.missed);
-	jw_kstr(w, "health", c->health == COLLECTOR_OK ? "ok" :
-			     c->health == COLLECTOR_DEGRADED ? "degraded" : "failed");
 	jw_kbool(w, "audit", pc->r.audit);
 	jw_kf64(w, "interval_s", pc->r.interval);
 	jw_key(w, "verdicts");
@@ -393,8 +387,6 @@ static void pcoll_api(struct collector *c, struct jw *w, size_t top)
 		jw_obj_begin(w);
 		jw_kstr(w, "namespace", s->pol[i].ns);
 		jw_kstr(w, "name", s->pol[i].name);
-		jw_kbool(w, "ingress", s->pol[i].type[POL_INGRESS]);
-		jw_kbool(w, "egress", s->pol[i].type[POL_EGRESS]);
 		jw_key(w, "selects");
 		jw_arr_begin(w);
 		for (int k = 0; k < s->nwl; k++)
@@ -404,6 +396,8 @@ static void pcoll_api(struct collector *c, struct jw *w, size_t top)
 		for (int d = 0; d < 2; d++) {
 			jw_key(w, dir_names[d]);
 			jw_obj_begin(w);
+			/* its policyTypes: whether it isolates what it selects this way (d is enum pol_dir) */
+			jw_kbool(w, "isolates", s->pol[i].type[d]);
 			jw_key(w, "flows");
 			verdict_counts(w, &pc->flows[(i * 2 + d) * 4]);
 			jw_obj_end(w);
