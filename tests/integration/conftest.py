@@ -257,6 +257,28 @@ def assert_clean(progs, links, timeout=5.0):
         time.sleep(0.1)
 
 
+CG_ROOT = "/sys/fs/cgroup/unified"
+
+
+def cgroup_dirs(*rel):
+    """Makes CG_ROOT/rel[0]/rel[1]/... (skips the test without cgroup2 there), yields the
+    deepest path, then removes them deepest first, waiting for their last processes to exit."""
+    if not os.path.isdir(CG_ROOT):
+        pytest.skip("no cgroup2 at " + CG_ROOT)
+    paths = [os.path.join(CG_ROOT, *rel[:i + 1]) for i in range(len(rel))]
+    os.makedirs(paths[-1])
+    yield paths[-1]
+    for p in reversed(paths):
+        for _ in range(100):
+            try:
+                os.rmdir(p)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.1)
+
+
 @pytest.fixture
 def ebee_start():
     """Starts ebee processes and always stops them, even when the test fails."""

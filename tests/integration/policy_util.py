@@ -4,11 +4,11 @@ never leaves these namespaces). Every name starts with "ebpol" plus this process
 removes everything and is called on every path, a failing setup included."""
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 
+import pytest
 import yaml
 
 PREFIX = f"ebpol{os.getpid() % 100000}"
@@ -201,3 +201,17 @@ def netpol(name, ns="default", pod=None, types=None, ingress=None, egress=None):
         spec["egress"] = egress
     return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
             "metadata": {"name": name, "namespace": ns}, "spec": spec}
+
+
+def world_fixture(kind):
+    """A pytest fixture: a World of this kind (cgroup or netns), closed on every path."""
+    @pytest.fixture
+    def fixture(tmp_path):
+        if kind == "cgroup" and not os.path.exists(os.path.join(CGROOT, "cgroup.procs")):
+            pytest.skip("no cgroup2 at " + CGROOT)
+        w = World(tmp_path, kind)
+        try:
+            yield w
+        finally:
+            w.close()
+    return fixture

@@ -14,9 +14,8 @@ import uuid
 
 import pytest
 
-from conftest import run, json_lines, assert_clean
+from conftest import assert_clean, cgroup_dirs, json_lines, run
 
-CG_ROOT = "/sys/fs/cgroup/unified"
 
 
 @pytest.fixture
@@ -28,18 +27,9 @@ def work():
 
 @pytest.fixture
 def cgroup():
-    if not os.path.isdir(CG_ROOT):
-        pytest.skip("no cgroup2 at " + CG_ROOT)
     name = f"ebee-enf-test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    path = os.path.join(CG_ROOT, name)
-    os.makedirs(path)
-    yield "/" + name, path
-    for _ in range(50):
-        try:
-            os.rmdir(path)
-            break
-        except OSError:
-            time.sleep(0.1)
+    for path in cgroup_dirs(name):
+        yield "/" + name, path
 
 
 @pytest.fixture

@@ -12,30 +12,18 @@ import time
 
 import pytest
 
-from conftest import bpf_ids, run
+from conftest import bpf_ids, cgroup_dirs, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORK = os.path.join(HERE, "events_work.py")
-CG_ROOT = "/sys/fs/cgroup/unified"
 
 
 @pytest.fixture(scope="module")
 def cg():
     """A cgroup like docker's: .../ebee-test-PID/docker-<64 hex>.scope; removed after."""
-    if not os.path.isdir(CG_ROOT):
-        pytest.skip("no cgroup2 at " + CG_ROOT)
     cid = secrets.token_hex(32)
-    parent = os.path.join(CG_ROOT, f"ebee-test-{os.getpid()}")
-    path = os.path.join(parent, f"docker-{cid}.scope")
-    os.makedirs(path)
-    yield {"path": path, "id": cid}
-    for p in (path, parent):
-        for _ in range(50):
-            try:
-                os.rmdir(p)
-                break
-            except OSError:
-                time.sleep(0.1)
+    for path in cgroup_dirs(f"ebee-test-{os.getpid()}", f"docker-{cid}.scope"):
+        yield {"path": path, "id": cid}
 
 
 def start(ebee_start, args):

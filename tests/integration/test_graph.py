@@ -15,17 +15,13 @@ import secrets
 import shutil
 import signal
 import subprocess
-import sys
-import tempfile
 import textwrap
-import threading
 import time
 
 import pytest
 
-from conftest import EBEE, bpf_ids, run
+from conftest import EBEE, bpf_ids, cgroup_dirs, run
 
-CG_ROOT = "/sys/fs/cgroup/unified"
 PY = "/usr/bin/python3"
 SCAN_ADDRS = 300
 FLOOD_PACKETS = 1500
@@ -98,17 +94,7 @@ def sh(*args, check=True):
 
 @pytest.fixture
 def cg():
-    if not os.path.isdir(CG_ROOT):
-        pytest.skip("no cgroup2 at " + CG_ROOT)
-    path = os.path.join(CG_ROOT, f"ebgr-test-{os.getpid()}")
-    os.makedirs(path)
-    yield path
-    for _ in range(100):
-        try:
-            os.rmdir(path)
-            break
-        except OSError:
-            time.sleep(0.1)
+    yield from cgroup_dirs(f"ebgr-test-{os.getpid()}")
 
 
 @pytest.fixture

@@ -2,40 +2,19 @@
 truth tables written from the Kubernetes documentation's examples (every pair tries TCP and UDP
 on the relevant ports), plus verdict events, audit mode, aggregation and cleanup."""
 import os
-import signal
 import subprocess
 import time
 
 import pytest
 
 from conftest import EBEE, Ebee, assert_clean, json_lines, run
-from policy_util import PREFIX, World, leftovers, netpol, policy_file
+from policy_util import world_fixture, PREFIX, World, leftovers, netpol, policy_file
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
 
-def cgroup2_ok():
-    return os.path.exists("/sys/fs/cgroup/unified/cgroup.procs")
-
-
-@pytest.fixture
-def cgworld(tmp_path):
-    if not cgroup2_ok():
-        pytest.skip("no cgroup2 at /sys/fs/cgroup/unified")
-    w = World(tmp_path, "cgroup")
-    try:
-        yield w
-    finally:
-        w.close()
-
-
-@pytest.fixture
-def nsworld(tmp_path):
-    w = World(tmp_path, "netns")
-    try:
-        yield w
-    finally:
-        w.close()
+cgworld = world_fixture("cgroup")
+nsworld = world_fixture("netns")
 
 
 def apply(world, files, extra=(), env=None, interval=5):

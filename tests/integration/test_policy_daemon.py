@@ -12,10 +12,12 @@ import urllib.request
 import pytest
 
 from conftest import Ebee, json_lines, run
-from policy_util import World, netpol, policy_file
+from policy_util import netpol, policy_file, world_fixture
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
 
+cgworld = world_fixture("cgroup")
+nsworld = world_fixture("netns")
 
 
 def unique_keys(kv):
@@ -23,25 +25,6 @@ def unique_keys(kv):
     keys = [k for k, _ in kv]
     assert len(keys) == len(set(keys)), keys
     return dict(kv)
-
-@pytest.fixture
-def cgworld(tmp_path):
-    if not os.path.exists("/sys/fs/cgroup/unified/cgroup.procs"):
-        pytest.skip("no cgroup2 at /sys/fs/cgroup/unified")
-    w = World(tmp_path, "cgroup")
-    try:
-        yield w
-    finally:
-        w.close()
-
-
-@pytest.fixture
-def nsworld(tmp_path):
-    w = World(tmp_path, "netns")
-    try:
-        yield w
-    finally:
-        w.close()
 
 
 def three(world):
