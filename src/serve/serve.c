@@ -500,8 +500,10 @@ static void *http_main(void *arg)
 			if (MHD_get_timeout(s->httpd, &t) != MHD_YES || t > 0)
 				break;
 		}
+		/* Work left over waits a millisecond, as the single-threaded loop's timer did: the
+		 * mutex is not fair, and a flood must leave the collectors their turn. */
 		if (MHD_get_timeout(s->httpd, &t) == MHD_YES)
-			ms = t > 60000 ? 60000 : (int)t;
+			ms = t > 60000 ? 60000 : t ? (int)t : 1;
 		pthread_mutex_unlock(&s->mu);
 		if (poll(pfd, 2, ms) > 0 && (pfd[1].revents & POLLIN))
 			(void)!read(s->wake, &v, sizeof(v));
