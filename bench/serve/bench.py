@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """ebee serve's own cost (docs/serve.md): with every collector running, its CPU (share of one
 core) and RSS idle and under exec and connect storms; /metrics scrape time and size with many
-BPF programs loaded (the prog collector reads them all; its families stay bounded) and many
-netwatch sources absent here; HTTP requests/s on /metrics, /api/tcp and /api/prog from one
-keep-alive client on loopback.
-usage: bench/serve/bench.py [SECONDS] [NPROGS]   (root; build/ebee)"""
+BPF programs loaded (the prog collector reads them all; its families stay bounded) and with
+many netwatch sources (loopback connects from NSOURCES distinct 127/8 addresses); HTTP
+requests/s on /metrics, /api/tcp and /api/prog from one keep-alive client, then from CLIENTS
+clients at once, on loopback.
+usage: bench/serve/bench.py [SECONDS] [NPROGS] [NSOURCES] [CLIENTS]   (root; build/ebee)"""
 import http.client
 import json
 import os
@@ -19,6 +20,8 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 EBEE = os.environ.get("EBEE", os.path.join(ROOT, "build", "ebee"))
 SECS = float(sys.argv[1]) if len(sys.argv) > 1 else 10
 NPROGS = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
+NSOURCES = int(sys.argv[3]) if len(sys.argv) > 3 else 10000
+CLIENTS = int(sys.argv[4]) if len(sys.argv) > 4 else 32
 TICK = os.sysconf("SC_CLK_TCK")
 
 CONFIG = """listen: 127.0.0.1:0
@@ -29,6 +32,8 @@ collectors:
   prog:
   count:
   events: {type: [exec, connect]}
+  guard:
+  graph:
 """
 
 
@@ -100,6 +105,47 @@ def http_rate(host, port, path, secs):
     return n / (time.time() - t0), size, worst
 
 
+def http_parallel(host, port, path, secs, n):
+    """n keep-alive clients at once: total requests/s and the slowest request."""
+    res = []
+
+    def one():
+        res.append(http_rate(host, port, path, secs))
+    ts = [threading.Thread(target=one) for _ in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    return sum(r[0] for r in res), max(r[2] for r in res)
+
+
+def many_sources(n, port):
+    """One TCP connection from each of n distinct loopback addresses (127.1.0.0 and up) to a
+    local listener: n netwatch sources on lo."""
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", port))
+    srv.listen(4096)
+    srv.setblocking(False)
+    done = 0
+    for i in range(n):
+        c = socket.socket()
+        c.bind((f"127.1.{i // 250}.{i % 250 + 1}", 0))
+        try:
+            c.connect(("127.0.0.1", port))
+            done += 1
+        except OSError:
+            pass
+        c.close()
+        try:
+            while True:
+                srv.accept()[0].close()
+        except BlockingIOError:
+            pass
+    srv.close()
+    return done
+
+
 def load_progs(n):
     """n tiny socket filter programs held by one bpftool-free python process? No: by a helper
     that loads them with bpf(2) directly (BPF_PROG_LOAD of 'r0 = 0; exit')."""
@@ -143,6 +189,27 @@ def main():
             for path in ("/metrics", "/api/tcp", "/api/prog?top=20", "/api/collectors"):
                 rps, size, worst = http_rate(host, port, path, SECS / 2)
                 res[f"http {path}"] = {"req_per_s": round(rps), "bytes": size, "worst_ms": round(worst * 1000, 1)}
+            rps, worst = http_parallel(host, port, "/metrics", SECS / 2, CLIENTS)
+            res[f"http /metrics, {CLIENTS} clients at once"] = {"req_per_s": round(rps),
+                                                                 "worst_ms": round(worst * 1000, 1)}
+            c0, w0 = cpu_s(e.pid), time.time()
+            rps, worst = http_parallel(host, port, "/api/collectors", SECS / 2, CLIENTS)
+            res[f"http /api/collectors, {CLIENTS} clients at once"] = {
+                "req_per_s": round(rps), "worst_ms": round(worst * 1000, 1),
+                "cpu_pct": round(100 * (cpu_s(e.pid) - c0) / (time.time() - w0), 1)}
+            got = many_sources(NSOURCES, 18999)
+            time.sleep(2.5)    # two refreshes
+            c = http.client.HTTPConnection(host, port, timeout=30)
+            c.request("GET", "/api/netwatch?top=1")
+            srcs = json.loads(c.getresponse().read())["totals"]["sources"]
+            res["netwatch sources"] = f"{srcs} ({got} connects from distinct addresses)"
+            res[f"idle with {srcs} sources: cpu %, rss MB"] = window(e.pid, SECS)
+            rps, size, worst = http_rate(host, port, "/metrics", SECS / 2)
+            res[f"metrics with {srcs} sources"] = {"req_per_s": round(rps), "bytes": size,
+                                                   "worst_ms": round(worst * 1000, 1)}
+            rps, size, worst = http_rate(host, port, "/api/netwatch?top=0", SECS / 2)
+            res[f"api/netwatch all {srcs} sources"] = {"req_per_s": round(rps), "bytes": size,
+                                                       "worst_ms": round(worst * 1000, 1)}
             holder, got = load_progs(NPROGS)
             try:
                 time.sleep(2.5)    # two prog samples
@@ -161,7 +228,9 @@ def main():
             e.terminate()
             e.wait(timeout=30)
     for k, v in res.items():
-        print(f"{k:42} {round(v, 2) if isinstance(v, float) else v}")
+        if isinstance(v, tuple):
+            v = tuple(round(x, 2) for x in v)
+        print(f"{k:48} {round(v, 2) if isinstance(v, float) else v}")
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ struct ebee_loop {
 	void *hup_arg;
 	int signo;
 	int err;
+	pthread_mutex_t *mu;
 };
 
 /* The signals the loop takes through its signalfd. One that ebee inherited as ignored (a
@@ -415,6 +416,11 @@ static void timer_ack(int fd)
 		;
 }
 
+void loop_set_mutex(struct ebee_loop *l, pthread_mutex_t *m)
+{
+	l->mu = m;
+}
+
 int loop_run(struct ebee_loop *l)
 {
 	struct epoll_event evs[16];
@@ -433,6 +439,8 @@ int loop_run(struct ebee_loop *l)
 			err = -errno;
 			break;
 		}
+		if (l->mu)
+			pthread_mutex_lock(l->mu);
 		l->in_batch = true;
 		for (int i = 0; i < n && !err; i++) {
 			struct src *s = evs[i].data.ptr;
@@ -477,8 +485,14 @@ int loop_run(struct ebee_loop *l)
 			}
 		}
 		reap(l);
+		if (l->mu)
+			pthread_mutex_unlock(l->mu);
 	}
+	if (l->mu)
+		pthread_mutex_lock(l->mu);
 	if (!err)
 		err = loop_drain(l);
+	if (l->mu)
+		pthread_mutex_unlock(l->mu);
 	return err < 0 ? err : 0;
 }

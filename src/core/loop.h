@@ -5,6 +5,7 @@
 #ifndef EBEE_LOOP_H
 #define EBEE_LOOP_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -55,6 +56,10 @@ int loop_on_sighup(struct ebee_loop *l, loop_tick_cb cb, void *arg);
 int loop_signal(const struct ebee_loop *l);
 /* True once a stop was requested: long operations outside the loop (loads) may check it. */
 bool loop_stopping(struct ebee_loop *l);
+
+/* A mutex the loop holds while it runs callbacks (and drains), released while it waits: a
+ * thread that reads what the callbacks write (serve's HTTP thread) takes it too. NULL = none. */
+void loop_set_mutex(struct ebee_loop *l, pthread_mutex_t *m);
 
 /* In a forked child: unblock the signals the loop blocked. */
 void loop_child_reset(void);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/securebits.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include "core/ebee.h"
@@ -108,6 +109,18 @@ fail:
 
 int ebee_thread_drop_caps(void)
 {
+	int last = last_cap();
+
+	/* Nothing to exec back: uid 0 regains every capability in execve() unless the root
+	 * securebits are set and the bounding set is empty (all per thread, like the sets). Both
+	 * take CAP_SETPCAP, so before the capset; a thread without it only loses its sets. */
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	for (int c = 0; c <= last; c++)
+		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+			prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+	prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+		  SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED, 0, 0, 0);
 	return caps_set(0, 0, 0);
 }
 

@@ -19,8 +19,11 @@
  * in the one info line that says what remains. Returns 0 or -errno (the caller goes on: a
  * process that cannot drop is no worse off than before, and says so). */
 int ebee_drop_privileges(uint64_t keep, const char *who);
-/* The calling thread only: every capability gone from its effective, permitted and
- * inheritable sets. */
+/* The calling thread only: every capability gone from its effective, permitted,
+ * inheritable, ambient and (with CAP_SETPCAP) bounding sets, no_new_privs and the root
+ * securebits set so that an execve() as uid 0 cannot bring them back. Threads share memory:
+ * this limits what a bug in the thread can do through system calls, it is not a process
+ * boundary. */
 int ebee_thread_drop_caps(void);
 /* A capability set as names, "cap_net_admin,cap_bpf" ("none" when empty). */
 const char *ebee_caps_fmt(uint64_t caps, char *buf, size_t len);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* `ebee serve`: the daemon. libmicrohttpd in external-epoll mode: its epoll fd sits in ebee's
- * event loop next to the signalfd, the ring buffers and the refresh timer, so requests are
- * answered on the one thread that also refreshes the data, between refreshes: no locks, and
- * every response is rendered into its own buffer (no global output state).
+/* `ebee serve`: the daemon. Two threads: the main one runs ebee's event loop (the signalfd,
+ * the ring buffers, the refresh timer: every BPF operation, with the capabilities loading
+ * takes), the HTTP one runs libmicrohttpd in external-epoll mode with no capability at all, as
+ * it parses what clients send. They share the collectors' data under one mutex, held by the
+ * loop while its callbacks run and by the HTTP thread while MHD runs (http_main); every
+ * response is rendered into its own buffer (no global output state).
  *
  * It runs the collectors a YAML config names (config.c; none: netwatch, tcp and prog) from the
  * registry, through the collector interface only: each is opened and started on its own, one
@@ -17,7 +19,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <microhttpd.h>
@@ -27,6 +32,7 @@
 #include "core/json.h"
 #include "core/loop.h"
 #include "core/out.h"
+#include "core/priv.h"
 #include "netwatch/collect.h"
 #include "serve/config.h"
 #include "serve/page.h"      /* generated: serve_page[], serve_page_len */
@@ -102,11 +108,15 @@ struct serve {
 	struct ebee_loop *loop;
 	struct stream *st;
 	struct MHD_Daemon *httpd;
-	int kick;                 /* timer id while MHD has work left over, else -1 */
+	pthread_t http_thr;
+	pthread_mutex_t mu;       /* the collectors' data: main loop vs HTTP thread (http_main) */
+	bool http_running, http_stop;
+	int wake;                 /* eventfd: wakes the HTTP thread (resumed streams, stop) */
 	char *token;
 	uint64_t responses[6];    /* by status class: 1xx..5xx, index 0 unused */
 	uint64_t unauthorized;
 	uint64_t reloads[2];      /* ok, failed */
+	const struct serve_conf *boot;   /* the file as read at start: its server settings */
 };
 
 /* --- what the collectors render --- */
@@ -458,46 +468,92 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	return reply_error(s, conn, MHD_HTTP_NOT_FOUND, "not found");
 }
 
-/* MHD's epoll set is edge-triggered: after a run it may still have work that no new event
+/* The HTTP thread. It parses what clients send, so it runs with no capability at all
+ * (core/priv.h), in every mode: the main thread keeps the ones loading collectors takes (a
+ * SIGHUP reload with a config file) and does all BPF work. The two share the collectors' data
+ * under s->mu: the main loop holds it while its callbacks run (loop_set_mutex), this thread
+ * while libmicrohttpd runs (requests are rendered then); neither holds it while waiting.
+ *
+ * MHD's epoll set is edge-triggered: after a run it may still have work that no new event
  * will announce (data left in a socket it read only part of, connections accepted in a burst),
- * which it tells through a zero timeout. Run until it has none, boundedly per call so that a
- * flood of connections cannot starve the collectors; what is left is picked up by a short
- * timer that exists only while there is such work. */
-static int on_kick(struct ebee_loop *l, void *arg);
-
-static void http_run(struct serve *s)
+ * which it tells through a zero timeout. Run until it has none, boundedly per turn, releasing
+ * the mutex between turns so that a flood of connections cannot starve the collectors. Streams
+ * resumed by the main thread (new events) wake this one through s->wake (stream_on_resume). */
+static void *http_main(void *arg)
 {
-	MHD_UNSIGNED_LONG_LONG t = 1;
+	struct serve *s = arg;
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->httpd, MHD_DAEMON_INFO_EPOLL_FD);
+	struct pollfd pfd[2] = { { info ? info->epoll_fd : -1, POLLIN, 0 }, { s->wake, POLLIN, 0 } };
+	int err;
 
-	if (!s->httpd)
-		return;
-	for (int i = 0; i < 64; i++) {
-		MHD_run(s->httpd);
-		if (MHD_get_timeout(s->httpd, &t) != MHD_YES || t > 0)
-			break;
+	if ((err = ebee_thread_drop_caps()))
+		ebee_warn("serve: the HTTP thread cannot drop its capabilities: %s", strerror(-err));
+	prctl(PR_SET_NAME, "ebee-http", 0, 0, 0);   /* after the drop: the name says it is done */
+	pthread_mutex_lock(&s->mu);
+	while (!s->http_stop) {
+		MHD_UNSIGNED_LONG_LONG t = 0;
+		int ms = -1;
+		uint64_t v;
+
+		for (int i = 0; i < 64; i++) {
+			MHD_run(s->httpd);
+			if (MHD_get_timeout(s->httpd, &t) != MHD_YES || t > 0)
+				break;
+		}
+		/* Work left over waits a millisecond, as the single-threaded loop's timer did: the
+		 * mutex is not fair, and a flood must leave the collectors their turn. */
+		if (MHD_get_timeout(s->httpd, &t) == MHD_YES)
+			ms = t > 60000 ? 60000 : t ? (int)t : 1;
+		pthread_mutex_unlock(&s->mu);
+		if (poll(pfd, 2, ms) > 0 && (pfd[1].revents & POLLIN))
+			(void)!read(s->wake, &v, sizeof(v));
+		pthread_mutex_lock(&s->mu);
 	}
-	if (t == 0 && s->kick < 0)
-		s->kick = loop_add_timer(s->loop, 0.001, on_kick, s);
-	else if (t != 0 && s->kick >= 0) {
-		loop_del_timer(s->loop, s->kick);
-		s->kick = -1;
-	}
+	/* MHD refuses to stop with suspended connections: end the streams first. */
+	stream_close_all(s->st);
+	MHD_run(s->httpd);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
 }
 
-static int on_kick(struct ebee_loop *l, void *arg)
+static void http_wake(void *arg)
 {
-	(void)l;
-	http_run(arg);
+	struct serve *s = arg;
+	uint64_t one = 1;
+
+	(void)!write(s->wake, &one, sizeof(one));
+}
+
+static int http_start(struct serve *s)
+{
+	int err;
+
+	if ((s->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+		return -errno;
+	stream_on_resume(s->st, http_wake, s);
+	if ((err = pthread_create(&s->http_thr, NULL, http_main, s))) {
+		ebee_err("cannot start the HTTP thread: %s", strerror(err));
+		return -err;
+	}
+	s->http_running = true;
+	loop_set_mutex(s->loop, &s->mu);
 	return 0;
 }
 
-static int on_http(struct ebee_loop *l, int fd, uint32_t events, void *arg)
+static void http_stop(struct serve *s)
 {
-	(void)l;
-	(void)fd;
-	(void)events;
-	http_run(arg);
-	return 0;
+	if (s->http_running) {
+		pthread_mutex_lock(&s->mu);
+		s->http_stop = true;
+		pthread_mutex_unlock(&s->mu);
+		http_wake(s);
+		pthread_join(s->http_thr, NULL);
+		s->http_running = false;
+		loop_set_mutex(s->loop, NULL);
+	}
+	if (s->wake >= 0)
+		close(s->wake);
+	s->wake = -1;
 }
 
 /* --- collectors --- */
@@ -640,9 +696,40 @@ static int on_tick(struct ebee_loop *l, void *arg)
 		if (r->c->health == COLLECTOR_FAILED && !was_failed)
 			ebee_warn("%s: %s: serving the last data", r->c->desc->name, r->c->health_detail);
 	}
-	stream_wake(s->st, true);
-	http_run(s);     /* connection timeouts, resumed streams */
+	stream_wake(s->st, true);    /* keepalives */
 	return 0;
+}
+
+static bool str_differs(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a && strcmp(a, b));
+}
+
+/* The server settings are the listening socket, its TLS and the limits libmicrohttpd was
+ * started with: a reload does not apply them (the collectors' are the reload's business). One
+ * line names what changed, so that nobody believes a new listen address or certificate is in
+ * force. */
+static void server_changes(struct serve *s, const struct serve_conf *n)
+{
+	const struct serve_conf *o = s->boot;
+	char what[160] = "";
+
+	if (!o)
+		return;
+#define CHANGED(cond, key)                                                                        	if (cond)                                                                                 		snprintf(what + strlen(what), sizeof(what) - strlen(what), "%s" key, what[0] ? ", " : "")
+	CHANGED(str_differs(o->listen, n->listen), "listen");
+	CHANGED(str_differs(o->token_file, n->token_file), "token_file");
+	CHANGED(o->insecure_no_auth != n->insecure_no_auth, "insecure_no_auth");
+	CHANGED(str_differs(o->tls_cert, n->tls_cert), "tls_cert");
+	CHANGED(str_differs(o->tls_key, n->tls_key), "tls_key");
+	CHANGED(o->interval != n->interval, "interval");
+	CHANGED(o->max_connections != n->max_connections, "max_connections");
+	CHANGED(o->max_streams != n->max_streams, "max_streams");
+	CHANGED(o->event_buffer != n->event_buffer, "event_buffer");
+#undef CHANGED
+	if (what[0])
+		ebee_warn("config: %s changed: server settings need a restart, the running server keeps its own",
+			  what);
 }
 
 /* SIGHUP: the config again. A bad file changes nothing (one line says why). */
@@ -664,6 +751,7 @@ static int on_hup(struct ebee_loop *l, void *arg)
 		serve_conf_free(&conf);
 		return 0;
 	}
+	server_changes(s, &conf);
 	if (!conf.have_collectors) {    /* the defaults, as at start */
 		static const char *const def[] = { "netwatch", "tcp", "prog" };
 
@@ -877,7 +965,6 @@ static int serve_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	struct serve_cfg *cfg = cfgp;
 	struct serve *s = calloc(1, sizeof(*s));
 	struct serve_conf conf = { 0 };
-	const union MHD_DaemonInfo *info;
 	char url[128], names[256] = "", failed[256] = "";
 	char *cert = NULL, *key = NULL;
 	int lfd = -1, err, nifs = 0;
@@ -889,7 +976,8 @@ static int serve_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	if (!s)
 		return -ENOMEM;
 	s->cfg = cfg;
-	s->kick = -1;
+	s->wake = -1;
+	pthread_mutex_init(&s->mu, NULL);
 	if (cfg->check_config && !cfg->config) {
 		ebee_err("--check-config needs --config FILE");
 		err = -EINVAL;
@@ -897,6 +985,7 @@ static int serve_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	}
 	if (cfg->config && (err = serve_conf_load(cfg->config, &conf)))
 		goto out;
+	s->boot = &conf;
 	if (!conf.have_collectors || cfg->collectors.n)
 		if ((err = default_collectors(cfg, &conf)))
 			goto out;
@@ -984,12 +1073,6 @@ static int serve_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 		goto out;
 	}
 	lfd = -1;   /* the daemon owns it now */
-	info = MHD_get_daemon_info(s->httpd, MHD_DAEMON_INFO_EPOLL_FD);
-	if (!info || (err = loop_add_fd(s->loop, info->epoll_fd, EPOLLIN, on_http, s))) {
-		err = err ?: -EIO;
-		ebee_err("cannot add the HTTP server to the event loop: %s", strerror(-err));
-		goto out;
-	}
 	loop_set_tick(s->loop, cfg->interval, on_tick, s);
 	loop_on_sighup(s->loop, on_hup, s);
 	if (cfg->duration > 0)
@@ -1013,9 +1096,15 @@ static int serve_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 		out_str(&o, 3, failed);
 	out_row(&o);
 	fflush(stdout);
+	/* Before the main thread's drop: the HTTP thread empties its own bounding set, which
+	 * takes CAP_SETPCAP. It drops everything before it reads a request. */
+	if ((err = http_start(s)))
+		goto out;
 	if (cfg->config) {
-		/* A SIGHUP reload may start collectors that need the loader's capabilities. */
-		ebee_info("serve: capabilities kept: a reload of %s may load new collectors", cfg->config);
+		/* A SIGHUP reload may start collectors that need the loader's capabilities: the
+		 * main thread keeps them; the HTTP thread (below) has none. */
+		ebee_info("serve: capabilities kept by the loader thread: a reload of %s may load new collectors",
+			  cfg->config);
 	} else {
 		struct collector *cs[SERVE_MAX_COLLECTORS];
 		int nc = 0;
@@ -1027,10 +1116,12 @@ static int serve_run(struct ebee_ctx *ctx, void *cfgp, int argc, char **argv)
 	}
 	err = loop_run(s->loop);
 out:
+	http_stop(s);
 	if (s->httpd) {
-		/* MHD refuses to stop with suspended connections: end the streams first. */
-		stream_close_all(s->st);
-		MHD_run(s->httpd);
+		if (!s->http_stop) {     /* the thread never ran: its end here */
+			stream_close_all(s->st);
+			MHD_run(s->httpd);
+		}
 		MHD_stop_daemon(s->httpd);
 	}
 	if (lfd >= 0)
@@ -1043,6 +1134,7 @@ out:
 	free(cert);
 	free(key);
 	free(s->token);
+	pthread_mutex_destroy(&s->mu);
 	free(s);
 	return err;
 }

@@ -47,6 +47,8 @@ struct stream {
 	uint64_t refused, truncated;
 	struct client *clients;
 	bool closing;
+	void (*on_resume)(void *);     /* tells the HTTP thread (stream_on_resume) */
+	void *on_resume_arg;
 };
 
 struct stream *stream_new(unsigned events, unsigned max_clients)
@@ -295,9 +297,16 @@ struct MHD_Response *stream_open(struct stream *st, struct MHD_Connection *conn,
 	return resp;
 }
 
+void stream_on_resume(struct stream *st, void (*fn)(void *), void *arg)
+{
+	st->on_resume = fn;
+	st->on_resume_arg = arg;
+}
+
 void stream_wake(struct stream *st, bool keepalive)
 {
 	uint64_t now = ebee_now_ns();
+	bool any = false;
 
 	for (struct client *c = st->clients; c; c = c->next_c) {
 		if (!c->suspended)
@@ -306,7 +315,10 @@ void stream_wake(struct stream *st, bool keepalive)
 			continue;
 		c->suspended = false;
 		MHD_resume_connection(c->conn);
+		any = true;
 	}
+	if (any && st->on_resume)
+		st->on_resume(st->on_resume_arg);
 }
 
 uint64_t stream_last_id(const struct stream *st) { return st->next_id - 1; }

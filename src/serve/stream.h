@@ -39,6 +39,9 @@ struct MHD_Response *stream_open(struct stream *st, struct MHD_Connection *conn,
 				 unsigned *code, const char **why);
 /* Resumes the clients waiting for events (after new ones, or for their keepalive). */
 void stream_wake(struct stream *st, bool keepalive);
+/* fn(arg) after stream_wake resumed a client: the thread that runs libmicrohttpd must run it
+ * then (its own inter-thread channel does not wake an external-epoll caller). */
+void stream_on_resume(struct stream *st, void (*fn)(void *), void *arg);
 /* A collector goes away (reload/stop): its events stay, rendered, in the ring. */
 uint64_t stream_last_id(const struct stream *st);
 unsigned stream_clients(const struct stream *st);

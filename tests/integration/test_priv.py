@@ -27,6 +27,21 @@ def caps(pid, key="CapEff"):
     return int(status(pid)[key], 16)
 
 
+def thread_status(pid):
+    """{thread name: its /proc status} for every thread of pid."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        st = status(f"{pid}/task/{tid}")
+        out[st["Name"]] = st
+    return out
+
+
+def thread_caps(pid):
+    """{thread name: (CapEff, CapPrm, CapBnd)} of every thread of pid."""
+    return {name: tuple(int(st[k], 16) for k in ("CapEff", "CapPrm", "CapBnd"))
+            for name, st in thread_status(pid).items()}
+
+
 def wait_for(pred, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -62,9 +77,14 @@ def test_serve_runs_with_what_its_collectors_need(collectors, keep):
             assert int(st[k], 16) == keep, (k, st[k])
         assert int(st["CapInh"], 16) == 0 and int(st["CapAmb"], 16) == 0
         assert st["NoNewPrivs"] == "1"
-        # every thread of it, not only the main one
-        for tid in os.listdir(f"/proc/{e.proc.pid}/task"):
-            assert caps(f"{e.proc.pid}/task/{tid}") == keep
+        # every thread of it, not only the main one: the HTTP thread (named once it dropped
+        # everything) has nothing at all
+        assert wait_for(lambda: "ebee-http" in thread_caps(e.proc.pid))
+        threads = thread_caps(e.proc.pid)
+        assert threads["ebee-http"] == (0, 0, 0), threads
+        for comm, c in threads.items():
+            if comm != "ebee-http":
+                assert c == (keep, keep, keep), (comm, c)
         # and it still serves, after the drop, what its collectors read
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as r:
             assert r.status == 200
@@ -76,6 +96,44 @@ def test_serve_runs_with_what_its_collectors_need(collectors, keep):
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/prog", timeout=10) as r:
                 text = r.read().decode()
             assert "tcp_" in text, text[:500]   # serve's own tcp program among them
+    finally:
+        code = e.stop()
+    assert code == 0, e.stderr
+
+
+def test_serve_with_config_parses_http_without_capabilities(tmp_path):
+    """With a config file the main thread keeps the loader's capabilities (a SIGHUP may start
+    collectors that need them); the thread that parses HTTP has none, in any mode, and a
+    reload that loads a new collector still works."""
+    port = free_tcp_port()
+    cfg = tmp_path / "ebee.yaml"
+    cfg.write_text(f"listen: 127.0.0.1:{port}\ncollectors: [tcp]\n")
+    e = Ebee(["-v", "serve", "-c", str(cfg)]).start()
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        assert wait_for(lambda: "capabilities kept by the loader thread" in e.output() + "".join(e._err))
+        assert wait_for(lambda: "ebee-http" in thread_caps(e.proc.pid))
+        threads = thread_caps(e.proc.pid)
+        assert threads["ebee-http"] == (0, 0, 0), threads
+        assert thread_status(e.proc.pid)["ebee-http"]["NoNewPrivs"] == "1"
+        main = status(e.proc.pid)
+        assert int(main["CapEff"], 16) & (1 << CAP_SYS_ADMIN), main["CapEff"]
+        # a request parsed by the capless thread, answered from the main thread's data
+        with urllib.request.urlopen(url + "api/tcp", timeout=10) as r:
+            assert json.loads(r.read())["health"] == "ok"
+        # the loader still loads: prog needs CAP_SYS_ADMIN to enumerate programs
+        cfg.write_text(f"listen: 127.0.0.1:{port}\ncollectors: [tcp, prog]\n")
+        os.kill(e.proc.pid, 1)
+
+        def prog_running():
+            with urllib.request.urlopen(url + "api/collectors", timeout=10) as r:
+                cs = {c["name"]: c for c in json.loads(r.read())["collectors"]}
+            return "prog" in cs and cs["prog"]["running"]
+        assert wait_for(prog_running)
+        time.sleep(1.2)   # a refresh of prog
+        with urllib.request.urlopen(url + "api/prog", timeout=10) as r:
+            assert "tcp_" in r.read().decode()   # serve's own tcp program, found by the loader
+        assert thread_caps(e.proc.pid)["ebee-http"] == (0, 0, 0)
     finally:
         code = e.stop()
     assert code == 0, e.stderr

@@ -232,11 +232,17 @@ def test_sighup_reload(tmp_path):
         doc = json.loads(get(url + "api/collectors")[1])
         assert [c["name"] for c in doc["collectors"]] == ["count", "tcp", "prog"]
         assert e.proc.poll() is None
+        # Server settings are not applied by a reload: said in one line, the old socket serves.
+        (tmp_path / "ebee.yaml").write_text(cfg1.replace("127.0.0.1:0", "127.0.0.1:1")
+                                            .replace("interval: 100ms", "interval: 100ms\nmax_streams: 3"))
+        e.proc.send_signal(signal.SIGHUP)
+        assert wait_until(lambda: metrics(url)[0].get('ebee_serve_config_reloads_total{result="ok"}') == 2)
         e.progs = set()     # reloads replaced programs; the end state is checked below
     finally:
         pid = e.proc.pid
         assert e.stop(check_clean=False) == 0, e.stderr
     assert "ebee.yaml:2: unknown collector 'tpc'" in e.stderr
+    assert "config: listen, max_streams changed: server settings need a restart" in e.stderr, e.stderr
     assert not os.path.exists(f"/proc/{pid}")
 
 
@@ -256,7 +262,13 @@ def test_auth(tmp_path):
         assert get(url + "healthz") == (200, "ok\n")
         assert get(url + "readyz") == (200, "ready\n")       # no details without the token
         assert get(url + "readyz", token=TOKEN)[1].startswith("ready\ntcp: ok")
-        assert get(url)[0] == 200                           # the static page
+        # The page is served without the token (a browser's navigation cannot carry it; the
+        # page takes it from #token= and sends it on every API call): it must be the same
+        # compiled-in bytes whoever asks, with nothing of this daemon's state in them.
+        status, page = get(url)
+        assert status == 200 and (status, page) == get(url, token=TOKEN)
+        assert TOKEN not in page and "tcp: ok" not in page and url not in page
+        assert "Authorization" in page and "Bearer" in page  # its API calls carry the token
         m, _ = metrics(url, TOKEN)
         assert m["ebee_serve_unauthorized_total"] == 12
     finally:
@@ -507,12 +519,24 @@ def test_page_panels_in_chromium(tmp_path):
     tok = tmp_path / "token"
     tok.write_text(TOKEN)
     wl = named_copy(tmp_path, "/bin/sh", "ebeepage")
+    # policy: one cgroup workload of the test's own, a policy that selects it (audit mode)
+    cg = f"/sys/fs/cgroup/unified/ebeepage{os.getpid()}"
+    os.makedirs(cg, exist_ok=True)
+    (tmp_path / "wl.yaml").write_text(f"namespaces:\n  - {{name: prod}}\nworkloads:\n  - name: pagew\n"
+                                      f"    namespace: prod\n    labels: {{app: pagew}}\n    cgroup: {cg}\n"
+                                      "    addresses: [127.0.77.2]\n")
+    (tmp_path / "pol.yaml").write_text("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                                       "metadata: {name: pagew-in, namespace: prod}\nspec:\n"
+                                       "  podSelector: {matchLabels: {app: pagew}}\n  ingress:\n"
+                                       "    - ports: [{port: 80}]\n")
     e, url, _ = serve(tmp_path, f"listen: 127.0.0.1:0\ntoken_file: {tok}\ninterval: 300ms\ncollectors:\n"
-                      "  tcp:\n  prog:\n  events: {type: [exec], comm: [ebeepage]}\n  count: {comm: [x], by: [bogus]}\n")
+                      "  tcp:\n  prog:\n  events: {type: [exec], comm: [ebeepage]}\n  count: {comm: [x], by: [bogus]}\n"
+                      "  guard:\n  graph:\n"
+                      f"  policy: {{file: {tmp_path}/pol.yaml, workloads: {tmp_path}/wl.yaml, audit: true}}\n")
     try:
         shot = os.path.join(ROOT, "tests", "artifacts", "serve-page.png")
         os.makedirs(os.path.dirname(shot), exist_ok=True)
-        browser = subprocess.Popen(["node", os.path.join(WEB, "serve_page.js"), url + "#token=" + TOKEN, shot, "5"],
+        browser = subprocess.Popen(["node", os.path.join(WEB, "serve_page.js"), url + "#token=" + TOKEN, shot, "5", "4"],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=WEB)
         time.sleep(4)    # the page is up and following the stream
         for _ in range(5):
@@ -524,8 +548,16 @@ def test_page_panels_in_chromium(tmp_path):
         assert r["errors"] == [], r["errors"]
         assert all(u.startswith(url) for u in r["requests"]), r["requests"]
         panels = {p["collector"]: p for p in r["panels"]}
-        assert set(panels) == {"tcp", "prog", "events"} and not any(p["hidden"] for p in panels.values())
-        assert dict(r["health"]) == {"tcp": "ok", "prog": "ok", "events": "ok", "count": "failed"}
+        # every running collector with a panel shows it, with its data (guard has none of its
+        # own: its alerts are the live list's)
+        assert set(panels) == {"tcp", "prog", "events", "graph", "policy"}, panels.keys()
+        assert not any(p["hidden"] for p in panels.values())
+        assert all(p["ready"] for c, p in panels.items() if c != "events"), panels
+        assert "nodes" in panels["graph"]["text"] and "edges" in panels["graph"]["text"], panels["graph"]["text"]
+        assert "audit mode" in panels["policy"]["text"] and "prod/pagew-in" in panels["policy"]["text"], \
+            panels["policy"]["text"]
+        assert dict(r["health"]) == {"tcp": "ok", "prog": "ok", "events": "ok", "count": "failed",
+                                     "guard": "ok", "graph": "ok", "policy": "ok"}
         assert "failed: count" in r["status"]
         assert "ESTABLISHED" in r["tcp"]         # the browser's own connections
         assert any(row[1].startswith("ebee (") and row[2].startswith("127.0.0.1:") for row in r["conns"]), r["conns"]
@@ -536,6 +568,7 @@ def test_page_panels_in_chromium(tmp_path):
         assert m["ebee_serve_unauthorized_total"] == 0       # the page always sent the token
     finally:
         assert e.stop() == 0, e.stderr
+        os.rmdir(cg)
 
 
 # --- TLS and bounds -------------------------------------------------------------------------

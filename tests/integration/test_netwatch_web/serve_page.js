@@ -1,10 +1,10 @@
 // Opens ebee serve's page (every panel) in headless chromium, waits for the panels of the
 // running collectors and for `wantEvents` rows in the live list, saves a screenshot, and prints
-// what it found as JSON. usage: node serve_page.js URL SCREENSHOT WANT_EVENTS
+// what it found as JSON. usage: node serve_page.js URL SCREENSHOT WANT_EVENTS [WANT_PANELS]
 const { chromium } = require("playwright-core");
 
 (async () => {
-  const [url, shot, wantEvents] = process.argv.slice(2);
+  const [url, shot, wantEvents, wantPanels] = process.argv.slice(2);
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -18,13 +18,14 @@ const { chromium } = require("playwright-core");
     page.on("request", (r) => result.requests.push(r.url()));
     await page.goto(url, { waitUntil: "load" });
     await page.waitForFunction(
-      (n) => document.querySelectorAll("section.panel[data-ready='1']").length >= 2 &&
+      ([n, np]) => document.querySelectorAll("section.panel[data-ready='1']").length >= np &&
              document.querySelectorAll("#prog-top tbody tr").length > 0 &&
              document.querySelectorAll("#tcp-states tbody tr").length > 0 &&
              document.querySelectorAll("#events tbody tr").length >= n,
-      Number(wantEvents), { timeout: 20000 });
+      [Number(wantEvents), Number(wantPanels || 2)], { timeout: 30000 });
     result.panels = await page.$$eval("section.panel", (ss) => ss.map((s) => ({
-      collector: s.dataset.collector, title: s.querySelector("h2").textContent, hidden: s.hidden })));
+      collector: s.dataset.collector, title: s.querySelector("h2").textContent, hidden: s.hidden,
+      ready: s.dataset.ready === "1", text: s.textContent.slice(0, 2000) })));
     result.health = await page.$$eval("#collectors li", (ls) => ls.map((l) => [l.dataset.name, l.dataset.health]));
     result.tcp = await page.$$eval("#tcp-states tbody tr", (trs) => trs.map((tr) => tr.dataset.state));
     result.conns = await page.$$eval("#tcp-recent tbody tr", (trs) =>
