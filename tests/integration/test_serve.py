@@ -216,7 +216,6 @@ def test_sighup_reload(tmp_path):
         subprocess.run([wl, "-c", FORK.format(n=5)], check=True)
         key = 'ebee_collector_events_total{collector="count"}'
         assert wait_until(lambda: metrics(url)[0].get(key) == 5), metrics(url)[0].get(key)
-        tcp_progs = {p for p in e.progs}
         # count unchanged, tcp changed, prog added: count keeps its 5.
         (tmp_path / "ebee.yaml").write_text(cfg1.replace("lport: [9]", "lport: [10]") + "  prog:\n")
         e.proc.send_signal(signal.SIGHUP)
@@ -529,8 +528,12 @@ def test_page_panels_in_chromium(tmp_path):
                                        "metadata: {name: pagew-in, namespace: prod}\nspec:\n"
                                        "  podSelector: {matchLabels: {app: pagew}}\n  ingress:\n"
                                        "    - ports: [{port: 80}]\n")
-    e, url, _ = serve(tmp_path, f"listen: 127.0.0.1:0\ntoken_file: {tok}\ninterval: 300ms\ncollectors:\n"
-                      "  tcp:\n  prog:\n  events: {type: [exec], comm: [ebeepage]}\n  count: {comm: [x], by: [bogus]}\n"
+    # tcp counts the daemon's own port only: other work on the machine must not crowd the
+    # browser's connections out of the panel's table
+    port = free_port()
+    e, url, _ = serve(tmp_path, f"listen: 127.0.0.1:{port}\ntoken_file: {tok}\ninterval: 300ms\ncollectors:\n"
+                      f"  tcp: {{lport: [{port}]}}\n"
+                      "  prog:\n  events: {type: [exec], comm: [ebeepage]}\n  count: {comm: [x], by: [bogus]}\n"
                       "  guard:\n  graph:\n"
                       f"  policy: {{file: {tmp_path}/pol.yaml, workloads: {tmp_path}/wl.yaml, audit: true}}\n")
     try:
