@@ -115,6 +115,10 @@ void enf_probe(struct enf_caps *caps)
 	if (!caps->have[MECH_CGROUP])
 		snprintf(caps->why[MECH_CGROUP], sizeof(caps->why[0]), "cgroup sock_addr hooks: %s",
 			 ebee_cgroup2_path() ? ebee_probe_kind(KIND_CGROUP_SOCK_ADDR)->detail : "cgroup2 not mounted");
+	/* no loadable modules (CONFIG_MODULES off): no module syscalls, hooks or tracepoints */
+	if (access("/proc/modules", F_OK))
+		snprintf(caps->absent[ENF_MODULE], sizeof(caps->absent[0]),
+			 "this kernel cannot load modules (no /proc/modules)");
 	read_lsm_list(lsm, sizeof(lsm));
 	/* tests only: skip the list so the canary alone must catch the silent no-op */
 	if (!list_has(lsm, "bpf") && !getenv("EBEE_ENFORCE_IGNORE_LSM_LIST"))
@@ -157,14 +161,17 @@ struct enforcer {
 struct hookdef { int mech, kind; struct bpf_program *(*prog)(struct enforce_bpf *); };
 #define P(name) static struct bpf_program *p_##name(struct enforce_bpf *s) { return s->progs.name; }
 P(enf_tp_execve) P(enf_tp_execveat) P(enf_tp_openat) P(enf_tp_openat2) P(enf_tp_open)
-P(enf_tp_connect) P(enf_tp_bind) P(enf_tp_ptrace)
+P(enf_tp_creat) P(enf_tp_connect) P(enf_tp_bind) P(enf_tp_ptrace)
+P(enf_tp_init_module) P(enf_tp_finit_module)
 P(enf_cg_connect4) P(enf_cg_connect6) P(enf_cg_bind4) P(enf_cg_bind6) P(enf_cg_sendmsg4) P(enf_cg_sendmsg6)
-P(enf_lsm_exec) P(enf_lsm_connect) P(enf_lsm_bind) P(enf_lsm_ptrace)
+P(enf_lsm_exec) P(enf_lsm_connect) P(enf_lsm_bind) P(enf_lsm_ptrace) P(enf_lsm_open)
+P(enf_lsm_module_file) P(enf_lsm_module_data)
 #undef P
 static const struct hookdef hookdefs[] = {
 	{ MECH_SIGNAL, ENF_EXEC, p_enf_tp_execve }, { MECH_SIGNAL, ENF_EXEC, p_enf_tp_execveat },
 	{ MECH_SIGNAL, ENF_OPEN, p_enf_tp_openat }, { MECH_SIGNAL, ENF_OPEN, p_enf_tp_openat2 },
-	{ MECH_SIGNAL, ENF_OPEN, p_enf_tp_open },
+	{ MECH_SIGNAL, ENF_OPEN, p_enf_tp_open }, { MECH_SIGNAL, ENF_OPEN, p_enf_tp_creat },
+	{ MECH_SIGNAL, ENF_MODULE, p_enf_tp_init_module }, { MECH_SIGNAL, ENF_MODULE, p_enf_tp_finit_module },
 	{ MECH_SIGNAL, ENF_CONNECT, p_enf_tp_connect }, { MECH_SIGNAL, ENF_BIND, p_enf_tp_bind },
 	{ MECH_SIGNAL, ENF_PTRACE, p_enf_tp_ptrace },
 	{ MECH_CGROUP, ENF_CONNECT, p_enf_cg_connect4 }, { MECH_CGROUP, ENF_CONNECT, p_enf_cg_connect6 },
@@ -172,6 +179,8 @@ static const struct hookdef hookdefs[] = {
 	{ MECH_CGROUP, ENF_SENDMSG, p_enf_cg_sendmsg4 }, { MECH_CGROUP, ENF_SENDMSG, p_enf_cg_sendmsg6 },
 	{ MECH_LSM, ENF_EXEC, p_enf_lsm_exec }, { MECH_LSM, ENF_CONNECT, p_enf_lsm_connect },
 	{ MECH_LSM, ENF_BIND, p_enf_lsm_bind }, { MECH_LSM, ENF_PTRACE, p_enf_lsm_ptrace },
+	{ MECH_LSM, ENF_OPEN, p_enf_lsm_open }, { MECH_LSM, ENF_MODULE, p_enf_lsm_module_file },
+	{ MECH_LSM, ENF_MODULE, p_enf_lsm_module_data },
 };
 
 static int map_or(int fd, const void *key, uint64_t bit)
@@ -265,6 +274,10 @@ static void fill_tables(struct enforcer *E, struct enf_tables *t)
 			else if (r->dim[d].neg)
 				t->neg[d] |= bit;
 		}
+		if (r->open_mode & ENF_OPEN_READ)
+			t->open_read |= bit;
+		if (r->open_mode & ENF_OPEN_WRITE)
+			t->open_write |= bit;
 		t->action[i] = E->enforce ? r->action : ENF_AUDIT;
 	}
 }
@@ -345,6 +358,10 @@ static int on_event(void *arg, void *data, size_t size)
 	}
 	if (e->kind == ENF_PTRACE)
 		jw_ki64(&w, "evt.arg.pid", e->target);
+	if (e->kind == ENF_OPEN) {
+		jw_kbool(&w, "evt.is_open_read", e->mode & ENF_OPEN_READ);
+		jw_kbool(&w, "evt.is_open_write", e->mode & ENF_OPEN_WRITE);
+	}
 	jw_obj_end(&w);
 	jw_kstr(&w, "priority", prio);
 	jw_kstr(&w, "rule", r->name);
@@ -645,6 +662,8 @@ void enforce_doctor_levels(void (*row)(void *arg, const char *kind, const char *
 			 deny >= 0 ? enf_mech_names[deny] : "no", kill >= 0 ? enf_mech_names[kill] : "no",
 			 best != MECH_LSM && !caps.have[MECH_LSM] ? "; lsm: " : "",
 			 best != MECH_LSM && !caps.have[MECH_LSM] ? caps.why[MECH_LSM] : "");
-		row(arg, enf_kind_names[k], enf_mech_names[best], detail);
+		if (caps.absent[k][0])
+			snprintf(detail, sizeof(detail), "%s", caps.absent[k]);
+		row(arg, enf_kind_names[k], caps.absent[k][0] ? "none" : enf_mech_names[best], detail);
 	}
 }

@@ -55,6 +55,7 @@ struct enf_rule {
 	int action;                 /* as written (enum enf_action) */
 	bool enabled;
 	uint32_t kinds;             /* 1 << enf_kind */
+	uint8_t open_mode;          /* evt.is_open_read/write = true: ENF_OPEN_READ|WRITE */
 	struct enf_set dim[DIM__N];
 	/* the decision */
 	bool accepted;
@@ -67,6 +68,7 @@ struct enf_rule {
 struct enf_caps {
 	bool have[MECH__N];
 	char why[MECH__N][200];     /* why a mechanism is unavailable */
+	char absent[ENF_KIND__N][100];   /* why a kind cannot happen on this kernel at all */
 };
 
 struct enf_file {
