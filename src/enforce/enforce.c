@@ -155,6 +155,7 @@ struct enforcer {
 	bool json;
 	char hostname[256];
 	uint64_t done[ENF_ACTION__N];
+	uint64_t decisions[ENF_MAX_RULES][ENF_ACTION__N][MECH__N];   /* /metrics */
 };
 
 /* Program of each (mechanism, kind) pair; several where one kind has several syscalls. */
@@ -311,6 +312,9 @@ static int on_event(void *arg, void *data, size_t size)
 	struct tm tm;
 
 	E->done[e->action]++;
+	E->decisions[e->rule][e->action][mech]++;
+	if (!E->out)
+		return 0;
 	if (net)
 		addr_text(e, addr, sizeof(addr));
 	localtime_r(&sec, &tm);
@@ -533,6 +537,11 @@ int enforcer_start(struct enforcer *E, struct ebee_loop *l, FILE *out, bool json
 	return 0;
 }
 
+static uint64_t enf_lost(struct enforcer *E)
+{
+	return E->skel ? ebee_percpu_sum(bpf_map__fd(E->skel->maps.enf_events_drops), 0) : 0;
+}
+
 /* The summary's enforcement counters, as members of guard's summary object. */
 void enforcer_summary_fields(struct enforcer *E, struct jw *w)
 {
@@ -540,8 +549,35 @@ void enforcer_summary_fields(struct enforcer *E, struct jw *w)
 	jw_obj_begin(w);
 	for (int a = 0; a < ENF_ACTION__N; a++)
 		jw_ku64(w, enf_done_names[a], E->done[a]);
-	jw_ku64(w, "lost", E->skel ? ebee_percpu_sum(bpf_map__fd(E->skel->maps.enf_events_drops), 0) : 0);
+	jw_ku64(w, "lost", enf_lost(E));
 	jw_obj_end(w);
+}
+
+/* Every rule's live (action, mechanism) pairs are written even at 0, so a rate() has a
+ * series from the start; other pairs appear once they happened. */
+void enforcer_metrics(struct enforcer *E, struct prom *p)
+{
+	prom_family(p, "ebee_enforce_decisions_total", "counter",
+		    "Enforcement decisions by rule, what was done (audited, denied, killed) and mechanism.");
+	for (int i = 0; i < E->nrules; i++) {
+		const struct enf_rule *r = E->by_index[i];
+		bool live[ENF_ACTION__N][MECH__N] = { { false } };
+		int act = E->enforce ? r->action : ENF_AUDIT;
+		for (int k = 0; k < ENF_KIND__N; k++)
+			if (r->mech[k] >= 0)
+				live[act][act == ENF_AUDIT ? MECH_AUDIT : r->mech[k]] = true;
+		for (int a = 0; a < ENF_ACTION__N; a++)
+			for (int m = 0; m < MECH__N; m++) {
+				if (!live[a][m] && !E->decisions[i][a][m])
+					continue;
+				struct prom_label l[3] = { { "rule", r->name }, { "action", enf_done_names[a] },
+							   { "mechanism", enf_mech_names[m] } };
+				prom_u64(p, "ebee_enforce_decisions_total", l, 3, E->decisions[i][a][m]);
+			}
+	}
+	prom_family(p, "ebee_enforce_lost_total", "counter",
+		    "Enforcement decisions taken in the kernel whose alert could not be queued.");
+	prom_u64(p, "ebee_enforce_lost_total", NULL, 0, enf_lost(E));
 }
 
 void enforcer_drain(struct enforcer *E)

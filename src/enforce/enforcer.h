@@ -92,11 +92,15 @@ void enf_probe(struct enf_caps *caps);
 /* guard run -e: load, attach, alert. */
 struct enforcer;
 struct enforcer *enforcer_new(const struct opt_list *files, struct guard_ruleset *rs, bool enforce);
+/* out NULL (the daemon): decisions are counted, not printed */
 int enforcer_start(struct enforcer *e, struct ebee_loop *l, FILE *out, bool json);
 struct jw;
 /* Its counters as members of the guard summary: "enforced":{"audited","denied","killed","lost"} */
 void enforcer_summary_fields(struct enforcer *e, struct jw *w);
 void enforcer_drain(struct enforcer *e);  /* reads the decisions still queued */
+struct prom;
+/* /metrics: ebee_enforce_decisions_total{rule,action,mechanism}, ebee_enforce_lost_total */
+void enforcer_metrics(struct enforcer *e, struct prom *p);
 void enforcer_free(struct enforcer *e);   /* detaches everything; accepts NULL */
 
 /* guard check -e: a row per rule and the level per kind; -EINVAL when a rule is refused. */

@@ -445,3 +445,36 @@ def test_open_and_module_refusals(work, cond, action, why):
     f = write(work, "r.yaml", f"- enforce: r\n  condition: {cond}\n  action: {action}\n")
     p = run(["guard", "check", "-e", f])
     assert p.returncode == 2 and why in p.stderr, p.stderr
+
+
+def test_daemon_metrics(tmp_path, cgroup, listener):
+    """guard: {enforcement: [FILE], enforce: true} in serve's config: a denied connect from the
+    test's cgroup and a killed exec show on /metrics as ebee_enforce_decisions_total."""
+    from test_serve import serve, metrics, wait_until
+    cgname, cgpath = cgroup
+    work = str(tmp_path)
+    victim = victim_in(work)
+    f = rules(work, cgname, listener, victim)
+    empty = write(work, "empty.yaml", "")
+    e, url, first = serve(tmp_path, f"listen: 127.0.0.1:0\ninterval: 200ms\ncollectors:\n"
+                          f"  guard: {{rules: [{empty}], enforcement: [{f}], enforce: true}}\n")
+    try:
+        deny = (f'ebee_enforce_decisions_total{{rule="no port {listener} from the test cgroup",'
+                f'action="denied",mechanism="cgroup"}}')
+        kill = ('ebee_enforce_decisions_total{rule="kill the victim",action="killed",'
+                'mechanism="signal"}')
+        m, text = metrics(url)
+        assert m[deny] == 0 and m[kill] == 0, text        # live series from the start
+        assert m["ebee_enforce_lost_total"] == 0
+        assert connect_from(cgpath, listener) == "errno 1"
+        assert connect_from(cgpath, listener) == "errno 1"
+        assert subprocess.run([victim]).returncode == -signal.SIGKILL
+        assert connect_from(None, listener) == "connected"
+        assert wait_until(lambda: metrics(url)[0].get(kill) == 1 and metrics(url)[0].get(deny) == 2)
+        if shutil.which("promtool"):
+            p = subprocess.run(["promtool", "check", "metrics"], input=metrics(url)[1],
+                               capture_output=True, text=True)
+            assert p.returncode == 0, p.stdout + p.stderr
+    finally:
+        assert e.stop() == 0, e.stderr
+    assert connect_from(cgpath, listener) == "connected"    # the daemon's links went with it
