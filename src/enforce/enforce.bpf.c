@@ -102,11 +102,28 @@ static __always_inline __u64 hit(void *map, const void *key)
 
 #define PASS(d, h) (tables.any[d] | ((h) ^ tables.neg[d]))
 
+/* proc.cgroup names a subtree: the rules of the caller's cgroup and of its ancestors. Only
+ * when some rule has a cgroup set (all-any costs nothing). */
+static __always_inline __u64 cgroup_hit(void)
+{
+	__u64 h = 0, id;
+
+	if (!~tables.any[DIM_CGROUP])
+		return 0;
+	for (int level = 1; level <= ENF_CG_LEVELS; level++) {
+		id = bpf_get_current_ancestor_cgroup_id(level);
+		if (!id)
+			break;
+		h |= hit(&enf_cgroup, &id);
+	}
+	return h;
+}
+
 /* The rule that matches (lowest index), or -1. */
 static __always_inline int enf_match(struct enf_ctx *c, int mech, int kind)
 {
 	__u64 m = tables.mask[mech][kind];
-	__u64 uidgid, cg;
+	__u64 uidgid;
 	__u32 uid;
 	__u16 port;
 
@@ -127,8 +144,7 @@ static __always_inline int enf_match(struct enf_ctx *c, int mech, int kind)
 	uidgid = bpf_get_current_uid_gid();
 	uid = (__u32)uidgid;
 	m &= PASS(DIM_UID, hit(&enf_uid, &uid));
-	cg = bpf_get_current_cgroup_id();
-	m &= PASS(DIM_CGROUP, hit(&enf_cgroup, &cg));
+	m &= PASS(DIM_CGROUP, cgroup_hit());
 	if (!m)
 		return -1;
 	port = c->port;

@@ -478,3 +478,30 @@ def test_daemon_metrics(tmp_path, cgroup, listener):
     finally:
         assert e.stop() == 0, e.stderr
     assert connect_from(cgpath, listener) == "connected"    # the daemon's links went with it
+
+
+def test_cgroup_names_a_subtree(ebee_start, work, cgroup, listener):
+    """proc.cgroup = /X applies to X's descendants too (a pod's containers are its children);
+    a sibling stays free."""
+    cgname, cgpath = cgroup
+    child = os.path.join(cgpath, "child", "grandchild")
+    os.makedirs(child)
+    sibling = cgpath + "-sibling"
+    os.makedirs(sibling)
+    try:
+        victim = victim_in(work)
+        g = guard(ebee_start, rules(work, cgname, listener, victim), "--enforce")
+        assert connect_from(child, listener) == "errno 1"
+        assert connect_from(cgpath, listener) == "errno 1"
+        assert connect_from(sibling, listener) == "connected"
+        time.sleep(0.3)
+        assert g.stop() == 0
+        assert [a["mechanism"] for a in enforce_alerts(g) if a["action"] == "denied"] == ["cgroup"] * 2
+    finally:
+        for d in (child, os.path.dirname(child), sibling):
+            for _ in range(50):
+                try:
+                    os.rmdir(d)
+                    break
+                except OSError:
+                    time.sleep(0.1)
