@@ -5,7 +5,7 @@
  * expansion, it is a conjunction of checks on fields the hooks see, each dimension at most
  * once: evt.type (which actions), proc.name (the comm; for exec the new program's), fd.name /
  * proc.exepath (= or in: exact paths, startswith: prefixes), user.uid, proc.cgroup (cgroup2
- * paths, resolved to ids now), fd.sport/rport/lport/port (the syscall's address's port),
+ * paths resolved to ids now; a cgroup and its descendants), fd.sport/rport/lport/port (the syscall's address's port),
  * fd.sip/rip/lip/snet/rnet/net (addresses and CIDRs). `not`/`!=` negate one dimension; `or`
  * only joins checks of one field. Anything else needs user-space state and is refused. */
 #include <ctype.h>

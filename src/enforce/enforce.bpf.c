@@ -110,7 +110,7 @@ static __always_inline __u64 cgroup_hit(void)
 
 	if (!~tables.any[DIM_CGROUP])
 		return 0;
-	for (int level = 1; level <= ENF_CG_LEVELS; level++) {
+	for (int level = 0; level <= ENF_CG_LEVELS; level++) {
 		id = bpf_get_current_ancestor_cgroup_id(level);
 		if (!id)
 			break;

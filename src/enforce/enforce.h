@@ -14,7 +14,7 @@
 #define ENF_MAX_RULES 64
 #define ENF_PATH_LEN 128       /* path bytes the kernel compares (longer paths: refused) */
 #define ENF_MAP_ENTRIES 1024
-#define ENF_CG_LEVELS 16       /* proc.cgroup matches descendants this deep below the root */
+#define ENF_CG_LEVELS 16       /* proc.cgroup matches descendants down to this level (root: 0) */
 /* the access an open asks for (enf_ctx.mode, enf_event.mode) */
 #define ENF_OPEN_READ 1
 #define ENF_OPEN_WRITE 2

@@ -27,7 +27,9 @@ start_enforcing() {  # FILE...
 	ebee guard run -v --json -r /enf/empty.yaml "$@" >/tmp/alerts 2>/tmp/run.err &
 	RUN=$!
 	for i in $(seq 1 600); do
-		grep -q "guard: .* rules on" /tmp/run.err 2>/dev/null && return 0
+		# enforce's per-rule lines come once its programs are attached (with -r empty.yaml
+		# guard has no events collector, so no "N rules on" line)
+		grep -q "^ebee: enforce '" /tmp/run.err 2>/dev/null && return 0
 		kill -0 $RUN 2>/dev/null || break
 		sleep 0.2
 	done
