@@ -105,6 +105,10 @@ lsm)
 nolsm)
 	! grep -q bpf /sys/kernel/security/lsm; res lsm_list "the LSM list lacks bpf: $(cat /sys/kernel/security/lsm)"
 	grep -qE '^enforce +exec .*exec: signal.*lacks bpf' /tmp/doctor; res doctor_fallback "doctor: exec falls back to signal and says why"
+	# ---- enforce2: without bpf in the LSM list, open and module loads fall back to the kill ----
+	grep -qE '^enforce +open .*open: signal.*lacks bpf' /tmp/doctor; res enforce2_doctor_open_fallback "doctor: open falls back to signal"
+	grep -qE '^enforce +module .*module: signal.*lacks bpf' /tmp/doctor; res enforce2_doctor_module_fallback "doctor: module falls back to signal"
+	# ---- end enforce2 ----
 	ebee guard check -e /enf/vm.yaml >/tmp/check 2>&1; rc=$?
 	cat /tmp/check
 	[ $rc = 2 ] && grep -q "refused: deny of exec needs BPF LSM" /tmp/check && grep -q 'lacks bpf' /tmp/check; res refuse_lsm "deny of exec refused (exit $rc)"
