@@ -5,7 +5,7 @@
  * expansion, it is a conjunction of checks on fields the hooks see, each dimension at most
  * once: evt.type (which actions), proc.name (the comm; for exec the new program's), fd.name /
  * proc.exepath (= or in: exact paths, startswith: prefixes), user.uid, proc.cgroup (cgroup2
- * paths, resolved to ids now), fd.sport/rport/lport/port (the syscall's address's port),
+ * paths resolved to ids now; a cgroup and its descendants), fd.sport/rport/lport/port (the syscall's address's port),
  * fd.sip/rip/lip/snet/rnet/net (addresses and CIDRs). `not`/`!=` negate one dimension; `or`
  * only joins checks of one field. Anything else needs user-space state and is refused. */
 #include <ctype.h>
@@ -27,7 +27,7 @@
 #include "guard/fields.h"
 #include "guard/rules.h"
 
-const char *const enf_kind_names[ENF_KIND__N] = { "exec", "open", "connect", "bind", "sendmsg", "ptrace" };
+const char *const enf_kind_names[ENF_KIND__N] = { "exec", "open", "connect", "bind", "sendmsg", "ptrace", "module" };
 const char *const enf_action_names[ENF_ACTION__N] = { "audit", "deny", "kill" };
 const char *const enf_done_names[ENF_ACTION__N] = { "audited", "denied", "killed" };
 const char *const enf_mech_names[MECH__N] = { "lsm", "cgroup", "signal", "audit" };
@@ -38,6 +38,7 @@ static const struct { const char *name; int kind; } evtypes[] = {
 	{ "connect", ENF_CONNECT }, { "bind", ENF_BIND },
 	{ "sendto", ENF_SENDMSG }, { "sendmsg", ENF_SENDMSG },
 	{ "ptrace", ENF_PTRACE },
+	{ "init_module", ENF_MODULE }, { "finit_module", ENF_MODULE },
 };
 
 static const struct { const char *name; int dim; } kfields[] = {
@@ -205,7 +206,7 @@ static bool check(struct walk *W, const struct cond_ast *a, bool neg)
 		for (int i = 0; i < nv; i++) {
 			int kind = kind_of(vals[i]);
 			if (kind < 0) {
-				ok = REFUSE(W, "event type '%s' cannot be enforced (execve, open, openat, connect, bind, sendto, sendmsg, ptrace can)", vals[i]);
+				ok = REFUSE(W, "event type '%s' cannot be enforced (execve, open, openat, connect, bind, sendto, sendmsg, ptrace, init_module, finit_module can)", vals[i]);
 				goto out;
 			}
 			k |= 1u << kind;
@@ -213,6 +214,14 @@ static bool check(struct walk *W, const struct cond_ast *a, bool neg)
 		W->r->kinds = W->r->kinds ? (W->r->kinds & k) : k;
 		if (!W->r->kinds)
 			ok = REFUSE(W, "the evt.type checks exclude each other");
+		goto out;
+	}
+	/* the access an open asks for: a required bit, so only "= true" */
+	if (!strcmp(f, "evt.is_open_read") || !strcmp(f, "evt.is_open_write")) {
+		if (a->op != OP_EQ || neg || nv != 1 || strcmp(vals[0], "true"))
+			ok = REFUSE(W, "'%s' can be enforced only as '%s = true'", f, f);
+		else
+			W->r->open_mode |= f[12] == 'r' ? ENF_OPEN_READ : ENF_OPEN_WRITE;
 		goto out;
 	}
 	int dim = -1;
@@ -571,7 +580,7 @@ static bool mech_has(int mech, int kind)
 {
 	switch (mech) {
 	case MECH_LSM:
-		return kind == ENF_EXEC || kind == ENF_CONNECT || kind == ENF_BIND || kind == ENF_PTRACE;
+		return kind != ENF_SENDMSG;
 	case MECH_CGROUP:
 		return kind == ENF_CONNECT || kind == ENF_BIND || kind == ENF_SENDMSG;
 	case MECH_SIGNAL:
@@ -591,6 +600,8 @@ int enf_mech_for(const struct enf_caps *caps, int kind, int action)
 		[ENF_KILL] = { MECH_LSM, MECH_SIGNAL, -1 },
 		[ENF_AUDIT] = { MECH_LSM, MECH_CGROUP, MECH_SIGNAL },
 	};
+	if (caps->absent[kind][0])
+		return -1;
 	for (int i = 0; i < 3 && order[action][i] >= 0; i++) {
 		int m = order[action][i];
 		if (caps->have[m] && mech_has(m, kind))
@@ -655,7 +666,9 @@ int enf_file_decide(struct enf_file *f, const struct enf_caps *caps)
 			int m = enf_mech_for(caps, k, r->action);
 			if (m < 0) {
 				r->accepted = false;
-				if (r->action == ENF_DENY)
+				if (caps->absent[k][0])
+					snprintf(r->reason, sizeof(r->reason), "%s: %s", enf_kind_names[k], caps->absent[k]);
+				else if (r->action == ENF_DENY)
 					snprintf(r->reason, sizeof(r->reason),
 						 "deny of %s needs %s, not here (%s); use action: kill or audit",
 						 enf_kind_names[k], mech_has(MECH_CGROUP, k) ? "BPF LSM or cgroup-bpf" : "BPF LSM",
@@ -663,6 +676,13 @@ int enf_file_decide(struct enf_file *f, const struct enf_caps *caps)
 				else
 					snprintf(r->reason, sizeof(r->reason), "%s of %s: no mechanism here can do it (%s)",
 						 enf_action_names[r->action], enf_kind_names[k], caps->why[MECH_LSM]);
+				break;
+			}
+			/* finit_module names an fd: only the LSM hook sees the module's path */
+			if (k == ENF_MODULE && m != MECH_LSM && r->dim[DIM_PATH].set) {
+				r->accepted = false;
+				snprintf(r->reason, sizeof(r->reason),
+					 "fd.name of a module load needs BPF LSM, not here (%s)", caps->why[MECH_LSM]);
 				break;
 			}
 			r->mech[k] = m;

@@ -67,6 +67,7 @@ struct enf_ctx {
 	struct enf_addr_key ak;
 	__u16 port;
 	__u8 has_path, has_addr;
+	__u8 mode;                   /* open: ENF_OPEN_READ | ENF_OPEN_WRITE */
 	__s32 target;
 };
 
@@ -84,6 +85,7 @@ static __always_inline struct enf_ctx *ctx_get(void)
 
 	if (c) {
 		c->has_path = c->has_addr = 0;
+		c->mode = 0;
 		c->port = 0;
 		c->target = 0;
 		bpf_get_current_comm(c->comm.comm, sizeof(c->comm.comm));
@@ -100,11 +102,28 @@ static __always_inline __u64 hit(void *map, const void *key)
 
 #define PASS(d, h) (tables.any[d] | ((h) ^ tables.neg[d]))
 
+/* proc.cgroup names a subtree: the rules of the caller's cgroup and of its ancestors. Only
+ * when some rule has a cgroup set (all-any costs nothing). */
+static __always_inline __u64 cgroup_hit(void)
+{
+	__u64 h = 0, id;
+
+	if (!~tables.any[DIM_CGROUP])
+		return 0;
+	for (int level = 0; level <= ENF_CG_LEVELS; level++) {
+		id = bpf_get_current_ancestor_cgroup_id(level);
+		if (!id)
+			break;
+		h |= hit(&enf_cgroup, &id);
+	}
+	return h;
+}
+
 /* The rule that matches (lowest index), or -1. */
 static __always_inline int enf_match(struct enf_ctx *c, int mech, int kind)
 {
 	__u64 m = tables.mask[mech][kind];
-	__u64 uidgid, cg;
+	__u64 uidgid;
 	__u32 uid;
 	__u16 port;
 
@@ -114,14 +133,18 @@ static __always_inline int enf_match(struct enf_ctx *c, int mech, int kind)
 		return -1;
 	if ((bpf_get_current_pid_tgid() >> 32) == 1)
 		return -1;
+	/* evt.is_open_read / evt.is_open_write: false for what is not such an open */
+	if (!(c->mode & ENF_OPEN_READ))
+		m &= ~tables.open_read;
+	if (!(c->mode & ENF_OPEN_WRITE))
+		m &= ~tables.open_write;
 	m &= PASS(DIM_COMM, hit(&enf_comm, &c->comm));
 	if (!m)
 		return -1;
 	uidgid = bpf_get_current_uid_gid();
 	uid = (__u32)uidgid;
 	m &= PASS(DIM_UID, hit(&enf_uid, &uid));
-	cg = bpf_get_current_cgroup_id();
-	m &= PASS(DIM_CGROUP, hit(&enf_cgroup, &cg));
+	m &= PASS(DIM_CGROUP, cgroup_hit());
 	if (!m)
 		return -1;
 	port = c->port;
@@ -156,7 +179,8 @@ static __always_inline void enf_emit(struct enf_ctx *c, int rule, int mech, int 
 	e->family = c->has_addr ? c->ak.family : 0;
 	e->port = c->port;
 	e->target = c->target;
-	e->pad = 0;
+	e->mode = c->mode;
+	e->pad[0] = e->pad[1] = e->pad[2] = 0;
 	__builtin_memcpy(e->addr, c->ak.addr, 16);
 	if (c->has_path)
 		__builtin_memcpy(e->path, c->pk.path, ENF_PATH_LEN);
@@ -259,7 +283,19 @@ int enf_tp_execveat(struct trace_event_raw_sys_enter *ctx)
 	return tp_exec((const char *)ctx->args[1]);
 }
 
-static __always_inline int tp_open(const char *filename)
+#define O_ACCMODE_ 3
+#define O_WRONLY_ 1
+#define O_RDWR_ 2
+
+/* The access an open's flags ask for (as Falco's evt.is_open_read/write: the access mode) */
+static __always_inline __u8 open_mode(__u64 flags)
+{
+	__u64 acc = flags & O_ACCMODE_;
+
+	return (acc == O_WRONLY_ ? 0 : ENF_OPEN_READ) | (acc == O_WRONLY_ || acc == O_RDWR_ ? ENF_OPEN_WRITE : 0);
+}
+
+static __always_inline int tp_open(const char *filename, __u64 flags)
 {
 	struct enf_ctx *c;
 
@@ -269,16 +305,46 @@ static __always_inline int tp_open(const char *filename)
 	if (!c)
 		return 0;
 	read_user_path(c, filename);
+	c->mode = open_mode(flags);
 	enf_decide(c, MECH_SIGNAL, ENF_OPEN);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_openat")
-int enf_tp_openat(struct trace_event_raw_sys_enter *ctx) { return tp_open((const char *)ctx->args[1]); }
-SEC("tracepoint/syscalls/sys_enter_openat2")
-int enf_tp_openat2(struct trace_event_raw_sys_enter *ctx) { return tp_open((const char *)ctx->args[1]); }
+int enf_tp_openat(struct trace_event_raw_sys_enter *ctx) { return tp_open((const char *)ctx->args[1], ctx->args[2]); }
 SEC("tracepoint/syscalls/sys_enter_open")
-int enf_tp_open(struct trace_event_raw_sys_enter *ctx) { return tp_open((const char *)ctx->args[0]); }
+int enf_tp_open(struct trace_event_raw_sys_enter *ctx) { return tp_open((const char *)ctx->args[0], ctx->args[1]); }
+/* creat(2) is open(O_CREAT|O_WRONLY|O_TRUNC) */
+SEC("tracepoint/syscalls/sys_enter_creat")
+int enf_tp_creat(struct trace_event_raw_sys_enter *ctx) { return tp_open((const char *)ctx->args[0], O_WRONLY_); }
+
+SEC("tracepoint/syscalls/sys_enter_openat2")
+int enf_tp_openat2(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 flags = 0;   /* struct open_how starts with the flags */
+
+	bpf_probe_read_user(&flags, sizeof(flags), (void *)ctx->args[2]);
+	return tp_open((const char *)ctx->args[1], flags);
+}
+
+/* Module loads: init_module (an image in memory, no path) and finit_module (an fd: its path is
+ * known to the LSM hook only, so a path rule on module loads needs lsm; efile.c refuses it) */
+static __always_inline int tp_module(void)
+{
+	struct enf_ctx *c;
+
+	if (!tables.mask[MECH_SIGNAL][ENF_MODULE])
+		return 0;
+	c = ctx_get();
+	if (c)
+		enf_decide(c, MECH_SIGNAL, ENF_MODULE);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_init_module")
+int enf_tp_init_module(struct trace_event_raw_sys_enter *ctx) { return tp_module(); }
+SEC("tracepoint/syscalls/sys_enter_finit_module")
+int enf_tp_finit_module(struct trace_event_raw_sys_enter *ctx) { return tp_module(); }
 
 /* connect/bind from the syscall's sockaddr in user memory */
 static __always_inline int tp_sock(const void *uaddr, int kind)
@@ -450,6 +516,72 @@ int BPF_PROG(enf_lsm_ptrace, struct task_struct *child, unsigned int mode, int r
 		return 0;
 	c->target = BPF_CORE_READ(child, tgid);
 	return lsm_ret(enf_decide(c, MECH_LSM, ENF_PTRACE));
+}
+
+#define FMODE_READ_ 0x1
+#define FMODE_WRITE_ 0x2
+#define FMODE_EXEC_ 0x20
+
+/* The file's path as the kernel resolved it (absolute, symlinks followed): bpf_d_path is
+ * allowed in the hooks that may sleep (file_open, kernel_read_file), also from a non-sleepable
+ * program, which keeps the LPM tries usable. */
+static __always_inline void file_path(struct enf_ctx *c, struct file *file)
+{
+	long n;
+
+	__builtin_memset(c->pk.path, 0, ENF_PATH_LEN);
+	n = bpf_d_path((struct path *)&file->f_path, c->pk.path, ENF_PATH_LEN);
+	if (n > 0)
+		c->has_path = 1;
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(enf_lsm_open, struct file *file, int ret)
+{
+	struct enf_ctx *c;
+	__u32 fmode;
+
+	if (ret)
+		return ret;
+	fmode = BPF_CORE_READ(file, f_mode);
+	/* an exec opens its binary too: exec rules decide those */
+	if (fmode & FMODE_EXEC_)
+		return 0;
+	c = ctx_get();
+	if (!c)
+		return 0;
+	file_path(c, file);
+	c->mode = (fmode & FMODE_READ_ ? ENF_OPEN_READ : 0) | (fmode & FMODE_WRITE_ ? ENF_OPEN_WRITE : 0);
+	return lsm_ret(enf_decide(c, MECH_LSM, ENF_OPEN));
+}
+
+SEC("lsm/kernel_read_file")
+int BPF_PROG(enf_lsm_module_file, struct file *file, enum kernel_read_file_id id, bool contents, int ret)
+{
+	struct enf_ctx *c;
+
+	if (ret)
+		return ret;
+	if (id != bpf_core_enum_value(enum kernel_read_file_id, READING_MODULE))
+		return 0;
+	c = ctx_get();
+	if (!c)
+		return 0;
+	file_path(c, file);
+	return lsm_ret(enf_decide(c, MECH_LSM, ENF_MODULE));
+}
+
+SEC("lsm/kernel_load_data")
+int BPF_PROG(enf_lsm_module_data, enum kernel_load_data_id id, bool contents, int ret)
+{
+	struct enf_ctx *c;
+
+	if (ret)
+		return ret;
+	if (id != bpf_core_enum_value(enum kernel_load_data_id, LOADING_MODULE))
+		return 0;
+	c = ctx_get();
+	return c ? lsm_ret(enf_decide(c, MECH_LSM, ENF_MODULE)) : 0;
 }
 
 /* The canary: while armed, ebee's own opens are refused. If the kernel lets the open through,

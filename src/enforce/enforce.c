@@ -115,6 +115,10 @@ void enf_probe(struct enf_caps *caps)
 	if (!caps->have[MECH_CGROUP])
 		snprintf(caps->why[MECH_CGROUP], sizeof(caps->why[0]), "cgroup sock_addr hooks: %s",
 			 ebee_cgroup2_path() ? ebee_probe_kind(KIND_CGROUP_SOCK_ADDR)->detail : "cgroup2 not mounted");
+	/* no loadable modules (CONFIG_MODULES off): no module syscalls, hooks or tracepoints */
+	if (access("/proc/modules", F_OK))
+		snprintf(caps->absent[ENF_MODULE], sizeof(caps->absent[0]),
+			 "this kernel cannot load modules (no /proc/modules)");
 	read_lsm_list(lsm, sizeof(lsm));
 	/* tests only: skip the list so the canary alone must catch the silent no-op */
 	if (!list_has(lsm, "bpf") && !getenv("EBEE_ENFORCE_IGNORE_LSM_LIST"))
@@ -151,20 +155,24 @@ struct enforcer {
 	bool json;
 	char hostname[256];
 	uint64_t done[ENF_ACTION__N];
+	uint64_t decisions[ENF_MAX_RULES][ENF_ACTION__N][MECH__N];   /* /metrics */
 };
 
 /* Program of each (mechanism, kind) pair; several where one kind has several syscalls. */
 struct hookdef { int mech, kind; struct bpf_program *(*prog)(struct enforce_bpf *); };
 #define P(name) static struct bpf_program *p_##name(struct enforce_bpf *s) { return s->progs.name; }
 P(enf_tp_execve) P(enf_tp_execveat) P(enf_tp_openat) P(enf_tp_openat2) P(enf_tp_open)
-P(enf_tp_connect) P(enf_tp_bind) P(enf_tp_ptrace)
+P(enf_tp_creat) P(enf_tp_connect) P(enf_tp_bind) P(enf_tp_ptrace)
+P(enf_tp_init_module) P(enf_tp_finit_module)
 P(enf_cg_connect4) P(enf_cg_connect6) P(enf_cg_bind4) P(enf_cg_bind6) P(enf_cg_sendmsg4) P(enf_cg_sendmsg6)
-P(enf_lsm_exec) P(enf_lsm_connect) P(enf_lsm_bind) P(enf_lsm_ptrace)
+P(enf_lsm_exec) P(enf_lsm_connect) P(enf_lsm_bind) P(enf_lsm_ptrace) P(enf_lsm_open)
+P(enf_lsm_module_file) P(enf_lsm_module_data)
 #undef P
 static const struct hookdef hookdefs[] = {
 	{ MECH_SIGNAL, ENF_EXEC, p_enf_tp_execve }, { MECH_SIGNAL, ENF_EXEC, p_enf_tp_execveat },
 	{ MECH_SIGNAL, ENF_OPEN, p_enf_tp_openat }, { MECH_SIGNAL, ENF_OPEN, p_enf_tp_openat2 },
-	{ MECH_SIGNAL, ENF_OPEN, p_enf_tp_open },
+	{ MECH_SIGNAL, ENF_OPEN, p_enf_tp_open }, { MECH_SIGNAL, ENF_OPEN, p_enf_tp_creat },
+	{ MECH_SIGNAL, ENF_MODULE, p_enf_tp_init_module }, { MECH_SIGNAL, ENF_MODULE, p_enf_tp_finit_module },
 	{ MECH_SIGNAL, ENF_CONNECT, p_enf_tp_connect }, { MECH_SIGNAL, ENF_BIND, p_enf_tp_bind },
 	{ MECH_SIGNAL, ENF_PTRACE, p_enf_tp_ptrace },
 	{ MECH_CGROUP, ENF_CONNECT, p_enf_cg_connect4 }, { MECH_CGROUP, ENF_CONNECT, p_enf_cg_connect6 },
@@ -172,6 +180,8 @@ static const struct hookdef hookdefs[] = {
 	{ MECH_CGROUP, ENF_SENDMSG, p_enf_cg_sendmsg4 }, { MECH_CGROUP, ENF_SENDMSG, p_enf_cg_sendmsg6 },
 	{ MECH_LSM, ENF_EXEC, p_enf_lsm_exec }, { MECH_LSM, ENF_CONNECT, p_enf_lsm_connect },
 	{ MECH_LSM, ENF_BIND, p_enf_lsm_bind }, { MECH_LSM, ENF_PTRACE, p_enf_lsm_ptrace },
+	{ MECH_LSM, ENF_OPEN, p_enf_lsm_open }, { MECH_LSM, ENF_MODULE, p_enf_lsm_module_file },
+	{ MECH_LSM, ENF_MODULE, p_enf_lsm_module_data },
 };
 
 static int map_or(int fd, const void *key, uint64_t bit)
@@ -265,6 +275,10 @@ static void fill_tables(struct enforcer *E, struct enf_tables *t)
 			else if (r->dim[d].neg)
 				t->neg[d] |= bit;
 		}
+		if (r->open_mode & ENF_OPEN_READ)
+			t->open_read |= bit;
+		if (r->open_mode & ENF_OPEN_WRITE)
+			t->open_write |= bit;
 		t->action[i] = E->enforce ? r->action : ENF_AUDIT;
 	}
 }
@@ -298,6 +312,9 @@ static int on_event(void *arg, void *data, size_t size)
 	struct tm tm;
 
 	E->done[e->action]++;
+	E->decisions[e->rule][e->action][mech]++;
+	if (!E->out)
+		return 0;
 	if (net)
 		addr_text(e, addr, sizeof(addr));
 	localtime_r(&sec, &tm);
@@ -345,6 +362,10 @@ static int on_event(void *arg, void *data, size_t size)
 	}
 	if (e->kind == ENF_PTRACE)
 		jw_ki64(&w, "evt.arg.pid", e->target);
+	if (e->kind == ENF_OPEN) {
+		jw_kbool(&w, "evt.is_open_read", e->mode & ENF_OPEN_READ);
+		jw_kbool(&w, "evt.is_open_write", e->mode & ENF_OPEN_WRITE);
+	}
 	jw_obj_end(&w);
 	jw_kstr(&w, "priority", prio);
 	jw_kstr(&w, "rule", r->name);
@@ -516,6 +537,11 @@ int enforcer_start(struct enforcer *E, struct ebee_loop *l, FILE *out, bool json
 	return 0;
 }
 
+static uint64_t enf_lost(struct enforcer *E)
+{
+	return E->skel ? ebee_percpu_sum(bpf_map__fd(E->skel->maps.enf_events_drops), 0) : 0;
+}
+
 /* The summary's enforcement counters, as members of guard's summary object. */
 void enforcer_summary_fields(struct enforcer *E, struct jw *w)
 {
@@ -523,8 +549,35 @@ void enforcer_summary_fields(struct enforcer *E, struct jw *w)
 	jw_obj_begin(w);
 	for (int a = 0; a < ENF_ACTION__N; a++)
 		jw_ku64(w, enf_done_names[a], E->done[a]);
-	jw_ku64(w, "lost", E->skel ? ebee_percpu_sum(bpf_map__fd(E->skel->maps.enf_events_drops), 0) : 0);
+	jw_ku64(w, "lost", enf_lost(E));
 	jw_obj_end(w);
+}
+
+/* Every rule's live (action, mechanism) pairs are written even at 0, so a rate() has a
+ * series from the start; other pairs appear once they happened. */
+void enforcer_metrics(struct enforcer *E, struct prom *p)
+{
+	prom_family(p, "ebee_enforce_decisions_total", "counter",
+		    "Enforcement decisions by rule, what was done (audited, denied, killed) and mechanism.");
+	for (int i = 0; i < E->nrules; i++) {
+		const struct enf_rule *r = E->by_index[i];
+		bool live[ENF_ACTION__N][MECH__N] = { { false } };
+		int act = E->enforce ? r->action : ENF_AUDIT;
+		for (int k = 0; k < ENF_KIND__N; k++)
+			if (r->mech[k] >= 0)
+				live[act][act == ENF_AUDIT ? MECH_AUDIT : r->mech[k]] = true;
+		for (int a = 0; a < ENF_ACTION__N; a++)
+			for (int m = 0; m < MECH__N; m++) {
+				if (!live[a][m] && !E->decisions[i][a][m])
+					continue;
+				struct prom_label l[3] = { { "rule", r->name }, { "action", enf_done_names[a] },
+							   { "mechanism", enf_mech_names[m] } };
+				prom_u64(p, "ebee_enforce_decisions_total", l, 3, E->decisions[i][a][m]);
+			}
+	}
+	prom_family(p, "ebee_enforce_lost_total", "counter",
+		    "Enforcement decisions taken in the kernel whose alert could not be queued.");
+	prom_u64(p, "ebee_enforce_lost_total", NULL, 0, enf_lost(E));
 }
 
 void enforcer_drain(struct enforcer *E)
@@ -645,6 +698,8 @@ void enforce_doctor_levels(void (*row)(void *arg, const char *kind, const char *
 			 deny >= 0 ? enf_mech_names[deny] : "no", kill >= 0 ? enf_mech_names[kill] : "no",
 			 best != MECH_LSM && !caps.have[MECH_LSM] ? "; lsm: " : "",
 			 best != MECH_LSM && !caps.have[MECH_LSM] ? caps.why[MECH_LSM] : "");
-		row(arg, enf_kind_names[k], enf_mech_names[best], detail);
+		if (caps.absent[k][0])
+			snprintf(detail, sizeof(detail), "%s", caps.absent[k]);
+		row(arg, enf_kind_names[k], caps.absent[k][0] ? "none" : enf_mech_names[best], detail);
 	}
 }

@@ -14,9 +14,14 @@
 #define ENF_MAX_RULES 64
 #define ENF_PATH_LEN 128       /* path bytes the kernel compares (longer paths: refused) */
 #define ENF_MAP_ENTRIES 1024
+#define ENF_CG_LEVELS 16       /* proc.cgroup matches descendants down to this level (root: 0) */
+/* the access an open asks for (enf_ctx.mode, enf_event.mode) */
+#define ENF_OPEN_READ 1
+#define ENF_OPEN_WRITE 2
 
 /* What a rule can act on. */
-enum enf_kind { ENF_EXEC, ENF_OPEN, ENF_CONNECT, ENF_BIND, ENF_SENDMSG, ENF_PTRACE, ENF_KIND__N };
+enum enf_kind { ENF_EXEC, ENF_OPEN, ENF_CONNECT, ENF_BIND, ENF_SENDMSG, ENF_PTRACE, ENF_MODULE,
+		ENF_KIND__N };
 enum enf_action { ENF_AUDIT, ENF_DENY, ENF_KILL, ENF_ACTION__N };
 /* Mechanisms, strongest first in enforcement (audit is everything's fallback). */
 enum enf_mech { MECH_LSM, MECH_CGROUP, MECH_SIGNAL, MECH_AUDIT, MECH__N };
@@ -46,6 +51,7 @@ struct enf_tables {
 	__u64 mask[MECH__N][ENF_KIND__N];   /* rules a hook of this mechanism decides for a kind */
 	__u64 any[DIM__N];                  /* rules with no constraint on the dimension */
 	__u64 neg[DIM__N];                  /* rules whose constraint is negated (not in) */
+	__u64 open_read, open_write;        /* rules that need an open for reading / writing */
 	__u8 action[ENF_MAX_RULES];         /* effective action (audit unless --enforce) */
 	__u32 self_tgid;                    /* ebee: never acted on */
 	__u32 pad;
@@ -61,7 +67,8 @@ struct enf_event {
 	__u8 family;              /* 4, 6 or 0 */
 	__u16 port;               /* host order */
 	__s32 target;             /* ptrace: target pid */
-	__u32 pad;
+	__u8 mode;                /* open: ENF_OPEN_READ | ENF_OPEN_WRITE */
+	__u8 pad[3];
 	__u8 addr[16];
 	char path[ENF_PATH_LEN];  /* exec / open: as passed */
 };

@@ -55,6 +55,7 @@ struct enf_rule {
 	int action;                 /* as written (enum enf_action) */
 	bool enabled;
 	uint32_t kinds;             /* 1 << enf_kind */
+	uint8_t open_mode;          /* evt.is_open_read/write = true: ENF_OPEN_READ|WRITE */
 	struct enf_set dim[DIM__N];
 	/* the decision */
 	bool accepted;
@@ -67,6 +68,7 @@ struct enf_rule {
 struct enf_caps {
 	bool have[MECH__N];
 	char why[MECH__N][200];     /* why a mechanism is unavailable */
+	char absent[ENF_KIND__N][100];   /* why a kind cannot happen on this kernel at all */
 };
 
 struct enf_file {
@@ -90,11 +92,15 @@ void enf_probe(struct enf_caps *caps);
 /* guard run -e: load, attach, alert. */
 struct enforcer;
 struct enforcer *enforcer_new(const struct opt_list *files, struct guard_ruleset *rs, bool enforce);
+/* out NULL (the daemon): decisions are counted, not printed */
 int enforcer_start(struct enforcer *e, struct ebee_loop *l, FILE *out, bool json);
 struct jw;
 /* Its counters as members of the guard summary: "enforced":{"audited","denied","killed","lost"} */
 void enforcer_summary_fields(struct enforcer *e, struct jw *w);
 void enforcer_drain(struct enforcer *e);  /* reads the decisions still queued */
+struct prom;
+/* /metrics: ebee_enforce_decisions_total{rule,action,mechanism}, ebee_enforce_lost_total */
+void enforcer_metrics(struct enforcer *e, struct prom *p);
 void enforcer_free(struct enforcer *e);   /* detaches everything; accepts NULL */
 
 /* guard check -e: a row per rule and the level per kind; -EINVAL when a rule is refused. */

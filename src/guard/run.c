@@ -913,6 +913,8 @@ static void g_metrics(struct collector *c, struct prom *p)
 	prom_family(p, "ebee_guard_http_posts_total", "counter", "Alerts posted to HTTP outputs, by result.");
 	prom_u64(p, "ebee_guard_http_posts_total", &(struct prom_label){ "result", "sent" }, 1, hsent);
 	prom_u64(p, "ebee_guard_http_posts_total", &(struct prom_label){ "result", "lost" }, 1, hlost);
+	if (E->enf)
+		enforcer_metrics(E->enf, p);
 }
 
 static void g_event_json(struct collector *c, struct jw *w, const struct ebee_event_hdr *ev)

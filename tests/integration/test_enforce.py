@@ -198,9 +198,15 @@ def test_check_says_mechanism_and_levels(work, cgroup, listener):
 def test_doctor_levels():
     p = run(["doctor", "--json"], check=0)
     rows = {r["check"]: r for r in json_lines(p.stdout) if r.get("section") == "enforce"}
-    assert set(rows) == {"exec", "open", "connect", "bind", "sendmsg", "ptrace"}
+    assert set(rows) == {"exec", "open", "connect", "bind", "sendmsg", "ptrace", "module"}
     assert rows["connect"]["detail"].startswith("connect: cgroup")
     assert rows["exec"]["detail"].startswith("exec: signal")
+    # without BPF LSM (this host) open and module loads fall back to the kill from sys_enter
+    assert rows["open"]["detail"].startswith("open: signal (deny: no, kill: signal"), rows["open"]
+    if os.path.exists("/proc/modules"):
+        assert rows["module"]["detail"].startswith("module: signal (deny: no, kill: signal"), rows["module"]
+    else:   # CONFIG_MODULES off: nothing to enforce, and doctor says why
+        assert rows["module"]["detail"] == "module: none (this kernel cannot load modules (no /proc/modules))", rows["module"]
 
 
 @pytest.mark.parametrize("text,where,msg", [
@@ -346,3 +352,146 @@ def test_detached_link_is_loud(ebee_start, work, cgroup, listener):
     assert g.wait(timeout=10) == 1
     assert "enforcement of connect by cgroup stopped: its link was detached" in g.stderr, g.stderr
     assert_clean(g.progs, g.links)
+
+
+MODLOAD = """
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+if sys.argv[1] != "-":
+    libc.prctl(15, sys.argv[1].encode(), 0, 0, 0)         # PR_SET_NAME: the comm the rule names
+# finit_module(-1, "", 0): EBADF, nothing is ever loaded; the syscall is what the rule sees
+r = libc.syscall(313, -1, b"", 0)
+print("errno", ctypes.get_errno() if r else 0)
+"""
+
+WRITE = """
+import sys
+try:
+    with open(sys.argv[1], sys.argv[2]) as f:
+        print("opened")
+except OSError as e:
+    print("errno", e.errno)
+"""
+
+
+def test_open_write_and_module_load_killed(ebee_start, work):
+    """Without BPF LSM (this host) the open and module rules fall back to the SIGKILL from
+    sys_enter: an open for writing under a prefix kills its caller, reads there do not; a
+    module load (finit_module) by a named process kills it. guard check -e says so."""
+    guarded = os.path.join(work, "guarded")
+    os.makedirs(guarded)
+    target = write(guarded, "file", "original")
+    comm = "enfmod" + uuid.uuid4().hex[:6]
+    f = write(work, "e.yaml", f"""
+- enforce: no writes in guarded
+  condition: evt.type in (open, openat, openat2, creat) and evt.is_open_write = true and fd.name startswith {guarded}/
+  action: kill
+- enforce: no module loads by the test
+  condition: evt.type in (init_module, finit_module) and proc.name = {comm}
+  action: kill
+""")
+    modules = os.path.exists("/proc/modules")
+    p = run(["guard", "check", "-e", f])
+    assert "open: signal" in p.stdout, p.stdout
+    if modules:
+        assert p.returncode == 0 and "module: signal" in p.stdout, p.stdout
+    else:   # CONFIG_MODULES off: no module syscalls to hook, and the rule says so
+        assert p.returncode == 2, p.stderr
+        assert "'no module loads by the test' refused: module: this kernel cannot load modules" in p.stderr
+        f = write(work, "e.yaml", open(f).read().split("- enforce: no module")[0])
+    g = guard(ebee_start, f, "--enforce")
+    py = ["/usr/bin/python3", "-c"]
+    opened = lambda mode: subprocess.run(py + [WRITE, target, mode], capture_output=True, text=True, timeout=30)
+    assert opened("r").stdout.strip() == "opened"                # read: untouched
+    assert opened("a").returncode == -signal.SIGKILL            # append: killed
+    assert opened("r+").returncode == -signal.SIGKILL           # read-write: killed
+    assert subprocess.run(py + [WRITE, os.path.join(work, "other"), "w"], capture_output=True,
+                          text=True).stdout.strip() == "opened"  # outside the prefix
+    if modules:
+        r = subprocess.run(py + [MODLOAD, comm], capture_output=True, text=True, timeout=30)
+        assert r.returncode == -signal.SIGKILL, r
+        r = subprocess.run(py + [MODLOAD, "-"], capture_output=True, text=True, timeout=30)
+        assert r.stdout.strip() == "errno 9", r                 # another comm: EBADF as usual
+    time.sleep(0.3)
+    assert g.stop() == 0
+    with open(target) as fh:
+        assert fh.read() == "original"                           # append never wrote
+    got = sorted((a["output_fields"]["evt.type"], a["action"], a["mechanism"]) for a in enforce_alerts(g))
+    assert got == [("module", "killed", "signal")] * modules + [("open", "killed", "signal")] * 2, got
+    modes = sorted((a["output_fields"]["evt.is_open_read"], a["output_fields"]["evt.is_open_write"])
+                   for a in enforce_alerts(g) if a["output_fields"]["evt.type"] == "open")
+    assert modes == [(False, True), (True, True)], modes
+
+
+@pytest.mark.parametrize("cond,action,why", [
+    ("evt.type = openat and fd.name = /etc/shadow", "deny", "deny of open needs BPF LSM"),
+    ("evt.type = finit_module and fd.name startswith /lib/modules/", "kill",
+     "fd.name of a module load needs BPF LSM" if os.path.exists("/proc/modules")
+     else "module: this kernel cannot load modules"),
+    ("evt.type = openat and evt.is_open_write = false and fd.name = /x", "kill",
+     "only as 'evt.is_open_write = true'"),
+])
+def test_open_and_module_refusals(work, cond, action, why):
+    f = write(work, "r.yaml", f"- enforce: r\n  condition: {cond}\n  action: {action}\n")
+    p = run(["guard", "check", "-e", f])
+    assert p.returncode == 2 and why in p.stderr, p.stderr
+
+
+def test_daemon_metrics(tmp_path, cgroup, listener):
+    """guard: {enforcement: [FILE], enforce: true} in serve's config: a denied connect from the
+    test's cgroup and a killed exec show on /metrics as ebee_enforce_decisions_total."""
+    from test_serve import serve, metrics, wait_until
+    cgname, cgpath = cgroup
+    work = str(tmp_path)
+    victim = victim_in(work)
+    f = rules(work, cgname, listener, victim)
+    empty = write(work, "empty.yaml", "")
+    e, url, first = serve(tmp_path, f"listen: 127.0.0.1:0\ninterval: 200ms\ncollectors:\n"
+                          f"  guard: {{rules: [{empty}], enforcement: [{f}], enforce: true}}\n")
+    try:
+        deny = (f'ebee_enforce_decisions_total{{rule="no port {listener} from the test cgroup",'
+                f'action="denied",mechanism="cgroup"}}')
+        kill = ('ebee_enforce_decisions_total{rule="kill the victim",action="killed",'
+                'mechanism="signal"}')
+        m, text = metrics(url)
+        assert m[deny] == 0 and m[kill] == 0, text        # live series from the start
+        assert m["ebee_enforce_lost_total"] == 0
+        assert connect_from(cgpath, listener) == "errno 1"
+        assert connect_from(cgpath, listener) == "errno 1"
+        assert subprocess.run([victim]).returncode == -signal.SIGKILL
+        assert connect_from(None, listener) == "connected"
+        assert wait_until(lambda: metrics(url)[0].get(kill) == 1 and metrics(url)[0].get(deny) == 2)
+        if shutil.which("promtool"):
+            p = subprocess.run(["promtool", "check", "metrics"], input=metrics(url)[1],
+                               capture_output=True, text=True)
+            assert p.returncode == 0, p.stdout + p.stderr
+    finally:
+        assert e.stop() == 0, e.stderr
+    assert connect_from(cgpath, listener) == "connected"    # the daemon's links went with it
+
+
+def test_cgroup_names_a_subtree(ebee_start, work, cgroup, listener):
+    """proc.cgroup = /X applies to X's descendants too (a pod's containers are its children);
+    a sibling stays free."""
+    cgname, cgpath = cgroup
+    child = os.path.join(cgpath, "child", "grandchild")
+    os.makedirs(child)
+    sibling = cgpath + "-sibling"
+    os.makedirs(sibling)
+    try:
+        victim = victim_in(work)
+        g = guard(ebee_start, rules(work, cgname, listener, victim), "--enforce")
+        assert connect_from(child, listener) == "errno 1"
+        assert connect_from(cgpath, listener) == "errno 1"
+        assert connect_from(sibling, listener) == "connected"
+        time.sleep(0.3)
+        assert g.stop() == 0
+        assert [a["mechanism"] for a in enforce_alerts(g) if a["action"] == "denied"] == ["cgroup"] * 2
+    finally:
+        for d in (child, os.path.dirname(child), sibling):
+            for _ in range(50):
+                try:
+                    os.rmdir(d)
+                    break
+                except OSError:
+                    time.sleep(0.1)

@@ -146,8 +146,14 @@ static void test_mechanisms(void **s)
 	assert_int_equal(enf_mech_for(&lsm, ENF_CONNECT, ENF_DENY), MECH_LSM);
 	assert_int_equal(enf_mech_for(&lsm, ENF_SENDMSG, ENF_DENY), MECH_CGROUP);
 	assert_int_equal(enf_mech_for(&here, ENF_SENDMSG, ENF_KILL), -1);
-	assert_int_equal(enf_mech_for(&lsm, ENF_OPEN, ENF_DENY), -1);     /* no LSM open yet */
+	assert_int_equal(enf_mech_for(&lsm, ENF_OPEN, ENF_DENY), MECH_LSM);    /* file_open */
+	assert_int_equal(enf_mech_for(&here, ENF_OPEN, ENF_DENY), -1);
 	assert_int_equal(enf_mech_for(&here, ENF_OPEN, ENF_AUDIT), MECH_SIGNAL);
+	assert_int_equal(enf_mech_for(&lsm, ENF_MODULE, ENF_DENY), MECH_LSM);  /* kernel_read_file */
+	assert_int_equal(enf_mech_for(&here, ENF_MODULE, ENF_KILL), MECH_SIGNAL);
+	struct enf_caps nomod = here;
+	snprintf(nomod.absent[ENF_MODULE], sizeof(nomod.absent[0]), "no modules");
+	assert_int_equal(enf_mech_for(&nomod, ENF_MODULE, ENF_KILL), -1);
 	assert_int_equal(enf_mech_for(&none, ENF_EXEC, ENF_AUDIT), -1);
 
 	struct enf_file *f = load_text(
@@ -160,6 +166,25 @@ static void test_mechanisms(void **s)
 	assert_non_null(strstr(f->rules[0].reason, "deny of exec needs BPF LSM"));
 	assert_int_equal(f->rules[1].mech[ENF_CONNECT], MECH_SIGNAL);
 	assert_int_equal(f->rules[1].mech[ENF_EXEC], MECH_SIGNAL);
+	enf_file_free(f);
+
+	/* the access of an open is a required bit; a module path needs the LSM hook */
+	static const char *openmod =
+		"- enforce: w\n  condition: evt.type = openat and evt.is_open_write = true and fd.name startswith /etc/\n  action: kill\n"
+		"- enforce: m\n  condition: evt.type = finit_module and fd.name startswith /lib/\n  action: kill\n";
+	f = load_text(openmod, NULL);
+	assert_non_null(f);
+	assert_int_equal(enf_file_decide(f, &here), 1);
+	assert_true(f->rules[0].accepted);
+	assert_int_equal(f->rules[0].open_mode, ENF_OPEN_WRITE);
+	assert_int_equal(f->rules[0].mech[ENF_OPEN], MECH_SIGNAL);
+	assert_false(f->rules[1].accepted);
+	assert_non_null(strstr(f->rules[1].reason, "fd.name of a module load needs BPF LSM"));
+	enf_file_free(f);
+	f = load_text(openmod, NULL);   /* a refusal sticks to its rule: decide afresh */
+	assert_non_null(f);
+	assert_int_equal(enf_file_decide(f, &lsm), 0);
+	assert_int_equal(f->rules[1].mech[ENF_MODULE], MECH_LSM);
 	enf_file_free(f);
 }
 

@@ -24,10 +24,12 @@ if [ -z "$deb" ]; then
 	(cd "$out/deb" && apt-get download "$pkg" >/dev/null 2>&1) || { echo "vm: apt-get download $pkg failed" >&2; exit 1; }
 	deb=$(ls "$out"/deb/linux-image-6.1.0-*-amd64_*.deb | sort -V | tail -1)
 fi
-if [ ! -f "$out/vmlinuz" ] || [ "$deb" -nt "$out/vmlinuz" ]; then
+if [ ! -f "$out/vmlinuz" ] || [ ! -f "$out/crc7.ko" ] || [ "$deb" -nt "$out/vmlinuz" ]; then
 	rm -rf "$out/kpkg"
 	dpkg -x "$deb" "$out/kpkg"
 	cp "$(ls "$out"/kpkg/boot/vmlinuz-* | head -1)" "$out/vmlinuz"
+	# enforce2's module-load checks: a small module without dependencies
+	cp "$(ls "$out"/kpkg/lib/modules/*/kernel/lib/crc7.ko | head -1)" "$out/crc7.ko"
 	rm -rf "$out/kpkg"
 fi
 
@@ -45,6 +47,7 @@ done
 for f in ${VM_EXTRA:-}; do cp "$f" "$root/bin/"; done
 cp tests/vm/init.sh "$root/init"
 cp tests/vm/*.yaml "$root/enf/"
+cp "$out/crc7.ko" "$root/enf/"
 chmod +x "$root/init"
 echo "root:x:0:0:root:/:/bin/sh" > "$root/etc/passwd"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out/initrd.img"

@@ -27,7 +27,9 @@ start_enforcing() {  # FILE...
 	ebee guard run -v --json -r /enf/empty.yaml "$@" >/tmp/alerts 2>/tmp/run.err &
 	RUN=$!
 	for i in $(seq 1 600); do
-		grep -q "guard: .* rules on" /tmp/run.err 2>/dev/null && return 0
+		# enforce's per-rule lines come once its programs are attached (with -r empty.yaml
+		# guard has no events collector, so no "N rules on" line)
+		grep -q "^ebee: enforce '" /tmp/run.err 2>/dev/null && return 0
 		kill -0 $RUN 2>/dev/null || break
 		sleep 0.2
 	done
@@ -60,7 +62,23 @@ lsm)
 	ebee guard check -e /enf/vm.yaml >/tmp/check 2>&1; rc=$?
 	cat /tmp/check
 	[ $rc = 0 ] && grep -q 'exec: lsm' /tmp/check && grep -q 'connect: lsm' /tmp/check; res check_lsm "guard check -e: exec and connect by lsm"
+	# ---- enforce2: open (file_open) and module loads (kernel_read_file/kernel_load_data) ----
+	grep -qE '^enforce +open .*open: lsm' /tmp/doctor; res enforce2_doctor_open "doctor: open at level lsm"
+	grep -qE '^enforce +module .*module: lsm' /tmp/doctor; res enforce2_doctor_module "doctor: module at level lsm"
+	grep -q 'open: lsm' /tmp/check && grep -q 'module: lsm' /tmp/check; res enforce2_check "guard check -e: open and module by lsm"
+	mkdir -p /enf/guarded && echo original > /enf/guarded/f
+	# ---- end enforce2 ----
 	if start_enforcing -e /enf/vm.yaml --enforce; then
+		# ---- enforce2 ----
+		out=$(sh -c 'echo x >> /enf/guarded/f' 2>&1); rc=$?
+		[ $rc != 0 ] && echo "$out" | grep -qE 'Operation not permitted|Permission denied' && [ "$(cat /enf/guarded/f)" = original ]; res enforce2_open_write_denied "write open under the prefix: rc=$rc $out"
+		out=$(cat /enf/guarded/f 2>&1)
+		[ "$out" = original ]; res enforce2_open_read_runs "read open under the prefix: $out"
+		out=$(sh -c 'echo x > /tmp/other' 2>&1)
+		[ $? = 0 ]; res enforce2_open_other_runs "write elsewhere: $out"
+		out=$(insmod /enf/crc7.ko 2>&1); rc=$?
+		[ $rc != 0 ] && ! grep -q '^crc7 ' /proc/modules; res enforce2_module_denied "insmod of a module: rc=$rc $out"
+		# ---- end enforce2 ----
 		out=$(/bin/victim 2>&1); rc=$?
 		[ $rc = 126 ] && echo "$out" | grep -q 'Operation not permitted'; res exec_eperm "exec of a denied binary: rc=$rc $out"
 		out=$(connect_4599)
@@ -69,9 +87,17 @@ lsm)
 		[ "$out" = ran ]; res others_run "other execs run"
 		stop_enforcing
 		grep -q '"action":"denied","mechanism":"lsm"' /tmp/alerts; res alerts_lsm "alerts say denied by lsm"
+		# ---- enforce2 ----
+		grep '"evt.type":"open"' /tmp/alerts | grep -q '"fd.name":"/enf/guarded/f".*"evt.is_open_write":true.*"action":"denied","mechanism":"lsm"'; res enforce2_alert_open "open alert: denied by lsm, the file's path"
+		grep '"evt.type":"module"' /tmp/alerts | grep -q '"action":"denied","mechanism":"lsm"'; res enforce2_alert_module "module alert: denied by lsm"
+		# ---- end enforce2 ----
 		[ $RC = 0 ] && [ -z "$(ls /sys/fs/bpf)" ]; res clean_exit "exit $RC, nothing pinned"
 		out=$(/bin/victim 2>&1)
 		[ "$out" = 'victim ran' ]; res detached "after exit the victim runs again: $out"
+		# ---- enforce2 ----
+		out=$(insmod /enf/crc7.ko 2>&1); rc=$?
+		[ $rc = 0 ] && grep -q '^crc7 ' /proc/modules; res enforce2_module_after "after exit the module loads: rc=$rc $out"
+		# ---- end enforce2 ----
 	else
 		bad enforcing "guard run did not start"
 	fi
@@ -79,6 +105,10 @@ lsm)
 nolsm)
 	! grep -q bpf /sys/kernel/security/lsm; res lsm_list "the LSM list lacks bpf: $(cat /sys/kernel/security/lsm)"
 	grep -qE '^enforce +exec .*exec: signal.*lacks bpf' /tmp/doctor; res doctor_fallback "doctor: exec falls back to signal and says why"
+	# ---- enforce2: without bpf in the LSM list, open and module loads fall back to the kill ----
+	grep -qE '^enforce +open .*open: signal.*lacks bpf' /tmp/doctor; res enforce2_doctor_open_fallback "doctor: open falls back to signal"
+	grep -qE '^enforce +module .*module: signal.*lacks bpf' /tmp/doctor; res enforce2_doctor_module_fallback "doctor: module falls back to signal"
+	# ---- end enforce2 ----
 	ebee guard check -e /enf/vm.yaml >/tmp/check 2>&1; rc=$?
 	cat /tmp/check
 	[ $rc = 2 ] && grep -q "refused: deny of exec needs BPF LSM" /tmp/check && grep -q 'lacks bpf' /tmp/check; res refuse_lsm "deny of exec refused (exit $rc)"
