@@ -81,7 +81,8 @@ def main():
     if a.before:
         configs["before: ebee http"] = [a.before] + configs["ebee http"]
         configs["before: ebee http --summary"] = [a.before] + configs["ebee http --summary"]
-    keys = ("rps", "p50_us", "p99_us", "cpu_us", "ebee_us", "bpf_ns_req", "events", "lat_x",
+    keys = ("rps", "p50_us", "p99_us", "cpu_us", "ebee_us", "bpf_ns_req", "runs_req", "events",
+            "lat_x",
             "rps_x", "cpu_x")
     res = {c: {k: [] for k in keys} for c in configs}
     stats_fd = tr = None
@@ -124,6 +125,9 @@ def main():
                         raise RuntimeError(f"the server died under {cfg}")
                     if stats_on:
                         d["bpf_ns_req"].append((s1[0] - s0[0]) / a.n)
+                        # program runs = probe hits per request (a single-stepped one traps
+                        # twice but runs once)
+                        d["runs_req"].append((s1[1] - s0[1]) / a.n)
                     else:
                         d["ebee_us"].append((u1 - u0) * tick_us / a.n)
                     if cfg.endswith("ebee http"):
@@ -156,7 +160,7 @@ def main():
           f"per run, {a.conns} keep-alive connections, {a.reps} reps (medians; x = traced / "
           f"untraced within a rep)")
     print(f"{'config':29s} {'req/s':>7s} {'x':>6s} {'p50 us':>7s} {'p99 us':>7s} {'x':>5s} "
-          f"{'srv cpu us/req':>14s} {'x':>5s} {'BPF ns/req':>10s} {'ebee us/req':>11s} "
+          f"{'srv cpu us/req':>14s} {'x':>5s} {'BPF ns/req':>10s} {'hits/req':>8s} {'ebee us/req':>11s} "
           f"{'events got/exp':>15s}")
 
     def f(v, fmt):
@@ -166,7 +170,7 @@ def main():
         evs = f"{sum(ev)}/{len(ev) * a.n}" if ev else "-"
         print(f"{c:29s} {f(m['rps'], '7.0f')} {f(m['rps_x'], '6.3f')} {f(m['p50_us'], '7.1f')} "
               f"{f(m['p99_us'], '7.1f')} {f(m['lat_x'], '5.2f')} {f(m['cpu_us'], '14.1f')} "
-              f"{f(m['cpu_x'], '5.2f')} {f(m['bpf_ns_req'], '10.0f')} "
+              f"{f(m['cpu_x'], '5.2f')} {f(m['bpf_ns_req'], '10.0f')} {f(m['runs_req'], '8.2f')} "
               f"{f(m['ebee_us'], '11.2f')} {evs:>15s}")
     print(f"server alive to the end: {alive}")
     if a.json:

@@ -42,6 +42,7 @@ struct inflight_key {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct inflight_key);
 	__type(value, struct http_event);
 } inflight SEC(".maps");
