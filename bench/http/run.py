@@ -10,7 +10,12 @@ Uses bench/uprobe/loadgen.c (bounded: --n requests on 8 keep-alive connections, 
 uprobe benchmark's helpers; only 127.0.0.1. BPF stats (BPF_ENABLE_STATS, an fd) are on in odd
 repetitions only; latency and throughput come from the even ones.
 
-Usage: bench/http/run.py [--n 20000] [--rate 5000] [--reps 4] [--json FILE]
+--before PATH adds the same two ebee configurations run with another ebee binary (say, one
+built from the previous commit), interleaved with this one's in every repetition: a before/after
+comparison under the same machine state. --no-bpftrace leaves bpftrace out.
+
+Usage: bench/http/run.py [--n 20000] [--rate 5000] [--reps 4] [--before EBEE] [--no-bpftrace]
+                         [--json FILE]
 """
 import argparse
 import json
@@ -42,6 +47,8 @@ def main():
     ap.add_argument("--conns", type=int, default=8)
     ap.add_argument("--reps", type=int, default=4)
     ap.add_argument("--json", help="write all figures here")
+    ap.add_argument("--before", help="another ebee binary to compare with, side by side")
+    ap.add_argument("--no-bpftrace", action="store_true")
     a = ap.parse_args()
     if os.geteuid():
         sys.exit("bench: needs root")
@@ -69,7 +76,13 @@ def main():
         "ebee http --summary": ["-j", "http", "--summary", "-p", pid],
         "bpftrace count": ["bpftrace", bt_file],
     }
-    keys = ("rps", "p50_us", "p99_us", "cpu_us", "ebee_us", "bpf_ns_req", "events", "lat_x",
+    if a.no_bpftrace:
+        del configs["bpftrace count"]
+    if a.before:
+        configs["before: ebee http"] = [a.before] + configs["ebee http"]
+        configs["before: ebee http --summary"] = [a.before] + configs["ebee http --summary"]
+    keys = ("rps", "p50_us", "p99_us", "cpu_us", "ebee_us", "bpf_ns_req", "runs_req", "events",
+            "lat_x",
             "rps_x", "cpu_x")
     res = {c: {k: [] for k in keys} for c in configs}
     stats_fd = tr = None
@@ -90,6 +103,8 @@ def main():
                 out = os.path.join(tmp, f"out-{rep}-{names.index(cfg)}")
                 if cfg == "bpftrace count":
                     tr = Tracer(cfg, configs[cfg], out, bt=True)
+                elif cfg.startswith("before: "):
+                    tr = Tracer(cfg, configs[cfg], out)
                 elif configs[cfg]:
                     tr = Tracer(cfg, [EBEE] + configs[cfg], out)
                 if tr:
@@ -110,9 +125,12 @@ def main():
                         raise RuntimeError(f"the server died under {cfg}")
                     if stats_on:
                         d["bpf_ns_req"].append((s1[0] - s0[0]) / a.n)
+                        # program runs = probe hits per request (a single-stepped one traps
+                        # twice but runs once)
+                        d["runs_req"].append((s1[1] - s0[1]) / a.n)
                     else:
                         d["ebee_us"].append((u1 - u0) * tick_us / a.n)
-                    if cfg == "ebee http":
+                    if cfg.endswith("ebee http"):
                         with open(out) as f:
                             d["events"].append(sum(1 for l in f if '"duration_ns"' in l))
                 if not stats_on:
@@ -120,7 +138,7 @@ def main():
                     d["p50_us"].append(p["p50_us"])
                     d["p99_us"].append(p["p99_us"])
                     d["cpu_us"].append((c1 - c0) * tick_us / a.n)
-                print(f"rep {rep} {'stats' if stats_on else '     '} {cfg:20s} {p['rps']:8.0f} "
+                print(f"rep {rep} {'stats' if stats_on else '     '} {cfg:28s} {p['rps']:8.0f} "
                       f"req/s p99 {p['p99_us']:8.1f} us", file=sys.stderr)
     finally:
         if tr is not None and tr.proc.poll() is None:
@@ -141,8 +159,8 @@ def main():
     print(f"ebee http benchmark: Go net/http server paced at {a.rate:.0f} req/s, {a.n} requests "
           f"per run, {a.conns} keep-alive connections, {a.reps} reps (medians; x = traced / "
           f"untraced within a rep)")
-    print(f"{'config':21s} {'req/s':>7s} {'x':>6s} {'p50 us':>7s} {'p99 us':>7s} {'x':>5s} "
-          f"{'srv cpu us/req':>14s} {'x':>5s} {'BPF ns/req':>10s} {'ebee us/req':>11s} "
+    print(f"{'config':29s} {'req/s':>7s} {'x':>6s} {'p50 us':>7s} {'p99 us':>7s} {'x':>5s} "
+          f"{'srv cpu us/req':>14s} {'x':>5s} {'BPF ns/req':>10s} {'hits/req':>8s} {'ebee us/req':>11s} "
           f"{'events got/exp':>15s}")
 
     def f(v, fmt):
@@ -150,9 +168,9 @@ def main():
     for c, m in med.items():
         ev = res[c]["events"]
         evs = f"{sum(ev)}/{len(ev) * a.n}" if ev else "-"
-        print(f"{c:21s} {f(m['rps'], '7.0f')} {f(m['rps_x'], '6.3f')} {f(m['p50_us'], '7.1f')} "
+        print(f"{c:29s} {f(m['rps'], '7.0f')} {f(m['rps_x'], '6.3f')} {f(m['p50_us'], '7.1f')} "
               f"{f(m['p99_us'], '7.1f')} {f(m['lat_x'], '5.2f')} {f(m['cpu_us'], '14.1f')} "
-              f"{f(m['cpu_x'], '5.2f')} {f(m['bpf_ns_req'], '10.0f')} "
+              f"{f(m['cpu_x'], '5.2f')} {f(m['bpf_ns_req'], '10.0f')} {f(m['runs_req'], '8.2f')} "
               f"{f(m['ebee_us'], '11.2f')} {evs:>15s}")
     print(f"server alive to the end: {alive}")
     if a.json:

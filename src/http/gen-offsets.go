@@ -23,6 +23,7 @@ var want = []struct{ typ, field, key string }{
 	{"net/url.URL", "Path", "url_path"},
 	{"net/http.Response", "StatusCode", "resp_status_code"},
 	{"runtime.g", "goid", "g_goid"},
+	{"net/http.response", "status", "rw_status"},
 }
 
 func main() {

@@ -20,10 +20,14 @@ package main
 import (
 	"fmt"
 	"net/http"
+	"os"
 )
 
 func main() {
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, r.URL.Path) })
+	if len(os.Args) > 9 { // never runs: links the server (net/http.response) into the binary
+		http.ListenAndServe("127.0.0.1:0", nil)
+	}
 	if r, err := http.Get("http://127.0.0.1:1/"); err == nil {
 		fmt.Println(r.StatusCode)
 	}

@@ -15,9 +15,16 @@ vers=("$@")
 # the suites that have them: this release's backports, then the next release
 suites=(bookworm-backports trixie)
 
+# A release Debian did not have is remembered for a day (absent/VERSION), so that scripts/deps.sh
+# stays a no-op on every test run instead of refreshing package lists each time.
 missing=()
 for v in "${vers[@]}"; do
-  [ -x "$dir/root/usr/lib/go-$v/bin/go" ] || missing+=("$v")
+  [ -x "$dir/root/usr/lib/go-$v/bin/go" ] && continue
+  if [ -n "$(find "$dir/absent/$v" -mmin -1440 2>/dev/null)" ]; then
+    echo "go-toolchains: Debian has no golang-$v in ${suites[*]} (checked $(date -r "$dir/absent/$v" -u +%FT%TZ))" >&2
+    continue
+  fi
+  missing+=("$v")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   mirror=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null |
@@ -37,8 +44,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     # the compiler and tools (-go) and the standard library it builds from (-src)
     if ! (cd "$dir/debs" && apt-get "${opts[@]}" download "golang-$v-go" "golang-$v-src" >&2); then
       echo "go-toolchains: Debian has no golang-$v in ${suites[*]}" >&2
+      mkdir -p "$dir/absent" && touch "$dir/absent/$v"
       continue
     fi
+    rm -f "$dir/absent/$v"
     for deb in "$dir/debs"/golang-"$v"-{go,src}_*.deb; do
       dpkg -x "$deb" "$dir/root"
     done

@@ -3,7 +3,10 @@
  * *Request (Go ABIInternal: sh.srv in RAX, the ResponseWriter interface in RBX:RCX, req in RDI)
  * and keeps a half-built event per goroutine; (*response).WriteHeader (receiver RAX, code RBX)
  * records the status on the same goroutine; a uprobe on every RET of ServeHTTP completes and
- * emits it. The client side is the same with (*Client).do (c in RAX, req in RBX; returns
+ * emits it. Where the binary has (*response).finishRequest (HTTP/1, called by conn.serve right
+ * after ServeHTTP returns) its entry ends the request instead and the status is read from the
+ * response: one emulated trap per request where the RET probe costs two (x86 single-steps RET)
+ * and WriteHeader one more. The client side is the same with (*Client).do (c in RAX, req in RBX; returns
  * *Response in RAX). Never uretprobes: Go moves goroutine stacks and goroutines between
  * threads, a hijacked return address breaks both. Requests whose memory cannot be read are
  * dropped and counted, never sent half-filled. */
@@ -24,6 +27,7 @@ const volatile struct http_offsets off = {};
  * function starts again, so that pass is skipped. 0 = the probe is after the check. */
 const volatile __u16 srv_skip_flags = 0;
 const volatile __u16 cli_skip_flags = 0;
+const volatile __u16 fin_skip_flags = 0;
 
 EBEE_RINGBUF(events, 1 << 20);
 
@@ -38,6 +42,7 @@ struct inflight_key {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct inflight_key);
 	__type(value, struct http_event);
 } inflight SEC(".maps");
@@ -141,7 +146,8 @@ fault:
 	return 0;
 }
 
-static __always_inline int finish(struct pt_regs *ctx, __u32 side)
+/* status: the server's code when the site read it (finishRequest), else 0 */
+static __always_inline int finish(struct pt_regs *ctx, __u32 side, __u32 status)
 {
 	struct inflight_key k = { .g = ctx->r14, .side = side };
 	struct http_event *e = bpf_map_lookup_elem(&inflight, &k);
@@ -152,6 +158,8 @@ static __always_inline int finish(struct pt_regs *ctx, __u32 side)
 	}
 	e->dur_ns = bpf_ktime_get_ns() - e->hdr.time_ns;
 	if (side == EV_HTTP_SERVER) {
+		if (status)
+			e->status = status;
 		if (!e->status) {
 			/* the handler wrote nothing: finishRequest writes 200 after we return */
 			e->status = 200;
@@ -181,6 +189,7 @@ int ebee_http(struct pt_regs *ctx)
 	__u32 site = (__u32)bpf_get_attach_cookie(ctx);
 	struct inflight_key k = { .g = ctx->r14, .side = EV_HTTP_SERVER };
 	struct http_event *e;
+	__u64 status = 0;
 
 	if (targ_tgid && (bpf_get_current_pid_tgid() >> 32) != targ_tgid)
 		return 0;
@@ -192,7 +201,19 @@ int ebee_http(struct pt_regs *ctx)
 		}
 		return entry(ctx, EV_HTTP_SERVER, ctx->di);
 	case HTTP_SITE_SRV_RET:
-		return finish(ctx, EV_HTTP_SERVER);
+		return finish(ctx, EV_HTTP_SERVER, 0);
+	case HTTP_SITE_SRV_FINISH:
+		if (ctx->flags & fin_skip_flags) {
+			bump(HTTP_ST_GROWN);
+			return 0;
+		}
+		/* the receiver (*response, RAX) holds the final status; 0 = nothing written yet */
+		if (bpf_probe_read_user(&status, 8, (void *)(ctx->ax + off.rw_status))) {
+			bump(HTTP_ST_FAULT);
+			bpf_map_delete_elem(&inflight, &k);
+			return 0;
+		}
+		return finish(ctx, EV_HTTP_SERVER, (__u32)status);
 	case HTTP_SITE_STATUS:
 		/* Go ignores a second WriteHeader (superfluous) but sends 1xx before the final
 		 * status: the first code >= 200 is the one the client got */
@@ -207,7 +228,7 @@ int ebee_http(struct pt_regs *ctx)
 		}
 		return entry(ctx, EV_HTTP_CLIENT, ctx->bx);
 	case HTTP_SITE_CLI_RET:
-		return finish(ctx, EV_HTTP_CLIENT);
+		return finish(ctx, EV_HTTP_CLIENT, 0);
 	}
 	return 0;
 }

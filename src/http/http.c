@@ -22,11 +22,12 @@
 #include "http/http.skel.h"
 
 /* The functions probed, in this order (index = enum fn). */
-enum fn { FN_SERVE, FN_STATUS, FN_CLIENT, FN__N };
+enum fn { FN_SERVE, FN_STATUS, FN_CLIENT, FN_FINISH, FN__N };
 static const char *const fn_names[FN__N] = {
 	[FN_SERVE] = "net/http.serverHandler.ServeHTTP",
 	[FN_STATUS] = "net/http.(*response).WriteHeader",
 	[FN_CLIENT] = "net/http.(*Client).do",
+	[FN_FINISH] = "net/http.(*response).finishRequest",
 };
 
 #define MAX_LINKS (2 * UP_MAX_RETS + FN__N)
@@ -139,12 +140,19 @@ static int find_offsets(struct http_priv *p, const char *shown)
 		ebee_err("bad item '%s' in EBEE_HTTP_OFFSETS (key=N, keys as -v prints them)", bad);
 		return -EINVAL;
 	}
+	/* the end of a server request: finishRequest's entry when the response's status field is
+	 * known (one trap), else ServeHTTP's RETs and WriteHeader (three) */
+	if (p->off.rw_status == 0xffff)
+		p->fn[FN_FINISH] = NULL;
 	ebee_info("'%s' (%s): struct offsets from %s: req_method=%u req_url=%u "
 		  "req_content_length=%u req_remote_addr=%u url_host=%u url_path=%u "
-		  "resp_status_code=%u g_goid=%u", shown, p->bin.go_version, p->off_src,
-		  p->off.req_method, p->off.req_url, p->off.req_content_length,
+		  "resp_status_code=%u g_goid=%u rw_status=%u", shown, p->bin.go_version,
+		  p->off_src, p->off.req_method, p->off.req_url, p->off.req_content_length,
 		  p->off.req_remote_addr, p->off.url_host, p->off.url_path, p->off.resp_status_code,
-		  p->off.g_goid);
+		  p->off.g_goid, p->off.rw_status);
+	if (p->fn[FN_SERVE])
+		ebee_info("server requests end at %s", p->fn[FN_FINISH] ?
+			  "finishRequest's entry" : "ServeHTTP's RETs (status from WriteHeader)");
 	return 0;
 }
 
@@ -165,7 +173,7 @@ static int find_sites(struct http_priv *p, const struct http_cfg *cfg, const cha
 	for (int i = 0; i < FN__N; i++)
 		p->fn[i] = up_bin_find(&p->bin, fn_names[i]);
 	if (cfg->side == HTTP_SIDE_CLIENT || !p->fn[FN_SERVE] || !p->fn[FN_STATUS])
-		p->fn[FN_SERVE] = p->fn[FN_STATUS] = NULL;
+		p->fn[FN_SERVE] = p->fn[FN_STATUS] = p->fn[FN_FINISH] = NULL;
 	if (cfg->side == HTTP_SIDE_SERVER)
 		p->fn[FN_CLIENT] = NULL;
 	if (!p->fn[FN_SERVE] && !p->fn[FN_CLIENT]) {
@@ -182,7 +190,7 @@ static int find_sites(struct http_priv *p, const struct http_cfg *cfg, const cha
 		err = up_sites_go(&p->bin, p->fn[i], &p->sites[i]);
 		if (err)
 			return err;
-		if (i != FN_STATUS && !p->sites[i].nret) {
+		if ((i == FN_SERVE || i == FN_CLIENT) && !p->sites[i].nret) {
 			ebee_err("'%s' in '%s' has no RET instruction: cannot time requests",
 				 fn_names[i], shown);
 			return -EINVAL;
@@ -301,6 +309,7 @@ static int http_open(struct collector *c)
 	p->skel->rodata->off = p->off;
 	p->skel->rodata->srv_skip_flags = p->fn[FN_SERVE] ? p->sites[FN_SERVE].jcc_flags : 0;
 	p->skel->rodata->cli_skip_flags = p->fn[FN_CLIENT] ? p->sites[FN_CLIENT].jcc_flags : 0;
+	p->skel->rodata->fin_skip_flags = p->fn[FN_FINISH] ? p->sites[FN_FINISH].jcc_flags : 0;
 	err = http_bpf__load(p->skel);
 	if (err)
 		return ebee_load_err("http", err);
@@ -379,12 +388,15 @@ static int http_start(struct collector *c, struct ebee_loop *l)
 	for (int i = 0; i < FN__N && !err; i++) {
 		enum http_site ret = i == FN_SERVE ? HTTP_SITE_SRV_RET : HTTP_SITE_CLI_RET;
 
-		if (!p->fn[i] || i == FN_STATUS)
+		if (!p->fn[i] || i == FN_STATUS || i == FN_FINISH ||
+		    (i == FN_SERVE && p->fn[FN_FINISH]))
 			continue;
 		for (int k = 0; k < p->sites[i].nret && !err; k++)
 			err = attach(p, i, ret, p->sites[i].ret[k]);
 	}
-	if (!err && p->fn[FN_STATUS])
+	if (!err && p->fn[FN_FINISH])
+		err = attach(p, FN_FINISH, HTTP_SITE_SRV_FINISH, entry_site(&p->sites[FN_FINISH]));
+	else if (!err && p->fn[FN_STATUS])
 		err = attach(p, FN_STATUS, HTTP_SITE_STATUS, entry_site(&p->sites[FN_STATUS]));
 	if (!err && p->fn[FN_SERVE])
 		err = attach(p, FN_SERVE, HTTP_SITE_SRV_ENTRY, entry_site(&p->sites[FN_SERVE]));

@@ -19,6 +19,8 @@ enum http_site {
 	HTTP_SITE_STATUS,         /* (*response).WriteHeader entry: the status code */
 	HTTP_SITE_CLI_ENTRY,      /* (*Client).do entry */
 	HTTP_SITE_CLI_RET,        /* one of its RET instructions */
+	HTTP_SITE_SRV_FINISH,     /* (*response).finishRequest entry: the end, status in the
+				   * response (replaces the RET and WriteHeader probes) */
 	HTTP_SITE__N
 };
 

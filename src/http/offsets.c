@@ -30,6 +30,7 @@ static const struct field {
 	F("net/url.URL", "Path", url_path),
 	F("net/http.Response", "StatusCode", resp_status_code),
 	F("runtime.g", "goid", g_goid),
+	F("net/http.response", "status", rw_status),
 #undef F
 };
 
@@ -140,7 +141,8 @@ int http_offsets_override(struct http_offsets *o, const char *spec, const char *
 				break;
 		errno = 0;
 		v = strtoul(eq + 1, &end, 10);
-		if (i == ARRAY_SIZE(fields) || !eq[1] || *end || errno || v >= 0xffff)
+		/* 65535: the field is unknown, as when neither DWARF nor the table has it */
+		if (i == ARRAY_SIZE(fields) || !eq[1] || *end || errno || v > 0xffff)
 			return -EINVAL;
 		*slot(o, &fields[i]) = (__u16)v;
 		p += n + (p[n] == ',');

@@ -16,6 +16,7 @@ struct http_offsets {
 	__u16 url_path;           /* url.URL.Path (string) */
 	__u16 resp_status_code;   /* http.Response.StatusCode (int) */
 	__u16 g_goid;             /* runtime.g.goid (int64) */
+	__u16 rw_status;          /* http.response.status (int): the code WriteHeader set */
 };
 
 #endif

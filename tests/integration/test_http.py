@@ -73,12 +73,19 @@ def check(seen, sent, pid):
             assert r["duration_ns"] >= ms * 1_000_000, r
 
 
-@pytest.mark.parametrize("variant", ["plain", "stripped", "pie"])
-def test_server_requests(ebee_start, server, variant):
+@pytest.mark.parametrize("variant,end", [("plain", "finish"), ("stripped", "finish"),
+                                         ("pie", "finish"), ("stripped", "ret")])
+def test_server_requests(ebee_start, server, variant, end):
+    """end: where a server request ends. "finish": finishRequest's entry, the status read from
+    the response (the default: one trap per request); "ret": ServeHTTP's RETs and WriteHeader,
+    the fallback when the response's layout is unknown (made here by overriding its offset)."""
     srv = server(variant)
     srv.request("GET", "/ok/before")   # not traced: must not show up
-    e = ebee_start(["-j", "http", "-p", str(srv.pid)])
-    assert wait_attached(e) >= 5
+    env = dict(os.environ)
+    if end == "ret":
+        env["EBEE_HTTP_OFFSETS"] = "rw_status=65535"
+    e = ebee_start(["-v", "-j", "http", "-p", str(srv.pid)], env=env)
+    assert wait_attached(e) >= 3
 
     sent = []
     plan = [("GET", "/ok/1", None, 200), ("GET", "/fail/1", None, 500),
@@ -123,6 +130,9 @@ def test_server_requests(ebee_start, server, variant):
     assert s["offsets"] == ("dwarf" if variant == "plain" else "table"), s
     for k in ("missed", "duration_s", "unmatched"):
         assert k in s
+    assert s["unmatched"] == 0, s
+    assert ("server requests end at " + ("finishRequest's entry" if end == "finish" else
+                                         "ServeHTTP's RETs")) in e.stderr, e.stderr
     assert_server_ok(srv)
 
 
