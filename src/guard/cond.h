@@ -56,6 +56,8 @@ struct cond_field {
 	enum cond_type type;
 	uint8_t flags;        /* CF_* */
 	uint8_t kdim;         /* enum cond_kdim */
+	uint8_t cost;         /* the provider's guess of what a value costs (1 a load, ~10 a
+			       * lookup, ~50+ a file read; 0 = unknown): cheap checks go first */
 	char name[64];        /* as written, with its argument: "proc.aname[2]" */
 };
 

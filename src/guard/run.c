@@ -437,7 +437,7 @@ static void on_event(void *arg, const struct ebee_event_hdr *h)
 		return;
 	for (int i = 0; i < E->nby_type[g.sc]; i++) {
 		const struct guard_rule *r = E->by_type[g.sc][i];
-		g.extra_done = false;
+		/* g.extra (the /proc reads) is kept for the next rules: one event, one read */
 		E->evaluated++;
 		if (cond_eval(r->cond, &g))
 			alert(E, r, &g);
