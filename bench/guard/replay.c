@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 		if (r->status != RS_EVALUABLE && r->status != RS_DEGRADED)
 			continue;
 		for (int t = 0; t < guard_evtype_count() && t < 256; t++)
-			if (cond_kparts_has_evtype(&r->kp, t) && guard_evtype_source(t)) {
+			if (cond_kparts_live_evtype(&r->kp, t) && guard_evtype_source(t)) {
 				by[t] = realloc(by[t], (nby[t] + 1) * sizeof(*by[t]));
 				by[t][nby[t]++] = r;
 			}

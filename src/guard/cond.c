@@ -911,12 +911,17 @@ static void ks_any(struct kset *s, int dim)
 		memset(s->ev, 0xff, sizeof(s->ev));
 }
 
-static void kwalk(const struct cond *c, const struct cnode *n, int dim, struct kset *out)
+static void kwalk(const struct cond *c, const struct cnode *n, int dim, bool na_false,
+		  struct kset *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (n->k == N_CHECK) {
 		const struct ccheck *k = n->chk;
 		const struct cond_field *f = &c->fields[k->fi];
+		if (na_false && k->na) {
+			out->exact = true;   /* never holds: the empty set, exactly */
+			return;
+		}
 		bool dir = dim == CK_PATH && f->kdim == CK_PATHDIR;
 		bool mine = (f->kdim == dim || dir) && !k->ntr && k->rfi < 0 &&
 			    !(f->flags & CF_MULTI);
@@ -967,7 +972,7 @@ static void kwalk(const struct cond *c, const struct cnode *n, int dim, struct k
 	}
 	if (n->k == N_NOT) {
 		struct kset s;
-		kwalk(c, n->kids[0], dim, &s);
+		kwalk(c, n->kids[0], dim, na_false, &s);
 		if (dim == CK_EVTYPE && s.exact) {
 			for (size_t i = 0; i < ARRAY_LEN(s.ev); i++)
 				out->ev[i] = ~s.ev[i];
@@ -982,7 +987,7 @@ static void kwalk(const struct cond *c, const struct cnode *n, int dim, struct k
 	bool is_and = n->k == N_AND;
 	for (int i = 0; i < n->nkids; i++) {
 		struct kset s;
-		kwalk(c, n->kids[i], dim, &s);
+		kwalk(c, n->kids[i], dim, na_false, &s);
 		if (i == 0) {
 			*out = s;
 			continue;
@@ -1053,6 +1058,8 @@ static bool kneed(const struct cond *c, const struct cnode *n, int dim)
 	case N_CHECK: {
 		const struct ccheck *k = n->chk;
 		const struct cond_field *f = &c->fields[k->fi];
+		if (k->na)
+			return true;   /* never holds: implies anything */
 		if (f->kdim != dim || k->ntr || k->rfi >= 0 || k->nv < 1)
 			return false;
 		if (dim == CK_WRITE)
@@ -1086,17 +1093,20 @@ void cond_kparts(const struct cond *c, struct cond_kparts *k)
 {
 	memset(k, 0, sizeof(*k));
 	struct kset s;
-	kwalk(c, c->root, CK_EVTYPE, &s);
+	/* the types as written (a rule's status), then without what can never hold here */
+	kwalk(c, c->root, CK_EVTYPE, false, &s);
 	memcpy(k->evtypes, s.ev, sizeof(k->evtypes));
 	k->evtypes_any = true;
 	for (size_t i = 0; i < ARRAY_LEN(s.ev); i++)
 		if (~s.ev[i])
 			k->evtypes_any = false;
-	kwalk(c, c->root, CK_COMM, &s);
+	kwalk(c, c->root, CK_EVTYPE, true, &s);
+	memcpy(k->evlive, s.ev, sizeof(k->evlive));
+	kwalk(c, c->root, CK_COMM, true, &s);
 	k->comm_any = s.any;
 	k->comm = s.v;
 	k->ncomm = s.n;
-	kwalk(c, c->root, CK_PATH, &s);
+	kwalk(c, c->root, CK_PATH, true, &s);
 	k->path_any = s.any;
 	k->path = s.v;
 	k->npath = s.n;

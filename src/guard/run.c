@@ -674,7 +674,7 @@ static int g_open(struct collector *c)
 			continue;
 		nrules++;
 		for (int t = 0; t < guard_evtype_count() && t < 256; t++) {
-			if (!cond_kparts_has_evtype(&r->kp, t) || !guard_evtype_source(t))
+			if (!cond_kparts_live_evtype(&r->kp, t) || !guard_evtype_source(t))
 				continue;
 			const struct guard_rule **x = realloc(E->by_type[t], (E->nby_type[t] + 1) * sizeof(*x));
 			if (!x)
