@@ -25,6 +25,12 @@ replay)
 	for f in "${files[@]}"; do
 		taskset -c 0 build/guard-replay "$f" 2000000
 	done
+	# instructions per event, which the machine's load does not move (valgrind, when there)
+	if command -v valgrind > /dev/null && [ -n "${EBEE_FALCO_RULES:-}" ]; then
+		valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect=cond_eval \
+			build/guard-replay "$EBEE_FALCO_RULES" 100000 2>&1 |
+			awk '/Collected/ { printf "cond_eval: %.0f instructions/event\n", $4 / 100000 }'
+	fi
 	;;
 storm)
 	peers=${PEERS:-$root/../shared/peers}
@@ -35,15 +41,25 @@ storm)
 	mkdir -p bench/results
 	stamp=$(date -u +%Y%m%dT%H%M%SZ)
 	# events: execs reaching the rules (every exec does: they keep the process table); for
-	# opens, the storm's opens the kernel prefilter kept (no rule can match them)
+	# opens, the storm's opens the kernel prefilter kept (no rule can match them).
+	# BEFORE=/path/to/an/older/ebee: that build runs beside this one in the same run (a
+	# side-by-side of a change; the peer tool is left out then)
+	exec_peer=(--tracer execsnoop)
+	open_peer=(--tracer opensnoop)
+	if [ -n "${BEFORE:-}" ]; then
+		exec_peer=(--tracer "$BEFORE guard run --json -r $rules" --label before
+			   --sum '"events_by_type":\{"exec":(\d+)')
+		open_peer=(--tracer "$BEFORE guard run --json -r $rules" --label before
+			   --sum '"kernel_skipped":(\d+)')
+	fi
 	"$peers/overhead.py" --workload exec --n "$n_exec" --reps "$reps" --stable 1.5 \
 		--out "bench/results/guard-exec-$stamp.json" \
-		--tracer execsnoop \
+		"${exec_peer[@]}" \
 		--tracer "$root/build/ebee guard run --json -r $rules" --label ebee-guard \
 		--sum '"events_by_type":\{"exec":(\d+)'
 	"$peers/overhead.py" --workload open --n "$n_open" --reps "$reps" --stable 1.5 \
 		--out "bench/results/guard-open-$stamp.json" \
-		--tracer opensnoop \
+		"${open_peer[@]}" \
 		--tracer "$root/build/ebee guard run --json -r $rules" --label ebee-guard \
 		--sum '"kernel_skipped":(\d+)'
 	;;

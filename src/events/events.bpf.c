@@ -485,24 +485,44 @@ extern int bpf_strstr(const char *s1__ign, const char *s2__ign) __ksym __weak;
 #define bpf_ksym_exists(sym) (!!(sym))
 #endif
 
-/* The clauses whose path-prefix set holds a prefix of p (with those that have none). A path
- * that is relative, or that lexical normalisation would change ("//", "/." in "/./", "/../"
- * and trailing "/." or "/.."; hidden names like "/.x" too, which costs only a crossing), is
- * not what user space matches: it passes every set. */
-static __always_inline __u32 kf_path_bits(const struct ev_kf_sc *k, __u32 sc, const char *p)
+/* The open flags of an open (the creat(2) ones for creat), from its arguments. */
+static __always_inline __u64 kf_open_flags(__u32 sc, const __u64 *a)
 {
-	struct ev_kf_path_key *key;
-	__u32 zero = 0, *bits;
-	long n;
+	__u64 fl = 0;
 
-	if (!bpf_ksym_exists(bpf_strstr) || p[0] != '/')
-		return k->clauses;
-	key = bpf_map_lookup_elem(&ev_kf_scratch, &zero);
-	if (!key)
-		return k->clauses;
-	/* the copy gives the length the key needs; the scans run on it */
-	n = bpf_probe_read_kernel_str(key->path, sizeof(key->path), p);
-	if (n <= 0 || bpf_strstr(key->path, "/.") >= 0 || bpf_strstr(key->path, "//") >= 0)
+	switch (sc) {
+	case SC_OPEN: return a[1];
+	case SC_OPENAT: return a[2];
+	case SC_CREAT: return 01 | 0100 | 01000;
+	case SC_OPENAT2:
+		/* struct open_how starts with the flags */
+		if (bpf_probe_read_user(&fl, sizeof(fl), (void *)a[2]) < 0)
+			return 0;
+		return fl;
+	default: return 0;
+	}
+}
+
+/* The user pointer of the path a record's `path` holds (0: none, fchmod/fchown). */
+static __always_inline __u64 kf_upath(__u32 sc, const __u64 *a)
+{
+	if (sc == SC_FCHMOD || sc == SC_FCHOWN)
+		return 0;
+	return file_path_arg(sc, a);
+}
+
+/* The clauses whose path-prefix set holds a prefix of the path in key (n bytes with the
+ * NUL), with those that have none. A path that is relative, or that lexical normalisation
+ * would change ("//", "/." in "/./", "/../" and trailing "/." or "/.."; hidden names like
+ * "/.x" too, which costs only a crossing), is not what user space matches: it passes every
+ * set. */
+static __always_inline __u32 kf_path_bits(const struct ev_kf_sc *k, __u32 sc,
+					  struct ev_kf_path_key *key, long n)
+{
+	__u32 *bits;
+
+	if (key->path[0] != '/' || bpf_strstr(key->path, "/.") >= 0 ||
+	    bpf_strstr(key->path, "//") >= 0)
 		return k->clauses;
 	key->sc = sc;
 	key->prefixlen = 8 + 8 * (__u32)(n - 1);
@@ -510,17 +530,40 @@ static __always_inline __u32 kf_path_bits(const struct ev_kf_sc *k, __u32 sc, co
 	return k->nopath | (bits ? *bits : 0);
 }
 
-/* Whether a filled record passes the prefilter (m: the clauses its process name allows). */
+/* Whether a syscall passes the prefilter, decided from its arguments before anything is
+ * reserved or filled (m: the clauses its process name allows): an event no clause can match
+ * costs one read of its path at most. Cheapest first: the flags, then one read of the path
+ * (what the record would hold, the same bytes) scanned for "../", then the LPM lookup. */
 static __always_inline bool kf_pass(const struct ev_kf_sc *k, __u32 m, __u32 sc,
-				    const struct ev_sys *e)
+				    const __u64 *a)
 {
-	/* cheapest first: flags, then one scan for "../", then the copy, two scans and the LPM */
-	if ((m & k->needwrite) && !(e->a[0] & (01 | 02 | 0100 | 01000)))
+	struct ev_kf_path_key *key;
+	__u32 zero = 0;
+	__u64 up;
+	long n;
+
+	if ((m & k->needwrite) && !(kf_open_flags(sc, a) & (01 | 02 | 0100 | 01000)))
 		m &= ~k->needwrite;   /* O_WRONLY O_RDWR O_CREAT O_TRUNC */
-	if ((m & k->needdotdot) && bpf_ksym_exists(bpf_strstr) && bpf_strstr(e->path, "../") < 0)
+	if (!(m & (k->needdotdot | ~k->nopath)))
+		return m != 0;
+	/* paths are tested with the string kfuncs only: without them every path passes */
+	if (!bpf_ksym_exists(bpf_strstr))
+		return true;
+	key = bpf_map_lookup_elem(&ev_kf_scratch, &zero);
+	if (!key)
+		return true;
+	up = kf_upath(sc, a);
+	n = up ? bpf_probe_read_user_str(key->path, sizeof(key->path), (void *)up) : 0;
+	if (n <= 0) {
+		/* no path (or a fault): the record's path is empty; no "../", no prefix */
+		key->path[0] = 0;
+		n = 1;
+	}
+	/* a path cut here may have its "../" past the cut: kept */
+	if ((m & k->needdotdot) && n < (long)sizeof(key->path) && bpf_strstr(key->path, "../") < 0)
 		m &= ~k->needdotdot;
 	if (m & ~k->nopath)
-		m &= kf_path_bits(k, sc, e->path);
+		m &= kf_path_bits(k, sc, key, n);
 	return m != 0;
 }
 
@@ -547,6 +590,10 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 		}
 	}
 	syscall_args(&s);
+	if (kfm && !kf_pass(kf, kfm, sc, a)) {
+		kf_count(sc);
+		return 0;
+	}
 	if (sc == SC_SENDTO || sc == SC_SENDMSG || sc == SC_SENDMMSG) {
 		/* before the reserve: a stream's sends a consumer did not ask for cost no slot */
 		so = sock_of((int)a[0]);
@@ -699,11 +746,6 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 	}
 	if (file && !prefix_pass(e->path)) {
 		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		return 0;
-	}
-	if (kfm && !kf_pass(kf, kfm, sc, e)) {
-		bpf_ringbuf_discard(e, BPF_RB_NO_WAKEUP);
-		kf_count(sc);
 		return 0;
 	}
 	ebee_submit(events, e);

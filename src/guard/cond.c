@@ -481,6 +481,125 @@ static struct cnode *compile(struct compiler *k, const struct cond_ast *a)
 	return n;
 }
 
+/* ---- evaluation order ----------------------------------------------------------------- */
+
+/* What evaluating a check costs, roughly: its fields (the provider's guess, 4 when it has
+ * none), the operator and the values it walks. */
+static double check_cost(const struct cond *c, const struct ccheck *k)
+{
+	double cost;
+
+	if (k->na || k->evfast || k->fi < 0)
+		return 0.5;
+	cost = c->fields[k->fi].cost ? c->fields[k->fi].cost : 4;
+	if (c->fields[k->fi].flags & CF_MULTI)
+		cost *= 3;   /* ancestors: several values */
+	if (k->rfi >= 0)
+		cost += c->fields[k->rfi].cost ? c->fields[k->rfi].cost : 4;
+	cost += k->ntr * 2;
+	switch (k->op) {
+	case OP_REGEX: case OP_GLOB: case OP_IGLOB: cost += 8; break;
+	case OP_ICONTAINS: cost += 3; break;
+	case OP_CONTAINS: case OP_BCONTAINS: cost += 1; break;
+	default: break;
+	}
+	cost += k->sorted ? 2 : k->nv / 4.0;
+	return cost;
+}
+
+/* How likely a check holds, a guess: a field never available here never; a value test
+ * (=, in, startswith...) rarely; its negations and ranges often. */
+static double check_prob(const struct ccheck *k)
+{
+	if (k->na)
+		return 0;
+	if (k->evfast)
+		return k->op == OP_NE ? 0.9 : 0.5;   /* rules are indexed by type already */
+	switch (k->op) {
+	case OP_EXISTS: case OP_NE: return 0.9;
+	case OP_LT: case OP_LE: case OP_GT: case OP_GE: return 0.5;
+	default: return k->type == CT_BOOL ? 0.5 : 0.1;
+	}
+}
+
+struct ordkey {
+	struct cnode *n;
+	int i;                 /* the rule's order: ties keep it */
+	double cost, p, key;
+};
+
+static int ordkey_cmp(const void *a, const void *b)
+{
+	const struct ordkey *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->i - y->i;
+}
+
+/* Flattens nested and/and, or/or (macros nest them) and orders the operands of each and/or
+ * the classic way for independent tests: an `and` by cost / (1 - p) (a cheap test likely to
+ * fail first), an `or` by cost / p, with the guesses above, so that an event type, a flag or
+ * a field never available here spares the costly tests (ancestors, command lines, /proc
+ * reads) and exclusions (`and not ...`, which mostly hold) come after what selects. Checks
+ * have no side effects that matter (a field reads the same whichever check reads it first),
+ * so the order changes the time, never the result. Sets *p to the node's probability and
+ * returns its expected cost. */
+static double order(const struct cond *c, struct cnode *n, double *p)
+{
+	double cost = 0, q;
+	struct ordkey *ks;
+
+	if (n->k == N_CHECK) {
+		*p = check_prob(n->chk);
+		return check_cost(c, n->chk);
+	}
+	if (n->k == N_NOT) {
+		cost = order(c, n->kids[0], &q);
+		*p = 1 - q;
+		return cost;
+	}
+	/* flatten: a kid of the same kind gives its kids to n */
+	for (int i = 0; i < n->nkids; i++) {
+		struct cnode *kid = n->kids[i];
+
+		if (kid->k != n->k)
+			continue;
+		struct cnode **x = realloc(n->kids, (n->nkids + kid->nkids) * sizeof(*x));
+		if (!x)
+			abort();
+		n->kids = x;
+		memmove(&n->kids[i + kid->nkids], &n->kids[i + 1], (n->nkids - i - 1) * sizeof(*x));
+		memcpy(&n->kids[i], kid->kids, kid->nkids * sizeof(*x));
+		n->nkids += kid->nkids - 1;
+		kid->nkids = 0;
+		node_free(kid);
+		i--;   /* look at what came in its place */
+	}
+	ks = cond_xcalloc(n->nkids ? n->nkids : 1, sizeof(*ks));
+	for (int i = 0; i < n->nkids; i++) {
+		struct ordkey *k = &ks[i];
+		double d;
+
+		k->n = n->kids[i];
+		k->i = i;
+		k->cost = order(c, k->n, &k->p);
+		d = n->k == N_AND ? 1 - k->p : k->p;   /* the chance it decides */
+		k->key = k->cost / (d > 1e-6 ? d : 1e-6);
+	}
+	qsort(ks, n->nkids, sizeof(*ks), ordkey_cmp);
+	/* the expected cost in that order; p of the whole */
+	q = 1;
+	for (int i = 0; i < n->nkids; i++) {
+		n->kids[i] = ks[i].n;
+		cost += q * ks[i].cost;
+		q *= n->k == N_AND ? ks[i].p : 1 - ks[i].p;
+	}
+	*p = n->k == N_AND ? q : 1 - q;
+	free(ks);
+	return cost;
+}
+
 struct cond *cond_compile(const struct cond_ast *a, const struct cond_env *env,
 			  const struct cond_provider *p, struct cond_err *err)
 {
@@ -494,6 +613,8 @@ struct cond *cond_compile(const struct cond_ast *a, const struct cond_env *env,
 		cond_free(c);
 		return NULL;
 	}
+	double prob;
+	order(c, c->root, &prob);
 	return c;
 }
 
@@ -790,12 +911,17 @@ static void ks_any(struct kset *s, int dim)
 		memset(s->ev, 0xff, sizeof(s->ev));
 }
 
-static void kwalk(const struct cond *c, const struct cnode *n, int dim, struct kset *out)
+static void kwalk(const struct cond *c, const struct cnode *n, int dim, bool na_false,
+		  struct kset *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (n->k == N_CHECK) {
 		const struct ccheck *k = n->chk;
 		const struct cond_field *f = &c->fields[k->fi];
+		if (na_false && k->na) {
+			out->exact = true;   /* never holds: the empty set, exactly */
+			return;
+		}
 		bool dir = dim == CK_PATH && f->kdim == CK_PATHDIR;
 		bool mine = (f->kdim == dim || dir) && !k->ntr && k->rfi < 0 &&
 			    !(f->flags & CF_MULTI);
@@ -846,7 +972,7 @@ static void kwalk(const struct cond *c, const struct cnode *n, int dim, struct k
 	}
 	if (n->k == N_NOT) {
 		struct kset s;
-		kwalk(c, n->kids[0], dim, &s);
+		kwalk(c, n->kids[0], dim, na_false, &s);
 		if (dim == CK_EVTYPE && s.exact) {
 			for (size_t i = 0; i < ARRAY_LEN(s.ev); i++)
 				out->ev[i] = ~s.ev[i];
@@ -861,7 +987,7 @@ static void kwalk(const struct cond *c, const struct cnode *n, int dim, struct k
 	bool is_and = n->k == N_AND;
 	for (int i = 0; i < n->nkids; i++) {
 		struct kset s;
-		kwalk(c, n->kids[i], dim, &s);
+		kwalk(c, n->kids[i], dim, na_false, &s);
 		if (i == 0) {
 			*out = s;
 			continue;
@@ -932,6 +1058,8 @@ static bool kneed(const struct cond *c, const struct cnode *n, int dim)
 	case N_CHECK: {
 		const struct ccheck *k = n->chk;
 		const struct cond_field *f = &c->fields[k->fi];
+		if (k->na)
+			return true;   /* never holds: implies anything */
 		if (f->kdim != dim || k->ntr || k->rfi >= 0 || k->nv < 1)
 			return false;
 		if (dim == CK_WRITE)
@@ -965,17 +1093,20 @@ void cond_kparts(const struct cond *c, struct cond_kparts *k)
 {
 	memset(k, 0, sizeof(*k));
 	struct kset s;
-	kwalk(c, c->root, CK_EVTYPE, &s);
+	/* the types as written (a rule's status), then without what can never hold here */
+	kwalk(c, c->root, CK_EVTYPE, false, &s);
 	memcpy(k->evtypes, s.ev, sizeof(k->evtypes));
 	k->evtypes_any = true;
 	for (size_t i = 0; i < ARRAY_LEN(s.ev); i++)
 		if (~s.ev[i])
 			k->evtypes_any = false;
-	kwalk(c, c->root, CK_COMM, &s);
+	kwalk(c, c->root, CK_EVTYPE, true, &s);
+	memcpy(k->evlive, s.ev, sizeof(k->evlive));
+	kwalk(c, c->root, CK_COMM, true, &s);
 	k->comm_any = s.any;
 	k->comm = s.v;
 	k->ncomm = s.n;
-	kwalk(c, c->root, CK_PATH, &s);
+	kwalk(c, c->root, CK_PATH, true, &s);
 	k->path_any = s.any;
 	k->path = s.v;
 	k->npath = s.n;

@@ -56,6 +56,8 @@ struct cond_field {
 	enum cond_type type;
 	uint8_t flags;        /* CF_* */
 	uint8_t kdim;         /* enum cond_kdim */
+	uint8_t cost;         /* the provider's guess of what a value costs (1 a load, ~10 a
+			       * lookup, ~50+ a file read; 0 = unknown): cheap checks go first */
 	char name[64];        /* as written, with its argument: "proc.aname[2]" */
 };
 
@@ -134,6 +136,9 @@ const struct cond_field *cond_field_at(const struct cond *c, int i);
 struct cond_kparts {
 	bool evtypes_any;
 	uint64_t evtypes[COND_EVTYPES / 64];
+	/* the types it may hold on here: evtypes less the branches that compare a field never
+	 * available here (CF_NA: always false). The sets below are pruned the same way. */
+	uint64_t evlive[COND_EVTYPES / 64];
 	bool comm_any;
 	int ncomm;
 	char **comm;
@@ -150,6 +155,10 @@ static inline bool cond_kparts_has_evtype(const struct cond_kparts *k, int i)
 	return k->evtypes_any || (k->evtypes[i / 64] >> (i % 64) & 1);
 }
 
+static inline bool cond_kparts_live_evtype(const struct cond_kparts *k, int i)
+{
+	return k->evlive[i / 64] >> (i % 64) & 1;
+}
 /* Text of an AST, normalised (for tests and -v). Returns the length it needed. */
 size_t cond_ast_str(const struct cond_ast *a, char *buf, size_t len);
 

@@ -224,6 +224,34 @@ static const char *const na_prefixes[] = { "container.", "k8s.", "kubernetes." }
 
 static const char *const na_why = "needs a container runtime or Kubernetes";
 
+/* What getting a field's value costs (cond.h's cond_field.cost): the order a rule's checks
+ * are evaluated in. */
+static uint8_t field_cost(int id)
+{
+	switch (id) {
+	case F_PROC_SID: case F_PROC_VPGID: case F_PROC_SNAME: case F_PROC_VPGID_NAME:
+	case F_PROC_IS_SID_LEADER: case F_PROC_IS_VPGID_LEADER: case F_THREAD_CAP_EFF:
+	case F_THREAD_CAP_PRM: case F_THREAD_CAP_INH: case F_GROUP_GID: case F_GROUP_NAME:
+		return 60;   /* /proc files read */
+	case F_USER_NAME: case F_USER_HOMEDIR: case F_USER_SHELL: case F_USER_LOGINNAME:
+		return 12;   /* the password database */
+	case F_PROC_MEMFD: case F_EVT_TIME: case F_EVT_ARG: case F_EVT_ARGS: case F_EVT_RES:
+	case F_PROC_ARGS: case F_PROC_CMDLINE: case F_PROC_PCMDLINE: case F_PROC_ACMDLINE:
+	case F_PROC_CWD: case F_FD_NAME: case F_EVT_HOSTNAME: case F_CONTAINER_INFO:
+		return 5;    /* text made or copied */
+	case F_PROC_PNAME: case F_PROC_PEXE: case F_PROC_PEXEPATH: case F_PROC_ANAME:
+	case F_PROC_APID: case F_PROC_AEXE: case F_PROC_AEXEPATH:
+		return 4;    /* an ancestor's lookup */
+	case F_PROC_NAME: case F_PROC_EXE: case F_PROC_EXEPATH: case F_PROC_PPID:
+	case F_PROC_TTY: case F_PROC_DURATION: case F_PROC_CGROUP: case F_USER_LOGINUID:
+	case F_CONTAINER_ID: case F_CONTAINER_NAME: case F_FD_DIRECTORY: case F_FD_FILENAME:
+	case F_FD_NAMERAW:
+		return 3;    /* the process's lookup, or a scan of the path */
+	default:
+		return 1;    /* the event's own data */
+	}
+}
+
 int guard_field_resolve(void *pv, const char *name, const char *arg, struct cond_field *out,
 			char *why, size_t whylen)
 {
@@ -265,6 +293,7 @@ int guard_field_resolve(void *pv, const char *name, const char *arg, struct cond
 	out->type = fd->type;
 	out->flags = fd->flags;
 	out->kdim = fd->kdim;
+	out->cost = field_cost(fd->id);
 	out->argi = -1;
 	out->args[0] = 0;
 	if (arg && fd->argk == ARG_NONE) {

@@ -38,11 +38,20 @@ size_t guard_kparts_text(const struct guard_rule *r, char *buf, size_t len)
 	size_t o = 0;
 	buf[0] = 0;
 #define PUT(...) (o += snprintf(buf + o, o < len ? len - o : 0, __VA_ARGS__))
+	bool live = false;
+	for (int i = 0; i < guard_evtype_count() && !live; i++)
+		live = cond_kparts_live_evtype(&r->kp, i) && guard_evtype_source(i);
+	if (!live) {
+		/* every branch compares a field never available here (<NA>): nothing is captured
+		 * for it, nothing evaluated */
+		PUT("never (needs fields never available here)");
+		return o;
+	}
 	if (!r->kp.evtypes_any) {
 		PUT("evt.type in (");
 		int n = 0;
 		for (int i = 0; i < guard_evtype_count(); i++)
-			if (cond_kparts_has_evtype(&r->kp, i) && guard_evtype_source(i))
+			if (cond_kparts_live_evtype(&r->kp, i) && guard_evtype_source(i))
 				PUT("%s%s", n++ ? ", " : "", guard_evtype_name(i));
 		PUT(")");
 	}

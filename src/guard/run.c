@@ -437,7 +437,7 @@ static void on_event(void *arg, const struct ebee_event_hdr *h)
 		return;
 	for (int i = 0; i < E->nby_type[g.sc]; i++) {
 		const struct guard_rule *r = E->by_type[g.sc][i];
-		g.extra_done = false;
+		/* g.extra (the /proc reads) is kept for the next rules: one event, one read */
 		E->evaluated++;
 		if (cond_eval(r->cond, &g))
 			alert(E, r, &g);
@@ -674,7 +674,7 @@ static int g_open(struct collector *c)
 			continue;
 		nrules++;
 		for (int t = 0; t < guard_evtype_count() && t < 256; t++) {
-			if (!cond_kparts_has_evtype(&r->kp, t) || !guard_evtype_source(t))
+			if (!cond_kparts_live_evtype(&r->kp, t) || !guard_evtype_source(t))
 				continue;
 			const struct guard_rule **x = realloc(E->by_type[t], (E->nby_type[t] + 1) * sizeof(*x));
 			if (!x)

@@ -591,7 +591,14 @@ static void test_kernel_parts(void **state)
 		"- rule: Dotdot\n  desc: d\n  output: o\n  priority: INFO\n"
 		"  condition: evt.type = openat and fd.nameraw contains '../' and fd.nameraw glob '*../*../*'\n"
 		"- rule: NotDotdot\n  desc: d\n  output: o\n  priority: INFO\n"
-		"  condition: evt.type = openat and not fd.nameraw contains '../'\n";
+		"  condition: evt.type = openat and not fd.nameraw contains '../'\n"
+		/* fd.connected and container.privileged are never available here (<NA>) */
+		"- rule: Outbound\n  desc: d\n  output: o\n  priority: INFO\n"
+		"  condition: (evt.type = connect or (evt.type = sendto and fd.connected = false)) and proc.name = ssh\n"
+		"- rule: Never\n  desc: d\n  output: o\n  priority: INFO\n"
+		"  condition: evt.type = execve and container.privileged = true\n"
+		"- rule: NotNA\n  desc: d\n  output: o\n  priority: INFO\n"
+		"  condition: evt.type = openat and not fd.connected = true\n";
 	struct guard_ruleset *rs = load(yaml, err, sizeof(err));
 	const struct guard_rule *r;
 
@@ -613,6 +620,20 @@ static void test_kernel_parts(void **state)
 	assert_true(rule(rs, "Dotdot")->kp.need_dotdot);
 	assert_false(rule(rs, "NotDotdot")->kp.need_dotdot);
 	assert_false(rule(rs, "Write")->kp.need_dotdot);
+	/* a branch comparing a <NA> field never holds: its types are not live (not captured),
+	 * though the status still counts them (degraded, not "matches no event type") */
+	r = rule(rs, "Outbound");
+	assert_int_equal(r->status, RS_DEGRADED);
+	assert_true(cond_kparts_has_evtype(&r->kp, guard_evtype_index("sendto")));
+	assert_false(cond_kparts_live_evtype(&r->kp, guard_evtype_index("sendto")));
+	assert_true(cond_kparts_live_evtype(&r->kp, guard_evtype_index("connect")));
+	assert_int_equal(r->kp.ncomm, 1);
+	r = rule(rs, "Never");
+	assert_int_equal(r->status, RS_DEGRADED);
+	assert_true(cond_kparts_has_evtype(&r->kp, guard_evtype_index("execve")));
+	for (int i = 0; i < guard_evtype_count(); i++)
+		assert_false(cond_kparts_live_evtype(&r->kp, i));
+	assert_true(cond_kparts_live_evtype(&rule(rs, "NotNA")->kp, guard_evtype_index("openat")));
 	guard_rules_free(rs);
 }
 
