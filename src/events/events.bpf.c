@@ -54,22 +54,60 @@ struct sys_exit_ctx {
 	__s64 ret;
 };
 
-static __always_inline void *ev_reserve(__u32 size, __u32 type)
+/* A record, or NULL (stopping, or the ring buffer is full: the caller counts the drop with
+ * ev_drop). Callers test the result once and return: when a helper also tests it and the paths
+ * merge, the compiler tests the pointer a second time, and verifiers before 6.4 (Debian 12's
+ * 6.1) do not know a reserved record is non-NULL: they walk the impossible NULL branch with the
+ * record still held and refuse the program ("Unreleased reference"). */
+static __always_inline void *ev_reserve(__u32 size)
 {
-	void *e;
+	return ev_off ? NULL : bpf_ringbuf_reserve(&events, size, 0);
+}
+
+/* The path filter, on the absolute path as passed; relative paths pass here and are checked
+ * by user space once resolved. */
+static __always_inline bool prefix_pass(const char *p)
+{
+	if (!ev_cfg.prefix_len || p[0] != '/')
+		return true;
+	for (int i = 0; i < EV_PATH_LEN; i++) {
+		if (i >= ev_cfg.prefix_len)
+			return true;
+		if (p[i] != ev_cfg.prefix[i])
+			return false;
+	}
+	return true;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, char[EV_PATH_LEN]);
+} path_scratch SEC(".maps");
+
+/* A failed reserve: counted as a drop of its type, unless stopping (ev_off) or, with
+ * --path-prefix, unless the event would not have passed anyway: its path (upath, the user
+ * pointer; 0 for events without one) is then read into per-CPU scratch and checked. Returns 0
+ * for the program to return. */
+static __always_inline int ev_drop(__u32 type, __u64 upath)
+{
+	__u32 zero = 0;
+	__u64 *d;
+	char *p;
 
 	if (ev_off)
-		return NULL;
-	e = bpf_ringbuf_reserve(&events, size, 0);
-
-	if (!e) {
-		__u64 *d = bpf_map_lookup_elem(&ev_drops, &type);
-
-		ebee_count_drop(&events_drops);
-		if (d)
-			*d += 1;
+		return 0;
+	if (upath && ev_cfg.prefix_len) {
+		p = bpf_map_lookup_elem(&path_scratch, &zero);
+		if (p && bpf_probe_read_user_str(p, EV_PATH_LEN, (void *)upath) > 0 && !prefix_pass(p))
+			return 0;
 	}
-	return e;
+	ebee_count_drop(&events_drops);
+	d = bpf_map_lookup_elem(&ev_drops, &type);
+	if (d)
+		*d += 1;
+	return 0;
 }
 
 static __always_inline bool ev_result_pass(__s64 ret)
@@ -92,9 +130,9 @@ static __always_inline int exec_emit(const char *kfilename, __u32 argc)
 
 	if (!want_exec || ev_cfg.failed_only || !ebee_filter_pass())
 		return 0;
-	e = ev_reserve(sizeof(*e), EV_EXEC);
+	e = ev_reserve(sizeof(*e));
 	if (!e)
-		return 0;
+		return ev_drop(EV_EXEC, 0);
 	ebee_event_init(&e->hdr, EV_EXEC, sizeof(*e));
 	e->ret = 0;
 	e->ppid = BPF_CORE_READ(t, real_parent, tgid);
@@ -143,9 +181,9 @@ static __always_inline int exec_fail(__s64 ret, const struct sysargs *s, bool at
 
 	if (!want_exec || ret >= 0 || ev_cfg.success_only)
 		return 0;
-	e = ev_reserve(sizeof(*e), EV_EXEC);
+	e = ev_reserve(sizeof(*e));
 	if (!e)
-		return 0;
+		return ev_drop(EV_EXEC, 0);
 	t = (struct task_struct *)bpf_get_current_task();
 	ebee_event_init(&e->hdr, EV_EXEC, sizeof(*e));
 	e->ret = ret;
@@ -189,9 +227,9 @@ static __always_inline int fork_emit(__u32 ptgid, __u32 ctgid, __u32 ctid, __u64
 	ebee_filter_fork(ptgid, ctgid);
 	if (!want_fork || !ebee_filter_pass())
 		return 0;
-	e = ev_reserve(sizeof(*e), EV_FORK);
+	e = ev_reserve(sizeof(*e));
 	if (!e)
-		return 0;
+		return ev_drop(EV_FORK, 0);
 	ebee_event_init(&e->hdr, EV_FORK, sizeof(*e));
 	e->ppid = ptgid;
 	e->child = ctgid;
@@ -227,8 +265,10 @@ static __always_inline int exit_emit(void)
 	if ((__u32)id != id >> 32)
 		return 0;   /* a thread (the leader's exit stands for the process) */
 	if (want_exit && ebee_filter_pass()) {
-		e = ev_reserve(sizeof(*e), EV_EXIT);
-		if (e) {
+		e = ev_reserve(sizeof(*e));
+		if (!e) {
+			ev_drop(EV_EXIT, 0);
+		} else {
 			ebee_event_init(&e->hdr, EV_EXIT, sizeof(*e));
 			e->ppid = BPF_CORE_READ(t, real_parent, tgid);
 			e->child = 0;
@@ -354,21 +394,6 @@ static __always_inline void send_sock(struct ev_sys *e, struct socket *so)
 	e->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 }
 
-/* The path filter, on the absolute path as passed; relative paths pass here and are checked
- * by user space once resolved. */
-static __always_inline bool prefix_pass(const char *p)
-{
-	if (!ev_cfg.prefix_len || p[0] != '/')
-		return true;
-	for (int i = 0; i < EV_PATH_LEN; i++) {
-		if (i >= ev_cfg.prefix_len)
-			return true;
-		if (p[i] != ev_cfg.prefix[i])
-			return false;
-	}
-	return true;
-}
-
 /* The user pointer of a file event's main path (the one --path-prefix checks). */
 static __always_inline __u64 file_path_arg(__u32 sc, const __u64 *a)
 {
@@ -385,32 +410,6 @@ static __always_inline __u64 file_path_arg(__u32 sc, const __u64 *a)
 	default:
 		return a[1];
 	}
-}
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, char[EV_PATH_LEN]);
-} path_scratch SEC(".maps");
-
-/* With --path-prefix the path is only known after the reserve: when the reserve fails, read it
- * into per-CPU scratch so that only drops of events that would have passed are counted. */
-static __always_inline void *ev_reserve_file(__u32 size, __u32 type, __u64 upath)
-{
-	__u32 zero = 0;
-	char *p;
-	void *e;
-
-	if (!upath || !ev_cfg.prefix_len || ev_off)
-		return ev_reserve(size, type);
-	e = bpf_ringbuf_reserve(&events, size, 0);
-	if (e)
-		return e;
-	p = bpf_map_lookup_elem(&path_scratch, &zero);
-	if (p && bpf_probe_read_user_str(p, EV_PATH_LEN, (void *)upath) > 0 && !prefix_pass(p))
-		return NULL;
-	return ev_reserve(size, type);   /* fails again (or fits now): counts the drop */
 }
 
 /* ---- the prefilter (events/kfilter.h) --------------------------------------------------- */
@@ -553,9 +552,9 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 		if (ev_cfg.dgram_sends && so && BPF_CORE_READ(so, type) == 1 /* SOCK_STREAM */)
 			return 0;
 	}
-	e = ev_reserve_file(size, type, file ? file_path_arg(sc, a) : 0);
+	e = ev_reserve(size);
 	if (!e)
-		return 0;
+		return ev_drop(type, file ? file_path_arg(sc, a) : 0);
 	ebee_event_init(&e->hdr, type, size);
 	e->ret = ret;
 	e->sc = sc;
