@@ -41,9 +41,33 @@ struct {
 
 /* A syscall's arguments, read at its exit from the caller's saved user registers: the
  * kernel leaves them as they were at entry (only ax changes), so no sys_enter program and no
- * per-thread stash map are needed — half the programs and a hash update+delete per call. */
+ * per-thread stash map are needed — half the programs and a hash update+delete per call.
+ * Where a tracepoint program cannot reach them (bpf_task_pt_regs is 5.15+; the task_pt_regs
+ * probe of core/load.c, EBEE_DISABLE=task_pt_regs to force it), user space sets args_stash:
+ * then each traced syscall's sys_enter program checks the filter and stashes the arguments
+ * per thread, and the exit takes them from there. A constant: the verifier keeps one path. */
+const volatile __u8 args_stash = 0;
+
 struct sysargs {
 	__u64 a[6];
+};
+
+/* LRU so that a thread that never reaches sys_exit (killed, exec from a non-leader thread)
+ * cannot fill it; sized to one entry by user space when the registers are used. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct sysargs);
+} stash SEC(".maps");
+
+/* The context of the per-syscall enter tracepoints (and of raw_syscalls): only the arguments
+ * the syscall has may be read, or the attach is refused. */
+struct sys_enter_ctx {
+	__u64 common;
+	__s32 nr;
+	__u32 pad;
+	__u64 args[6];
 };
 
 /* The context of the per-syscall exit tracepoints. */
@@ -296,10 +320,8 @@ int ev_exit_tp(void *ctx)
 
 /* ---- syscalls ------------------------------------------------------------------------ */
 
-static __always_inline void syscall_args(struct sysargs *s)
+static __always_inline void regs_args(struct sysargs *s, struct pt_regs *regs)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-
 	/* a BTF pointer: plain loads, no probe_read call per register */
 	s->a[0] = PT_REGS_PARM1_SYSCALL(regs);
 	s->a[1] = PT_REGS_PARM2_SYSCALL(regs);
@@ -307,6 +329,11 @@ static __always_inline void syscall_args(struct sysargs *s)
 	s->a[3] = PT_REGS_PARM4_SYSCALL(regs);
 	s->a[4] = PT_REGS_PARM5_SYSCALL(regs);
 	s->a[5] = 0;
+}
+
+static __always_inline void syscall_args(struct sysargs *s)
+{
+	regs_args(s, (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()));
 }
 
 static __always_inline void read_path(char *dst, __u64 uptr, struct ev_sys *e, __u32 trunc)
@@ -523,18 +550,18 @@ static __always_inline bool kf_pass(const struct ev_kf_sc *k, __u32 m, __u32 sc,
 	return m != 0;
 }
 
-static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 type, __u32 size,
-				    bool file)
+/* One syscall's record from its result and arguments: s is filled here from the registers
+ * (regs) or holds the stashed ones. The filter block was checked by the caller. */
+static __always_inline int sys_emit(__s64 ret, struct sysargs *s, bool regs, __u32 sc, __u32 type,
+				    __u32 size, bool file)
 {
-	__s64 ret = ctx->ret;
 	const struct ev_kf_sc *kf;
 	struct socket *so = NULL;
-	struct sysargs s;
 	struct ev_sys *e;
 	__u32 kfm = 0, kfkey;
-	__u64 *a = s.a;
+	__u64 *a = s->a;
 
-	if (!ev_result_pass(ret) || !ebee_filter_pass())
+	if (!ev_result_pass(ret))
 		return 0;
 	kfkey = sc;   /* a copy: taking sc's address would make it a stack load, not a constant */
 	kf = bpf_map_lookup_elem(&ev_kf, &kfkey);
@@ -545,7 +572,8 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 			return 0;
 		}
 	}
-	syscall_args(&s);
+	if (regs)
+		syscall_args(s);
 	if (sc == SC_SENDTO || sc == SC_SENDMSG || sc == SC_SENDMMSG) {
 		/* before the reserve: a stream's sends a consumer did not ask for cost no slot */
 		so = sock_of((int)a[0]);
@@ -709,10 +737,48 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 	return 0;
 }
 
-#define EV_SYS(name, SC, T, SIZE, FILE)                                          \
+/* The fallback's enter: filter, then the arguments per thread (nargs is a constant per
+ * program: the loop unrolls to the syscall's arguments only). */
+static __always_inline int sys_enter(struct sys_enter_ctx *ctx, int nargs)
+{
+	struct sysargs s;
+	__u32 tid;
+
+	if (!ebee_filter_pass())
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	for (int i = 0; i < 6; i++)
+		s.a[i] = i < nargs ? ctx->args[i] : 0;
+	bpf_map_update_elem(&stash, &tid, &s, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int sys_exit(__s64 ret, __u32 sc, __u32 type, __u32 size, bool file)
+{
+	struct sysargs regs, *s;
+	__u32 tid;
+
+	if (!args_stash) {
+		if (!ebee_filter_pass())
+			return 0;
+		return sys_emit(ret, &regs, true, sc, type, size, file);
+	}
+	tid = (__u32)bpf_get_current_pid_tgid();
+	s = bpf_map_lookup_elem(&stash, &tid);
+	if (!s)
+		return 0;   /* filtered out at enter, or ebee started mid-call */
+	sys_emit(ret, s, false, sc, type, size, file);
+	bpf_map_delete_elem(&stash, &tid);
+	return 0;
+}
+
+/* The enter programs are loaded only with args_stash. */
+#define EV_SYS(name, SC, T, N, SIZE, FILE)                                       \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                             \
+	int ev_en_##name(struct sys_enter_ctx *ctx) { return sys_enter(ctx, N); } \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                              \
 	int ev_ex_##name(struct sys_exit_ctx *ctx)                              \
-	{ return sys_exit(ctx, SC, T, SIZE, FILE); }
+	{ return sys_exit(ctx->ret, SC, T, SIZE, FILE); }
 
 #define S1 EV_SYS_SIZE1
 #define S2 EV_SYS_SIZE2
@@ -722,72 +788,95 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
  * exec path (a successful exec costs one early return here). */
 static __always_inline int exec_exit(struct sys_exit_ctx *ctx, bool at)
 {
-	struct sysargs s;
+	struct sysargs s, *st;
+	__u32 tid;
 
-	if (ctx->ret >= 0 || !want_exec || !ebee_filter_pass())
+	if (!args_stash) {
+		if (ctx->ret >= 0 || !want_exec || !ebee_filter_pass())
+			return 0;
+		syscall_args(&s);
+		return exec_fail(ctx->ret, &s, at);
+	}
+	/* the fallback stashes every exec the filter passes: a successful one only deletes */
+	tid = (__u32)bpf_get_current_pid_tgid();
+	st = bpf_map_lookup_elem(&stash, &tid);
+	if (!st)
 		return 0;
-	syscall_args(&s);
-	return exec_fail(ctx->ret, &s, at);
+	if (ctx->ret < 0)
+		exec_fail(ctx->ret, st, at);
+	bpf_map_delete_elem(&stash, &tid);
+	return 0;
 }
 
+static __always_inline int exec_enter(struct sys_enter_ctx *ctx, int nargs)
+{
+	if (!want_exec || ev_cfg.success_only)
+		return 0;
+	return sys_enter(ctx, nargs);
+}
+
+SEC("tracepoint/syscalls/sys_enter_execve")
+int ev_en_execve(struct sys_enter_ctx *ctx) { return exec_enter(ctx, 3); }
+SEC("tracepoint/syscalls/sys_enter_execveat")
+int ev_en_execveat(struct sys_enter_ctx *ctx) { return exec_enter(ctx, 3); }
 SEC("tracepoint/syscalls/sys_exit_execve")
 int ev_ex_execve(struct sys_exit_ctx *ctx) { return exec_exit(ctx, false); }
 SEC("tracepoint/syscalls/sys_exit_execveat")
 int ev_ex_execveat(struct sys_exit_ctx *ctx) { return exec_exit(ctx, true); }
 
-EV_SYS(open, SC_OPEN, EV_OPEN, S1, 1)
-EV_SYS(openat, SC_OPENAT, EV_OPEN, S1, 1)
-EV_SYS(openat2, SC_OPENAT2, EV_OPEN, S1, 1)
-EV_SYS(creat, SC_CREAT, EV_OPEN, S1, 1)
-EV_SYS(unlink, SC_UNLINK, EV_UNLINK, S1, 1)
-EV_SYS(unlinkat, SC_UNLINKAT, EV_UNLINK, S1, 1)
-EV_SYS(rmdir, SC_RMDIR, EV_UNLINK, S1, 1)
-EV_SYS(rename, SC_RENAME, EV_RENAME, S2, 1)
-EV_SYS(renameat, SC_RENAMEAT, EV_RENAME, S2, 1)
-EV_SYS(renameat2, SC_RENAMEAT2, EV_RENAME, S2, 1)
-EV_SYS(chmod, SC_CHMOD, EV_CHMOD, S1, 1)
-EV_SYS(fchmod, SC_FCHMOD, EV_CHMOD, S1, 0)
-EV_SYS(fchmodat, SC_FCHMODAT, EV_CHMOD, S1, 1)
-EV_SYS(chown, SC_CHOWN, EV_CHOWN, S1, 1)
-EV_SYS(lchown, SC_LCHOWN, EV_CHOWN, S1, 1)
-EV_SYS(fchown, SC_FCHOWN, EV_CHOWN, S1, 0)
-EV_SYS(fchownat, SC_FCHOWNAT, EV_CHOWN, S1, 1)
-EV_SYS(symlink, SC_SYMLINK, EV_SYMLINK, S2, 1)
-EV_SYS(symlinkat, SC_SYMLINKAT, EV_SYMLINK, S2, 1)
-EV_SYS(link, SC_LINK, EV_LINK, S2, 1)
-EV_SYS(linkat, SC_LINKAT, EV_LINK, S2, 1)
-EV_SYS(mkdir, SC_MKDIR, EV_MKDIR, S1, 1)
-EV_SYS(mkdirat, SC_MKDIRAT, EV_MKDIR, S1, 1)
-EV_SYS(truncate, SC_TRUNCATE, EV_TRUNCATE, S1, 1)
-EV_SYS(chdir, SC_CHDIR, EV_CHDIR, S1, 0)
-EV_SYS(fchdir, SC_FCHDIR, EV_CHDIR, S1, 0)
-EV_SYS(close, SC_CLOSE, EV_CLOSE, S1, 0)
-EV_SYS(dup, SC_DUP, EV_DUP, S1, 0)
-EV_SYS(dup2, SC_DUP2, EV_DUP, S1, 0)
-EV_SYS(dup3, SC_DUP3, EV_DUP, S1, 0)
-EV_SYS(memfd_create, SC_MEMFD, EV_MEMFD, S1, 0)
-EV_SYS(mount, SC_MOUNT, EV_MOUNT, S2, 0)
-EV_SYS(socket, SC_SOCKET, EV_SOCKET, S1, 0)
-EV_SYS(connect, SC_CONNECT, EV_CONNECT, S1, 0)
-EV_SYS(accept, SC_ACCEPT, EV_ACCEPT, S1, 0)
-EV_SYS(accept4, SC_ACCEPT4, EV_ACCEPT, S1, 0)
-EV_SYS(bind, SC_BIND, EV_BIND, S1, 0)
-EV_SYS(listen, SC_LISTEN, EV_LISTEN, S1, 0)
-EV_SYS(sendto, SC_SENDTO, EV_SENDTO, S1, 0)
-EV_SYS(sendmsg, SC_SENDMSG, EV_SENDTO, S1, 0)
-EV_SYS(sendmmsg, SC_SENDMMSG, EV_SENDTO, S1, 0)
-EV_SYS(ptrace, SC_PTRACE, EV_PTRACE, S1, 0)
-EV_SYS(kill, SC_KILL, EV_KILL, S1, 0)
-EV_SYS(tkill, SC_TKILL, EV_KILL, S1, 0)
-EV_SYS(tgkill, SC_TGKILL, EV_KILL, S1, 0)
-EV_SYS(setuid, SC_SETUID, EV_SETUID, S1, 0)
-EV_SYS(setreuid, SC_SETREUID, EV_SETUID, S1, 0)
-EV_SYS(setresuid, SC_SETRESUID, EV_SETUID, S1, 0)
-EV_SYS(setgid, SC_SETGID, EV_SETGID, S1, 0)
-EV_SYS(setregid, SC_SETREGID, EV_SETGID, S1, 0)
-EV_SYS(setresgid, SC_SETRESGID, EV_SETGID, S1, 0)
-EV_SYS(init_module, SC_INIT_MODULE, EV_MODULE, S1, 0)
-EV_SYS(finit_module, SC_FINIT_MODULE, EV_MODULE, S1, 0)
+EV_SYS(open, SC_OPEN, EV_OPEN, 3, S1, 1)
+EV_SYS(openat, SC_OPENAT, EV_OPEN, 4, S1, 1)
+EV_SYS(openat2, SC_OPENAT2, EV_OPEN, 4, S1, 1)
+EV_SYS(creat, SC_CREAT, EV_OPEN, 2, S1, 1)
+EV_SYS(unlink, SC_UNLINK, EV_UNLINK, 1, S1, 1)
+EV_SYS(unlinkat, SC_UNLINKAT, EV_UNLINK, 3, S1, 1)
+EV_SYS(rmdir, SC_RMDIR, EV_UNLINK, 1, S1, 1)
+EV_SYS(rename, SC_RENAME, EV_RENAME, 2, S2, 1)
+EV_SYS(renameat, SC_RENAMEAT, EV_RENAME, 4, S2, 1)
+EV_SYS(renameat2, SC_RENAMEAT2, EV_RENAME, 5, S2, 1)
+EV_SYS(chmod, SC_CHMOD, EV_CHMOD, 2, S1, 1)
+EV_SYS(fchmod, SC_FCHMOD, EV_CHMOD, 2, S1, 0)
+EV_SYS(fchmodat, SC_FCHMODAT, EV_CHMOD, 3, S1, 1)
+EV_SYS(chown, SC_CHOWN, EV_CHOWN, 3, S1, 1)
+EV_SYS(lchown, SC_LCHOWN, EV_CHOWN, 3, S1, 1)
+EV_SYS(fchown, SC_FCHOWN, EV_CHOWN, 3, S1, 0)
+EV_SYS(fchownat, SC_FCHOWNAT, EV_CHOWN, 5, S1, 1)
+EV_SYS(symlink, SC_SYMLINK, EV_SYMLINK, 2, S2, 1)
+EV_SYS(symlinkat, SC_SYMLINKAT, EV_SYMLINK, 3, S2, 1)
+EV_SYS(link, SC_LINK, EV_LINK, 2, S2, 1)
+EV_SYS(linkat, SC_LINKAT, EV_LINK, 5, S2, 1)
+EV_SYS(mkdir, SC_MKDIR, EV_MKDIR, 2, S1, 1)
+EV_SYS(mkdirat, SC_MKDIRAT, EV_MKDIR, 3, S1, 1)
+EV_SYS(truncate, SC_TRUNCATE, EV_TRUNCATE, 2, S1, 1)
+EV_SYS(chdir, SC_CHDIR, EV_CHDIR, 1, S1, 0)
+EV_SYS(fchdir, SC_FCHDIR, EV_CHDIR, 1, S1, 0)
+EV_SYS(close, SC_CLOSE, EV_CLOSE, 1, S1, 0)
+EV_SYS(dup, SC_DUP, EV_DUP, 1, S1, 0)
+EV_SYS(dup2, SC_DUP2, EV_DUP, 2, S1, 0)
+EV_SYS(dup3, SC_DUP3, EV_DUP, 3, S1, 0)
+EV_SYS(memfd_create, SC_MEMFD, EV_MEMFD, 2, S1, 0)
+EV_SYS(mount, SC_MOUNT, EV_MOUNT, 5, S2, 0)
+EV_SYS(socket, SC_SOCKET, EV_SOCKET, 3, S1, 0)
+EV_SYS(connect, SC_CONNECT, EV_CONNECT, 3, S1, 0)
+EV_SYS(accept, SC_ACCEPT, EV_ACCEPT, 3, S1, 0)
+EV_SYS(accept4, SC_ACCEPT4, EV_ACCEPT, 4, S1, 0)
+EV_SYS(bind, SC_BIND, EV_BIND, 3, S1, 0)
+EV_SYS(listen, SC_LISTEN, EV_LISTEN, 2, S1, 0)
+EV_SYS(sendto, SC_SENDTO, EV_SENDTO, 6, S1, 0)
+EV_SYS(sendmsg, SC_SENDMSG, EV_SENDTO, 3, S1, 0)
+EV_SYS(sendmmsg, SC_SENDMMSG, EV_SENDTO, 4, S1, 0)
+EV_SYS(ptrace, SC_PTRACE, EV_PTRACE, 4, S1, 0)
+EV_SYS(kill, SC_KILL, EV_KILL, 2, S1, 0)
+EV_SYS(tkill, SC_TKILL, EV_KILL, 2, S1, 0)
+EV_SYS(tgkill, SC_TGKILL, EV_KILL, 3, S1, 0)
+EV_SYS(setuid, SC_SETUID, EV_SETUID, 1, S1, 0)
+EV_SYS(setreuid, SC_SETREUID, EV_SETUID, 2, S1, 0)
+EV_SYS(setresuid, SC_SETRESUID, EV_SETUID, 3, S1, 0)
+EV_SYS(setgid, SC_SETGID, EV_SETGID, 1, S1, 0)
+EV_SYS(setregid, SC_SETREGID, EV_SETGID, 2, S1, 0)
+EV_SYS(setresgid, SC_SETRESGID, EV_SETGID, 3, S1, 0)
+EV_SYS(init_module, SC_INIT_MODULE, EV_MODULE, 3, S1, 0)
+EV_SYS(finit_module, SC_FINIT_MODULE, EV_MODULE, 3, S1, 0)
 
 /* Module loads where this kernel has no sys_enter/exit_(f)init_module tracepoints (their
  * syscall metadata is compiled out with some configs): raw_syscalls, filtered on the number
@@ -806,18 +895,20 @@ EV_SYS(finit_module, SC_FINIT_MODULE, EV_MODULE, S1, 0)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(ev_raw_exit, struct pt_regs *regs, long ret)
 {
-	struct sys_exit_ctx c = { .ret = ret };
+	struct sysargs s;
 #if defined(__TARGET_ARCH_arm64)
 	long nr = regs->syscallno;
 #else
 	long nr = regs->orig_ax;
 #endif
 
+	/* the caller's registers are this tracepoint's argument: no stash in either variant */
+	if ((nr != NR_INIT_MODULE && nr != NR_FINIT_MODULE) || !ebee_filter_pass())
+		return 0;
+	regs_args(&s, regs);
 	if (nr == NR_INIT_MODULE)
-		return sys_exit(&c, SC_INIT_MODULE, EV_MODULE, S1, 0);
-	if (nr == NR_FINIT_MODULE)
-		return sys_exit(&c, SC_FINIT_MODULE, EV_MODULE, S1, 0);
-	return 0;
+		return sys_emit(ret, &s, false, SC_INIT_MODULE, EV_MODULE, S1, 0);
+	return sys_emit(ret, &s, false, SC_FINIT_MODULE, EV_MODULE, S1, 0);
 }
 
 /* The fallback where tp_btf is not allowed: the raw_syscalls tracepoint (the exit's id is a long
@@ -826,8 +917,17 @@ SEC("tracepoint/raw_syscalls/sys_exit")
 int ev_raw_exit_tp(struct sys_exit_ctx *ctx)
 {
 	if (ctx->nr == NR_INIT_MODULE)
-		return sys_exit(ctx, SC_INIT_MODULE, EV_MODULE, S1, 0);
+		return sys_exit(ctx->ret, SC_INIT_MODULE, EV_MODULE, S1, 0);
 	if (ctx->nr == NR_FINIT_MODULE)
-		return sys_exit(ctx, SC_FINIT_MODULE, EV_MODULE, S1, 0);
+		return sys_exit(ctx->ret, SC_FINIT_MODULE, EV_MODULE, S1, 0);
+	return 0;
+}
+
+/* Its enter, with args_stash only (the same layout: a long id, then the arguments) */
+SEC("tracepoint/raw_syscalls/sys_enter")
+int ev_raw_enter_tp(struct sys_enter_ctx *ctx)
+{
+	if (ctx->nr == NR_INIT_MODULE || ctx->nr == NR_FINIT_MODULE)
+		return sys_enter(ctx, 3);
 	return 0;
 }
