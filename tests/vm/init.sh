@@ -110,6 +110,10 @@ bench)
 		done
 	done
 	;;
+events)
+	# the events collector in both argument variants (tests/vm/events.sh)
+	. /events.sh
+	;;
 *)
 	bad mode "unknown ebee.mode '$mode'"
 	;;
