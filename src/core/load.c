@@ -44,6 +44,7 @@ static const struct {
 	[KIND_RINGBUF]          = { "ringbuf", "probe_ringbuf" },
 	[KIND_BPF_STATS]        = { "bpf_stats", NULL },
 	[KIND_ITER]             = { "iter", "probe_iter" },
+	[KIND_TASK_PT_REGS]     = { "task_pt_regs", "probe_task_pt_regs" },
 };
 
 static struct ebee_probe cache[KIND__COUNT];
@@ -223,7 +224,8 @@ const struct ebee_probe *ebee_probe_kind(enum ebee_kind k)
 		if (disabled(k)) {
 			cache[k].err = -EOPNOTSUPP;
 			snprintf(cache[k].detail, sizeof(cache[k].detail), "disabled by EBEE_DISABLE");
-		} else if ((k == KIND_TRACEPOINT || k == KIND_RINGBUF) && ebee_mount_tracefs())
+		} else if ((k == KIND_TRACEPOINT || k == KIND_RINGBUF || k == KIND_TASK_PT_REGS) &&
+			   ebee_mount_tracefs())
 			fail(&cache[k], "tracefs", -ENOENT);
 		else
 			probe_one(k, &cache[k]);

@@ -16,6 +16,9 @@ enum ebee_kind {
 	KIND_TRACEPOINT, KIND_RAW_TP, KIND_TP_BTF, KIND_KPROBE, KIND_FENTRY, KIND_LSM,
 	KIND_UPROBE, KIND_TC, KIND_TCX, KIND_XDP, KIND_CGROUP_SKB, KIND_CGROUP_SOCK_ADDR,
 	KIND_PERF_EVENT, KIND_RINGBUF, KIND_BPF_STATS, KIND_ITER,
+	/* not an attach kind: a tracepoint program reading the caller's saved user registers
+	 * through bpf_task_pt_regs(bpf_get_current_task_btf()) (5.15+) */
+	KIND_TASK_PT_REGS,
 	KIND__COUNT
 };
 

@@ -53,6 +53,16 @@ int probe_ringbuf(void *ctx)
 	return 0;
 }
 
+/* What events.bpf.c does at each syscall exit: the caller's saved user registers through a
+ * BTF pointer, read with plain loads. */
+SEC("tracepoint/syscalls/sys_enter_getppid")
+int probe_task_pt_regs(void *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	return PT_REGS_PARM1_SYSCALL(regs) == 0;
+}
+
 SEC("iter/bpf_prog")
 int probe_iter(struct bpf_iter__bpf_prog *ctx) { return 0; }
 

@@ -114,7 +114,7 @@ static void kind_checks(struct report *r)
 		{ KIND_TP_BTF, false }, { KIND_KPROBE, false }, { KIND_FENTRY, false }, { KIND_LSM, false },
 		{ KIND_UPROBE, false }, { KIND_TC, false }, { KIND_TCX, false }, { KIND_XDP, false },
 		{ KIND_CGROUP_SKB, false }, { KIND_CGROUP_SOCK_ADDR, false }, { KIND_PERF_EVENT, false },
-		{ KIND_BPF_STATS, false }, { KIND_ITER, false },
+		{ KIND_BPF_STATS, false }, { KIND_ITER, false }, { KIND_TASK_PT_REGS, false },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {

@@ -41,9 +41,33 @@ struct {
 
 /* A syscall's arguments, read at its exit from the caller's saved user registers: the
  * kernel leaves them as they were at entry (only ax changes), so no sys_enter program and no
- * per-thread stash map are needed — half the programs and a hash update+delete per call. */
+ * per-thread stash map are needed — half the programs and a hash update+delete per call.
+ * Where a tracepoint program cannot reach them (bpf_task_pt_regs is 5.15+; the task_pt_regs
+ * probe of core/load.c, EBEE_DISABLE=task_pt_regs to force it), user space sets args_stash:
+ * then each traced syscall's sys_enter program checks the filter and stashes the arguments
+ * per thread, and the exit takes them from there. A constant: the verifier keeps one path. */
+const volatile __u8 args_stash = 0;
+
 struct sysargs {
 	__u64 a[6];
+};
+
+/* LRU so that a thread that never reaches sys_exit (killed, exec from a non-leader thread)
+ * cannot fill it; sized to one entry by user space when the registers are used. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct sysargs);
+} stash SEC(".maps");
+
+/* The context of the per-syscall enter tracepoints (and of raw_syscalls): only the arguments
+ * the syscall has may be read, or the attach is refused. */
+struct sys_enter_ctx {
+	__u64 common;
+	__s32 nr;
+	__u32 pad;
+	__u64 args[6];
 };
 
 /* The context of the per-syscall exit tracepoints. */
@@ -54,22 +78,60 @@ struct sys_exit_ctx {
 	__s64 ret;
 };
 
-static __always_inline void *ev_reserve(__u32 size, __u32 type)
+/* A record, or NULL (stopping, or the ring buffer is full: the caller counts the drop with
+ * ev_drop). Callers test the result once and return: when a helper also tests it and the paths
+ * merge, the compiler tests the pointer a second time, and verifiers before 6.4 (Debian 12's
+ * 6.1) do not know a reserved record is non-NULL: they walk the impossible NULL branch with the
+ * record still held and refuse the program ("Unreleased reference"). */
+static __always_inline void *ev_reserve(__u32 size)
 {
-	void *e;
+	return ev_off ? NULL : bpf_ringbuf_reserve(&events, size, 0);
+}
+
+/* The path filter, on the absolute path as passed; relative paths pass here and are checked
+ * by user space once resolved. */
+static __always_inline bool prefix_pass(const char *p)
+{
+	if (!ev_cfg.prefix_len || p[0] != '/')
+		return true;
+	for (int i = 0; i < EV_PATH_LEN; i++) {
+		if (i >= ev_cfg.prefix_len)
+			return true;
+		if (p[i] != ev_cfg.prefix[i])
+			return false;
+	}
+	return true;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, char[EV_PATH_LEN]);
+} path_scratch SEC(".maps");
+
+/* A failed reserve: counted as a drop of its type, unless stopping (ev_off) or, with
+ * --path-prefix, unless the event would not have passed anyway: its path (upath, the user
+ * pointer; 0 for events without one) is then read into per-CPU scratch and checked. Returns 0
+ * for the program to return. */
+static __always_inline int ev_drop(__u32 type, __u64 upath)
+{
+	__u32 zero = 0;
+	__u64 *d;
+	char *p;
 
 	if (ev_off)
-		return NULL;
-	e = bpf_ringbuf_reserve(&events, size, 0);
-
-	if (!e) {
-		__u64 *d = bpf_map_lookup_elem(&ev_drops, &type);
-
-		ebee_count_drop(&events_drops);
-		if (d)
-			*d += 1;
+		return 0;
+	if (upath && ev_cfg.prefix_len) {
+		p = bpf_map_lookup_elem(&path_scratch, &zero);
+		if (p && bpf_probe_read_user_str(p, EV_PATH_LEN, (void *)upath) > 0 && !prefix_pass(p))
+			return 0;
 	}
-	return e;
+	ebee_count_drop(&events_drops);
+	d = bpf_map_lookup_elem(&ev_drops, &type);
+	if (d)
+		*d += 1;
+	return 0;
 }
 
 static __always_inline bool ev_result_pass(__s64 ret)
@@ -92,9 +154,9 @@ static __always_inline int exec_emit(const char *kfilename, __u32 argc)
 
 	if (!want_exec || ev_cfg.failed_only || !ebee_filter_pass())
 		return 0;
-	e = ev_reserve(sizeof(*e), EV_EXEC);
+	e = ev_reserve(sizeof(*e));
 	if (!e)
-		return 0;
+		return ev_drop(EV_EXEC, 0);
 	ebee_event_init(&e->hdr, EV_EXEC, sizeof(*e));
 	e->ret = 0;
 	e->ppid = BPF_CORE_READ(t, real_parent, tgid);
@@ -143,9 +205,9 @@ static __always_inline int exec_fail(__s64 ret, const struct sysargs *s, bool at
 
 	if (!want_exec || ret >= 0 || ev_cfg.success_only)
 		return 0;
-	e = ev_reserve(sizeof(*e), EV_EXEC);
+	e = ev_reserve(sizeof(*e));
 	if (!e)
-		return 0;
+		return ev_drop(EV_EXEC, 0);
 	t = (struct task_struct *)bpf_get_current_task();
 	ebee_event_init(&e->hdr, EV_EXEC, sizeof(*e));
 	e->ret = ret;
@@ -189,9 +251,9 @@ static __always_inline int fork_emit(__u32 ptgid, __u32 ctgid, __u32 ctid, __u64
 	ebee_filter_fork(ptgid, ctgid);
 	if (!want_fork || !ebee_filter_pass())
 		return 0;
-	e = ev_reserve(sizeof(*e), EV_FORK);
+	e = ev_reserve(sizeof(*e));
 	if (!e)
-		return 0;
+		return ev_drop(EV_FORK, 0);
 	ebee_event_init(&e->hdr, EV_FORK, sizeof(*e));
 	e->ppid = ptgid;
 	e->child = ctgid;
@@ -227,8 +289,10 @@ static __always_inline int exit_emit(void)
 	if ((__u32)id != id >> 32)
 		return 0;   /* a thread (the leader's exit stands for the process) */
 	if (want_exit && ebee_filter_pass()) {
-		e = ev_reserve(sizeof(*e), EV_EXIT);
-		if (e) {
+		e = ev_reserve(sizeof(*e));
+		if (!e) {
+			ev_drop(EV_EXIT, 0);
+		} else {
 			ebee_event_init(&e->hdr, EV_EXIT, sizeof(*e));
 			e->ppid = BPF_CORE_READ(t, real_parent, tgid);
 			e->child = 0;
@@ -256,10 +320,8 @@ int ev_exit_tp(void *ctx)
 
 /* ---- syscalls ------------------------------------------------------------------------ */
 
-static __always_inline void syscall_args(struct sysargs *s)
+static __always_inline void regs_args(struct sysargs *s, struct pt_regs *regs)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-
 	/* a BTF pointer: plain loads, no probe_read call per register */
 	s->a[0] = PT_REGS_PARM1_SYSCALL(regs);
 	s->a[1] = PT_REGS_PARM2_SYSCALL(regs);
@@ -267,6 +329,11 @@ static __always_inline void syscall_args(struct sysargs *s)
 	s->a[3] = PT_REGS_PARM4_SYSCALL(regs);
 	s->a[4] = PT_REGS_PARM5_SYSCALL(regs);
 	s->a[5] = 0;
+}
+
+static __always_inline void syscall_args(struct sysargs *s)
+{
+	regs_args(s, (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()));
 }
 
 static __always_inline void read_path(char *dst, __u64 uptr, struct ev_sys *e, __u32 trunc)
@@ -354,21 +421,6 @@ static __always_inline void send_sock(struct ev_sys *e, struct socket *so)
 	e->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 }
 
-/* The path filter, on the absolute path as passed; relative paths pass here and are checked
- * by user space once resolved. */
-static __always_inline bool prefix_pass(const char *p)
-{
-	if (!ev_cfg.prefix_len || p[0] != '/')
-		return true;
-	for (int i = 0; i < EV_PATH_LEN; i++) {
-		if (i >= ev_cfg.prefix_len)
-			return true;
-		if (p[i] != ev_cfg.prefix[i])
-			return false;
-	}
-	return true;
-}
-
 /* The user pointer of a file event's main path (the one --path-prefix checks). */
 static __always_inline __u64 file_path_arg(__u32 sc, const __u64 *a)
 {
@@ -385,32 +437,6 @@ static __always_inline __u64 file_path_arg(__u32 sc, const __u64 *a)
 	default:
 		return a[1];
 	}
-}
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, char[EV_PATH_LEN]);
-} path_scratch SEC(".maps");
-
-/* With --path-prefix the path is only known after the reserve: when the reserve fails, read it
- * into per-CPU scratch so that only drops of events that would have passed are counted. */
-static __always_inline void *ev_reserve_file(__u32 size, __u32 type, __u64 upath)
-{
-	__u32 zero = 0;
-	char *p;
-	void *e;
-
-	if (!upath || !ev_cfg.prefix_len || ev_off)
-		return ev_reserve(size, type);
-	e = bpf_ringbuf_reserve(&events, size, 0);
-	if (e)
-		return e;
-	p = bpf_map_lookup_elem(&path_scratch, &zero);
-	if (p && bpf_probe_read_user_str(p, EV_PATH_LEN, (void *)upath) > 0 && !prefix_pass(p))
-		return NULL;
-	return ev_reserve(size, type);   /* fails again (or fits now): counts the drop */
 }
 
 /* ---- the prefilter (events/kfilter.h) --------------------------------------------------- */
@@ -567,18 +593,18 @@ static __always_inline bool kf_pass(const struct ev_kf_sc *k, __u32 m, __u32 sc,
 	return m != 0;
 }
 
-static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 type, __u32 size,
-				    bool file)
+/* One syscall's record from its result and arguments: s is filled here from the registers
+ * (regs) or holds the stashed ones. The filter block was checked by the caller. */
+static __always_inline int sys_emit(__s64 ret, struct sysargs *s, bool regs, __u32 sc, __u32 type,
+				    __u32 size, bool file)
 {
-	__s64 ret = ctx->ret;
 	const struct ev_kf_sc *kf;
 	struct socket *so = NULL;
-	struct sysargs s;
 	struct ev_sys *e;
 	__u32 kfm = 0, kfkey;
-	__u64 *a = s.a;
+	__u64 *a = s->a;
 
-	if (!ev_result_pass(ret) || !ebee_filter_pass())
+	if (!ev_result_pass(ret))
 		return 0;
 	kfkey = sc;   /* a copy: taking sc's address would make it a stack load, not a constant */
 	kf = bpf_map_lookup_elem(&ev_kf, &kfkey);
@@ -589,7 +615,8 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 			return 0;
 		}
 	}
-	syscall_args(&s);
+	if (regs)
+		syscall_args(s);
 	if (kfm && !kf_pass(kf, kfm, sc, a)) {
 		kf_count(sc);
 		return 0;
@@ -600,9 +627,9 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 		if (ev_cfg.dgram_sends && so && BPF_CORE_READ(so, type) == 1 /* SOCK_STREAM */)
 			return 0;
 	}
-	e = ev_reserve_file(size, type, file ? file_path_arg(sc, a) : 0);
+	e = ev_reserve(size);
 	if (!e)
-		return 0;
+		return ev_drop(type, file ? file_path_arg(sc, a) : 0);
 	ebee_event_init(&e->hdr, type, size);
 	e->ret = ret;
 	e->sc = sc;
@@ -752,10 +779,48 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
 	return 0;
 }
 
-#define EV_SYS(name, SC, T, SIZE, FILE)                                          \
+/* The fallback's enter: filter, then the arguments per thread (nargs is a constant per
+ * program: the loop unrolls to the syscall's arguments only). */
+static __always_inline int sys_enter(struct sys_enter_ctx *ctx, int nargs)
+{
+	struct sysargs s;
+	__u32 tid;
+
+	if (!ebee_filter_pass())
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	for (int i = 0; i < 6; i++)
+		s.a[i] = i < nargs ? ctx->args[i] : 0;
+	bpf_map_update_elem(&stash, &tid, &s, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int sys_exit(__s64 ret, __u32 sc, __u32 type, __u32 size, bool file)
+{
+	struct sysargs regs, *s;
+	__u32 tid;
+
+	if (!args_stash) {
+		if (!ebee_filter_pass())
+			return 0;
+		return sys_emit(ret, &regs, true, sc, type, size, file);
+	}
+	tid = (__u32)bpf_get_current_pid_tgid();
+	s = bpf_map_lookup_elem(&stash, &tid);
+	if (!s)
+		return 0;   /* filtered out at enter, or ebee started mid-call */
+	sys_emit(ret, s, false, sc, type, size, file);
+	bpf_map_delete_elem(&stash, &tid);
+	return 0;
+}
+
+/* The enter programs are loaded only with args_stash. */
+#define EV_SYS(name, SC, T, N, SIZE, FILE)                                       \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                             \
+	int ev_en_##name(struct sys_enter_ctx *ctx) { return sys_enter(ctx, N); } \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                              \
 	int ev_ex_##name(struct sys_exit_ctx *ctx)                              \
-	{ return sys_exit(ctx, SC, T, SIZE, FILE); }
+	{ return sys_exit(ctx->ret, SC, T, SIZE, FILE); }
 
 #define S1 EV_SYS_SIZE1
 #define S2 EV_SYS_SIZE2
@@ -765,72 +830,95 @@ static __always_inline int sys_exit(struct sys_exit_ctx *ctx, __u32 sc, __u32 ty
  * exec path (a successful exec costs one early return here). */
 static __always_inline int exec_exit(struct sys_exit_ctx *ctx, bool at)
 {
-	struct sysargs s;
+	struct sysargs s, *st;
+	__u32 tid;
 
-	if (ctx->ret >= 0 || !want_exec || !ebee_filter_pass())
+	if (!args_stash) {
+		if (ctx->ret >= 0 || !want_exec || !ebee_filter_pass())
+			return 0;
+		syscall_args(&s);
+		return exec_fail(ctx->ret, &s, at);
+	}
+	/* the fallback stashes every exec the filter passes: a successful one only deletes */
+	tid = (__u32)bpf_get_current_pid_tgid();
+	st = bpf_map_lookup_elem(&stash, &tid);
+	if (!st)
 		return 0;
-	syscall_args(&s);
-	return exec_fail(ctx->ret, &s, at);
+	if (ctx->ret < 0)
+		exec_fail(ctx->ret, st, at);
+	bpf_map_delete_elem(&stash, &tid);
+	return 0;
 }
 
+static __always_inline int exec_enter(struct sys_enter_ctx *ctx, int nargs)
+{
+	if (!want_exec || ev_cfg.success_only)
+		return 0;
+	return sys_enter(ctx, nargs);
+}
+
+SEC("tracepoint/syscalls/sys_enter_execve")
+int ev_en_execve(struct sys_enter_ctx *ctx) { return exec_enter(ctx, 3); }
+SEC("tracepoint/syscalls/sys_enter_execveat")
+int ev_en_execveat(struct sys_enter_ctx *ctx) { return exec_enter(ctx, 3); }
 SEC("tracepoint/syscalls/sys_exit_execve")
 int ev_ex_execve(struct sys_exit_ctx *ctx) { return exec_exit(ctx, false); }
 SEC("tracepoint/syscalls/sys_exit_execveat")
 int ev_ex_execveat(struct sys_exit_ctx *ctx) { return exec_exit(ctx, true); }
 
-EV_SYS(open, SC_OPEN, EV_OPEN, S1, 1)
-EV_SYS(openat, SC_OPENAT, EV_OPEN, S1, 1)
-EV_SYS(openat2, SC_OPENAT2, EV_OPEN, S1, 1)
-EV_SYS(creat, SC_CREAT, EV_OPEN, S1, 1)
-EV_SYS(unlink, SC_UNLINK, EV_UNLINK, S1, 1)
-EV_SYS(unlinkat, SC_UNLINKAT, EV_UNLINK, S1, 1)
-EV_SYS(rmdir, SC_RMDIR, EV_UNLINK, S1, 1)
-EV_SYS(rename, SC_RENAME, EV_RENAME, S2, 1)
-EV_SYS(renameat, SC_RENAMEAT, EV_RENAME, S2, 1)
-EV_SYS(renameat2, SC_RENAMEAT2, EV_RENAME, S2, 1)
-EV_SYS(chmod, SC_CHMOD, EV_CHMOD, S1, 1)
-EV_SYS(fchmod, SC_FCHMOD, EV_CHMOD, S1, 0)
-EV_SYS(fchmodat, SC_FCHMODAT, EV_CHMOD, S1, 1)
-EV_SYS(chown, SC_CHOWN, EV_CHOWN, S1, 1)
-EV_SYS(lchown, SC_LCHOWN, EV_CHOWN, S1, 1)
-EV_SYS(fchown, SC_FCHOWN, EV_CHOWN, S1, 0)
-EV_SYS(fchownat, SC_FCHOWNAT, EV_CHOWN, S1, 1)
-EV_SYS(symlink, SC_SYMLINK, EV_SYMLINK, S2, 1)
-EV_SYS(symlinkat, SC_SYMLINKAT, EV_SYMLINK, S2, 1)
-EV_SYS(link, SC_LINK, EV_LINK, S2, 1)
-EV_SYS(linkat, SC_LINKAT, EV_LINK, S2, 1)
-EV_SYS(mkdir, SC_MKDIR, EV_MKDIR, S1, 1)
-EV_SYS(mkdirat, SC_MKDIRAT, EV_MKDIR, S1, 1)
-EV_SYS(truncate, SC_TRUNCATE, EV_TRUNCATE, S1, 1)
-EV_SYS(chdir, SC_CHDIR, EV_CHDIR, S1, 0)
-EV_SYS(fchdir, SC_FCHDIR, EV_CHDIR, S1, 0)
-EV_SYS(close, SC_CLOSE, EV_CLOSE, S1, 0)
-EV_SYS(dup, SC_DUP, EV_DUP, S1, 0)
-EV_SYS(dup2, SC_DUP2, EV_DUP, S1, 0)
-EV_SYS(dup3, SC_DUP3, EV_DUP, S1, 0)
-EV_SYS(memfd_create, SC_MEMFD, EV_MEMFD, S1, 0)
-EV_SYS(mount, SC_MOUNT, EV_MOUNT, S2, 0)
-EV_SYS(socket, SC_SOCKET, EV_SOCKET, S1, 0)
-EV_SYS(connect, SC_CONNECT, EV_CONNECT, S1, 0)
-EV_SYS(accept, SC_ACCEPT, EV_ACCEPT, S1, 0)
-EV_SYS(accept4, SC_ACCEPT4, EV_ACCEPT, S1, 0)
-EV_SYS(bind, SC_BIND, EV_BIND, S1, 0)
-EV_SYS(listen, SC_LISTEN, EV_LISTEN, S1, 0)
-EV_SYS(sendto, SC_SENDTO, EV_SENDTO, S1, 0)
-EV_SYS(sendmsg, SC_SENDMSG, EV_SENDTO, S1, 0)
-EV_SYS(sendmmsg, SC_SENDMMSG, EV_SENDTO, S1, 0)
-EV_SYS(ptrace, SC_PTRACE, EV_PTRACE, S1, 0)
-EV_SYS(kill, SC_KILL, EV_KILL, S1, 0)
-EV_SYS(tkill, SC_TKILL, EV_KILL, S1, 0)
-EV_SYS(tgkill, SC_TGKILL, EV_KILL, S1, 0)
-EV_SYS(setuid, SC_SETUID, EV_SETUID, S1, 0)
-EV_SYS(setreuid, SC_SETREUID, EV_SETUID, S1, 0)
-EV_SYS(setresuid, SC_SETRESUID, EV_SETUID, S1, 0)
-EV_SYS(setgid, SC_SETGID, EV_SETGID, S1, 0)
-EV_SYS(setregid, SC_SETREGID, EV_SETGID, S1, 0)
-EV_SYS(setresgid, SC_SETRESGID, EV_SETGID, S1, 0)
-EV_SYS(init_module, SC_INIT_MODULE, EV_MODULE, S1, 0)
-EV_SYS(finit_module, SC_FINIT_MODULE, EV_MODULE, S1, 0)
+EV_SYS(open, SC_OPEN, EV_OPEN, 3, S1, 1)
+EV_SYS(openat, SC_OPENAT, EV_OPEN, 4, S1, 1)
+EV_SYS(openat2, SC_OPENAT2, EV_OPEN, 4, S1, 1)
+EV_SYS(creat, SC_CREAT, EV_OPEN, 2, S1, 1)
+EV_SYS(unlink, SC_UNLINK, EV_UNLINK, 1, S1, 1)
+EV_SYS(unlinkat, SC_UNLINKAT, EV_UNLINK, 3, S1, 1)
+EV_SYS(rmdir, SC_RMDIR, EV_UNLINK, 1, S1, 1)
+EV_SYS(rename, SC_RENAME, EV_RENAME, 2, S2, 1)
+EV_SYS(renameat, SC_RENAMEAT, EV_RENAME, 4, S2, 1)
+EV_SYS(renameat2, SC_RENAMEAT2, EV_RENAME, 5, S2, 1)
+EV_SYS(chmod, SC_CHMOD, EV_CHMOD, 2, S1, 1)
+EV_SYS(fchmod, SC_FCHMOD, EV_CHMOD, 2, S1, 0)
+EV_SYS(fchmodat, SC_FCHMODAT, EV_CHMOD, 3, S1, 1)
+EV_SYS(chown, SC_CHOWN, EV_CHOWN, 3, S1, 1)
+EV_SYS(lchown, SC_LCHOWN, EV_CHOWN, 3, S1, 1)
+EV_SYS(fchown, SC_FCHOWN, EV_CHOWN, 3, S1, 0)
+EV_SYS(fchownat, SC_FCHOWNAT, EV_CHOWN, 5, S1, 1)
+EV_SYS(symlink, SC_SYMLINK, EV_SYMLINK, 2, S2, 1)
+EV_SYS(symlinkat, SC_SYMLINKAT, EV_SYMLINK, 3, S2, 1)
+EV_SYS(link, SC_LINK, EV_LINK, 2, S2, 1)
+EV_SYS(linkat, SC_LINKAT, EV_LINK, 5, S2, 1)
+EV_SYS(mkdir, SC_MKDIR, EV_MKDIR, 2, S1, 1)
+EV_SYS(mkdirat, SC_MKDIRAT, EV_MKDIR, 3, S1, 1)
+EV_SYS(truncate, SC_TRUNCATE, EV_TRUNCATE, 2, S1, 1)
+EV_SYS(chdir, SC_CHDIR, EV_CHDIR, 1, S1, 0)
+EV_SYS(fchdir, SC_FCHDIR, EV_CHDIR, 1, S1, 0)
+EV_SYS(close, SC_CLOSE, EV_CLOSE, 1, S1, 0)
+EV_SYS(dup, SC_DUP, EV_DUP, 1, S1, 0)
+EV_SYS(dup2, SC_DUP2, EV_DUP, 2, S1, 0)
+EV_SYS(dup3, SC_DUP3, EV_DUP, 3, S1, 0)
+EV_SYS(memfd_create, SC_MEMFD, EV_MEMFD, 2, S1, 0)
+EV_SYS(mount, SC_MOUNT, EV_MOUNT, 5, S2, 0)
+EV_SYS(socket, SC_SOCKET, EV_SOCKET, 3, S1, 0)
+EV_SYS(connect, SC_CONNECT, EV_CONNECT, 3, S1, 0)
+EV_SYS(accept, SC_ACCEPT, EV_ACCEPT, 3, S1, 0)
+EV_SYS(accept4, SC_ACCEPT4, EV_ACCEPT, 4, S1, 0)
+EV_SYS(bind, SC_BIND, EV_BIND, 3, S1, 0)
+EV_SYS(listen, SC_LISTEN, EV_LISTEN, 2, S1, 0)
+EV_SYS(sendto, SC_SENDTO, EV_SENDTO, 6, S1, 0)
+EV_SYS(sendmsg, SC_SENDMSG, EV_SENDTO, 3, S1, 0)
+EV_SYS(sendmmsg, SC_SENDMMSG, EV_SENDTO, 4, S1, 0)
+EV_SYS(ptrace, SC_PTRACE, EV_PTRACE, 4, S1, 0)
+EV_SYS(kill, SC_KILL, EV_KILL, 2, S1, 0)
+EV_SYS(tkill, SC_TKILL, EV_KILL, 2, S1, 0)
+EV_SYS(tgkill, SC_TGKILL, EV_KILL, 3, S1, 0)
+EV_SYS(setuid, SC_SETUID, EV_SETUID, 1, S1, 0)
+EV_SYS(setreuid, SC_SETREUID, EV_SETUID, 2, S1, 0)
+EV_SYS(setresuid, SC_SETRESUID, EV_SETUID, 3, S1, 0)
+EV_SYS(setgid, SC_SETGID, EV_SETGID, 1, S1, 0)
+EV_SYS(setregid, SC_SETREGID, EV_SETGID, 2, S1, 0)
+EV_SYS(setresgid, SC_SETRESGID, EV_SETGID, 3, S1, 0)
+EV_SYS(init_module, SC_INIT_MODULE, EV_MODULE, 3, S1, 0)
+EV_SYS(finit_module, SC_FINIT_MODULE, EV_MODULE, 3, S1, 0)
 
 /* Module loads where this kernel has no sys_enter/exit_(f)init_module tracepoints (their
  * syscall metadata is compiled out with some configs): raw_syscalls, filtered on the number
@@ -849,18 +937,20 @@ EV_SYS(finit_module, SC_FINIT_MODULE, EV_MODULE, S1, 0)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(ev_raw_exit, struct pt_regs *regs, long ret)
 {
-	struct sys_exit_ctx c = { .ret = ret };
+	struct sysargs s;
 #if defined(__TARGET_ARCH_arm64)
 	long nr = regs->syscallno;
 #else
 	long nr = regs->orig_ax;
 #endif
 
+	/* the caller's registers are this tracepoint's argument: no stash in either variant */
+	if ((nr != NR_INIT_MODULE && nr != NR_FINIT_MODULE) || !ebee_filter_pass())
+		return 0;
+	regs_args(&s, regs);
 	if (nr == NR_INIT_MODULE)
-		return sys_exit(&c, SC_INIT_MODULE, EV_MODULE, S1, 0);
-	if (nr == NR_FINIT_MODULE)
-		return sys_exit(&c, SC_FINIT_MODULE, EV_MODULE, S1, 0);
-	return 0;
+		return sys_emit(ret, &s, false, SC_INIT_MODULE, EV_MODULE, S1, 0);
+	return sys_emit(ret, &s, false, SC_FINIT_MODULE, EV_MODULE, S1, 0);
 }
 
 /* The fallback where tp_btf is not allowed: the raw_syscalls tracepoint (the exit's id is a long
@@ -869,8 +959,17 @@ SEC("tracepoint/raw_syscalls/sys_exit")
 int ev_raw_exit_tp(struct sys_exit_ctx *ctx)
 {
 	if (ctx->nr == NR_INIT_MODULE)
-		return sys_exit(ctx, SC_INIT_MODULE, EV_MODULE, S1, 0);
+		return sys_exit(ctx->ret, SC_INIT_MODULE, EV_MODULE, S1, 0);
 	if (ctx->nr == NR_FINIT_MODULE)
-		return sys_exit(ctx, SC_FINIT_MODULE, EV_MODULE, S1, 0);
+		return sys_exit(ctx->ret, SC_FINIT_MODULE, EV_MODULE, S1, 0);
+	return 0;
+}
+
+/* Its enter, with args_stash only (the same layout: a long id, then the arguments) */
+SEC("tracepoint/raw_syscalls/sys_enter")
+int ev_raw_enter_tp(struct sys_enter_ctx *ctx)
+{
+	if (ctx->nr == NR_INIT_MODULE || ctx->nr == NR_FINIT_MODULE)
+		return sys_enter(ctx, 3);
 	return 0;
 }

@@ -164,11 +164,14 @@ static void set_autoload(struct bpf_object *obj, const char *prefix, const char 
 		bpf_program__set_autoload(p, on);
 }
 
-/* The sched hooks, each with its variants in order of preference (the graph's too). */
+/* The sched hooks, each with its variants in order of preference (the graph's too), and the
+ * syscall programs' arguments: at sys_exit from the saved user registers, or stashed per
+ * thread by sys_enter tracepoint programs (events.bpf.c args_stash). */
 const struct ebee_hook ev_hooks[EV_NHOOKS] = {
 	{ "sched_process_exec", { { "ev_exec_btf", KIND_TP_BTF }, { "ev_exec_tp", KIND_TRACEPOINT } } },
 	{ "sched_process_fork", { { "ev_fork_btf", KIND_TP_BTF }, { "ev_fork_tp", KIND_TRACEPOINT } } },
 	{ "sched_process_exit", { { "ev_exit_btf", KIND_TP_BTF }, { "ev_exit_tp", KIND_TRACEPOINT } } },
+	[EV_HOOK_ARGS] = { "syscall_args", { { "", KIND_TASK_PT_REGS }, { "", KIND_TRACEPOINT } } },
 };
 
 /* Module loads where their own tracepoints are missing: every syscall exit, number first. */
@@ -181,8 +184,8 @@ static int ev_open(struct collector *c)
 	const struct ev_opts *o = c->cfg;
 	struct ev_state *s = c->priv;
 	struct ebee_hook hooks[3];
-	bool need[3];
-	int nh = 0, err, nsys = 0;
+	bool need[3], stash;
+	int nh = 0, err, nsys = 0, args;
 	bool files = false;
 	struct bpf_object *obj;
 
@@ -254,6 +257,16 @@ static int ev_open(struct collector *c)
 	bool raw_mod = s->want[EV_MODULE] && (!syscall_tp_exists("init_module") ||
 					      !syscall_tp_exists("finit_module"));
 
+	/* where the syscall programs find the arguments (the fast way, or the sys_enter stash) */
+	if ((err = ebee_choose(obj, &ev_hooks[EV_HOOK_ARGS], 1, &args)))
+		return err;
+	stash = args > 0;
+	s->skel->rodata->args_stash = stash;
+	if (stash)
+		ebee_info("syscall arguments: stashed per thread at sys_enter (no bpf_task_pt_regs "
+			  "here): an enter program per traced syscall");
+	else
+		bpf_map__set_max_entries(s->skel->maps.stash, 1);
 	for (int sc = 1; sc < SC__MAX; sc++) {
 		uint16_t t = ev_syscalls[sc].type;
 		/* chdir/fchdir keep relative paths right for every file type */
@@ -267,16 +280,20 @@ static int ev_open(struct collector *c)
 			on = false;
 		}
 		set_autoload(obj, "ev_ex_", ev_syscalls[sc].name, on);
+		set_autoload(obj, "ev_en_", ev_syscalls[sc].name, on && stash);
 		nsys += on;
 	}
 	set_autoload(obj, "", "ev_raw_exit", raw_mod);
 	set_autoload(obj, "", "ev_raw_exit_tp", raw_mod);
+	set_autoload(obj, "", "ev_raw_enter_tp", false);
 	if (raw_mod) {
 		int ch[1];
 
 		/* ebee_choose keeps autoload on for the chosen variant only */
 		if ((err = ebee_choose(obj, ev_mod_hook, 1, ch)))
 			return err;
+		/* the tp_btf variant has the registers as its argument; the tracepoint one stashes */
+		set_autoload(obj, "", "ev_raw_enter_tp", stash && ch[0] == 1);
 		ebee_info("no tracepoints for init_module/finit_module here: module loads are taken "
 			  "from the raw sys_exit tracepoint");
 		nsys++;

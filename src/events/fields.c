@@ -134,7 +134,7 @@ static const char *ev_syscall_name(uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
-/* ---- the syscalls of each type (program names ev_ex_NAME) ---- */
+/* ---- the syscalls of each type (program names ev_ex_NAME, and ev_en_NAME for the stash) ---- */
 
 const struct ev_syscall ev_syscalls[SC__MAX] = {
 #define S(sc, n, t) [sc] = { n, t }

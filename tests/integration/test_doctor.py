@@ -73,7 +73,10 @@ def test_doctor_features_are_commands_with_hooks():
 # What bpftool calls the program type of each attach kind.
 PROG_TYPE = {"tp_btf": "tracing", "raw_tp": "raw_tracepoint", "tracepoint": "tracepoint",
              "uprobe": "kprobe", "kprobe": "kprobe", "fentry": "tracing", "tc": "sched_cls",
-             "tcx": "sched_cls", "xdp": "xdp", "iter": "tracing", "bpf_stats": None}
+             "tcx": "sched_cls", "xdp": "xdp", "iter": "tracing", "bpf_stats": None,
+             # the events collector's syscall programs reading the registers (or, without,
+             # tracepoints stashing them at sys_enter)
+             "task_pt_regs": "tracepoint"}
 
 
 def attached_types(e):
@@ -86,7 +89,7 @@ def attached_types(e):
     return types
 
 
-@pytest.mark.parametrize("disable", [None, "tp_btf", "tp_btf,raw_tp,iter"])
+@pytest.mark.parametrize("disable", [None, "tp_btf", "tp_btf,raw_tp,iter,task_pt_regs"])
 def test_doctor_kind_is_what_commands_attach(ebee_start, tmp_path, disable):
     """Each feature's chosen kind, as doctor reports it, is the program type the command
     really loads (also when fallbacks are forced with EBEE_DISABLE)."""

@@ -26,10 +26,21 @@ def cg():
         yield {"path": path, "id": cid}
 
 
-def start(ebee_start, args):
+@pytest.fixture(params=["regs", "stash"])
+def argsrc(request):
+    """Both ways the syscall programs get their arguments: at sys_exit from the caller's saved
+    user registers (bpf_task_pt_regs, 5.15+), and the fallback, stashed per thread by sys_enter
+    programs, forced here as on a kernel without that helper."""
+    stash = request.param == "stash"
+    return {"stash": stash, "env": dict(os.environ, EBEE_DISABLE="task_pt_regs") if stash else None}
+
+
+def start(ebee_start, args, argsrc=None):
     """ebee_start waits for programs to settle; loading dozens of programs on a busy machine
-    pauses longer than its settle time, so also wait until every program has its link."""
-    e = ebee_start(args)
+    pauses longer than its settle time, so also wait until every program has its link.
+    argsrc: run that variant, with -v to report the choice (checked by stopped())."""
+    e = ebee_start(["-v", *args] if argsrc else args, env=argsrc and argsrc["env"])
+    e.stash = argsrc and argsrc["stash"]
     deadline = time.time() + 60
     while time.time() < deadline:
         progs, links = bpf_ids(e.proc.pid), bpf_ids(e.proc.pid, "link_id")
@@ -56,11 +67,20 @@ def work(cg, *args):
     return json.loads(p.stdout.decode().strip().splitlines()[-1])
 
 
-def events(ebee_start, cg, args, fn, settle=0.5):
-    e = start(ebee_start, ["events", "--cgroup", cg["path"], *args])
+def stopped(e):
+    """Stops e and checks it ran the variant asked for (argsrc)."""
+    assert e.stop() == 0, e.stderr
+    if e.stash is not None:
+        assert ("syscall arguments: stashed per thread at sys_enter" in e.stderr) == e.stash
+        want = "using tracepoint" if e.stash else "using task_pt_regs"
+        assert f"hook 'syscall_args': {want}" in e.stderr, e.stderr
+
+
+def events(ebee_start, cg, args, fn, settle=0.5, argsrc=None):
+    e = start(ebee_start, ["events", "--cgroup", cg["path"], *args], argsrc)
     out = fn()
     time.sleep(settle)   # the reader drains every 20 ms: let the last records arrive
-    assert e.stop() == 0, e.stderr
+    stopped(e)
     evs = e.json()
     assert evs and evs[-1]["type"] == "summary"
     return out, evs[:-1], evs[-1]
@@ -70,18 +90,18 @@ def of(evs, typ, pid=None):
     return [x for x in evs if x.get("evt.type") == typ and (pid is None or x["proc.pid"] == pid)]
 
 
-def test_exec_argv_exact_once(ebee_start, cg):
+def test_exec_argv_exact_once(ebee_start, cg, argsrc):
     many = [f"a{i}" for i in range(200)]
     odd = [b"with space", b"new\nline", b"\xff\xfe-not-utf8", b""]
     mark = secrets.token_hex(4)
-    e = start(ebee_start, ["exec", "--json", "--cgroup", cg["path"]])
+    e = start(ebee_start, ["exec", "--json", "--cgroup", cg["path"]], argsrc)
     r1 = spawn(cg, ["/bin/true", mark, *many])
     r2 = spawn(cg, [b"/bin/true", mark.encode(), *odd])
     r3 = spawn(cg, [sys.executable, WORK, "exec0", "/bin/true"])
     with pytest.raises(FileNotFoundError):
         spawn(cg, ["/nonexistent/ebee-" + mark, "x"])
     time.sleep(0.5)
-    assert e.stop() == 0
+    stopped(e)
     assert r1.returncode == r2.returncode == r3.returncode == 0
     evs = e.json()
     assert evs[-1]["type"] == "summary" and evs[-1]["collector"] == "events" and evs[-1]["mode"] == "exec" and evs[-1]["lost"] == 0
@@ -164,10 +184,11 @@ def test_exec_ancestry_of_a_tree_older_than_ebee(ebee_start, cg, tmp_path):
     assert anc[2]["pid"] == p.pid and anc[1]["pid"] != anc[0]["pid"], anc
 
 
-def test_files(ebee_start, cg):
+def test_files(ebee_start, cg, argsrc):
     d = tempfile.mkdtemp(prefix="ebee-ev-")
     types = "open,rename,chmod,chown,symlink,link,unlink,mkdir,truncate,dup,close,memfd"
-    out, evs, summ = events(ebee_start, cg, ["--type", types], lambda: work(cg, "files", d))
+    out, evs, summ = events(ebee_start, cg, ["--type", types], lambda: work(cg, "files", d),
+                            argsrc=argsrc)
     os.rmdir(d)
     pid = out["pid"]
     op = [x for x in of(evs, "open", pid) if x["fd.name"] == d + "/rel.txt"]
@@ -204,9 +225,9 @@ def test_files(ebee_start, cg):
     assert summ["lost"] == 0 and summ["collector"] == "events"
 
 
-def test_net(ebee_start, cg):
+def test_net(ebee_start, cg, argsrc):
     out, evs, _ = events(ebee_start, cg, ["--type", "socket,bind,listen,connect,accept,sendto"],
-                         lambda: work(cg, "net"))
+                         lambda: work(cg, "net"), argsrc=argsrc)
     pid = out["pid"]
     assert any(x["socket.domain"] == "AF_INET" and x["socket.type"].startswith("SOCK_STREAM")
                for x in of(evs, "socket", pid))
@@ -228,9 +249,10 @@ def test_net(ebee_start, cg):
     assert out["mm_sent"] == 3
 
 
-def test_proc_types(ebee_start, cg):
+def test_proc_types(ebee_start, cg, argsrc):
     out, evs, _ = events(ebee_start, cg, ["--type", "kill,ptrace,setuid,setgid,mount,module,"
-                                          "fork,exit,exec"], lambda: work(cg, "proc"))
+                                          "fork,exit,exec"], lambda: work(cg, "proc"),
+                         argsrc=argsrc)
     pid = out["pid"]
     k = of(evs, "kill", pid)
     assert len(k) == 1 and k[0]["evt.target"] == pid and k[0]["evt.res"] == 0

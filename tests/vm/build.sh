@@ -46,6 +46,7 @@ done
 # VM_EXTRA: more static binaries for /bin (bench/enforce/vm.sh adds its storm)
 for f in ${VM_EXTRA:-}; do cp "$f" "$root/bin/"; done
 cp tests/vm/init.sh "$root/init"
+cp tests/vm/events.sh "$root/events.sh"
 cp tests/vm/*.yaml "$root/enf/"
 cp "$out/crc7.ko" "$root/enf/"
 chmod +x "$root/init"

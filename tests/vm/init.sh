@@ -140,6 +140,10 @@ bench)
 		done
 	done
 	;;
+events)
+	# the events collector in both argument variants (tests/vm/events.sh)
+	. /events.sh
+	;;
 *)
 	bad mode "unknown ebee.mode '$mode'"
 	;;
