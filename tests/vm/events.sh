@@ -106,4 +106,27 @@ for variant in regs stash; do
 	rm -f /tmp/evm-$mark /bin/evm-$mark
 done
 unset EBEE_DISABLE
+
+# The other collectors' programs on this kernel: tcp (the core's ebee_reserve/emit path) and
+# count load, attach and see a connection the check makes.
+if ev_start tcp states --json; then
+	nc -l -p 4602 >/dev/null 2>&1 &
+	NCL=$!
+	sleep 0.5
+	echo hi | nc 127.0.0.1 4602 >/dev/null 2>&1
+	kill $NCL 2>/dev/null; wait $NCL 2>/dev/null
+	ev_stop
+	ev_line '"rport":4602' '"newstate":"ESTABLISHED"'
+	res "tcp_states_6_1" "ebee tcp states: the connection to port 4602 reached ESTABLISHED (exit $EVRC)"
+else
+	bad "tcp_states_6_1" "ebee tcp states did not start"
+fi
+if ev_start count --all --json; then
+	in_cg /bin/busybox true
+	ev_stop
+	[ "$EVRC" = 0 ] && grep -q '"summary"\|"collector":"count"' /tmp/ev.out
+	res "count_6_1" "ebee count --all: ran and summed up (exit $EVRC)"
+else
+	bad "count_6_1" "ebee count did not start"
+fi
 rmdir $EVCG 2>/dev/null
