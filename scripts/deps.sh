@@ -9,10 +9,11 @@ set -euo pipefail
 build_pkgs=(make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
             libjson-c-dev libncurses-dev libmaxminddb-dev libmicrohttpd-dev libcapstone-dev
             libyaml-dev nodejs libdw-dev)
-# Tests drive real workloads and peers; golang builds the uprobe targets.
+# Tests drive real workloads and peers; golang builds the uprobe targets; libclang-rt-14-dev
+# holds clang's libFuzzer and ASan runtimes for the fuzz targets (not pulled in by clang).
 test_pkgs=(libcmocka-dev python3 python3-pytest iproute2 libbpf-tools bpftrace golang-go
            chromium prometheus tmux procps libmaxmind-db-writer-perl python3-yaml
-           qemu-system-x86 busybox-static cpio)
+           qemu-system-x86 busybox-static cpio libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
 tests=
