@@ -22,7 +22,10 @@ globalThis.document = {
   createTextNode: (t) => new Node("#text", t),
 };
 
-const panel = (await import(process.argv[2])).default;
+// as a module whatever node makes of a .js file: Debian 12's node 18 reads one outside a
+// "type": "module" package as CommonJS (the panel has no imports of its own)
+const src = readFileSync(process.argv[2], "utf8");
+const panel = (await import("data:text/javascript," + encodeURIComponent(src))).default;
 const root = new Node("div");
 panel.mount(root);
 panel.update(JSON.parse(readFileSync(0, "utf8")));
