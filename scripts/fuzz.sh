@@ -16,7 +16,8 @@ if ! make -s fuzz-bins >"$build/fuzz-build.log" 2>&1; then
 	exit 1
 fi
 names=("$@")
-[ ${#names[@]} -eq 0 ] && names=($(ls tests/fuzz/corpus))
+# Every target, from its source: a clean clone has no corpus folder for elf (seeded at run time)
+[ ${#names[@]} -eq 0 ] && names=($(ls tests/fuzz/fuzz_*.c | sed 's|.*/fuzz_||; s|\.c$||' | grep -vx log))
 work="$build/fuzz/corpus" crashes="$build/fuzz/crashes"
 mkdir -p "$crashes"
 
