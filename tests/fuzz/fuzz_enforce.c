@@ -23,6 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(f);
 	struct opt_list l = { 1, { path } };
 	struct enf_file *e = enf_file_load(&l, NULL);
+	unlink(path);	/* read whole by the load; nothing left in /tmp after the run */
 	if (e) {
 		struct enf_caps all = { .have = { true, true, true, true } }, none = { .have = { [MECH_AUDIT] = true } };
 		enf_file_decide(e, &all);

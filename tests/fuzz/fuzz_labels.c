@@ -10,12 +10,21 @@
 #include <unistd.h>
 #include "geoip/geoip.h"
 
+static char geoip_dir[] = "/tmp/ebee-fuzz-geoip-XXXXXX";
+
+static void remove_geoip_dir(void)
+{
+	rmdir(geoip_dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char dir[] = "/tmp/ebee-fuzz-geoip-XXXXXX";
-
-	if (mkdtemp(dir))
-		setenv("EBEE_GEOIP_DIR", dir, 1);
+	/* an empty database folder, so that no installed database is read; removed at the end of
+	 * the run (libFuzzer ends a bounded run with exit()) */
+	if (mkdtemp(geoip_dir)) {
+		setenv("EBEE_GEOIP_DIR", geoip_dir, 1);
+		atexit(remove_geoip_dir);
+	}
 	return 0;
 }
 
