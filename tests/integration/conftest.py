@@ -168,22 +168,39 @@ class Ebee:
         # Ready = it holds programs and its set of programs and links stopped changing for
         # `settle` seconds (links are created right after the load).
         deadline = time.time() + ready_timeout
-        seen, since = None, None
+        seen, since, held = None, None, 0
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 self._join()
                 raise AssertionError(f"ebee {self.args} exited {self.proc.returncode} before ready\n"
                                      f"{self.stdout}\n{self.stderr}")
             now = (frozenset(bpf_ids(self.proc.pid)), frozenset(bpf_ids(self.proc.pid, "link_id")))
-            if len(now[0]) >= min_progs:
+            held = len(now[0])
+            if held >= min_progs:
                 if now != seen:
                     seen, since = now, time.time()
                 elif time.time() - since >= settle:
                     self.progs, self.links = set(now[0]), set(now[1])
                     return self
             time.sleep(0.05)
+        where = self._where()
         self.kill()
-        raise AssertionError(f"ebee {self.args} did not load BPF programs in {ready_timeout}s")
+        raise AssertionError(f"ebee {self.args} did not load BPF programs in {ready_timeout}s "
+                             f"(held {held} programs, wanted {min_progs}; "
+                             f"{where})\n{self.stdout}\n{self.stderr}")
+
+    def _where(self):
+        # What a stuck start was doing: its state and kernel stack, so that a rare hang in a run
+        # we cannot repeat names its cause (a lock, a sleep, a read) instead of "timed out".
+        pid = self.proc.pid
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                state = next((l.split(None, 1)[1].strip() for l in f if l.startswith("State:")), "?")
+            with open(f"/proc/{pid}/stack") as f:
+                stack = " < ".join(l.split()[1].split("+")[0] for l in f if len(l.split()) > 1)
+            return f"state {state}, kernel stack {stack or '(in user space)'}"
+        except OSError as e:
+            return f"no /proc view: {e.strerror}"
 
     def _join(self, timeout=10):
         self.proc.wait(timeout=timeout)
