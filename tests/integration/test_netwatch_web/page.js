@@ -1,39 +1,22 @@
 // Opens ebee serve's page in headless chromium, waits until the map has `want` dots and the
 // table `rows` rows, saves a screenshot, and prints what it found as JSON on stdout.
 // usage: node page.js URL SCREENSHOT WANT_DOTS WANT_ROWS
-const { chromium } = require("playwright-core");
+const inPage = require("./browser");
 
-(async () => {
-  const [url, shot, wantDots, wantRows] = process.argv.slice(2);
-  const browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  const result = { errors: [], requests: [] };
-  try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.on("pageerror", (e) => result.errors.push(String(e)));
-    page.on("console", (m) => m.type() === "error" && result.errors.push(m.text()));
-    page.on("request", (r) => result.requests.push(r.url()));
-    await page.goto(url, { waitUntil: "load" });
-    await page.waitForFunction(
-      ([d, r]) => document.querySelectorAll("circle.dot").length >= d &&
-                  document.querySelectorAll("#sources tbody tr").length >= r,
-      [Number(wantDots), Number(wantRows)], { timeout: 20000 });
-    result.dots = await page.$$eval("circle.dot", (cs) => cs.map((c) => {
-      const b = c.getBoundingClientRect();
-      return { location: c.dataset.location, packets: Number(c.dataset.packets),
-               r: Number(c.getAttribute("r")), visible: b.width > 0 && b.height > 0 };
-    }));
-    result.rows = await page.$$eval("#sources tbody tr", (trs) =>
-      trs.map((tr) => [...tr.children].map((td) => td.textContent)));
-    result.land = await page.$$eval("path.land", (ps) => ps.map((p) => p.getAttribute("d").length));
-    result.attribution = await page.$eval("footer", (f) => f.innerText);
-    result.tableVisible = await page.isVisible("#sources");
-    await page.screenshot({ path: shot, fullPage: true });
-  } finally {
-    await browser.close();
-  }
-  process.stdout.write(JSON.stringify(result) + "\n");
-})().catch((e) => { console.error(String(e)); process.exit(1); });
+const [url, shot, wantDots, wantRows] = process.argv.slice(2);
+inPage(url, shot, { width: 1280, height: 900 }, async (page, result) => {
+  await page.waitForFunction(
+    ([d, r]) => document.querySelectorAll("circle.dot").length >= d &&
+                document.querySelectorAll("#sources tbody tr").length >= r,
+    [Number(wantDots), Number(wantRows)], { timeout: 20000 });
+  result.dots = await page.$$eval("circle.dot", (cs) => cs.map((c) => {
+    const b = c.getBoundingClientRect();
+    return { location: c.dataset.location, packets: Number(c.dataset.packets),
+             r: Number(c.getAttribute("r")), visible: b.width > 0 && b.height > 0 };
+  }));
+  result.rows = await page.$$eval("#sources tbody tr", (trs) =>
+    trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+  result.land = await page.$$eval("path.land", (ps) => ps.map((p) => p.getAttribute("d").length));
+  result.attribution = await page.$eval("footer", (f) => f.innerText);
+  result.tableVisible = await page.isVisible("#sources");
+});
