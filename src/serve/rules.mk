@@ -30,6 +30,7 @@ $(BUILD)/gen/serve/entry.js: FORCE
 	$(Q)cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@
 
 $(BUILD)/gen/serve/bundle.js: $(BUILD)/gen/serve/entry.js $(SERVE_WEB)/app.js $(SERVE_WEB)/alerts.js \
+		$(SERVE_WEB)/dom.js \
 		$(SERVE_PANELS) $(SERVE_NPM)/.stamp
 	$(call msg,ESBUILD,$@)
 	$(Q)mkdir -p $(@D)

@@ -4,6 +4,7 @@
 // detections below it. Choosing an alert selects its lineage and marks the nodes it names.
 // Everything from the API is set as text (textContent, cytoscape labels), never as HTML.
 import cytoscape from "cytoscape";
+import { tableRow } from "../../serve/web/dom.js";
 
 const COLOR = {
   proc: "#4c78a8", file: "#8c8c8c", remote: "#e45756", port: "#f58518", user: "#54a24b",
@@ -94,18 +95,11 @@ export default {
       (d.incomplete ? ` · ${d.lost} events lost: incomplete` : "");
     this.tbody.replaceChildren(...(d.alerts || []).map((a) => {
       const f = a.output_fields || {};
-      const tr = document.createElement("tr");
-      tr.className = "graph-alert";
+      const tr = tableRow("graph-alert", [a.time.slice(11, 23), a.rule, a.priority,
+        [f["proc.pid"] ?? "", "num"], f["proc.exe"] || "",
+        (f["graph.alert_id"] || "") + (f["graph.incomplete"] ? " (incomplete)" : "")]);
       tr.dataset.rule = a.rule;
       tr.dataset.alert = f["graph.alert_id"] || "";
-      for (const [v, cls] of [[a.time.slice(11, 23), ""], [a.rule, ""], [a.priority, ""],
-        [f["proc.pid"] ?? "", "num"], [f["proc.exe"] || "", ""],
-        [(f["graph.alert_id"] || "") + (f["graph.incomplete"] ? " (incomplete)" : ""), ""]]) {
-        const td = document.createElement("td");
-        td.textContent = v;
-        if (cls) td.className = cls;
-        tr.appendChild(td);
-      }
       tr.addEventListener("click", () => {
         if (f["graph.lineage"]) {
           this.chosen = f["graph.lineage"];

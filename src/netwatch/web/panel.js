@@ -4,6 +4,7 @@
 import { geoNaturalEarth1, geoPath, geoGraticule10 } from "d3-geo";
 import { feature, mesh } from "topojson-client";
 import world from "world-atlas/countries-110m.json";
+import { tableRow } from "../../serve/web/dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const W = 960, H = 500;
@@ -67,17 +68,9 @@ function drawDots(g, locs) {
 
 function drawTable(tbody, sources) {
   const rows = sources.map((s) => {
-    const tr = document.createElement("tr");
-    tr.className = "source";
-    const cells = [s.addr, place(s), s.country_code || "", s.packets, fmtBytes(s.bytes),
-                   (s.pps || 0).toFixed(1), (s.last_seen || "").replace("T", " ").replace(/\.\d+Z$/, "Z")];
-    cells.forEach((v, i) => {
-      const td = document.createElement("td");
-      td.textContent = v;
-      if (i >= 3 && i <= 5) td.className = "num";
-      tr.appendChild(td);
-    });
-    return tr;
+    return tableRow("source", [s.addr, place(s), s.country_code || "", [s.packets, "num"],
+      [fmtBytes(s.bytes), "num"], [(s.pps || 0).toFixed(1), "num"],
+      (s.last_seen || "").replace("T", " ").replace(/\.\d+Z$/, "Z")]);
   });
   tbody.replaceChildren(...rows);
 }

@@ -1,5 +1,6 @@
 // prog's panel in ebee serve's page: the top of every loaded BPF program by CPU, like
 // `ebee top`, from /api/prog (the collector's last sample).
+import { tableRow } from "../../serve/web/dom.js";
 export default {
   collector: "prog",
   title: "BPF programs",
@@ -15,17 +16,8 @@ export default {
   update(d) {
     const n = (v, p) => (typeof v === "number" ? v.toFixed(p) : "");
     this.tbody.replaceChildren(...(d.rows || []).map((r) => {
-      const tr = document.createElement("tr");
-      tr.className = "prog";
-      const cells = [[r.id, "num"], [r.name], [r.type], [r.owner || ""], [r.collector || ""],
-                     [n(r.runs_per_s, 1), "num"], [n(r.ns_per_run, 0), "num"], [n(r.cpu_pct, 3), "num"]];
-      for (const [v, cls] of cells) {
-        const td = document.createElement("td");
-        td.textContent = v;
-        if (cls) td.className = cls;
-        tr.appendChild(td);
-      }
-      return tr;
+      return tableRow("prog", [[r.id, "num"], r.name, r.type, r.owner || "", r.collector || "",
+        [n(r.runs_per_s, 1), "num"], [n(r.ns_per_run, 0), "num"], [n(r.cpu_pct, 3), "num"]]);
     }));
     this.stats.textContent = `${d.programs} programs loaded · ${d.stats || ""}`;
   },

@@ -1,6 +1,7 @@
 // The live list of serve's event stream (/api/events): alerts (events with a priority: guard's
 // rules, graph's detections) first in colour, other events as they come. Read with fetch so
 // that a bearer token can be sent (EventSource cannot), resumed with Last-Event-ID.
+import { tableRow } from "./dom.js";
 const KEEP = 200;
 
 export default {
@@ -26,16 +27,11 @@ export default {
     }
     this.n++;
     const prio = d.priority || d["alert.priority"] || "";
-    const tr = document.createElement("tr");
-    tr.className = "event" + (prio ? " alert prio-" + prio.toLowerCase() : "");
-    tr.dataset.id = d.id;
     const who = d.rule || d["alert.rule"] || `${d["proc.comm"] || ""} (${d["proc.pid"] || "?"})`;
     const detail = d.output || d["proc.exepath"] || d["fd.name"] || d.collector || "";
-    for (const v of [(d["evt.time"] || "").replace("T", " ").replace(/Z$/, ""), prio, d["evt.type"] || type, who, detail]) {
-      const td = document.createElement("td");
-      td.textContent = v;
-      tr.appendChild(td);
-    }
+    const tr = tableRow("event" + (prio ? " alert prio-" + prio.toLowerCase() : ""),
+      [(d["evt.time"] || "").replace("T", " ").replace(/Z$/, ""), prio, d["evt.type"] || type, who, detail]);
+    tr.dataset.id = d.id;
     tr.hidden = this.only.checked && !prio;
     this.tbody.prepend(tr);
     while (this.tbody.children.length > KEEP) this.tbody.lastChild.remove();

@@ -1,6 +1,7 @@
 // tcp's panel in ebee serve's page: sockets per TCP state now and the transitions into each
 // state since the start, and the last closed connections with their lifetimes, from /api/tcp
 // (the collector's count mode, with its recent list).
+import { tableRow } from "../../serve/web/dom.js";
 export default {
   collector: "tcp",
   title: "TCP states and recent connections",
@@ -20,15 +21,8 @@ export default {
     const states = (d.states || []).filter((s) => s.entered || s.now);
     const max = Math.max(1, ...states.map((s) => s.entered));
     this.tbody.replaceChildren(...states.map((s) => {
-      const tr = document.createElement("tr");
-      tr.className = "tcp-state";
+      const tr = tableRow("tcp-state", [s.state, [s.now, "num"], [s.entered, "num"]]);
       tr.dataset.state = s.state;
-      for (const [v, cls] of [[s.state, ""], [s.now, "num"], [s.entered, "num"]]) {
-        const td = document.createElement("td");
-        td.textContent = v;
-        if (cls) td.className = cls;
-        tr.appendChild(td);
-      }
       const bar = document.createElement("td");
       const span = document.createElement("span");
       span.className = "bar";
@@ -38,19 +32,10 @@ export default {
       return tr;
     }));
     this.recent.replaceChildren(...(d.recent || []).map((c) => {
-      const tr = document.createElement("tr");
-      tr.className = "tcp-conn";
-      const cells = [[(c.time || "").replace("T", " ").replace(/\.\d+Z$/, "")],
-                     [c.comm ? `${c.comm} (${c.pid})` : ""], [`${c.laddr}:${c.lport}`],
-                     [`${c.raddr}:${c.rport}`], [typeof c.ms === "number" ? c.ms.toFixed(2) : "", "num"],
-                     [c.tx_bytes, "num"], [c.rx_bytes, "num"], [c.first]];
-      for (const [v, cls] of cells) {
-        const td = document.createElement("td");
-        td.textContent = v;
-        if (cls) td.className = cls;
-        tr.appendChild(td);
-      }
-      return tr;
+      return tableRow("tcp-conn", [(c.time || "").replace("T", " ").replace(/\.\d+Z$/, ""),
+        c.comm ? `${c.comm} (${c.pid})` : "", `${c.laddr}:${c.lport}`, `${c.raddr}:${c.rport}`,
+        [typeof c.ms === "number" ? c.ms.toFixed(2) : "", "num"],
+        [c.tx_bytes, "num"], [c.rx_bytes, "num"], c.first]);
     }));
     this.total.textContent = `${d.transitions} transitions since the start` +
       (d.lost ? ` · ${d.lost} lost` : "");
