@@ -83,13 +83,23 @@ def policy_dir(world, tmp_path):
     return d
 
 
-def test_serve_enforces_and_serves_policy(cgworld, tmp_path):
-    three(cgworld)
-    env = dict(os.environ, EBEE_POLICY_DIR=str(policy_dir(cgworld, tmp_path)))
+def serve_policy(world, tmp_path):
+    """`ebee serve` with the policy collector on the three workloads' policy: (Ebee, its URL)."""
+    three(world)
+    env = dict(os.environ, EBEE_POLICY_DIR=str(policy_dir(world, tmp_path)))
     e = Ebee(["serve", "--json", "--collectors", "policy", "--listen", "127.0.0.1:0",
               "--interval", "0.2"], env=env).start()
+    return e, json.loads(e.readline())["url"]
+
+
+def policy_api(url):
+    """/api/policy, refusing a document with a key twice."""
+    return json.loads(get(url + "api/policy")[1], object_pairs_hook=unique_keys)
+
+
+def test_serve_enforces_and_serves_policy(cgworld, tmp_path):
+    e, url = serve_policy(cgworld, tmp_path)
     try:
-        url = json.loads(e.readline())["url"]
         follower = Ebee(["policy", "flows", "--json", "--pid", str(e.proc.pid)]).start(
             min_progs=0, settle=0.5)
         got = cgworld.matrix([("cli", "web", 80), ("db", "web", 80), ("web", "cli", 80)], ("TCP",))
@@ -97,7 +107,7 @@ def test_serve_enforces_and_serves_policy(cgworld, tmp_path):
                        ("web", "cli", "TCP", 80): True}
 
         def api():
-            return json.loads(get(url + "api/policy")[1], object_pairs_hook=unique_keys)
+            return policy_api(url)
         assert wait_until(lambda: api()["verdicts"]["dropped"] >= 1 and
                           api()["verdicts"]["forwarded"] >= 3), api()
         d = api()
@@ -210,19 +220,15 @@ def test_closed_and_idle_flows_leave_the_table(nsworld, tmp_path):
 
 
 def test_serve_vanishing_workload_degrades_health(cgworld, tmp_path):
-    three(cgworld)
-    env = dict(os.environ, EBEE_POLICY_DIR=str(policy_dir(cgworld, tmp_path)))
-    e = Ebee(["serve", "--json", "--collectors", "policy", "--listen", "127.0.0.1:0",
-              "--interval", "0.2"], env=env).start()
+    e, url = serve_policy(cgworld, tmp_path)
     try:
-        url = json.loads(e.readline())["url"]
         db = cgworld["db"]
         db.server.kill()
         db.server.wait()
         assert wait_until(lambda: rmdir(db.cgroup))
 
         def api():
-            return json.loads(get(url + "api/policy")[1], object_pairs_hook=unique_keys)
+            return policy_api(url)
         assert wait_until(lambda: api()["health"] == "degraded"), api()
         assert {w["name"]: w["gone"] for w in api()["workloads"]} == {"web": False, "db": True,
                                                                      "cli": False}
