@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from netwatch_util import http, wait_until
-from test_netwatch_serve import api, lab, start_serve  # noqa: F401 (fixture)
+from test_netwatch_serve import lab, send_known, start_serve  # noqa: F401 (fixture)
 
 GOLDEN = Path(__file__).parent / "golden" / "netwatch_serve.json"
 # Label values that are part of the structure; every other value is masked.
@@ -68,15 +68,7 @@ def metrics_shape(text):
 def test_api_and_metrics_match_golden(lab, tmp_path):  # noqa: F811
     c0, c1 = lab.clients
     e, url = start_serve(lab, tmp_path)
-    c0.send_udp(4, 12, 100, 8080)
-    c1.send_udp(6, 30, 100, 8081)
-    c1.send_udp(4, 5, 100, 8080)
-    want = {c0.v4: 12, c1.v6: 30, c1.v4: 5}
-
-    def counts():
-        d = api(lab, url)
-        return {s["addr"]: s["packets"] for s in d["sources"] if s["addr"] in want}
-    assert wait_until(lambda: counts() == want, timeout=5), counts()
+    send_known(lab, url, ports=(8080, 8081, 8080))
 
     status, body = http(lab, url + "api/netwatch")
     assert status == 200

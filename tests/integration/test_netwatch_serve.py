@@ -36,18 +36,25 @@ def api(lab, url):
     return json.loads(body)
 
 
-def test_api_metrics_healthz(lab, tmp_path):
+def send_known(lab, url, ports=(8080, 8080, 8080)):
+    """12, 30 and 5 datagrams from three sources (client 0 over v4, client 1 over v6 and v4), then
+    waits until /api/netwatch counts exactly those."""
     c0, c1 = lab.clients
-    e, url = start_serve(lab, tmp_path)
-    c0.send_udp(4, 12, 100, 8080)
-    c1.send_udp(6, 30, 100, 8080)
-    c1.send_udp(4, 5, 100, 8080)
+    c0.send_udp(4, 12, 100, ports[0])
+    c1.send_udp(6, 30, 100, ports[1])
+    c1.send_udp(4, 5, 100, ports[2])
     want = {c0.v4: 12, c1.v6: 30, c1.v4: 5}
 
     def counts():
         d = api(lab, url)
         return {s["addr"]: s["packets"] for s in d["sources"] if s["addr"] in want}
     assert wait_until(lambda: counts() == want, timeout=5), counts()
+
+
+def test_api_metrics_healthz(lab, tmp_path):
+    c0, c1 = lab.clients
+    e, url = start_serve(lab, tmp_path)
+    send_known(lab, url)
 
     d = api(lab, url)
     by = {s["addr"]: s for s in d["sources"]}
