@@ -156,6 +156,9 @@ def test_states_order_owner_and_refused(ebee_start, witness, fam, hook):
     assert summ["lost"] == 0
     assert not missing, (missing, summ, w and w.calls())
     assert f"with {hook}" in e.stderr
+    if w:   # the witness is a real one: it saw each client's FIN_WAIT1 -> FIN_WAIT2
+        made = {c[1:] for c in w.calls()}
+        assert all((lport, port, "FIN_WAIT1", "FIN_WAIT2") in made for lport, _ in conns), made
 
     mine = [r for r in data if port in (r["lport"], r["rport"]) or r["rport"] == closed]
     socks = by_sock(mine)
