@@ -26,6 +26,8 @@ for i in $(seq 1 "$n"); do
 	last=$(grep -E '(passed|failed|error)' "$out/run-$i.log" | tail -1)
 	printf 'run %2d: rc=%d %ss load %s  %s\n' "$i" "$rc" "$(($(date +%s) - t0))" \
 		"$(cut -d' ' -f1 /proc/loadavg)" "$last"
+	# a skip names the kernel's cause: keep it in the record
+	grep -E '^SKIPPED' "$out/run-$i.log" | sed 's/^/        /'
 	if [ "$rc" -eq 0 ]; then ok=$((ok + 1)); rm -f "$out/run-$i.log"; else bad=$((bad + 1)); fi
 done
 echo "tcp stress: $n runs, $ok passed, $bad failed"

@@ -71,6 +71,8 @@ def main():
     try:
         with open(TI + "/buffer_size_kb", "w") as f:
             f.write("4096")
+        with open(TI + "/options/record-tgid", "w") as f:   # the process, not just the thread
+            f.write("1")
         with open(EV + "filter", "w") as f:
             f.write("family == 2 && oldstate == 4 && newstate == 5")
         with open(EV + "enable", "w") as f:
@@ -117,11 +119,22 @@ def main():
     fin = {("FIN_WAIT1", "FIN_WAIT2"), ("FIN_WAIT2", "CLOSE")}
     bad = [lp for lp in clients if not fin <= seen.get(lp, set())]
     missing = sum(len(fin - seen.get(lp, set())) for lp in bad)
-    fseen = set(int(m) for m in re.findall(r"sport=(\d+) dport=%d saddr=%s " % (port, CLI), ftr))
+    # ftrace's line names the task that was current when the tracepoint fired (in softirq: the
+    # interrupted one) and its process: TASK-TID (TGID) [CPU] FLAGS TS: inet_sock_set_state: ...
+    ctx = {}
+    for m in re.finditer(r"^\s*(.*?)-(\d+)\s+\(\s*(\S+)\)\s+\[(\d+)\]\s+(\S+)\s+[\d.]+: "
+                         r"inet_sock_set_state: .*?sport=(\d+) dport=%d saddr=%s "
+                         % (port, re.escape(CLI)), ftr, re.M):
+        ctx.setdefault(int(m.group(6)), []).append((m.group(1), m.group(3), m.group(5)))
+    on_init = lambda lps: sum(any(tgid == "1" for _, tgid, _ in ctx.get(lp, [])) for lp in lps)
+    good = [lp for lp in clients if lp not in bad]
     print(f"{hook}: {len(clients)} connections, {len(bad)} clients without FIN_WAIT1->FIN_WAIT2->CLOSE "
-          f"({missing} transitions; ftrace saw {sum(lp in fseen for lp in bad)} of them, ftrace overrun "
-          f"{over}), lost={summ['lost']} missed={summ['missed']}, uncounted={max(0, missing - summ['missed'])}",
-          flush=True)
+          f"({missing} transitions; ftrace saw {sum(lp in ctx for lp in bad)} of them, ftrace overrun "
+          f"{over}), lost={summ['lost']} missed={summ['missed']}, uncounted={max(0, missing - summ['missed'])}; "
+          f"made while a thread of PID 1 was current: {on_init(bad)} of the missing, {on_init(good)} of the "
+          f"{len(good)} seen", flush=True)
+    for lp in bad:
+        print(f"  missing :{lp}: ftrace context {ctx.get(lp)}", flush=True)
 
 
 main()

@@ -100,6 +100,19 @@ static void kernel_checks(struct report *r)
 	snprintf(detail, sizeof(detail), "kernel.bpf_stats_enabled = %s (ebee holds a BPF_ENABLE_STATS fd instead)",
 		 buf[0] ? buf : "?");
 	row(r, "kernel", "bpf_stats_sysctl", true, false, detail);
+
+	/* Not mainline: a sandbox kernel's switch (docs/hardening.md). When on, bpf_trace_run*
+	 * and trace_call_bpf skip every program PID 1 did not load while a thread of PID 1 is
+	 * current (softirq work on top of it too), before the recursion guard: no `missed`. */
+	read_line("/proc/sys/kernel/init_private", buf, sizeof(buf));
+	if (buf[0]) {
+		bool on = !strcmp(buf, "1");
+
+		snprintf(detail, sizeof(detail), "kernel.init_private = %s%s", buf,
+			 on ? ": events while PID 1 runs (softirq on top of it too) reach no ebee "
+			      "program and are not counted" : "");
+		row(r, "kernel", "init_private", !on, false, detail);
+	}
 }
 
 /* Each program type / attach kind, loaded and attached for real. Required: what ebee's core

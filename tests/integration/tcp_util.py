@@ -9,6 +9,7 @@ seconds and closes; it prints one JSON line per connection and exits after the l
 import json
 import os
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -86,6 +87,66 @@ def settle(*ports, timeout=10.0):
             return
         time.sleep(0.05)
     raise AssertionError(f"connections on ports {ports} still closing after {timeout} s")
+
+
+def init_private():
+    """kernel.init_private, a sysctl of this sandbox's kernel (not mainline): 1 makes the kernel
+    run no BPF tracing program loaded by another process while a thread of PID 1 is current
+    (bpf_trace_run*, trace_call_bpf), without counting the skip anywhere. Softirq work runs on
+    top of whatever task it interrupts, so a connection's last transitions can land there."""
+    try:
+        with open("/proc/sys/kernel/init_private") as f:
+            return f.read().strip() == "1"
+    except OSError:
+        return False
+
+
+class KernelWitness:
+    """An ftrace instance of the test's own recording sock:inet_sock_set_state on its ports,
+    each call with the process that was current (record-tgid): ftrace's probe is no BPF program,
+    so it sees the calls the init_private gate hides from ebee. close() removes it."""
+    _n = 0
+
+    def __init__(self, ports):
+        base = "/sys/kernel/tracing" if os.path.isdir("/sys/kernel/tracing/instances") \
+            else "/sys/kernel/debug/tracing"
+        KernelWitness._n += 1
+        self.dir = f"{base}/instances/ebee_tcp_test_{os.getpid()}_{KernelWitness._n}"
+        os.mkdir(self.dir)
+        try:
+            ev = self.dir + "/events/sock/inet_sock_set_state/"
+            self._write("buffer_size_kb", "256")
+            self._write("options/record-tgid", "1")
+            self._write(ev + "filter", " || ".join(f"sport == {p} || dport == {p}" for p in ports))
+            self._write(ev + "enable", "1")
+        except BaseException:
+            self.close()
+            raise
+
+    def _write(self, name, value):
+        with open(os.path.join(self.dir, name), "w") as f:
+            f.write(value)
+
+    def calls(self):
+        """[(tgid, sport, dport, oldstate, newstate)] in the order the kernel made them."""
+        with open(self.dir + "/trace") as f:
+            text = f.read()
+        return [(m[0], int(m[1]), int(m[2]), m[3], m[4]) for m in re.findall(
+            r"^\s*.*?-\d+\s+\(\s*(\S+)\)\s+\[\d+\].*?inet_sock_set_state: .*?sport=(\d+) "
+            r"dport=(\d+) .*?oldstate=TCP_(\w+) newstate=TCP_(\w+)", text, re.M)]
+
+    def hidden(self):
+        """The calls made while a thread of PID 1 was current: with init_private on, no BPF
+        program of ebee's ran for them and the kernel counted nothing."""
+        return [c[1:] for c in self.calls() if c[0] == "1"]
+
+    def close(self):
+        if self.dir and os.path.isdir(self.dir):
+            try:
+                self._write("events/sock/inet_sock_set_state/enable", "0")
+            finally:
+                os.rmdir(self.dir)
+        self.dir = None
 
 
 def recv_exact(s, n):
