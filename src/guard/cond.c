@@ -43,6 +43,7 @@ struct ccheck {
 	bool na;                      /* the field is never available here */
 	bool evfast;                  /* evt.type = / in / !=: a bitmap of type indexes */
 	uint64_t evbits[COND_EVTYPES / 64];
+	int slot;                     /* its result's place in a cond_memo, or -1 */
 };
 
 enum { N_AND, N_OR, N_NOT, N_CHECK };
@@ -54,8 +55,19 @@ struct cnode {
 	struct ccheck *chk;
 };
 
+/* The evaluation program: the tree as checks with a jump for each outcome (the and/or/not
+ * short-circuits resolved at compile time), so evaluation is a loop, not a recursion. */
+enum { PC_TRUE = -1, PC_FALSE = -2 };
+
+struct cins {
+	const struct ccheck *chk;
+	int t, f;                     /* next instruction when it holds / does not; PC_* */
+};
+
 struct cond {
 	struct cnode *root;
+	struct cins *prog;
+	int nprog, entry;
 	const struct cond_provider *p;
 	struct cond_field *fields;
 	int nfields;
@@ -114,6 +126,7 @@ void cond_free(struct cond *c)
 	if (!c)
 		return;
 	node_free(c->root);
+	free(c->prog);
 	free(c->fields);
 	free(c);
 }
@@ -343,6 +356,7 @@ static struct cnode *compile_check(struct compiler *k, const struct cond_ast *a)
 	n->chk = c;
 	c->op = a->op;
 	c->rfi = -1;
+	c->slot = -1;
 	c->fi = field_index(k, a, a->lhs);
 	if (c->fi < 0)
 		return n;
@@ -600,6 +614,43 @@ static double order(const struct cond *c, struct cnode *n, double *p)
 	return cost;
 }
 
+/* Compiles n to instructions that go to t when it holds, to f when not; returns its entry.
+ * A check of a field never available here is false: it jumps straight to f. */
+static int emit(struct cond *c, const struct cnode *n, int t, int f, int *cap)
+{
+	int at;
+
+	switch (n->k) {
+	case N_NOT:
+		return emit(c, n->kids[0], f, t, cap);
+	case N_AND:
+	case N_OR:
+		at = t;   /* an empty and holds; an empty or cannot happen (the parser) */
+		if (n->k == N_OR && !n->nkids)
+			at = f;
+		for (int i = n->nkids - 1; i >= 0; i--) {
+			if (i == n->nkids - 1)
+				at = emit(c, n->kids[i], t, f, cap);
+			else if (n->k == N_AND)
+				at = emit(c, n->kids[i], at, f, cap);
+			else
+				at = emit(c, n->kids[i], t, at, cap);
+		}
+		return at;
+	default:
+		if (n->chk->na)
+			return f;
+		if (c->nprog == *cap) {
+			*cap = *cap ? *cap * 2 : 16;
+			c->prog = realloc(c->prog, *cap * sizeof(*c->prog));
+			if (!c->prog)
+				abort();
+		}
+		c->prog[c->nprog] = (struct cins){ n->chk, t, f };
+		return c->nprog++;
+	}
+}
+
 struct cond *cond_compile(const struct cond_ast *a, const struct cond_env *env,
 			  const struct cond_provider *p, struct cond_err *err)
 {
@@ -615,6 +666,8 @@ struct cond *cond_compile(const struct cond_ast *a, const struct cond_env *env,
 	}
 	double prob;
 	order(c, c->root, &prob);
+	int cap = 0;
+	c->entry = emit(c, c->root, PC_TRUE, PC_FALSE, &cap);
 	return c;
 }
 
@@ -710,6 +763,21 @@ static bool ci_contains(const char *h, size_t hn, const char *lowered, size_t nn
 	return false;
 }
 
+/* memmem for the short needles of rules: glibc's generic memmem sets up a two-way search
+ * costing more than the scan itself for "../" in a path */
+static bool contains(const char *h, size_t hn, const char *nd, size_t nn)
+{
+	if (!nn)
+		return true;
+	if (nn > hn)
+		return false;
+	const char *end = h + hn - nn + 1;   /* one past the last place it can start */
+	for (const char *p = h; p < end && (p = memchr(p, nd[0], end - p)); p++)
+		if (!memcmp(p + 1, nd + 1, nn - 1))
+			return true;
+	return false;
+}
+
 static bool ip_match(const struct cond_val *v, const struct cval *w)
 {
 	if (v->family != w->family)
@@ -748,7 +816,7 @@ static bool cmp_str(const struct ccheck *c, const struct cond_val *v, const stru
 		return !(v->n == w->n && !memcmp(v->s, w->s, w->n));
 	case OP_CONTAINS:
 	case OP_BCONTAINS:
-		return memmem(v->s, v->n, w->s, w->n) != NULL;
+		return contains(v->s, v->n, w->s, w->n);
 	case OP_ICONTAINS:
 		return ci_contains(v->s, v->n, w->s, w->n);
 	case OP_STARTSWITH:
@@ -848,29 +916,182 @@ static bool eval_check(const struct cond *c, const struct ccheck *k, const void 
 	}
 }
 
-static bool eval(const struct cond *c, const struct cnode *n, const void *ev)
+static bool eval(const struct cond *c, const void *ev, struct cond_memo *m)
 {
-	switch (n->k) {
-	case N_AND:
-		for (int i = 0; i < n->nkids; i++)
-			if (!eval(c, n->kids[i], ev))
-				return false;
-		return true;
-	case N_OR:
-		for (int i = 0; i < n->nkids; i++)
-			if (eval(c, n->kids[i], ev))
-				return true;
-		return false;
-	case N_NOT:
-		return !eval(c, n->kids[0], ev);
-	default:
-		return eval_check(c, n->chk, ev);
+	int pc = c->entry, t = -1;
+
+	while (pc >= 0) {
+		const struct cins *in = &c->prog[pc];
+		const struct ccheck *k = in->chk;
+		bool r;
+
+		if (k->evfast) {
+			if (t < 0)
+				t = c->p->evtype_of(c->p->pv, ev);
+			r = t >= 0 && t < COND_EVTYPES && (k->evbits[t / 64] >> (t % 64) & 1);
+			r = k->op == OP_NE ? !r : r;
+		} else if (m && k->slot >= 0) {
+			uint32_t *x = &m->v[k->slot];
+			if (*x >> 1 != m->epoch)
+				*x = m->epoch << 1 | eval_check(c, k, ev);
+			r = *x & 1;
+		} else {
+			r = eval_check(c, k, ev);
+		}
+		pc = r ? in->t : in->f;
 	}
+	return pc == PC_TRUE;
 }
 
 bool cond_eval(const struct cond *c, const void *ev)
 {
-	return eval(c, c->root, ev);
+	return eval(c, ev, NULL);
+}
+
+bool cond_eval_memo(const struct cond *c, const void *ev, struct cond_memo *m)
+{
+	return eval(c, ev, m);
+}
+
+/* ---- checks shared between conditions --------------------------------------------------- */
+
+/* A check's identity: what decides its result for an event. */
+struct skey {
+	char *b;
+	size_t n, cap;
+};
+
+static void sk_put(struct skey *k, const void *p, size_t n)
+{
+	if (k->n + n > k->cap) {
+		k->cap = (k->n + n) * 2 + 64;
+		k->b = realloc(k->b, k->cap);
+		if (!k->b)
+			abort();
+	}
+	memcpy(k->b + k->n, p, n);
+	k->n += n;
+}
+
+static void sk_field(struct skey *k, const struct cond_field *f, const uint8_t *tr, int ntr)
+{
+	sk_put(k, f->name, strlen(f->name) + 1);
+	sk_put(k, &ntr, sizeof(ntr));
+	sk_put(k, tr, ntr);
+}
+
+static void check_key(const struct cond *c, const struct ccheck *x, struct skey *k)
+{
+	k->n = 0;
+	sk_field(k, &c->fields[x->fi], x->tr, x->ntr);
+	sk_put(k, &x->op, sizeof(x->op));
+	sk_put(k, &x->type, sizeof(x->type));
+	if (x->rfi >= 0)
+		sk_field(k, &c->fields[x->rfi], x->rtr, x->rntr);
+	sk_put(k, &x->nv, sizeof(x->nv));
+	for (int i = 0; i < x->nv; i++) {
+		sk_put(k, &x->v[i].n, sizeof(x->v[i].n));
+		sk_put(k, x->v[i].s, x->v[i].n);
+	}
+}
+
+struct cond_share {
+	struct { char *k; size_t n; uint64_t h; int slot; } *tab;   /* open addressing by hash */
+	size_t cap;
+	int nslots;
+};
+
+static uint64_t fnv(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+struct cond_share *cond_share_new(void)
+{
+	return cond_xcalloc(1, sizeof(struct cond_share));
+}
+
+static int share_slot(struct cond_share *s, const struct skey *k)
+{
+	if ((size_t)s->nslots * 2 >= s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		__typeof__(s->tab) t = cond_xcalloc(cap, sizeof(*t));
+		for (size_t i = 0; i < s->cap; i++) {
+			if (!s->tab[i].k)
+				continue;
+			size_t j = s->tab[i].h & (cap - 1);
+			while (t[j].k)
+				j = (j + 1) & (cap - 1);
+			t[j] = s->tab[i];
+		}
+		free(s->tab);
+		s->tab = t;
+		s->cap = cap;
+	}
+	uint64_t h = fnv(k->b, k->n);
+	size_t j = h & (s->cap - 1);
+	for (; s->tab[j].k; j = (j + 1) & (s->cap - 1))
+		if (s->tab[j].h == h && s->tab[j].n == k->n && !memcmp(s->tab[j].k, k->b, k->n))
+			return s->tab[j].slot;
+	char *kc = malloc(k->n);
+	if (!kc)
+		abort();
+	memcpy(kc, k->b, k->n);
+	s->tab[j].k = kc;
+	s->tab[j].n = k->n;
+	s->tab[j].h = h;
+	s->tab[j].slot = s->nslots;
+	return s->nslots++;
+}
+
+static void share_node(struct cond_share *s, const struct cond *c, struct cnode *n, struct skey *k)
+{
+	for (int i = 0; i < n->nkids; i++)
+		share_node(s, c, n->kids[i], k);
+	/* a field never here and an event type test cost less than a look at the memo */
+	if (n->k != N_CHECK || n->chk->na || n->chk->evfast || n->chk->fi < 0)
+		return;
+	check_key(c, n->chk, k);
+	n->chk->slot = share_slot(s, k);
+}
+
+void cond_share_add(struct cond_share *s, struct cond *c)
+{
+	struct skey k = { 0 };
+	if (c && c->root)
+		share_node(s, c, c->root, &k);
+	free(k.b);
+}
+
+int cond_share_slots(const struct cond_share *s)
+{
+	return s ? s->nslots : 0;
+}
+
+void cond_share_free(struct cond_share *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->cap; i++)
+		free(s->tab[i].k);
+	free(s->tab);
+	free(s);
+}
+
+void cond_memo_init(struct cond_memo *m, const struct cond_share *s)
+{
+	m->n = cond_share_slots(s);
+	m->v = cond_xcalloc(m->n ? m->n : 1, sizeof(*m->v));
+	m->epoch = 0;
+}
+
+void cond_memo_fini(struct cond_memo *m)
+{
+	free(m->v);
+	memset(m, 0, sizeof(*m));
 }
 
 /* ---- kernel-decidable parts ---------------------------------------------------------- */
