@@ -2,7 +2,7 @@
 /* Compiler and evaluator of conditions (the parser is cond_parse.c). Compiling expands macros
  * (cycles refused) and lists (lists in lists), resolves every field through the provider once,
  * checks operators against field types, and pre-parses values (numbers, addresses and CIDRs,
- * regexes, hex bytes, sorted sets for long `in` lists), so evaluation only compares. */
+ * regexes, hex bytes, hash sets for long `in` lists), so evaluation only compares. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -19,7 +19,7 @@
 #define MAX_MACRO_DEPTH 64
 #define MAX_LIST_DEPTH 32
 #define VALBUF 1024
-#define SORTED_MIN 8          /* `in` lists this long are sorted and searched by bisection */
+#define HASHED_MIN 8          /* `in` lists this long are looked up in a hash set */
 
 struct cval {
 	char *s;
@@ -36,7 +36,8 @@ struct ccheck {
 	enum cond_op op;
 	struct cval *v;
 	int nv;
-	bool sorted;
+	bool sorted;                  /* v sorted (a set: one key for share), hset made */
+	uint32_t *hset, hmask;        /* open addressing: index + 1 into v, 0 empty */
 	regex_t *re;
 	int rfi;                      /* val(field): index into cond->fields, or -1 */
 	uint8_t rntr, rtr[COND_MAX_TR];
@@ -112,6 +113,7 @@ static void node_free(struct cnode *n)
 		for (int i = 0; i < n->chk->nv; i++)
 			free(n->chk->v[i].s);
 		free(n->chk->v);
+		free(n->chk->hset);
 		if (n->chk->re) {
 			regfree(n->chk->re);
 			free(n->chk->re);
@@ -348,6 +350,40 @@ static int cval_cmp(const void *a, const void *b)
 	return memcmp(x->s, y->s, x->n);
 }
 
+/* The hash of a value for the sets of long `in` lists: names and paths differ in length and
+ * at their ends; equal hashes are compared in full. */
+static inline uint32_t vhash(const char *s, size_t n)
+{
+	uint64_t h = (n + 1) * 0x9e3779b97f4a7c15ull;
+	if (n)
+		h ^= (uint64_t)((uint8_t)s[0] | (uint8_t)s[n - 1] << 8 | (uint8_t)s[n / 2] << 16 |
+				(uint32_t)(uint8_t)s[n / 3] << 24) * 0xff51afd7ed558ccdull;
+	return (uint32_t)(h ^ h >> 29);
+}
+
+static void make_hset(struct ccheck *c)
+{
+	uint32_t cap = 16;
+	while (cap < 2u * (uint32_t)c->nv)
+		cap *= 2;
+	c->hset = cond_xcalloc(cap, sizeof(*c->hset));
+	c->hmask = cap - 1;
+	for (int i = 0; i < c->nv; i++) {
+		uint32_t j = vhash(c->v[i].s, c->v[i].n) & c->hmask;
+		while (c->hset[j])
+			j = (j + 1) & c->hmask;
+		c->hset[j] = i + 1;
+	}
+}
+
+static bool in_hset(const struct ccheck *c, const char *s, size_t n)
+{
+	for (uint32_t j = vhash(s, n) & c->hmask, e; (e = c->hset[j]); j = (j + 1) & c->hmask)
+		if (c->v[e - 1].n == n && !memcmp(c->v[e - 1].s, s, n))
+			return true;
+	return false;
+}
+
 static struct cnode *compile_check(struct compiler *k, const struct cond_ast *a)
 {
 	struct ccheck *c = cond_xcalloc(1, sizeof(*c));
@@ -448,9 +484,10 @@ static struct cnode *compile_check(struct compiler *k, const struct cond_ast *a)
 				c->evbits[t / 64] |= 1ull << (t % 64);
 		}
 	}
-	if ((c->op == OP_IN || c->op == OP_INTERSECTS) && c->type == CT_STR && c->nv >= SORTED_MIN) {
+	if ((c->op == OP_IN || c->op == OP_INTERSECTS) && c->type == CT_STR && c->nv >= HASHED_MIN) {
 		qsort(c->v, c->nv, sizeof(*c->v), cval_cmp);
 		c->sorted = true;
+		make_hset(c);
 	}
 	return n;
 }
@@ -738,10 +775,14 @@ static bool transform(const uint8_t *tr, int ntr, struct cond_val *v, char *buf)
 	return true;
 }
 
-static bool get_val(const struct cond *c, const void *ev, int fi, const uint8_t *tr, int ntr,
-		    int idx, struct cond_val *v, char *buf, char *tbuf)
+static inline bool get_val(const struct cond *c, const void *ev, int fi, const uint8_t *tr,
+			   int ntr, int idx, struct cond_val *v, char *buf, char *tbuf)
 {
-	memset(v, 0, sizeof(*v));
+	/* what a provider leaves unset for its type reads as empty (ip: family 0 matches none) */
+	v->s = NULL;
+	v->n = 0;
+	v->i = 0;
+	v->family = 0;
 	if (!c->p->get(c->p->pv, ev, &c->fields[fi], idx, v, buf, VALBUF))
 		return false;
 	if (ntr)
@@ -871,9 +912,13 @@ static bool cmp1(const struct ccheck *c, const struct cond_val *v, const struct 
  * pmatch); other operators have one value. */
 static bool match_vals(const struct ccheck *c, const struct cond_val *v)
 {
-	if (c->sorted) {
-		struct cval key = { .s = (char *)v->s, .n = v->n };
-		return bsearch(&key, c->v, c->nv, sizeof(*c->v), cval_cmp) != NULL;
+	if (c->hset)
+		return in_hset(c, v->s, v->n);
+	if (c->type == CT_STR && (c->op == OP_IN || c->op == OP_EQ || c->op == OP_INTERSECTS)) {
+		for (int i = 0; i < c->nv; i++)   /* the common case, without a call per value */
+			if (c->v[i].n == v->n && !memcmp(c->v[i].s, v->s, v->n))
+				return true;
+		return false;
 	}
 	for (int i = 0; i < c->nv; i++)
 		if (cmp1(c, v, &c->v[i]))
