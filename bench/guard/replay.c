@@ -91,9 +91,10 @@ int main(int argc, char **argv)
 	/* CPU time too: on a loaded machine the wall clock counts other processes' turns */
 	double cs = (cb.tv_sec - ca.tv_sec) + (cb.tv_nsec - ca.tv_nsec) / 1e9;
 	printf("rules %s: %d rules, %ld events in %.3f s: %.0f events/s, %.0f ns/event, "
-	       "%.2f rule evaluations/event, %llu alerts; CPU %.3f s: %.0f events/s, %.0f ns/event\n",
+	       "%.2f rule evaluations/event, %llu alerts; CPU %.3f s: %.0f events/s, %.0f ns/event; "
+	       "%d distinct checks\n",
 	       file, rs->nrules, n, s, n / s, s * 1e9 / n, (double)evals / n,
-	       (unsigned long long)alerts, cs, n / cs, cs * 1e9 / n);
+	       (unsigned long long)alerts, cs, n / cs, cs * 1e9 / n, cond_share_slots(rs->share));
 	cond_memo_fini(&memo);
 	guard_rules_free(rs);
 	return 0;
