@@ -1130,7 +1130,7 @@ void cond_memo_init(struct cond_memo *m, const struct cond_share *s)
 {
 	m->n = cond_share_slots(s);
 	m->v = cond_xcalloc(m->n ? m->n : 1, sizeof(*m->v));
-	m->epoch = 0;
+	m->epoch = 1;   /* the zeroed slots are stale even before a cond_memo_next */
 }
 
 void cond_memo_fini(struct cond_memo *m)
