@@ -27,7 +27,7 @@ replay)
 	done
 	# instructions per event, which the machine's load does not move (valgrind, when there)
 	if command -v valgrind > /dev/null && [ -n "${EBEE_FALCO_RULES:-}" ]; then
-		valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect=cond_eval \
+		valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect='cond_eval*' \
 			build/guard-replay "$EBEE_FALCO_RULES" 100000 2>&1 |
 			awk '/Collected/ { printf "cond_eval: %.0f instructions/event\n", $4 / 100000 }'
 	fi

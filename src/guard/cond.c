@@ -2,7 +2,7 @@
 /* Compiler and evaluator of conditions (the parser is cond_parse.c). Compiling expands macros
  * (cycles refused) and lists (lists in lists), resolves every field through the provider once,
  * checks operators against field types, and pre-parses values (numbers, addresses and CIDRs,
- * regexes, hex bytes, sorted sets for long `in` lists), so evaluation only compares. */
+ * regexes, hex bytes, hash sets for long `in` lists), so evaluation only compares. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -19,7 +19,7 @@
 #define MAX_MACRO_DEPTH 64
 #define MAX_LIST_DEPTH 32
 #define VALBUF 1024
-#define SORTED_MIN 8          /* `in` lists this long are sorted and searched by bisection */
+#define HASHED_MIN 8          /* `in` lists this long are looked up in a hash set */
 
 struct cval {
 	char *s;
@@ -36,13 +36,15 @@ struct ccheck {
 	enum cond_op op;
 	struct cval *v;
 	int nv;
-	bool sorted;
+	bool sorted;                  /* v sorted (a set: one key for share), hset made */
+	uint32_t *hset, hmask;        /* open addressing: index + 1 into v, 0 empty */
 	regex_t *re;
 	int rfi;                      /* val(field): index into cond->fields, or -1 */
 	uint8_t rntr, rtr[COND_MAX_TR];
 	bool na;                      /* the field is never available here */
 	bool evfast;                  /* evt.type = / in / !=: a bitmap of type indexes */
 	uint64_t evbits[COND_EVTYPES / 64];
+	int slot;                     /* its result's place in a cond_memo, or -1 */
 };
 
 enum { N_AND, N_OR, N_NOT, N_CHECK };
@@ -54,8 +56,19 @@ struct cnode {
 	struct ccheck *chk;
 };
 
+/* The evaluation program: the tree as checks with a jump for each outcome (the and/or/not
+ * short-circuits resolved at compile time), so evaluation is a loop, not a recursion. */
+enum { PC_TRUE = -1, PC_FALSE = -2 };
+
+struct cins {
+	const struct ccheck *chk;
+	int t, f;                     /* next instruction when it holds / does not; PC_* */
+};
+
 struct cond {
 	struct cnode *root;
+	struct cins *prog;
+	int nprog, entry;
 	const struct cond_provider *p;
 	struct cond_field *fields;
 	int nfields;
@@ -100,6 +113,7 @@ static void node_free(struct cnode *n)
 		for (int i = 0; i < n->chk->nv; i++)
 			free(n->chk->v[i].s);
 		free(n->chk->v);
+		free(n->chk->hset);
 		if (n->chk->re) {
 			regfree(n->chk->re);
 			free(n->chk->re);
@@ -114,6 +128,7 @@ void cond_free(struct cond *c)
 	if (!c)
 		return;
 	node_free(c->root);
+	free(c->prog);
 	free(c->fields);
 	free(c);
 }
@@ -335,6 +350,40 @@ static int cval_cmp(const void *a, const void *b)
 	return memcmp(x->s, y->s, x->n);
 }
 
+/* The hash of a value for the sets of long `in` lists: names and paths differ in length and
+ * at their ends; equal hashes are compared in full. */
+static inline uint32_t vhash(const char *s, size_t n)
+{
+	uint64_t h = (n + 1) * 0x9e3779b97f4a7c15ull;
+	if (n)
+		h ^= (uint64_t)((uint8_t)s[0] | (uint8_t)s[n - 1] << 8 | (uint8_t)s[n / 2] << 16 |
+				(uint32_t)(uint8_t)s[n / 3] << 24) * 0xff51afd7ed558ccdull;
+	return (uint32_t)(h ^ h >> 29);
+}
+
+static void make_hset(struct ccheck *c)
+{
+	uint32_t cap = 16;
+	while (cap < 2u * (uint32_t)c->nv)
+		cap *= 2;
+	c->hset = cond_xcalloc(cap, sizeof(*c->hset));
+	c->hmask = cap - 1;
+	for (int i = 0; i < c->nv; i++) {
+		uint32_t j = vhash(c->v[i].s, c->v[i].n) & c->hmask;
+		while (c->hset[j])
+			j = (j + 1) & c->hmask;
+		c->hset[j] = i + 1;
+	}
+}
+
+static bool in_hset(const struct ccheck *c, const char *s, size_t n)
+{
+	for (uint32_t j = vhash(s, n) & c->hmask, e; (e = c->hset[j]); j = (j + 1) & c->hmask)
+		if (c->v[e - 1].n == n && !memcmp(c->v[e - 1].s, s, n))
+			return true;
+	return false;
+}
+
 static struct cnode *compile_check(struct compiler *k, const struct cond_ast *a)
 {
 	struct ccheck *c = cond_xcalloc(1, sizeof(*c));
@@ -343,6 +392,7 @@ static struct cnode *compile_check(struct compiler *k, const struct cond_ast *a)
 	n->chk = c;
 	c->op = a->op;
 	c->rfi = -1;
+	c->slot = -1;
 	c->fi = field_index(k, a, a->lhs);
 	if (c->fi < 0)
 		return n;
@@ -434,9 +484,10 @@ static struct cnode *compile_check(struct compiler *k, const struct cond_ast *a)
 				c->evbits[t / 64] |= 1ull << (t % 64);
 		}
 	}
-	if ((c->op == OP_IN || c->op == OP_INTERSECTS) && c->type == CT_STR && c->nv >= SORTED_MIN) {
+	if ((c->op == OP_IN || c->op == OP_INTERSECTS) && c->type == CT_STR && c->nv >= HASHED_MIN) {
 		qsort(c->v, c->nv, sizeof(*c->v), cval_cmp);
 		c->sorted = true;
+		make_hset(c);
 	}
 	return n;
 }
@@ -600,6 +651,43 @@ static double order(const struct cond *c, struct cnode *n, double *p)
 	return cost;
 }
 
+/* Compiles n to instructions that go to t when it holds, to f when not; returns its entry.
+ * A check of a field never available here is false: it jumps straight to f. */
+static int emit(struct cond *c, const struct cnode *n, int t, int f, int *cap)
+{
+	int at;
+
+	switch (n->k) {
+	case N_NOT:
+		return emit(c, n->kids[0], f, t, cap);
+	case N_AND:
+	case N_OR:
+		at = t;   /* an empty and holds; an empty or cannot happen (the parser) */
+		if (n->k == N_OR && !n->nkids)
+			at = f;
+		for (int i = n->nkids - 1; i >= 0; i--) {
+			if (i == n->nkids - 1)
+				at = emit(c, n->kids[i], t, f, cap);
+			else if (n->k == N_AND)
+				at = emit(c, n->kids[i], at, f, cap);
+			else
+				at = emit(c, n->kids[i], t, at, cap);
+		}
+		return at;
+	default:
+		if (n->chk->na)
+			return f;
+		if (c->nprog == *cap) {
+			*cap = *cap ? *cap * 2 : 16;
+			c->prog = realloc(c->prog, *cap * sizeof(*c->prog));
+			if (!c->prog)
+				abort();
+		}
+		c->prog[c->nprog] = (struct cins){ n->chk, t, f };
+		return c->nprog++;
+	}
+}
+
 struct cond *cond_compile(const struct cond_ast *a, const struct cond_env *env,
 			  const struct cond_provider *p, struct cond_err *err)
 {
@@ -615,6 +703,8 @@ struct cond *cond_compile(const struct cond_ast *a, const struct cond_env *env,
 	}
 	double prob;
 	order(c, c->root, &prob);
+	int cap = 0;
+	c->entry = emit(c, c->root, PC_TRUE, PC_FALSE, &cap);
 	return c;
 }
 
@@ -685,10 +775,14 @@ static bool transform(const uint8_t *tr, int ntr, struct cond_val *v, char *buf)
 	return true;
 }
 
-static bool get_val(const struct cond *c, const void *ev, int fi, const uint8_t *tr, int ntr,
-		    int idx, struct cond_val *v, char *buf, char *tbuf)
+static inline bool get_val(const struct cond *c, const void *ev, int fi, const uint8_t *tr,
+			   int ntr, int idx, struct cond_val *v, char *buf, char *tbuf)
 {
-	memset(v, 0, sizeof(*v));
+	/* what a provider leaves unset for its type reads as empty (ip: family 0 matches none) */
+	v->s = NULL;
+	v->n = 0;
+	v->i = 0;
+	v->family = 0;
 	if (!c->p->get(c->p->pv, ev, &c->fields[fi], idx, v, buf, VALBUF))
 		return false;
 	if (ntr)
@@ -707,6 +801,21 @@ static bool ci_contains(const char *h, size_t hn, const char *lowered, size_t nn
 		if (j == nn)
 			return true;
 	}
+	return false;
+}
+
+/* memmem for the short needles of rules: glibc's generic memmem sets up a two-way search
+ * costing more than the scan itself for "../" in a path */
+static bool contains(const char *h, size_t hn, const char *nd, size_t nn)
+{
+	if (!nn)
+		return true;
+	if (nn > hn)
+		return false;
+	const char *end = h + hn - nn + 1;   /* one past the last place it can start */
+	for (const char *p = h; p < end && (p = memchr(p, nd[0], end - p)); p++)
+		if (!memcmp(p + 1, nd + 1, nn - 1))
+			return true;
 	return false;
 }
 
@@ -748,7 +857,7 @@ static bool cmp_str(const struct ccheck *c, const struct cond_val *v, const stru
 		return !(v->n == w->n && !memcmp(v->s, w->s, w->n));
 	case OP_CONTAINS:
 	case OP_BCONTAINS:
-		return memmem(v->s, v->n, w->s, w->n) != NULL;
+		return contains(v->s, v->n, w->s, w->n);
 	case OP_ICONTAINS:
 		return ci_contains(v->s, v->n, w->s, w->n);
 	case OP_STARTSWITH:
@@ -803,9 +912,13 @@ static bool cmp1(const struct ccheck *c, const struct cond_val *v, const struct 
  * pmatch); other operators have one value. */
 static bool match_vals(const struct ccheck *c, const struct cond_val *v)
 {
-	if (c->sorted) {
-		struct cval key = { .s = (char *)v->s, .n = v->n };
-		return bsearch(&key, c->v, c->nv, sizeof(*c->v), cval_cmp) != NULL;
+	if (c->hset)
+		return in_hset(c, v->s, v->n);
+	if (c->type == CT_STR && (c->op == OP_IN || c->op == OP_EQ || c->op == OP_INTERSECTS)) {
+		for (int i = 0; i < c->nv; i++)   /* the common case, without a call per value */
+			if (c->v[i].n == v->n && !memcmp(c->v[i].s, v->s, v->n))
+				return true;
+		return false;
 	}
 	for (int i = 0; i < c->nv; i++)
 		if (cmp1(c, v, &c->v[i]))
@@ -848,29 +961,182 @@ static bool eval_check(const struct cond *c, const struct ccheck *k, const void 
 	}
 }
 
-static bool eval(const struct cond *c, const struct cnode *n, const void *ev)
+static bool eval(const struct cond *c, const void *ev, struct cond_memo *m)
 {
-	switch (n->k) {
-	case N_AND:
-		for (int i = 0; i < n->nkids; i++)
-			if (!eval(c, n->kids[i], ev))
-				return false;
-		return true;
-	case N_OR:
-		for (int i = 0; i < n->nkids; i++)
-			if (eval(c, n->kids[i], ev))
-				return true;
-		return false;
-	case N_NOT:
-		return !eval(c, n->kids[0], ev);
-	default:
-		return eval_check(c, n->chk, ev);
+	int pc = c->entry, t = -1;
+
+	while (pc >= 0) {
+		const struct cins *in = &c->prog[pc];
+		const struct ccheck *k = in->chk;
+		bool r;
+
+		if (k->evfast) {
+			if (t < 0)
+				t = c->p->evtype_of(c->p->pv, ev);
+			r = t >= 0 && t < COND_EVTYPES && (k->evbits[t / 64] >> (t % 64) & 1);
+			r = k->op == OP_NE ? !r : r;
+		} else if (m && k->slot >= 0) {
+			uint32_t *x = &m->v[k->slot];
+			if (*x >> 1 != m->epoch)
+				*x = m->epoch << 1 | eval_check(c, k, ev);
+			r = *x & 1;
+		} else {
+			r = eval_check(c, k, ev);
+		}
+		pc = r ? in->t : in->f;
 	}
+	return pc == PC_TRUE;
 }
 
 bool cond_eval(const struct cond *c, const void *ev)
 {
-	return eval(c, c->root, ev);
+	return eval(c, ev, NULL);
+}
+
+bool cond_eval_memo(const struct cond *c, const void *ev, struct cond_memo *m)
+{
+	return eval(c, ev, m);
+}
+
+/* ---- checks shared between conditions --------------------------------------------------- */
+
+/* A check's identity: what decides its result for an event. */
+struct skey {
+	char *b;
+	size_t n, cap;
+};
+
+static void sk_put(struct skey *k, const void *p, size_t n)
+{
+	if (k->n + n > k->cap) {
+		k->cap = (k->n + n) * 2 + 64;
+		k->b = realloc(k->b, k->cap);
+		if (!k->b)
+			abort();
+	}
+	memcpy(k->b + k->n, p, n);
+	k->n += n;
+}
+
+static void sk_field(struct skey *k, const struct cond_field *f, const uint8_t *tr, int ntr)
+{
+	sk_put(k, f->name, strlen(f->name) + 1);
+	sk_put(k, &ntr, sizeof(ntr));
+	sk_put(k, tr, ntr);
+}
+
+static void check_key(const struct cond *c, const struct ccheck *x, struct skey *k)
+{
+	k->n = 0;
+	sk_field(k, &c->fields[x->fi], x->tr, x->ntr);
+	sk_put(k, &x->op, sizeof(x->op));
+	sk_put(k, &x->type, sizeof(x->type));
+	if (x->rfi >= 0)
+		sk_field(k, &c->fields[x->rfi], x->rtr, x->rntr);
+	sk_put(k, &x->nv, sizeof(x->nv));
+	for (int i = 0; i < x->nv; i++) {
+		sk_put(k, &x->v[i].n, sizeof(x->v[i].n));
+		sk_put(k, x->v[i].s, x->v[i].n);
+	}
+}
+
+struct cond_share {
+	struct { char *k; size_t n; uint64_t h; int slot; } *tab;   /* open addressing by hash */
+	size_t cap;
+	int nslots;
+};
+
+static uint64_t fnv(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+struct cond_share *cond_share_new(void)
+{
+	return cond_xcalloc(1, sizeof(struct cond_share));
+}
+
+static int share_slot(struct cond_share *s, const struct skey *k)
+{
+	if ((size_t)s->nslots * 2 >= s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		__typeof__(s->tab) t = cond_xcalloc(cap, sizeof(*t));
+		for (size_t i = 0; i < s->cap; i++) {
+			if (!s->tab[i].k)
+				continue;
+			size_t j = s->tab[i].h & (cap - 1);
+			while (t[j].k)
+				j = (j + 1) & (cap - 1);
+			t[j] = s->tab[i];
+		}
+		free(s->tab);
+		s->tab = t;
+		s->cap = cap;
+	}
+	uint64_t h = fnv(k->b, k->n);
+	size_t j = h & (s->cap - 1);
+	for (; s->tab[j].k; j = (j + 1) & (s->cap - 1))
+		if (s->tab[j].h == h && s->tab[j].n == k->n && !memcmp(s->tab[j].k, k->b, k->n))
+			return s->tab[j].slot;
+	char *kc = malloc(k->n);
+	if (!kc)
+		abort();
+	memcpy(kc, k->b, k->n);
+	s->tab[j].k = kc;
+	s->tab[j].n = k->n;
+	s->tab[j].h = h;
+	s->tab[j].slot = s->nslots;
+	return s->nslots++;
+}
+
+static void share_node(struct cond_share *s, const struct cond *c, struct cnode *n, struct skey *k)
+{
+	for (int i = 0; i < n->nkids; i++)
+		share_node(s, c, n->kids[i], k);
+	/* a field never here and an event type test cost less than a look at the memo */
+	if (n->k != N_CHECK || n->chk->na || n->chk->evfast || n->chk->fi < 0)
+		return;
+	check_key(c, n->chk, k);
+	n->chk->slot = share_slot(s, k);
+}
+
+void cond_share_add(struct cond_share *s, struct cond *c)
+{
+	struct skey k = { 0 };
+	if (c && c->root)
+		share_node(s, c, c->root, &k);
+	free(k.b);
+}
+
+int cond_share_slots(const struct cond_share *s)
+{
+	return s ? s->nslots : 0;
+}
+
+void cond_share_free(struct cond_share *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->cap; i++)
+		free(s->tab[i].k);
+	free(s->tab);
+	free(s);
+}
+
+void cond_memo_init(struct cond_memo *m, const struct cond_share *s)
+{
+	m->n = cond_share_slots(s);
+	m->v = cond_xcalloc(m->n ? m->n : 1, sizeof(*m->v));
+	m->epoch = 1;   /* the zeroed slots are stale even before a cond_memo_next */
+}
+
+void cond_memo_fini(struct cond_memo *m)
+{
+	free(m->v);
+	memset(m, 0, sizeof(*m));
 }
 
 /* ---- kernel-decidable parts ---------------------------------------------------------- */

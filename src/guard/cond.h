@@ -124,6 +124,38 @@ struct cond *cond_compile(const struct cond_ast *a, const struct cond_env *env,
 void cond_free(struct cond *c);
 bool cond_eval(const struct cond *c, const void *ev);
 
+/* Checks shared between conditions: the rules of one event type repeat the same macros
+ * (open_read, spawned_process...), so identical checks (field, transformers, operator, values)
+ * of every condition added to one cond_share get one slot, and an evaluation with a cond_memo
+ * computes each slot once per event. A condition belongs to at most one share; all of a
+ * share's conditions use the same provider. Results depend on the event only (fields read the
+ * same whichever rule reads them), so sharing never changes one. */
+struct cond_share;
+struct cond_share *cond_share_new(void);
+void cond_share_add(struct cond_share *s, struct cond *c);
+int cond_share_slots(const struct cond_share *s);
+void cond_share_free(struct cond_share *s);
+
+/* One event's results of the shared checks. cond_memo_next() before each event (or whenever
+ * the event changes); then cond_eval_memo for every rule evaluated on it. */
+struct cond_memo {
+	uint32_t epoch;
+	int n;
+	uint32_t *v;          /* per slot: epoch << 1 | result */
+};
+void cond_memo_init(struct cond_memo *m, const struct cond_share *s);
+void cond_memo_fini(struct cond_memo *m);
+static inline void cond_memo_next(struct cond_memo *m)
+{
+	if (++m->epoch >= 1u << 31) {   /* wrapped: forget everything */
+		for (int i = 0; i < m->n; i++)
+			m->v[i] = 0;
+		m->epoch = 1;
+	}
+}
+/* cond_eval with m (NULL: none) holding the results of shared checks for this event. */
+bool cond_eval_memo(const struct cond *c, const void *ev, struct cond_memo *m);
+
 /* Every distinct field the condition reads (after expansion), for `check` and degraded
  * statuses; NULL past the end. */
 const struct cond_field *cond_field_at(const struct cond *c, int i);

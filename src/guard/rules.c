@@ -1224,6 +1224,10 @@ static struct guard_ruleset *finish(struct loader *L, const struct cond_provider
 	rs->plugins = L->plugins;
 	rs->nplugins = L->nplugins;
 	rs->priv = L;
+	rs->share = cond_share_new();
+	for (int i = 0; i < rs->nrules; i++)
+		if (rs->rules[i]->cond)
+			cond_share_add(rs->share, rs->rules[i]->cond);
 	return rs;
 }
 
@@ -1290,6 +1294,7 @@ void guard_rules_free(struct guard_ruleset *rs)
 	if (!rs)
 		return;
 	loader_free(rs->priv);
+	cond_share_free(rs->share);
 	free(rs->rules);
 	free(rs);
 }

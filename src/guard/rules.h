@@ -59,6 +59,9 @@ struct guard_ruleset {
 	struct guard_plugin_req *plugins;
 	int nplugins;
 	void *priv;                /* loader state: lists and macros (cond_env) */
+	/* the checks the rules' conditions have in common (cond_eval_memo with a cond_memo
+	 * made from it evaluates each once per event) */
+	struct cond_share *share;
 };
 
 /* Loads files and compiles every rule against the

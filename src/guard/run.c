@@ -52,6 +52,7 @@ struct engine {
 	/* rules by Falco event type index */
 	const struct guard_rule **by_type[256];
 	int nby_type[256];
+	struct cond_memo memo;         /* the event's results of checks rules share */
 	uint64_t *alerts;          /* per rule */
 	uint64_t events, evaluated, nalerts;
 	uint64_t per_type[EV__MAX];   /* events per ebee type, as they reached user space */
@@ -435,11 +436,12 @@ static void on_event(void *arg, const struct ebee_event_hdr *h)
 		E->per_type[h->type]++;
 	if (!to_gevent(E, h, &g, path, sizeof(path)) || g.sc >= 256)
 		return;
+	cond_memo_next(&E->memo);
 	for (int i = 0; i < E->nby_type[g.sc]; i++) {
 		const struct guard_rule *r = E->by_type[g.sc][i];
 		/* g.extra (the /proc reads) is kept for the next rules: one event, one read */
 		E->evaluated++;
-		if (cond_eval(r->cond, &g))
+		if (cond_eval_memo(r->cond, &g, &E->memo))
 			alert(E, r, &g);
 	}
 }
@@ -615,6 +617,7 @@ static void engine_free(struct engine *E)
 	E->enf = NULL;
 	for (int t = 0; t < 256; t++)
 		free(E->by_type[t]);
+	cond_memo_fini(&E->memo);
 	for (int i = 0; i < E->nfiles; i++)
 		fclose(E->files[i]);
 	for (int i = 0; i < E->nhttp; i++)
@@ -660,6 +663,7 @@ static int g_open(struct collector *c)
 	}
 	if (cfg->efiles.n && !(E->enf = enforcer_new(&cfg->efiles, E->rs, cfg->enforce)))
 		return -EINVAL;
+	cond_memo_init(&E->memo, E->rs->share);
 	E->alerts = calloc(E->rs->nrules ? E->rs->nrules : 1, sizeof(*E->alerts));
 	if (!E->alerts)
 		return -ENOMEM;

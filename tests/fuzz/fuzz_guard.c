@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Falco rule files as ebee guard loads them: YAML, items, conditions (tokenizer, parser,
  * macros, lists, exceptions), outputs; every rule that compiles is then evaluated on a
- * synthetic open event with a small process tree, so the evaluator is fuzzed too. */
+ * synthetic open event with a small process tree, so the evaluator is fuzzed too, alone and
+ * with the checks rules share memoised (which must not change a result). */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,9 +47,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct gevent ev = { .hdr = &h, .procs = &procs, .sc = guard_evtype_index("openat"),
 			     .num = 1, .res = 3, .flags = O_WRONLY | O_TRUNC, .path = "/etc/shadow",
 			     .path_raw = "shadow", .typechar = 'f', .extra_done = true };
+	/* with the checks rules share evaluated once (cond_eval_memo): the same results */
+	struct cond_memo m;
+	cond_memo_init(&m, rs->share);
+	cond_memo_next(&m);
 	for (int i = 0; i < rs->nrules; i++)
-		if (rs->rules[i]->cond)
-			(void)cond_eval(rs->rules[i]->cond, &ev);
+		if (rs->rules[i]->cond &&
+		    cond_eval(rs->rules[i]->cond, &ev) != cond_eval_memo(rs->rules[i]->cond, &ev, &m))
+			__builtin_trap();
+	cond_memo_fini(&m);
 	guard_rules_free(rs);
 	return 0;
 }

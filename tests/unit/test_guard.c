@@ -637,9 +637,84 @@ static void test_kernel_parts(void **state)
 	guard_rules_free(rs);
 }
 
+/* Every rule of rs on the event variants below, with and without the shared-check memo:
+ * the same results (the memo only spares work), and a memo moved to the next event forgets
+ * the last one's, across the wrap of its epoch too. Returns how many rules fired in all. */
+static int same_with_memo(struct guard_ruleset *rs)
+{
+	static const struct { const char *sc, *comm, *path, *raw; uint32_t flags; } vs[] = {
+		{ "openat", "bash", "/var/log/Auth.log", "../log/Auth.log", O_WRONLY | O_TRUNC },
+		{ "openat", "cat", "/etc/shadow", "/etc/shadow", O_RDONLY },
+		{ "openat", "sshd", "/etc/shadow", "../../etc/shadow", O_RDONLY },
+		{ "open", "nc", "/usr/bin/x", "/usr/bin/x", O_WRONLY | O_CREAT },
+		{ "execve", "bash", "/usr/bin/bash", NULL, 0 },
+		{ "execve", "nc", "/usr/bin/nc", NULL, 0 },
+		{ "openat", "cat", "/etc/shadow", "/etc/shadow", O_RDONLY },   /* again, after others */
+	};
+	struct cond_memo m;
+	int fired = 0;
+
+	cond_memo_init(&m, rs->share);
+	m.epoch = (1u << 31) - 4;   /* the variants cross the epoch's wrap */
+	for (size_t v = 0; v < sizeof(vs) / sizeof(vs[0]); v++) {
+		ev.sc = guard_evtype_index(vs[v].sc);
+		snprintf(procs[0].comm, sizeof(procs[0].comm), "%s", vs[v].comm);
+		ev.path = vs[v].path;
+		ev.path_raw = vs[v].raw;
+		ev.flags = vs[v].flags;
+		cond_memo_next(&m);
+		for (int i = 0; i < rs->nrules; i++) {
+			const struct cond *c = rs->rules[i]->cond;
+			if (!c)
+				continue;
+			ev.extra_done = false;
+			bool plain = cond_eval(c, &ev);
+			assert_int_equal(cond_eval_memo(c, &ev, &m), plain);
+			fired += plain;
+		}
+	}
+	cond_memo_fini(&m);
+	return fired;
+}
+
+static void test_shared_checks(void **state)
+{
+	char err[512];
+	static const char yaml[] =
+		"- macro: open_write\n"
+		"  condition: evt.type in (open, openat) and evt.is_open_write = true and fd.typechar = f\n"
+		"- list: shells\n  items: [bash, sh]\n"
+		"- rule: A\n  desc: d\n  output: o\n  priority: INFO\n"
+		"  condition: open_write and fd.name startswith /var/log\n"
+		"- rule: B\n  desc: d\n  output: o\n  priority: INFO\n"
+		"  condition: open_write and not proc.name in (shells)\n"
+		"- rule: C\n  desc: d\n  output: o\n  priority: INFO\n"
+		"  condition: evt.type = execve and proc.name in (bash, sh) or fd.nameraw contains '../'\n"
+		"- rule: D\n  desc: d\n  output: o\n  priority: INFO\n"
+		"  condition: not (fd.typechar = f and evt.is_open_write = true) and proc.name = cat\n";
+	struct guard_ruleset *rs = load(yaml, err, sizeof(err));
+
+	(void)state;
+	assert_non_null(rs);
+	/* open_write's two value checks are shared by A, B and D; proc.name in (bash, sh) by
+	 * B and C (a list and its items are the same values) */
+	assert_int_equal(cond_share_slots(rs->share), 6);
+	assert_true(same_with_memo(rs) > 0);
+	guard_rules_free(rs);
+	/* the falcosecurity/rules stable file, when there */
+	const char *f = getenv("EBEE_FALCO_RULES");
+	if (f && *f) {
+		rs = guard_rules_load(&f, 1, &guard_fields, err, sizeof(err));
+		assert_non_null(rs);
+		same_with_memo(rs);
+		guard_rules_free(rs);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_shared_checks, setup),
 		cmocka_unit_test_setup(test_precedence, setup),
 		cmocka_unit_test_setup(test_string_ops, setup),
 		cmocka_unit_test_setup(test_number_bool_ip_ops, setup),
