@@ -227,6 +227,7 @@ static int ev_open(struct collector *c)
 	s->skel = events_bpf__open();
 	if (!s->skel)
 		return ebee_load_err("events", -errno);
+	ebee_skel_drop_elf(s->skel->skeleton);
 	obj = s->skel->obj;
 	s->skel->rodata->ebee_filter = s->filt.k;
 	s->skel->rodata->ev_cfg.failed_only = o->failed;
