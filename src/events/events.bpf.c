@@ -154,7 +154,7 @@ static __always_inline bool ev_result_pass(__s64 ret)
  * a BTF pointer (tp_btf: plain loads), or NULL (the tracepoint: a probe read per field). */
 static __always_inline int exec_emit(struct task_struct *bt, const char *kfilename, __u32 argc)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *t;
 	struct ev_exec *e;
 	__u64 start, end, len;
 
@@ -175,6 +175,7 @@ static __always_inline int exec_emit(struct task_struct *bt, const char *kfilena
 		start = bt->mm->arg_start;
 		end = bt->mm->arg_end;
 	} else {
+		t = (struct task_struct *)bpf_get_current_task();
 		e->ppid = BPF_CORE_READ(t, real_parent, tgid);
 		start = BPF_CORE_READ(t, mm, arg_start);
 		end = BPF_CORE_READ(t, mm, arg_end);
