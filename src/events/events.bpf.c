@@ -52,7 +52,6 @@ struct {
 	__type(value, __u64);
 } ev_drops SEC(".maps");
 
-
 struct sysargs {
 	__u64 a[6];
 };
