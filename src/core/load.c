@@ -9,6 +9,7 @@
 #include <linux/magic.h>
 #include <linux/perf_event.h>
 #include <net/if.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -369,6 +370,20 @@ const char *ebee_cgroup2_path(void)
 		path[0] = 0;
 	done = true;
 	return path[0] ? path : NULL;
+}
+
+void ebee_skel_drop_elf(const struct bpf_object_skeleton *s)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	uintptr_t a, b;
+
+	if (!s || pg <= 0)
+		return;
+	/* only pages wholly inside the object: its neighbours may be relocated (written) data */
+	a = ((uintptr_t)s->data + pg - 1) & ~(uintptr_t)(pg - 1);
+	b = ((uintptr_t)s->data + s->data_sz) & ~(uintptr_t)(pg - 1);
+	if (b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
 int ebee_bump_memlock(void)

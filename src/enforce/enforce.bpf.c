@@ -169,8 +169,10 @@ static __always_inline void enf_emit(struct enf_ctx *c, int rule, int mech, int 
 {
 	struct enf_event *e = ebee_reserve(enf_events, sizeof(*e));
 
-	if (!e)
+	if (!e) {
+		ebee_drop(enf_events);
 		return;
+	}
 	ebee_event_init(&e->hdr, EV_ENFORCE, sizeof(*e));
 	e->rule = rule;
 	e->kind = kind;

@@ -10,6 +10,19 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
+
+/* A syscall's arguments, read at its exit from the caller's saved user registers: the
+ * kernel leaves them as they were at entry (only ax changes), so no sys_enter program and no
+ * per-thread stash map are needed — half the programs and a hash update+delete per call.
+ * Where a tracepoint program cannot reach them (bpf_task_pt_regs is 5.15+; the task_pt_regs
+ * probe of core/load.c, EBEE_DISABLE=task_pt_regs to force it), user space sets args_stash:
+ * then each traced syscall's sys_enter program checks the filter and stashes the arguments
+ * per thread, and the exit takes them from there. A constant: the verifier keeps one path. */
+const volatile __u8 args_stash = 0;
+/* Where the registers can be read (bpf_task_pt_regs, 5.15+) so can the task as a BTF pointer
+ * (bpf_get_current_task_btf, 5.11+): the header is then filled with plain loads. */
+#define EBEE_EVENT_TASK_BTF (!args_stash)
+
 #include "core/bpf/event.bpf.h"
 #include "core/bpf/emit.bpf.h"
 #include "core/bpf/filter.bpf.h"
@@ -38,15 +51,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } ev_drops SEC(".maps");
-
-/* A syscall's arguments, read at its exit from the caller's saved user registers: the
- * kernel leaves them as they were at entry (only ax changes), so no sys_enter program and no
- * per-thread stash map are needed — half the programs and a hash update+delete per call.
- * Where a tracepoint program cannot reach them (bpf_task_pt_regs is 5.15+; the task_pt_regs
- * probe of core/load.c, EBEE_DISABLE=task_pt_regs to force it), user space sets args_stash:
- * then each traced syscall's sys_enter program checks the filter and stashes the arguments
- * per thread, and the exit takes them from there. A constant: the verifier keeps one path. */
-const volatile __u8 args_stash = 0;
 
 struct sysargs {
 	__u64 a[6];
@@ -145,10 +149,11 @@ static __always_inline bool ev_result_pass(__s64 ret)
 
 /* ---- exec ---------------------------------------------------------------------------- */
 
-/* Success: the new image's argv is the mm's arg area, already NUL-separated. */
-static __always_inline int exec_emit(const char *kfilename, __u32 argc)
+/* Success: the new image's argv is the mm's arg area, already NUL-separated. bt: the task as
+ * a BTF pointer (tp_btf: plain loads), or NULL (the tracepoint: a probe read per field). */
+static __always_inline int exec_emit(struct task_struct *bt, const char *kfilename, __u32 argc)
 {
-	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *t;
 	struct ev_exec *e;
 	__u64 start, end, len;
 
@@ -159,14 +164,21 @@ static __always_inline int exec_emit(const char *kfilename, __u32 argc)
 		return ev_drop(EV_EXEC, 0);
 	ebee_event_init(&e->hdr, EV_EXEC, sizeof(*e));
 	e->ret = 0;
-	e->ppid = BPF_CORE_READ(t, real_parent, tgid);
 	e->argc = argc;
 	e->flags = 0;
 	e->pad = 0;
 	if (bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), kfilename) < 0)
 		e->filename[0] = 0;
-	start = BPF_CORE_READ(t, mm, arg_start);
-	end = BPF_CORE_READ(t, mm, arg_end);
+	if (bt) {
+		e->ppid = bt->real_parent->tgid;
+		start = bt->mm->arg_start;
+		end = bt->mm->arg_end;
+	} else {
+		t = (struct task_struct *)bpf_get_current_task();
+		e->ppid = BPF_CORE_READ(t, real_parent, tgid);
+		start = BPF_CORE_READ(t, mm, arg_start);
+		end = BPF_CORE_READ(t, mm, arg_end);
+	}
 	len = end - start;
 	if (len > EV_ARGS_LEN) {
 		len = EV_ARGS_LEN;
@@ -182,14 +194,14 @@ static __always_inline int exec_emit(const char *kfilename, __u32 argc)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(ev_exec_btf, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	return exec_emit(BPF_CORE_READ(bprm, filename), BPF_CORE_READ(bprm, argc));
+	return exec_emit(p, bprm->filename, bprm->argc);
 }
 
 SEC("tracepoint/sched/sched_process_exec")
 int ev_exec_tp(struct trace_event_raw_sched_process_exec *ctx)
 {
 	/* argc is not in this tracepoint: user space counts the args (0 = unknown when cut) */
-	return exec_emit((const char *)ctx + (ctx->__data_loc_filename & 0xFFFF), 0);
+	return exec_emit(NULL, (const char *)ctx + (ctx->__data_loc_filename & 0xFFFF), 0);
 }
 
 /* Failure: the old image is still there, so argv is read through the user's pointers. */

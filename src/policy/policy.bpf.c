@@ -211,8 +211,10 @@ static __always_inline void emit(struct pkt *p, struct pol_ct *ct, __u8 report, 
 {
 	struct pol_event *e = ebee_reserve(pol_events, sizeof(*e));
 
-	if (!e)
+	if (!e) {
+		ebee_drop(pol_events);
 		return;
+	}
 	/* A packet has no "current task": time, type and size only, process fields zero. */
 	__builtin_memset(&e->hdr, 0, sizeof(e->hdr));
 	e->hdr.time_ns = now;

@@ -361,6 +361,8 @@ static __always_inline int handle(const struct sock *sk, int oldstate, int newst
 					e->flags |= TCP_EV_SPAN_KNOWN;
 			}
 			ebee_submit(events, e);
+		} else {
+			ebee_drop(events);
 		}
 	}
 
