@@ -491,10 +491,11 @@ static void cache_free(struct geoip *g)
 	g->used = g->ngeo = 0;
 }
 
-void geoip_cache_trim(struct geoip *g, uint32_t upcoming)
+bool geoip_cache_trim(struct geoip *g, uint32_t upcoming)
 {
 	if (g->cache && (uint64_t)g->used + upcoming >= g->cap / 8 * 7)
 		cache_free(g);
+	return !g->cache;
 }
 
 /* Lookup results are zeroed before they are filled, so equal results are equal bytes. */
