@@ -7,7 +7,7 @@ requests/s on /metrics, /api/tcp and /api/prog from one keep-alive client, then 
 clients at once, on loopback. Ring buffer drops (`lost`) per collector after the storms.
 BEFORE=path/to/older/ebee runs beside it through the same windows and storms (CPU and RSS
 compare within one run on a shared machine), both printed side by side;
-CONFIG=file.yaml replaces the config below.
+CONFIG=file.yaml replaces the config below (BEFORE_CONFIG=file.yaml for the older one only).
 usage: bench/serve/bench.py [SECONDS] [NPROGS] [NSOURCES] [CLIENTS]   (root; build/ebee)"""
 import http.client
 import json
@@ -190,10 +190,13 @@ def measure(bins):
     with tempfile.TemporaryDirectory() as d:
         cfg = os.path.join(d, "ebee.yaml")
         open(cfg, "w").write(open(os.environ["CONFIG"]).read() if os.environ.get("CONFIG") else CONFIG)
+        cfgs = [cfg] * len(bins)
+        if os.environ.get("BEFORE_CONFIG"):
+            cfgs[0] = os.environ["BEFORE_CONFIG"]
         es, addrs = [], []
         try:
-            for b in bins:
-                es.append(subprocess.Popen([b, "serve", "--json", "-c", cfg], stdout=subprocess.PIPE,
+            for b, c in zip(bins, cfgs):
+                es.append(subprocess.Popen([b, "serve", "--json", "-c", c], stdout=subprocess.PIPE,
                                            stderr=subprocess.DEVNULL, text=True))
                 url = json.loads(es[-1].stdout.readline())["url"]
                 host, port = url.split("//")[1].rstrip("/").rsplit(":", 1)
