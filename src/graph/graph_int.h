@@ -61,8 +61,8 @@ struct graph {
 	uint32_t nnext, enext;     /* never used yet from here on (high-water marks) */
 	uint32_t nhand, ehand;     /* round-robin eviction sample start */
 	struct gindex nidx, eidx;
-	struct gpid *pids;         /* GRAPH_PIDS, open addressing by pid */
-	uint32_t npids;
+	struct gpid *pids;         /* pmask + 1 (up to GRAPH_PIDS), open addressing by pid */
+	uint32_t npids, pmask;
 	struct gwin *win;          /* GRAPH_WIN */
 	struct gbind binds[GRAPH_BINDS];
 	struct galert alerts[GRAPH_MAX_ALERTS];

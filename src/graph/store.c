@@ -200,7 +200,8 @@ struct graph *graph_new(const struct graph_limits *lim, const struct graph_rules
 	g->ecap = ec;
 	g->n = calloc(nc, sizeof(*g->n));
 	g->e = calloc(ec, sizeof(*g->e));
-	g->pids = calloc(GRAPH_PIDS, sizeof(*g->pids));
+	g->pmask = 1023;
+	g->pids = calloc(g->pmask + 1, sizeof(*g->pids));
 	g->win = calloc(GRAPH_WIN, sizeof(*g->win));
 	if (!g->n || !g->e || !g->pids || !g->win || idx_init(&g->nidx, nc) ||
 	    idx_init(&g->eidx, ec)) {

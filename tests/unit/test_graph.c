@@ -409,6 +409,39 @@ static void test_index_growth(void **state)
 	graph_free(g);
 }
 
+/* The pid map starts small and doubles: 3000 live processes (past two doublings) each keep
+ * their node, so what each one opens hangs off its own process. */
+static void test_pid_growth(void **state)
+{
+	struct fired f;
+	struct graph *g = mk(&f, 0, 0);
+	char p[64];
+
+	for (uint32_t pid = 1000; pid < 4000; pid++) {
+		fork_(g, 1, pid);
+		exec_(g, pid, 1, "/bin/worker");
+	}
+	for (uint32_t pid = 1000; pid < 4000; pid++) {
+		snprintf(p, sizeof(p), "/f/%u", pid);
+		sys_(g, EV_OPEN, pid, 3, p, O_RDONLY, 0, 0);
+	}
+	for (uint32_t pid = 1000; pid < 4000; pid += 7) {
+		uint32_t file, proc;
+		const struct gedge *e;
+
+		snprintf(p, sizeof(p), "file:/f/%u", pid);
+		file = graph_node_ref(g, p);
+		snprintf(p, sizeof(p), "proc:%u", pid);
+		proc = graph_node_ref(g, p);
+		assert_true(file != GNONE && proc != GNONE);
+		e = graph_edge(g, graph_node(g, file)->in);
+		assert_non_null(e);
+		assert_int_equal(e->src, proc);
+	}
+	assert_int_equal(graph_stats(g)->pid_full, 0);
+	graph_free(g);
+}
+
 static struct graph *roundtrip(struct graph *g, uint8_t **buf, size_t *len)
 {
 	char path[] = "/tmp/ebee-test-graph-XXXXXX", err[256];
@@ -633,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_persistence),
 		cmocka_unit_test(test_bound_and_pins),
 		cmocka_unit_test(test_index_growth),
+		cmocka_unit_test(test_pid_growth),
 		cmocka_unit_test(test_index_churn),
 		cmocka_unit_test(test_save_load),
 		cmocka_unit_test(test_alert_survives_aging),
