@@ -4,7 +4,10 @@ core) and RSS idle and under exec and connect storms; /metrics scrape time and s
 BPF programs loaded (the prog collector reads them all; its families stay bounded) and with
 many netwatch sources (loopback connects from NSOURCES distinct 127/8 addresses); HTTP
 requests/s on /metrics, /api/tcp and /api/prog from one keep-alive client, then from CLIENTS
-clients at once, on loopback.
+clients at once, on loopback. Ring buffer drops (`lost`) per collector after the storms.
+BEFORE=path/to/older/ebee runs beside it through the same windows and storms (CPU and RSS
+compare within one run on a shared machine), both printed side by side;
+CONFIG=file.yaml replaces the config below (BEFORE_CONFIG=file.yaml for the older one only).
 usage: bench/serve/bench.py [SECONDS] [NPROGS] [NSOURCES] [CLIENTS]   (root; build/ebee)"""
 import http.client
 import json
@@ -49,17 +52,18 @@ def rss_mb(pid):
     return 0
 
 
-def window(pid, secs, load=None):
+def window(pids, secs, load=None):
+    """CPU (% of a core) and RSS of each daemon over one window, all measured at once."""
     stop = threading.Event()
     t = threading.Thread(target=load, args=(stop,), daemon=True) if load else None
-    c0, w0 = cpu_s(pid), time.time()
+    c0, w0 = [cpu_s(p) for p in pids], time.time()
     if t:
         t.start()
     time.sleep(secs)
     stop.set()
     if t:
         t.join()
-    return 100 * (cpu_s(pid) - c0) / (time.time() - w0), rss_mb(pid)
+    return [(100 * (cpu_s(p) - c) / (time.time() - w0), rss_mb(p)) for p, c in zip(pids, c0)]
 
 
 def exec_storm(stop):
@@ -171,66 +175,103 @@ time.sleep(3600)
     return p, got
 
 
-def main():
-    res = {}
+def lost(host, port):
+    """Ring buffer drops so far, per collector that had any."""
+    c = http.client.HTTPConnection(host, port, timeout=30)
+    c.request("GET", "/api/collectors")
+    d = json.loads(c.getresponse().read())
+    return ", ".join(f"{x['name']} {x['lost']}" for x in d["collectors"] if x.get("lost")) or "none"
+
+
+def measure(bins):
+    """Every daemon runs through the same windows and storms at once (their CPU and RSS
+    compare within the run, whatever else the machine does); the HTTP measures take turns."""
+    res = [{} for _ in bins]
     with tempfile.TemporaryDirectory() as d:
         cfg = os.path.join(d, "ebee.yaml")
-        open(cfg, "w").write(CONFIG)
-        e = subprocess.Popen([EBEE, "serve", "--json", "-c", cfg], stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, text=True)
+        open(cfg, "w").write(open(os.environ["CONFIG"]).read() if os.environ.get("CONFIG") else CONFIG)
+        cfgs = [cfg] * len(bins)
+        if os.environ.get("BEFORE_CONFIG"):
+            cfgs[0] = os.environ["BEFORE_CONFIG"]
+        es, addrs = [], []
         try:
-            url = json.loads(e.stdout.readline())["url"]
-            host, port = url.split("//")[1].rstrip("/").rsplit(":", 1)
-            port = int(port)
+            for b, c in zip(bins, cfgs):
+                es.append(subprocess.Popen([b, "serve", "--json", "-c", c], stdout=subprocess.PIPE,
+                                           stderr=subprocess.DEVNULL, text=True))
+                url = json.loads(es[-1].stdout.readline())["url"]
+                host, port = url.split("//")[1].rstrip("/").rsplit(":", 1)
+                addrs.append((host, int(port)))
+            pids = [e.pid for e in es]
+
+            def each(key, vals):
+                for r, v in zip(res, vals):
+                    r[key] = v
+
+            def rate(key, path):
+                for r, (host, port) in zip(res, addrs):
+                    rps, size, worst = http_rate(host, port, path, SECS / 2)
+                    r[key] = {"req_per_s": round(rps), "bytes": size, "worst_ms": round(worst * 1000, 1)}
             time.sleep(2)
-            res["idle_cpu_pct"], res["idle_rss_mb"] = window(e.pid, SECS)
-            res["exec_storm_cpu_pct"], res["exec_storm_rss_mb"] = window(e.pid, SECS, exec_storm)
-            res["connect_storm_cpu_pct"], res["connect_storm_rss_mb"] = window(e.pid, SECS, connect_storm)
+            each("idle: cpu %, rss MB", window(pids, SECS))
+            each("exec storm: cpu %, rss MB", window(pids, SECS, exec_storm))
+            each("connect storm: cpu %, rss MB", window(pids, SECS, connect_storm))
+            each("ring drops after the storms", [lost(h, p) for h, p in addrs])
             for path in ("/metrics", "/api/tcp", "/api/prog?top=20", "/api/collectors"):
-                rps, size, worst = http_rate(host, port, path, SECS / 2)
-                res[f"http {path}"] = {"req_per_s": round(rps), "bytes": size, "worst_ms": round(worst * 1000, 1)}
-            rps, worst = http_parallel(host, port, "/metrics", SECS / 2, CLIENTS)
-            res[f"http /metrics, {CLIENTS} clients at once"] = {"req_per_s": round(rps),
-                                                                 "worst_ms": round(worst * 1000, 1)}
-            c0, w0 = cpu_s(e.pid), time.time()
-            rps, worst = http_parallel(host, port, "/api/collectors", SECS / 2, CLIENTS)
-            res[f"http /api/collectors, {CLIENTS} clients at once"] = {
-                "req_per_s": round(rps), "worst_ms": round(worst * 1000, 1),
-                "cpu_pct": round(100 * (cpu_s(e.pid) - c0) / (time.time() - w0), 1)}
+                rate(f"http {path}", path)
+            for r, (host, port) in zip(res, addrs):
+                rps, worst = http_parallel(host, port, "/metrics", SECS / 2, CLIENTS)
+                r[f"http /metrics, {CLIENTS} clients at once"] = {"req_per_s": round(rps),
+                                                                   "worst_ms": round(worst * 1000, 1)}
+            for r, (host, port), pid in zip(res, addrs, pids):
+                c0, w0 = cpu_s(pid), time.time()
+                rps, worst = http_parallel(host, port, "/api/collectors", SECS / 2, CLIENTS)
+                r[f"http /api/collectors, {CLIENTS} clients at once"] = {
+                    "req_per_s": round(rps), "worst_ms": round(worst * 1000, 1),
+                    "cpu_pct": round(100 * (cpu_s(pid) - c0) / (time.time() - w0), 1)}
             got = many_sources(NSOURCES, 18999)
             time.sleep(2.5)    # two refreshes
-            c = http.client.HTTPConnection(host, port, timeout=30)
-            c.request("GET", "/api/netwatch?top=1")
-            srcs = json.loads(c.getresponse().read())["totals"]["sources"]
-            res["netwatch sources"] = f"{srcs} ({got} connects from distinct addresses)"
-            res[f"idle with {srcs} sources: cpu %, rss MB"] = window(e.pid, SECS)
-            rps, size, worst = http_rate(host, port, "/metrics", SECS / 2)
-            res[f"metrics with {srcs} sources"] = {"req_per_s": round(rps), "bytes": size,
-                                                   "worst_ms": round(worst * 1000, 1)}
-            rps, size, worst = http_rate(host, port, "/api/netwatch?top=0", SECS / 2)
-            res[f"api/netwatch all {srcs} sources"] = {"req_per_s": round(rps), "bytes": size,
-                                                       "worst_ms": round(worst * 1000, 1)}
+            for r, (host, port) in zip(res, addrs):
+                c = http.client.HTTPConnection(host, port, timeout=30)
+                c.request("GET", "/api/netwatch?top=1")
+                srcs = json.loads(c.getresponse().read())["totals"]["sources"]
+                r["netwatch sources"] = f"{srcs} ({got} connects from distinct addresses)"
+            each("idle with the sources: cpu %, rss MB", window(pids, SECS))
+            rate("metrics with the sources", "/metrics")
+            rate("api/netwatch?top=0, all sources", "/api/netwatch?top=0")
             holder, got = load_progs(NPROGS)
+            each("extra BPF programs loaded", [got] * len(bins))
             try:
                 time.sleep(2.5)    # two prog samples
-                rps, size, worst = http_rate(host, port, "/metrics", SECS / 2)
-                res[f"metrics with {got} more BPF programs"] = {"req_per_s": round(rps), "bytes": size,
-                                                                  "worst_ms": round(worst * 1000, 1)}
-                rps, size, worst = http_rate(host, port, "/api/prog?top=0", SECS / 2)
-                res[f"api/prog all {got} programs"] = {"req_per_s": round(rps), "bytes": size,
-                                                        "worst_ms": round(worst * 1000, 1)}
-                res["rss_mb_with_programs"] = rss_mb(e.pid)
-                res["idle_cpu_pct_with_programs"], _ = window(e.pid, SECS)
+                rate("metrics with the extra programs", "/metrics")
+                rate("api/prog?top=0, all programs", "/api/prog?top=0")
+                each("idle with the extra programs: cpu %, rss MB", window(pids, SECS))
             finally:
                 holder.kill()
                 holder.wait()
         finally:
-            e.terminate()
-            e.wait(timeout=30)
-    for k, v in res.items():
-        if isinstance(v, tuple):
-            v = tuple(round(x, 2) for x in v)
-        print(f"{k:48} {round(v, 2) if isinstance(v, float) else v}")
+            for e in es:
+                e.terminate()
+            for e in es:
+                e.wait(timeout=30)
+    return res
+
+
+def show(v):
+    if isinstance(v, tuple):
+        v = tuple(round(x, 2) for x in v)
+    return str(round(v, 2) if isinstance(v, float) else v)
+
+
+def main():
+    bins = [os.environ["BEFORE"], EBEE] if os.environ.get("BEFORE") else [EBEE]
+    res = measure(bins)
+    if len(res) == 1:
+        for k, v in res[0].items():
+            print(f"{k:48} {show(v)}")
+        return
+    print(f"{'':48} {'before':40} after")
+    for k in res[1]:
+        print(f"{k:48} {show(res[0].get(k, '-')):40} {show(res[1][k])}")
 
 
 if __name__ == "__main__":

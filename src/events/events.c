@@ -953,8 +953,9 @@ bool ev_doctor(char *buf, size_t len)
 	return have > 0;
 }
 
-/* The daemon runs the generic stream of every type (its subscribers filter). */
-static const struct ev_opts ev_default = { .all = true, .mode = EVM_EVENTS };
+/* The daemon runs the generic stream of every type (its subscribers filter), through a 2 MB
+ * ring (the CLI keeps 4M): every type is the graph's rate, which 1 MB held (graph_default) */
+static const struct ev_opts ev_default = { .all = true, .mode = EVM_EVENTS, .ring_size = 2 << 20 };
 
 const struct collector_desc events_collector = {
 	.name = "events",

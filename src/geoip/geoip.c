@@ -40,6 +40,8 @@ struct geoip {
 	int nlabels;
 	struct cache_ent *cache;
 	uint32_t cap, used;
+	uint32_t slots;           /* of cache and geo_tab now: doubled as they fill, up to cap
+				   * (hashed slots touch every page of a table at once) */
 	struct geo *geos;         /* distinct results, at most cap */
 	uint32_t ngeo;
 	uint32_t *geo_tab;        /* open-addressing set over geos: index + 1, 0 = free */
@@ -488,13 +490,14 @@ static void cache_free(struct geoip *g)
 	free(g->geos);
 	free(g->geo_tab);
 	g->cache = NULL, g->geos = NULL, g->geo_tab = NULL;
-	g->used = g->ngeo = 0;
+	g->used = g->ngeo = g->slots = 0;
 }
 
-void geoip_cache_trim(struct geoip *g, uint32_t upcoming)
+bool geoip_cache_trim(struct geoip *g, uint32_t upcoming)
 {
 	if (g->cache && (uint64_t)g->used + upcoming >= g->cap / 8 * 7)
 		cache_free(g);
+	return !g->cache;
 }
 
 /* Lookup results are zeroed before they are filled, so equal results are equal bytes. */
@@ -502,7 +505,7 @@ static uint32_t intern(struct geoip *g, const struct geo *x)
 {
 	uint32_t i;
 
-	for (i = hash_bytes(x, sizeof(*x)) & (g->cap - 1);; i = (i + 1) & (g->cap - 1)) {
+	for (i = hash_bytes(x, sizeof(*x)) & (g->slots - 1);; i = (i + 1) & (g->slots - 1)) {
 		uint32_t v = g->geo_tab[i];
 
 		if (!v) {
@@ -515,6 +518,42 @@ static uint32_t intern(struct geoip *g, const struct geo *x)
 	}
 }
 
+/* Doubles cache and geo_tab, moving their entries (geos stay where they are: the pointers
+ * given out stay valid). False without memory: they stay as they are. */
+static bool cache_grow(struct geoip *g)
+{
+	uint32_t n = g->slots * 2, m = n - 1;
+	struct cache_ent *c = calloc(n, sizeof(*c));
+	uint32_t *t = calloc(n, sizeof(*t));
+
+	if (!c || !t) {
+		free(c);
+		free(t);
+		return false;
+	}
+	for (uint32_t k = 0; k < g->slots; k++) {
+		uint32_t i, v = g->geo_tab[k];
+
+		if (g->cache[k].used) {
+			for (i = hash_bytes(&g->cache[k].key, sizeof(g->cache[k].key)) & m; c[i].used;
+			     i = (i + 1) & m)
+				;
+			c[i] = g->cache[k];
+		}
+		if (v) {
+			for (i = hash_bytes(&g->geos[v - 1], sizeof(struct geo)) & m; t[i]; i = (i + 1) & m)
+				;
+			t[i] = v;
+		}
+	}
+	free(g->cache);
+	free(g->geo_tab);
+	g->cache = c;
+	g->geo_tab = t;
+	g->slots = n;
+	return true;
+}
+
 const struct geo *geoip_cached(struct geoip *g, const struct geo_addr *a)
 {
 	static __thread struct geo uncached;
@@ -523,18 +562,21 @@ const struct geo *geoip_cached(struct geoip *g, const struct geo_addr *a)
 	if (!g->cache) {
 		if (!g->cap)
 			geoip_cache_size(g, GEOIP_DEFAULT_CACHE);
-		g->cache = calloc(g->cap, sizeof(*g->cache));
-		g->geos = calloc(g->cap, sizeof(*g->geos));
-		g->geo_tab = calloc(g->cap, sizeof(*g->geo_tab));
+		g->slots = g->cap < 1024 ? g->cap : 1024;
+		g->cache = calloc(g->slots, sizeof(*g->cache));
+		g->geos = calloc(g->cap, sizeof(*g->geos));   /* filled in order: touched as used */
+		g->geo_tab = calloc(g->slots, sizeof(*g->geo_tab));
 		if (!g->cache || !g->geos || !g->geo_tab)
 			cache_free(g);
 	}
-	/* ngeo <= used < 7/8 cap: the intern set never fills either. */
-	if (!g->cache || g->used >= g->cap / 8 * 7) {
+	if (g->cache && g->used >= g->slots / 8 * 7 && g->slots < g->cap)
+		cache_grow(g);
+	/* ngeo <= used < 7/8 slots: the intern set never fills either. */
+	if (!g->cache || g->used >= g->slots / 8 * 7) {
 		geoip_lookup(g, a, &uncached);   /* full until the next trim (callers trim first) */
 		return &uncached;
 	}
-	for (i = hash_bytes(a, sizeof(*a)) & (g->cap - 1);; i = (i + 1) & (g->cap - 1)) {
+	for (i = hash_bytes(a, sizeof(*a)) & (g->slots - 1);; i = (i + 1) & (g->slots - 1)) {
 		struct cache_ent *e = &g->cache[i];
 
 		if (!e->used) {

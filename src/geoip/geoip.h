@@ -47,8 +47,9 @@ void geoip_lookup(struct geoip *g, const struct geo_addr *a, struct geo *out);
 /* Cached lookup; the pointer stays valid until geoip_cache_trim() empties the cache. */
 const struct geo *geoip_cached(struct geoip *g, const struct geo_addr *a);
 /* Empties the cache unless `upcoming` more entries fit (call where no cached pointer is
- * held, before a round of at most `upcoming` lookups: the round then never finds it full). */
-void geoip_cache_trim(struct geoip *g, uint32_t upcoming);
+ * held, before a round of at most `upcoming` lookups: the round then never finds it full).
+ * Returns false while the pointers geoip_cached gave before stay valid (nothing emptied). */
+bool geoip_cache_trim(struct geoip *g, uint32_t upcoming);
 void geoip_cache_size(struct geoip *g, uint32_t entries);   /* before the first lookup */
 
 /* Databases in use, for messages and the web page's attribution. */

@@ -11,6 +11,8 @@
  * Bound: max_nodes * sizeof(struct gnode) + max_edges * sizeof(struct gedge) + their indexes
  * (2 slots of 16 bytes per entry) + the detection window table + the pid map. With the
  * defaults (65536 nodes, 131072 edges) that is about 33 MB (graph_mem_bytes says exactly).
+ * Resident is what is used: the tables fill from the start, and the indexes and the pid map
+ * start at 1024 slots and double as entries come (graph_int.h).
  * When a table is full the oldest entry of a sample of 32 taken round-robin is aged out —
  * leaves first (a node with at most one edge: a file read once, an endpoint seen once), never
  * a node or edge an alert refers to — and counted per type (dropped_nodes/dropped_edges). */

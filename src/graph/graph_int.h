@@ -11,10 +11,15 @@ struct gslot {
 	uint32_t pad;
 };
 
-/* Open addressing, linear probing, backward-shift deletion (no tombstones). */
+/* Open addressing, linear probing, backward-shift deletion (no tombstones). At most half
+ * full: it starts small and doubles as entries come, up to max_slots (2 per entry of the
+ * table's bound), since hashed keys touch every page of a table from the first few thousand
+ * on — a full-size index would be resident at once. */
 struct gindex {
 	struct gslot *s;
 	uint32_t mask;
+	uint32_t used;
+	uint32_t max_slots;
 };
 
 /* Per process (pid) state of the ingestion: which node is its current image. */
@@ -56,8 +61,8 @@ struct graph {
 	uint32_t nnext, enext;     /* never used yet from here on (high-water marks) */
 	uint32_t nhand, ehand;     /* round-robin eviction sample start */
 	struct gindex nidx, eidx;
-	struct gpid *pids;         /* GRAPH_PIDS, open addressing by pid */
-	uint32_t npids;
+	struct gpid *pids;         /* pmask + 1 (up to GRAPH_PIDS), open addressing by pid */
+	uint32_t npids, pmask;
 	struct gwin *win;          /* GRAPH_WIN */
 	struct gbind binds[GRAPH_BINDS];
 	struct galert alerts[GRAPH_MAX_ALERTS];

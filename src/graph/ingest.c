@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -26,19 +27,46 @@
 
 /* ---- pid map: open addressing by pid, backward-shift deletion ---- */
 
-static uint32_t pid_home(uint32_t pid)
+static uint32_t pid_hash(uint32_t pid, uint32_t mask)
 {
-	return (pid * 2654435761u) & (GRAPH_PIDS - 1);
+	return (pid * 2654435761u) & mask;
+}
+
+static uint32_t pid_home(const struct graph *g, uint32_t pid)
+{
+	return pid_hash(pid, g->pmask);
 }
 
 static struct gpid *pid_find(struct graph *g, uint32_t pid)
 {
-	for (uint32_t i = pid_home(pid);; i = (i + 1) & (GRAPH_PIDS - 1)) {
+	for (uint32_t i = pid_home(g, pid);; i = (i + 1) & g->pmask) {
 		if (!g->pids[i].pid)
 			return NULL;
 		if (g->pids[i].pid == pid)
 			return &g->pids[i];
 	}
+}
+
+static bool pid_grow(struct graph *g)
+{
+	uint32_t n = (g->pmask + 1) * 2, m = n - 1;
+	struct gpid *t = n <= GRAPH_PIDS ? calloc(n, sizeof(*t)) : NULL;
+
+	if (!t)
+		return false;
+	for (uint32_t k = 0; k <= g->pmask; k++) {
+		uint32_t i;
+
+		if (!g->pids[k].pid)
+			continue;
+		for (i = pid_hash(g->pids[k].pid, m); t[i].pid; i = (i + 1) & m)
+			;
+		t[i] = g->pids[k];
+	}
+	free(g->pids);
+	g->pids = t;
+	g->pmask = m;
+	return true;
 }
 
 static struct gpid *pid_add(struct graph *g, uint32_t pid)
@@ -52,7 +80,12 @@ static struct gpid *pid_add(struct graph *g, uint32_t pid)
 		g->st.pid_full++;
 		return NULL;
 	}
-	for (i = pid_home(pid); g->pids[i].pid; i = (i + 1) & (GRAPH_PIDS - 1))
+	/* the map starts small and doubles up to GRAPH_PIDS (hashed pids touch every page) */
+	if (g->npids + 1 > (g->pmask + 1) / 4 * 3 && !pid_grow(g)) {
+		g->st.pid_full++;
+		return NULL;
+	}
+	for (i = pid_home(g, pid); g->pids[i].pid; i = (i + 1) & g->pmask)
 		;
 	g->pids[i] = (struct gpid){ .pid = pid, .node = GNONE, .tmpl = GNONE };
 	g->npids++;
@@ -61,15 +94,15 @@ static struct gpid *pid_add(struct graph *g, uint32_t pid)
 
 static void pid_del(struct graph *g, uint32_t pid)
 {
-	const uint32_t m = GRAPH_PIDS - 1;
-	uint32_t i = pid_home(pid), j;
+	const uint32_t m = g->pmask;
+	uint32_t i = pid_home(g, pid), j;
 
 	while (g->pids[i].pid && g->pids[i].pid != pid)
 		i = (i + 1) & m;
 	if (!g->pids[i].pid)
 		return;
 	for (j = (i + 1) & m; g->pids[j].pid; j = (j + 1) & m) {
-		uint32_t home = pid_home(g->pids[j].pid);
+		uint32_t home = pid_home(g, g->pids[j].pid);
 
 		if (((j - home) & m) >= ((j - i) & m)) {
 			g->pids[i] = g->pids[j];

@@ -81,19 +81,61 @@ uint64_t graph_node_key(int type, const char *text, uint32_t pid, uint64_t start
 
 /* ---- index ---- */
 
-/* Slots start zeroed (calloc: pages are only touched as they fill), key 0 = empty: every
- * identity key is non-zero (graph_node_key, graph_edge_add). */
-static int idx_init(struct gindex *x, uint32_t entries)
+#define GIDX_MIN_SLOTS 1024
+
+/* Slots start zeroed (calloc; key 0 = empty: every identity key is non-zero, graph_node_key,
+ * graph_edge_add), GIDX_MIN_SLOTS of them; max_slots is the bound's size (graph_mem_bytes). */
+static int idx_alloc(struct gindex *x, uint32_t n)
+{
+	x->s = calloc(n, sizeof(*x->s));
+	if (!x->s)
+		return -ENOMEM;
+	x->mask = n - 1;
+	x->used = 0;
+	return 0;
+}
+
+static uint32_t idx_slots_for(uint32_t entries)
 {
 	uint32_t n = 16;
 
 	while (n < entries * 2)
 		n <<= 1;
-	x->s = calloc(n, sizeof(*x->s));
-	if (!x->s)
-		return -ENOMEM;
-	x->mask = n - 1;
-	return 0;
+	return n;
+}
+
+static int idx_init(struct gindex *x, uint32_t entries)
+{
+	x->max_slots = idx_slots_for(entries);
+	return idx_alloc(x, x->max_slots < GIDX_MIN_SLOTS ? x->max_slots : GIDX_MIN_SLOTS);
+}
+
+static void idx_put(struct gindex *x, uint64_t key, uint32_t v);
+
+/* Doubles the index and moves every slot over; false when no memory (it stays as it is,
+ * half full or less, and the caller's table does not take the entry). */
+static bool idx_grow(struct gindex *x)
+{
+	struct gindex old = *x;
+
+	if (idx_alloc(x, (old.mask + 1) * 2)) {
+		*x = old;
+		return false;
+	}
+	for (uint32_t i = 0; i <= old.mask; i++)
+		if (old.s[i].key)
+			idx_put(x, old.s[i].key, old.s[i].idx);
+	free(old.s);
+	return true;
+}
+
+/* Room for one more entry of a table of cap entries (a full table evicts one first),
+ * keeping the index at most half full. */
+static bool idx_reserve(struct gindex *x, uint32_t cap)
+{
+	uint32_t need = x->used < cap ? x->used + 1 : x->used;
+
+	return need * 2 <= x->mask + 1 || (x->mask + 1 < x->max_slots && idx_grow(x));
 }
 
 static uint32_t idx_find(const struct gindex *x, uint64_t key)
@@ -110,11 +152,12 @@ static void idx_put(struct gindex *x, uint64_t key, uint32_t v)
 {
 	uint32_t i = (uint32_t)key & x->mask;
 
-	/* at most half full by construction (entries * 2 slots) */
+	/* at most half full: idx_reserve before every new entry */
 	while (x->s[i].key)
 		i = (i + 1) & x->mask;
 	x->s[i].key = key;
 	x->s[i].idx = v;
+	x->used++;
 }
 
 static void idx_del(struct gindex *x, uint64_t key)
@@ -136,6 +179,7 @@ static void idx_del(struct gindex *x, uint64_t key)
 		}
 	}
 	x->s[i].key = 0;
+	x->used--;
 }
 
 /* ---- life ---- */
@@ -156,7 +200,8 @@ struct graph *graph_new(const struct graph_limits *lim, const struct graph_rules
 	g->ecap = ec;
 	g->n = calloc(nc, sizeof(*g->n));
 	g->e = calloc(ec, sizeof(*g->e));
-	g->pids = calloc(GRAPH_PIDS, sizeof(*g->pids));
+	g->pmask = 1023;
+	g->pids = calloc(g->pmask + 1, sizeof(*g->pids));
 	g->win = calloc(GRAPH_WIN, sizeof(*g->win));
 	if (!g->n || !g->e || !g->pids || !g->win || idx_init(&g->nidx, nc) ||
 	    idx_init(&g->eidx, ec)) {
@@ -200,7 +245,7 @@ size_t graph_mem_bytes(const struct graph *g)
 {
 	return sizeof(*g) + (size_t)g->ncap * sizeof(struct gnode) +
 	       (size_t)g->ecap * sizeof(struct gedge) +
-	       ((size_t)g->nidx.mask + 1 + g->eidx.mask + 1) * sizeof(struct gslot) +
+	       ((size_t)g->nidx.max_slots + g->eidx.max_slots) * sizeof(struct gslot) +
 	       GRAPH_PIDS * sizeof(struct gpid) + GRAPH_WIN * sizeof(struct gwin);
 }
 
@@ -277,6 +322,8 @@ uint32_t graph_edge_add(struct graph *g, uint32_t src, uint32_t dst, int type, u
 	key = graph_hash(kv, sizeof(kv), 0) | 1;
 	id = idx_find(&g->eidx, key);
 	if (id == GNONE) {
+		if (!idx_reserve(&g->eidx, g->ecap))
+			return GNONE;
 		if (g->efree == GNONE && g->enext < g->ecap) {
 			id = g->enext++;
 			e = &g->e[id];
@@ -389,6 +436,8 @@ uint32_t graph_node_get(struct graph *g, int type, const char *label, uint64_t k
 			g->n[id].last_ns = ts;
 		return id;
 	}
+	if (!idx_reserve(&g->nidx, g->ncap))
+		return GNONE;
 	if (g->nfree == GNONE && g->nnext < g->ncap) {
 		id = g->nnext++;
 		n = &g->n[id];

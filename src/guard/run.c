@@ -930,7 +930,9 @@ static void g_event_json(struct collector *c, struct jw *w, const struct ebee_ev
 }
 
 /* The daemon runs ebee's built-in rules. */
-static const struct run_cfg guard_default_cfg = { 0 };
+/* The daemon's ring: 1 MB (the CLI keeps 4M): the kernel prefilter lets ~1 400 events/s of
+ * bench/graph's storm through, against 32 000 for the graph, and 1 MB dropped none of them */
+static const struct run_cfg guard_default_cfg = { .ring_size = 1 << 20 };
 
 
 static int run_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)

@@ -120,12 +120,18 @@ int nw_session_attach(struct nw_session *s)
 		if (mode == NW_ATTACH_AUTO && s->ifs[i].how == NW_ATTACH_TC)
 			mode = NW_ATTACH_TC;
 	}
+	/* max_sources entries each, calloc'ed: pages are touched only as sources come */
 	s->cur = calloc(s->max_sources, sizeof(*s->cur));
 	s->prev = calloc(s->max_sources, sizeof(*s->prev));
 	s->order = calloc(s->max_sources, sizeof(*s->order));
-	s->bkeys = calloc(NW_BATCH, sizeof(*s->bkeys));
-	s->bvals = calloc(NW_BATCH, sizeof(*s->bvals));
-	if (!s->cur || !s->prev || !s->order || !s->bkeys || !s->bvals) {
+	s->rkeys = calloc(s->max_sources, sizeof(*s->rkeys));
+	s->rkeys_new = calloc(s->max_sources, sizeof(*s->rkeys_new));
+	s->rvals = calloc(s->max_sources, sizeof(*s->rvals));
+	s->pos = calloc(s->max_sources, sizeof(*s->pos));
+	s->moved = calloc(s->max_sources, sizeof(*s->moved));
+	s->merge = calloc(s->max_sources, sizeof(*s->merge));
+	if (!s->cur || !s->prev || !s->order || !s->rkeys || !s->rkeys_new || !s->rvals ||
+	    !s->pos || !s->moved || !s->merge) {
 		ebee_err("cannot allocate netwatch tables: %s", strerror(ENOMEM));
 		return -ENOMEM;
 	}
@@ -142,8 +148,12 @@ void nw_session_close(struct nw_session *s)
 	free(s->cur);
 	free(s->prev);
 	free(s->order);
-	free(s->bkeys);
-	free(s->bvals);
+	free(s->rkeys);
+	free(s->rkeys_new);
+	free(s->rvals);
+	free(s->pos);
+	free(s->moved);
+	free(s->merge);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -165,29 +175,26 @@ static int order_cmp(const void *a, const void *b)
 	return key_cmp(x, y);
 }
 
-static int read_map(struct nw_session *s)
+/* Reads the whole map into rkeys_new/rvals (the kernel's order); returns how many. */
+static ssize_t read_map(struct nw_session *s)
 {
 	int fd = bpf_map__fd(s->skel->maps.nw_sources);
 	__u32 in = 0, out = 0;
 	bool first = true;
+	size_t n = 0;
 
-	s->ncur = 0;
 	for (;;) {
 		__u32 count = NW_BATCH;
 		int err;
 
-		if (s->ncur + count > s->max_sources)
-			count = s->max_sources - s->ncur;
+		if (n + count > s->max_sources)
+			count = s->max_sources - n;
 		if (!count)
 			break;
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, s->bkeys, s->bvals, &count, NULL);
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, s->rkeys_new + n,
+					   s->rvals + n, &count, NULL);
 		err = err ? -errno : 0;
-		for (__u32 i = 0; i < count && s->ncur < s->max_sources; i++) {
-			struct nw_src *e = &s->cur[s->ncur++];
-
-			e->key = s->bkeys[i];
-			e->val = s->bvals[i];
-		}
+		n += count;
 		/* ENOSPC: sources inserted while we read filled our table (a flood evicting as we
 		 * go): this snapshot holds the max_sources read so far. */
 		if (err == -ENOENT || err == -ENOSPC)
@@ -199,10 +206,10 @@ static int read_map(struct nw_session *s)
 		in = out;
 		first = false;
 	}
-	return 0;
+	return n;
 }
 
-static void read_stats(struct nw_session *s)
+static bool read_stats(struct nw_session *s)
 {
 	int ncpu = ebee_ncpus();
 	struct nw_counters *per = calloc(ncpu > 0 ? ncpu : 1, sizeof(*per));
@@ -210,48 +217,130 @@ static void read_stats(struct nw_session *s)
 
 	if (!per || ncpu <= 0 || bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.nw_stats), &zero, per)) {
 		free(per);
-		return;   /* keep the last totals */
+		return false;   /* keep the last totals */
 	}
 	memset(s->stats, 0, sizeof(s->stats));
 	for (int cpu = 0; cpu < ncpu; cpu++)
 		for (int i = 0; i < NW_STAT__COUNT; i++)
 			s->stats[i] += per[cpu].c[i];
 	free(per);
+	return true;
 }
 
-int nw_session_refresh(struct nw_session *s)
+static double pps_of(const struct nw_src *e, uint64_t before, double dt)
 {
-	struct nw_src *tmp;
-	double dt;
-	int err, left = 0;
+	return dt > 0 && e->val.packets >= before ? (e->val.packets - before) / dt : 0;
+}
 
-	tmp = s->prev, s->prev = s->cur, s->cur = tmp;
+/* A new snapshot from scratch: sorted by key, matched against the previous one (sorted too),
+ * GeoIP looked up for new sources only while the cache keeps the old results. */
+static void rebuild(struct nw_session *s, size_t n, double dt)
+{
+	struct nw_src *tmp = s->prev;
+	/* emptied: the old snapshot's results are gone, every source is looked up again */
+	bool relook = geoip_cache_trim(s->geo, s->max_sources);
+	size_t j = 0;
+
+	s->prev = s->cur, s->cur = tmp;
 	s->nprev = s->ncur;
-	s->prev_ns = s->now_ns;
-	s->now_ns = ebee_now_ns();
-	geoip_cache_trim(s->geo, s->max_sources);   /* no snapshot holds a geo pointer now */
-	if ((err = read_map(s)))
-		return err;
+	s->ncur = n;
+	for (size_t i = 0; i < n; i++) {
+		s->cur[i].key = s->rkeys_new[i];
+		s->cur[i].val = s->rvals[i];
+		s->cur[i].raw = i;
+		s->cur[i].moved = 0;
+	}
 	qsort(s->cur, s->ncur, sizeof(*s->cur), key_cmp);
-	dt = s->prev_ns ? (s->now_ns - s->prev_ns) / 1e9 : 0;
 	for (size_t i = 0; i < s->ncur; i++) {
 		struct nw_src *e = &s->cur[i];
-		const struct nw_src *p = s->nprev ? bsearch(e, s->prev, s->nprev, sizeof(*e), key_cmp) : NULL;
-		struct geo_addr a = { .family = e->key.family };
+		const struct nw_src *p = NULL;
+		int c = 1;
 
-		memcpy(a.addr, e->key.addr, 16);
-		e->pps = 0;
-		if (dt > 0) {
-			uint64_t before = p ? p->val.packets : 0;
+		while (j < s->nprev && (c = key_cmp(&s->prev[j], e)) < 0)
+			j++;
+		if (j < s->nprev && c == 0)
+			p = &s->prev[j];
+		e->pps = pps_of(e, p ? p->val.packets : 0, dt);
+		if (p && !relook) {
+			e->geo = p->geo;
+		} else {
+			struct geo_addr a = { .family = e->key.family };
 
-			e->pps = e->val.packets >= before ? (e->val.packets - before) / dt : 0;
+			memcpy(a.addr, e->key.addr, 16);
+			e->geo = geoip_cached(s->geo, &a);
 		}
-		e->geo = geoip_cached(s->geo, &a);
 		s->order[i] = e;
+		s->pos[e->raw] = i;
 	}
 	qsort(s->order, s->ncur, sizeof(*s->order), order_cmp);
+	memcpy(s->rkeys, s->rkeys_new, n * sizeof(*s->rkeys));
+	s->nraw = n;
+}
 
-	read_stats(s);
+/* The same sources as last time: values updated in place, and the sources whose packets or
+ * bytes changed taken out of the order and merged back (O(n + k log k) for k changes). */
+static void update(struct nw_session *s, double dt)
+{
+	size_t k = 0, m = 0, a = 0, b = 0;
+
+	for (size_t i = 0; i < s->nraw; i++) {
+		struct nw_src *e = &s->cur[s->pos[i]];
+		const struct nw_val *v = &s->rvals[i];
+		uint64_t before = e->val.packets;
+
+		if (v->packets != e->val.packets || v->bytes != e->val.bytes) {
+			e->moved = 1;
+			s->moved[k++] = e;
+		}
+		e->val = *v;
+		e->pps = pps_of(e, before, dt);
+	}
+	if (!k)
+		return;
+	for (size_t i = 0; i < s->ncur; i++)
+		if (!s->order[i]->moved)
+			s->merge[m++] = s->order[i];
+	qsort(s->moved, k, sizeof(*s->moved), order_cmp);
+	for (size_t i = 0; i < s->ncur; i++) {
+		if (b == k || (a < m && order_cmp(&s->merge[a], &s->moved[b]) < 0))
+			s->order[i] = s->merge[a++];
+		else
+			s->order[i] = s->moved[b++];
+	}
+	for (size_t i = 0; i < k; i++)
+		s->moved[i]->moved = 0;
+}
+
+/* Cost proportional to what changed: nothing counted since the last read (the per-CPU
+ * counters say so) reads nothing but them; the same sources read again update in place;
+ * only new or evicted sources rebuild the snapshot. */
+int nw_session_refresh(struct nw_session *s)
+{
+	double dt;
+	int left = 0;
+	bool fresh = read_stats(s);
+	uint64_t counted = s->stats[NW_COUNTED], added = s->stats[NW_NEW];
+
+	s->prev_ns = s->now_ns;
+	s->now_ns = ebee_now_ns();
+	dt = s->prev_ns ? (s->now_ns - s->prev_ns) / 1e9 : 0;
+	if (fresh && s->refreshes && counted == s->seen_counted && added == s->seen_new) {
+		for (size_t i = 0; i < s->ncur; i++)
+			s->cur[i].pps = 0;
+	} else {
+		ssize_t n = read_map(s);
+
+		if (n < 0)
+			return n;
+		if ((size_t)n == s->nraw && !memcmp(s->rkeys_new, s->rkeys, n * sizeof(*s->rkeys)))
+			update(s, dt);
+		else
+			rebuild(s, n, dt);
+		/* the counters read before the map: whatever came in after is read next time */
+		s->seen_counted = counted;
+		s->seen_new = added;
+		read_stats(s);
+	}
 	s->evicted = s->stats[NW_NEW] > s->ncur ? s->stats[NW_NEW] - s->ncur : 0;
 	s->refreshes++;
 

@@ -7,6 +7,7 @@
 #ifndef EBEE_NETWATCH_COLLECT_H
 #define EBEE_NETWATCH_COLLECT_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <linux/types.h>
 
@@ -50,6 +51,8 @@ struct nw_src {
 	struct nw_val val;
 	double pps;
 	const struct geo *geo;
+	uint32_t raw;                   /* its index in the map read that made the snapshot */
+	uint8_t moved;                  /* refresh only: packets or bytes changed */
 };
 
 struct netwatch_bpf;
@@ -65,8 +68,16 @@ struct nw_session {
 	struct nw_src *cur, *prev;      /* sorted by key */
 	size_t ncur, nprev;
 	struct nw_src **order;          /* cur sorted by packets, descending */
-	struct nw_key *bkeys;           /* batch lookup buffers */
-	struct nw_val *bvals;
+	/* The map as last read, in the kernel's order: while the same keys come back in the
+	 * same order, a refresh updates the sources that changed in place (pos: read index ->
+	 * cur index) instead of rebuilding, re-sorting and looking up every one */
+	struct nw_key *rkeys, *rkeys_new;
+	struct nw_val *rvals;
+	uint32_t *pos;
+	size_t nraw;
+	struct nw_src **moved;          /* scratch: the sources that move in order */
+	struct nw_src **merge;
+	uint64_t seen_counted, seen_new;/* the counters at the last map read */
 	uint64_t now_ns, prev_ns;       /* monotonic time of the snapshots */
 	uint64_t stats[NW_STAT__COUNT];
 	uint64_t evicted;

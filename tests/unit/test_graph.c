@@ -371,6 +371,77 @@ static void test_index_churn(void **state)
 	graph_free(g);
 }
 
+/* The indexes start small and double as the tables fill, up to the bound's size (what
+ * graph_mem_bytes counts from the start); past the bound the full tables age entries out and
+ * every live node and edge is still found by its key. */
+static void test_index_growth(void **state)
+{
+	struct fired f;
+	struct graph *g = mk(&f, 4096, 8192);
+	size_t bound = graph_mem_bytes(g);
+	char p[64];
+
+	exec_(g, 600, 1, "/bin/sh");
+	for (int i = 0; i < 20000; i++) {
+		snprintf(p, sizeof(p), "/g/%d", i);
+		sys_(g, EV_OPEN, 600, 3, p, O_RDONLY, 0, 0);
+		if (i == 1000) {   /* past the first doublings, before the bound */
+			assert_true(graph_nnodes(g) > 1000);
+			assert_true(graph_node_ref(g, "file:/g/17") != GNONE);
+		}
+		assert_true(graph_nnodes(g) <= 4096);
+	}
+	assert_int_equal(graph_nnodes(g), 4096);
+	assert_true(graph_node_ref(g, "file:/g/19999") != GNONE);
+	for (uint32_t i = 0; i < graph_nnodes_cap(g); i++) {
+		const struct gnode *n = graph_node(g, i);
+
+		if (n)
+			assert_int_equal(graph_node_find(g, n->key), i);
+	}
+	for (uint32_t i = 0; i < graph_nedges_cap(g); i++) {
+		const struct gedge *e = graph_edge(g, i);
+
+		if (e)
+			assert_int_equal(graph_edge_add(g, e->src, e->dst, e->type, e->aux, 1, false), i);
+	}
+	assert_int_equal(graph_mem_bytes(g), bound);
+	graph_free(g);
+}
+
+/* The pid map starts small and doubles: 3000 live processes (past two doublings) each keep
+ * their node, so what each one opens hangs off its own process. */
+static void test_pid_growth(void **state)
+{
+	struct fired f;
+	struct graph *g = mk(&f, 0, 0);
+	char p[64];
+
+	for (uint32_t pid = 1000; pid < 4000; pid++) {
+		fork_(g, 1, pid);
+		exec_(g, pid, 1, "/bin/worker");
+	}
+	for (uint32_t pid = 1000; pid < 4000; pid++) {
+		snprintf(p, sizeof(p), "/f/%u", pid);
+		sys_(g, EV_OPEN, pid, 3, p, O_RDONLY, 0, 0);
+	}
+	for (uint32_t pid = 1000; pid < 4000; pid += 7) {
+		uint32_t file, proc;
+		const struct gedge *e;
+
+		snprintf(p, sizeof(p), "file:/f/%u", pid);
+		file = graph_node_ref(g, p);
+		snprintf(p, sizeof(p), "proc:%u", pid);
+		proc = graph_node_ref(g, p);
+		assert_true(file != GNONE && proc != GNONE);
+		e = graph_edge(g, graph_node(g, file)->in);
+		assert_non_null(e);
+		assert_int_equal(e->src, proc);
+	}
+	assert_int_equal(graph_stats(g)->pid_full, 0);
+	graph_free(g);
+}
+
 static struct graph *roundtrip(struct graph *g, uint8_t **buf, size_t *len)
 {
 	char path[] = "/tmp/ebee-test-graph-XXXXXX", err[256];
@@ -594,6 +665,8 @@ int main(void)
 		cmocka_unit_test(test_benign_quiet),
 		cmocka_unit_test(test_persistence),
 		cmocka_unit_test(test_bound_and_pins),
+		cmocka_unit_test(test_index_growth),
+		cmocka_unit_test(test_pid_growth),
 		cmocka_unit_test(test_index_churn),
 		cmocka_unit_test(test_save_load),
 		cmocka_unit_test(test_alert_survives_aging),

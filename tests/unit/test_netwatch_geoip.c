@@ -130,8 +130,39 @@ static void test_cache(void **state)
 	assert_ptr_not_equal(p, r);
 	assert_string_equal(p->city, "lab");
 	assert_string_equal(r->city, "private");
-	geoip_cache_trim(g, 1u << 20);                /* cannot fit: emptied */
+	assert_false(geoip_cache_trim(g, 1000));      /* fits: kept, p still valid */
+	assert_true(geoip_cache_trim(g, 1u << 20));   /* cannot fit: emptied */
 	assert_string_equal(geoip_cached(g, &b)->city, "lab");
+	geoip_close(g);
+}
+
+/* The cache's tables start small and double (up to the size asked for): entries and the
+ * results they point to survive every doubling. */
+static void test_cache_growth(void **state)
+{
+	struct geoip *g = geoip_open(NULL, 0, write_labels("10.0.0.0/8 lab 1 2\n"));
+	struct geo_addr a;
+	const struct geo *lab, *priv;
+	char s[32];
+
+	assert_non_null(g);
+	geoip_cache_size(g, 20000);
+	geo_addr_parse("10.0.0.1", &a);
+	lab = geoip_cached(g, &a);
+	geo_addr_parse("192.168.0.1", &a);
+	priv = geoip_cached(g, &a);
+	for (int i = 0; i < 20000; i++) {
+		snprintf(s, sizeof(s), "%s.%d.%d", i % 2 ? "10.1" : "192.168", i / 250, i % 250);
+		assert_int_equal(geo_addr_parse(s, &a), 0);
+		assert_ptr_equal(geoip_cached(g, &a), i % 2 ? lab : priv);
+	}
+	for (int i = 0; i < 20000; i += 97) {
+		snprintf(s, sizeof(s), "%s.%d.%d", i % 2 ? "10.1" : "192.168", i / 250, i % 250);
+		geo_addr_parse(s, &a);
+		assert_ptr_equal(geoip_cached(g, &a), i % 2 ? lab : priv);
+	}
+	assert_string_equal(lab->city, "lab");
+	assert_string_equal(priv->city, "private");
 	geoip_close(g);
 }
 
@@ -142,6 +173,7 @@ int main(void)
 		cmocka_unit_test(test_labels_and_private),
 		cmocka_unit_test(test_label_errors),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_cache_growth),
 	};
 	struct ebee_ctx ctx = { .quiet = true };
 	int rc;
