@@ -2,6 +2,7 @@
 request the test sends appears exactly once with its method, path, status, body length and a
 duration inside the client's own measurement; concurrent clients; the client side; RED; bad
 input. Only 127.0.0.1."""
+import http.client
 import os
 import signal
 import subprocess
@@ -201,7 +202,7 @@ def test_interval(ebee_start, server):
     e = ebee_start(["-j", "http", "-p", str(srv.pid), "-i", "0.4", "-d", "3"])
     wait_attached(e)
     for i in range(12):
-        srv.request("GET", f"/ok/{i}")
+        srv.request("GET", f"/ok/{i % 3}")   # 3 keys: most are counted in the kernel
         time.sleep(0.05)
     assert e.wait(30) == 0, e.stderr
     rows = [r for r in e.json() if r.get("type") == "route"]
@@ -209,6 +210,46 @@ def test_interval(ebee_start, server):
     assert sum(r["requests"] for r in rows if r["route"] == "/ok/{id}") == 12, rows
     assert len(rows) >= 2, rows
     assert not requests_of(e.json())
+
+
+@pytest.mark.parametrize("end", ["finish", "ret"])
+def test_summary_in_kernel(ebee_start, server, end):
+    """Without lines a request is aggregated in the kernel: a key (side, method, path, status
+    class) crosses as an event until user space has given it a cell, then the requests add to
+    the cell. The counts stay exact, the errors too; the guard's /other is never aggregated (its
+    overflow count stays exact). One keep-alive connection alternates statuses, so that the
+    goroutine's in-flight entry, reused in place, cannot leak one request's status into the
+    next. end "ret": the WriteHeader + RET fallback (response.status made unknown)."""
+    srv = server("plain")
+    env = dict(os.environ, EBEE_HTTP_OFFSETS="rw_status=65535") if end == "ret" else None
+    e = ebee_start(["-j", "http", "-p", str(srv.pid), "--summary", "--side", "server",
+                    "--max-routes", "3"], env=env)
+    wait_attached(e)
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    first = [("GET", "/ok/same", None, 200), ("GET", "/fail/x", None, 500),
+             ("POST", "/post/x", b"abc", 200)]
+    for m, p, b, st in first:   # each key crosses once, then has its cell
+        assert srv.request(m, p, b, conn=conn)[0] == st
+    time.sleep(1)
+    for i in range(40):
+        for m, p, b, st in first:
+            assert srv.request(m, p, b, conn=conn)[0] == st
+    for i in range(5):
+        assert srv.request("GET", "/empty/w", conn=conn)[0] == 200   # past the guard: /other
+    conn.close()
+    time.sleep(0.3)
+    e.stop()
+    ev = e.json()
+    assert not requests_of(ev)
+    routes = {(r["method"], r["route"]): r for r in ev if r.get("type") == "route"}
+    assert {k: (r["requests"], r["errors"]) for k, r in routes.items()} == {
+        ("GET", "/ok/same"): (41, 0), ("GET", "/fail/x"): (41, 41),
+        ("POST", "/post/x"): (41, 0), ("GET", "/other"): (5, 0)}, routes
+    for r in routes.values():
+        assert 0 < r["p50_ms"] <= r["p99_ms"] <= r["max_ms"] < 1000, r
+    s = [x for x in ev if x.get("type") == "summary"][0]
+    assert (s["aggregated"], s["events"], s["routes_overflowed"]) == (120, 3 + 5, 5), s
+    assert_server_ok(srv)
 
 
 def test_exe_and_exit(ebee_start, go_bins, server):

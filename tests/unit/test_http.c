@@ -147,10 +147,10 @@ static struct http_event ev(int side, const char *m, const char *path, int statu
 {
 	struct http_event e = { .hdr.type = side ? EV_HTTP_CLIENT : EV_HTTP_SERVER };
 
-	e.method_len = strlen(m);
-	memcpy(e.method, m, e.method_len);
-	e.path_len = strlen(path);
-	memcpy(e.path, path, e.path_len);
+	e.key.method_len = strlen(m);
+	memcpy(e.key.method, m, e.key.method_len);
+	e.key.path_len = strlen(path);
+	memcpy(e.key.path, path, e.key.path_len);
 	e.status = status;
 	e.dur_ns = ns;
 	return e;
@@ -163,13 +163,13 @@ static void test_red(void **state)
 	int n = 0;
 
 	assert_int_equal(red_init(&r, 2, true), 0);
-	e = ev(0, "GET", "/users/1", 200, 1000000);  red_add(&r, &e);
-	e = ev(0, "GET", "/users/2", 500, 3000000);  red_add(&r, &e);
-	e = ev(0, "POST", "/users/2", 201, 2000000); red_add(&r, &e);
-	e = ev(0, "GET", "/a", 404, 1000);           red_add(&r, &e);
-	e = ev(0, "GET", "/b", 200, 1000);           red_add(&r, &e);   /* past the guard */
-	e = ev(0, "BREW", "/a", 200, 1000);          red_add(&r, &e);   /* _OTHER method */
-	e = ev(1, "GET", "/a", 0, 1000);             red_add(&r, &e);   /* client error */
+	e = ev(0, "GET", "/users/1", 200, 1000000);  red_add(&r, &e, NULL);
+	e = ev(0, "GET", "/users/2", 500, 3000000);  red_add(&r, &e, NULL);
+	e = ev(0, "POST", "/users/2", 201, 2000000); red_add(&r, &e, NULL);
+	e = ev(0, "GET", "/a", 404, 1000);           red_add(&r, &e, NULL);
+	e = ev(0, "GET", "/b", 200, 1000);           red_add(&r, &e, NULL);   /* past the guard */
+	e = ev(0, "BREW", "/a", 200, 1000);          red_add(&r, &e, NULL);   /* _OTHER method */
+	e = ev(1, "GET", "/a", 0, 1000);             red_add(&r, &e, NULL);   /* client error */
 	assert_int_equal(r.routes.n, 2);
 	assert_int_equal(r.routes.overflowed, 1);
 	for (unsigned i = 0; i < r.cap; i++) {
@@ -210,10 +210,10 @@ static void test_red_metrics(void **state)
 
 	(void)state;
 	assert_int_equal(red_init(&r, 4, true), 0);
-	e = ev(0, "GET", "/users/7", 200, 3000000);   red_add(&r, &e);    /* <= 5 ms */
-	e = ev(0, "GET", "/users/8", 200, 20000000);  red_add(&r, &e);    /* <= 25 ms */
-	e = ev(0, "GET", "/users/9", 503, 2000000000); red_add(&r, &e);   /* <= 2.5 s */
-	e = ev(1, "GET", "/api", 0, 1000000);         red_add(&r, &e);    /* client, no response */
+	e = ev(0, "GET", "/users/7", 200, 3000000);   red_add(&r, &e, NULL);    /* <= 5 ms */
+	e = ev(0, "GET", "/users/8", 200, 20000000);  red_add(&r, &e, NULL);    /* <= 25 ms */
+	e = ev(0, "GET", "/users/9", 503, 2000000000); red_add(&r, &e, NULL);   /* <= 2.5 s */
+	e = ev(1, "GET", "/api", 0, 1000000);         red_add(&r, &e, NULL);    /* client, no response */
 	f = open_memstream(&buf, &len);
 	assert_non_null(f);
 	prom_init(&p, f);
