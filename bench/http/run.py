@@ -13,13 +13,16 @@ of the per-window ratios, its quartiles and a ~95 % confidence interval of the m
 statistics), and a verdict against --target (1.1): "met" when the interval is at or below it,
 "not met" when above, "within noise" when it straddles it.
 
-BPF ns and probe hits per request come from a separate phase (--stats-windows per traced
-configuration, BPF_ENABLE_STATS on), so that the stats' own cost is not in the latency windows.
-Server CPU per request (utime + stime of the server: the traps and the BPF programs run in its
-context) and ebee's own CPU per request come from the latency windows.
+BPF ns and probe hits per request come from a separate cost phase (--stats-windows windows,
+BPF_ENABLE_STATS on, every traced configuration once per window, rotated), so that the stats'
+own cost is not in the latency windows. Server CPU per request (utime + stime of the server: the
+traps and the BPF programs run in its context) and ebee's own CPU per request come from both
+phases (the cost phase's are marked).
 
 --before PATH adds the same two ebee configurations run with another ebee binary (say, main's
-build), interleaved with this one's in every window: an A/B under the same machine state.
+build) to the cost phase, interleaved with this one's: an A/B of BPF ns and CPU per request
+under the same machine state (--before-latency puts them in the latency windows too; every
+configuration there costs a tracer start and stop per window).
 
 Uses bench/uprobe/loadgen.c (8 keep-alive connections, paced; a request's latency is from its
 send to its whole response) and the uprobe benchmark's helpers; only 127.0.0.1.
@@ -82,6 +85,8 @@ def main():
     ap.add_argument("--target", type=float, default=1.1, help="p99 traced / untraced")
     ap.add_argument("--json", help="write all figures here")
     ap.add_argument("--before", help="another ebee binary to compare with, side by side")
+    ap.add_argument("--before-latency", action="store_true",
+                    help="--before's configurations in the latency windows too")
     ap.add_argument("--no-bpftrace", action="store_true")
     ap.add_argument("--no-control", action="store_true", help="no untraced A/A control")
     a = ap.parse_args()
@@ -117,7 +122,7 @@ def main():
         configs["bpftrace count"] = ["bpftrace", bt_file]
     n = int(a.rate * a.window_s)
     keys = ("rps", "p50_us", "p99_us", "cpu_us", "ebee_us", "events", "p99_x", "p50_d",
-            "rps_x", "cpu_d", "bpf_ns_req", "runs_req", "load")
+            "rps_x", "cpu_d", "bpf_ns_req", "runs_req", "load", "cost_cpu_us", "cost_ebee_us")
     res = {c: {k: [] for k in keys} for c in configs}
     stats_fd = tr = None
 
@@ -155,7 +160,8 @@ def main():
             raise RuntimeError(f"the server died under {cfg}")
         return r
 
-    names = list(configs)
+    names = [c for c in configs if a.before_latency or not c.startswith("before: ")]
+    cost_names = [c for c in configs if configs[c]]
     try:
         subprocess.run([lg, str(port), "5000", str(a.conns), "0", "warm", "/ok/"], check=True,
                        capture_output=True)
@@ -178,11 +184,15 @@ def main():
                 f" (untraced p99 {base['p99_us']:.0f} us)", file=sys.stderr)
         stats_fd = enable_stats()
         for w in range(a.stats_windows):
-            for cfg in names:
-                if configs[cfg]:
-                    r = one(cfg, f"s{w}c{names.index(cfg)}x", True)
-                    res[cfg]["bpf_ns_req"].append(r["bpf_ns_req"])
-                    res[cfg]["runs_req"].append(r["runs_req"])
+            order = cost_names[w % len(cost_names):] + cost_names[:w % len(cost_names)]
+            for cfg in order:
+                r = one(cfg, f"s{w}c{cost_names.index(cfg)}x", True)
+                for k in ("bpf_ns_req", "runs_req"):
+                    res[cfg][k].append(r[k])
+                res[cfg]["cost_cpu_us"].append(r["cpu_us"])
+                res[cfg]["cost_ebee_us"].append(r["ebee_us"])
+                if "events" in r and cfg.startswith("before: "):
+                    res[cfg]["events"].append(r["events"])
     finally:
         if tr is not None and tr.proc.poll() is None:
             tr.stop()
@@ -205,13 +215,13 @@ def main():
     print(f"{'config':28s} {'req/s':>6s} {'p50 us':>7s} {'+p50':>6s} {'p99 us':>7s} "
           f"{'p99 x':>6s} {'q1-q3':>11s} {'95% CI':>11s} {'<=tgt':>5s} {'verdict':>12s} "
           f"{'srv cpu us/req':>14s} {'+cpu':>6s} {'BPF ns/req':>10s} {'hits':>5s} "
-          f"{'ebee us/req':>11s} {'events':>13s}")
+          f"{'ebee us/req':>11s} {'events':>13s} {'cost: srv cpu':>13s} {'ebee':>5s}")
     summary = {}
     for c, d in res.items():
         m = {k: med(v) for k, v in d.items()}
         line = (f"{c:28s} {f(m['rps'], '6.0f')} {f(m['p50_us'], '7.1f')} "
                 f"{f(m['p50_d'], '6.1f')} {f(m['p99_us'], '7.1f')} ")
-        if c != "untraced":
+        if c != "untraced" and d["p99_x"]:
             q1, q3, lo, hi = median_ci(d["p99_x"])
             within = sum(x <= a.target for x in d["p99_x"])
             m.update(p99_x_q1=q1, p99_x_q3=q3, p99_x_ci=[lo, hi], windows_within=within,
@@ -219,12 +229,13 @@ def main():
             line += (f"{m['p99_x']:6.2f} {q1:5.2f}-{q3:5.2f} {lo:5.2f}-{hi:5.2f} "
                      f"{within:2d}/{len(d['p99_x']):<2d} {m['verdict']:>12s} ")
         else:
-            line += f"{'1.00':>6s} {'':11s} {'':11s} {'':5s} {'':12s} "
+            line += f"{'1.00' if d['p99_x'] else '-':>6s} {'':11s} {'':11s} {'':5s} {'':12s} "
         ev = d["events"]
         evs = f"{sum(ev)}/{len(ev) * n}" if ev else "-"
         line += (f"{f(m['cpu_us'], '14.1f')} {f(m['cpu_d'], '6.1f')} "
                  f"{f(m['bpf_ns_req'], '10.0f')} {f(m['runs_req'], '5.2f')} "
-                 f"{f(m['ebee_us'], '11.2f')} {evs:>13s}")
+                 f"{f(m['ebee_us'], '11.2f')} {evs:>13s} {f(m['cost_cpu_us'], '13.1f')} "
+                 f"{f(m['cost_ebee_us'], '5.2f')}")
         print(line)
         summary[c] = m
     print(f"server alive to the end: {alive}")

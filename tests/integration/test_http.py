@@ -3,6 +3,7 @@ request the test sends appears exactly once with its method, path, status, body 
 duration inside the client's own measurement; concurrent clients; the client side; RED; bad
 input. Only 127.0.0.1."""
 import http.client
+import json
 import os
 import signal
 import subprocess
@@ -249,6 +250,42 @@ def test_summary_in_kernel(ebee_start, server, end):
         assert 0 < r["p50_ms"] <= r["p99_ms"] <= r["max_ms"] < 1000, r
     s = [x for x in ev if x.get("type") == "summary"][0]
     assert (s["aggregated"], s["events"], s["routes_overflowed"]) == (120, 3 + 5, 5), s
+    assert_server_ok(srv)
+
+
+def test_daemon_metrics_from_the_kernel(tmp_path, server):
+    """The daemon (no lines) aggregates in the kernel: its Prometheus counter and histogram per
+    (method, route, status class) count every request exactly, buckets cumulative, most of the
+    requests never crossing as events."""
+    from test_serve import get, metrics, serve, wait_until
+    srv = server("plain")
+    e, url, _ = serve(tmp_path, "listen: 127.0.0.1:0\ncollectors:\n"
+                      f"  http: {{pid: {srv.pid}, side: server}}\n")
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+        assert srv.request("GET", "/ok/same", conn=conn)[0] == 200
+        assert srv.request("GET", "/fail/same", conn=conn)[0] == 500
+        time.sleep(1)   # both keys have their cell: the rest stays in the kernel
+        for i in range(9):
+            assert srv.request("GET", "/fail/same", conn=conn)[0] == 500
+        for i in range(29):   # last: once these are all counted, so is everything before
+            assert srv.request("GET", "/ok/same", conn=conn)[0] == 200
+        conn.close()
+        lab = 'method="GET",route="/ok/same",status_class="2xx"'
+        fam = "ebee_http_server_request"
+        assert wait_until(lambda: metrics(url)[0].get(f"{fam}s_total{{{lab}}}") == 30), \
+            metrics(url)[1]
+        m, text = metrics(url)
+        assert m[f'{fam}s_total{{method="GET",route="/fail/same",status_class="5xx"}}'] == 10
+        assert m[f"{fam}_duration_seconds_count{{{lab}}}"] == 30
+        assert m[f'{fam}_duration_seconds_bucket{{{lab},le="+Inf"}}'] == 30
+        b = [v for k, v in m.items() if k.startswith(f"{fam}_duration_seconds_bucket{{{lab},")]
+        assert len(b) == 15 and b == sorted(b), text
+        assert 0 < m[f"{fam}_duration_seconds_sum{{{lab}}}"] < 30, text
+        doc = json.loads(get(url + "api/http")[1])
+        assert doc["aggregated"] == 38, doc
+    finally:
+        assert e.stop() == 0
     assert_server_ok(srv)
 
 
