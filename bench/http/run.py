@@ -89,6 +89,8 @@ def main():
                     help="--before's configurations in the latency windows too")
     ap.add_argument("--no-bpftrace", action="store_true")
     ap.add_argument("--no-control", action="store_true", help="no untraced A/A control")
+    ap.add_argument("--paired", action="store_true",
+                    help="two servers loaded at once, one traced: p99 x = traced / its twin")
     a = ap.parse_args()
     if os.geteuid():
         sys.exit("bench: needs root")
@@ -103,45 +105,58 @@ def main():
     subprocess.run(["go", "build", "-o", srv_bin, "server.go"], cwd=tmp, env=env, check=True)
     subprocess.run(["gcc", "-O2", "-pthread", "-o", lg,
                     os.path.join(ROOT, "bench", "uprobe", "loadgen.c")], check=True)
-    port = free_port()
-    srv = subprocess.Popen([srv_bin, str(port)], stdout=subprocess.PIPE, text=True)
-    assert srv.stdout.readline().strip() == "ready"
-    bt_file = os.path.join(tmp, "bench.bt")
-    with open(bt_file, "w") as f:
-        f.write(BT.format(bin=srv_bin))
-    pid = str(srv.pid)
+    # two servers (--paired: both loaded at once, one traced), each its own copy of the
+    # binary: uprobes are per inode, so the untraced twin never traps
+    shutil.copy(srv_bin, srv_bin + "2")
+    srvs = []
+    for b in (srv_bin, srv_bin + "2")[:2 if a.paired else 1]:
+        port = free_port()
+        proc = subprocess.Popen([b, str(port)], stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "ready"
+        bt_file = b + ".bt"
+        with open(bt_file, "w") as f:
+            f.write(BT.format(bin=b))
+        srvs.append({"proc": proc, "port": port, "pid": str(proc.pid), "bt": bt_file})
     configs = {"untraced": None}
     if not a.no_control:
         configs["untraced again"] = None
-    configs["ebee http"] = [EBEE, "-j", "http", "-p", pid]
-    configs["ebee http --summary"] = [EBEE, "-j", "http", "--summary", "-p", pid]
+    configs["ebee http"] = [EBEE, "-j", "http", "-p", "{pid}"]
+    configs["ebee http --summary"] = [EBEE, "-j", "http", "--summary", "-p", "{pid}"]
     if a.before:
         configs["before: ebee http"] = [a.before] + configs["ebee http"][1:]
         configs["before: ebee http --summary"] = [a.before] + configs["ebee http --summary"][1:]
     if not a.no_bpftrace:
-        configs["bpftrace count"] = ["bpftrace", bt_file]
+        configs["bpftrace count"] = ["bpftrace", "{bt}"]
     n = int(a.rate * a.window_s)
     keys = ("rps", "p50_us", "p99_us", "cpu_us", "ebee_us", "events", "p99_x", "p50_d",
             "rps_x", "cpu_d", "bpf_ns_req", "runs_req", "load", "cost_cpu_us", "cost_ebee_us")
     res = {c: {k: [] for k in keys} for c in configs}
     stats_fd = tr = None
 
-    def one(cfg, tag, stats):
-        """One window of cfg: the tracer started, n paced requests, the tracer stopped."""
+    def one(cfg, tag, stats, t=0, twin=False):
+        """One window of cfg on server t: the tracer started, n paced requests, the tracer
+        stopped; with twin, the other server loaded at the same time, untraced. Returns the
+        figures of t (and of the twin)."""
         nonlocal tr
         tr = None
         out = os.path.join(tmp, f"out-{tag}")
+        s = srvs[t]
+        both = [s] + ([srvs[1 - t]] if twin else [])
         if configs[cfg]:
-            tr = Tracer(cfg, configs[cfg], out, bt=cfg == "bpftrace count")
+            argv = [x.format(pid=s["pid"], bt=s["bt"]) for x in configs[cfg]]
+            tr = Tracer(cfg, argv, out, bt=cfg == "bpftrace count")
             tr.start()
             s0, u0 = prog_stats(tr.proc.pid), cpu_ticks(tr.proc.pid)
-        c0 = cpu_ticks(srv.pid)
-        p = json.loads(subprocess.run([lg, str(port), str(n), str(a.conns), str(a.rate), tag,
-                                       "/ok/"], capture_output=True, text=True,
-                                      check=True).stdout)
-        c1 = cpu_ticks(srv.pid)
-        r = {"rps": p["rps"], "p50_us": p["p50_us"], "p99_us": p["p99_us"],
-             "cpu_us": (c1 - c0) * TICK_US / n, "load": os.getloadavg()[0]}
+        c0 = [cpu_ticks(x["proc"].pid) for x in both]
+        lgs = [subprocess.Popen([lg, str(x["port"]), str(n), str(a.conns), str(a.rate),
+                                 f"{tag}{i}", "/ok/"], stdout=subprocess.PIPE, text=True)
+               for i, x in enumerate(both)]
+        ps = [json.loads(x.communicate()[0]) for x in lgs]
+        c1 = [cpu_ticks(x["proc"].pid) for x in both]
+        rs = [{"rps": p["rps"], "p50_us": p["p50_us"], "p99_us": p["p99_us"],
+               "cpu_us": (y - x) * TICK_US / n, "load": os.getloadavg()[0]}
+              for p, x, y in zip(ps, c0, c1)]
+        r = rs[0]
         if tr:
             s1, u1 = prog_stats(tr.proc.pid), cpu_ticks(tr.proc.pid)
             time.sleep(0.1)
@@ -156,16 +171,36 @@ def main():
                 with open(out) as f:
                     r["events"] = sum(1 for l in f if '"duration_ns"' in l)
             os.unlink(out)
-        if srv.poll() is not None:
-            raise RuntimeError(f"the server died under {cfg}")
-        return r
+        if any(x["proc"].poll() is not None for x in srvs):
+            raise RuntimeError(f"a server died under {cfg}")
+        return (r, rs[1]) if twin else r
 
     names = [c for c in configs if a.before_latency or not c.startswith("before: ")]
     cost_names = [c for c in configs if configs[c]]
     try:
-        subprocess.run([lg, str(port), "5000", str(a.conns), "0", "warm", "/ok/"], check=True,
-                       capture_output=True)
-        for w in range(a.windows):
+        for x in srvs:
+            subprocess.run([lg, str(x["port"]), "5000", str(a.conns), "0", "warm", "/ok/"],
+                           check=True, capture_output=True)
+        for w in range(a.windows if a.paired else 0):
+            # the traced server alternates, so that a difference between the two servers'
+            # placement cancels out; "untraced" collects the twins' own figures
+            order = names[1:][w % (len(names) - 1):] + names[1:][:w % (len(names) - 1)]
+            for cfg in order:
+                r, tw = one(cfg, f"w{w}c{names.index(cfg)}x", False, t=w % 2, twin=True)
+                d = res[cfg]
+                for k in ("rps", "p50_us", "p99_us", "cpu_us", "load", "ebee_us", "events"):
+                    if k in r:
+                        d[k].append(r[k])
+                for k in ("rps", "p50_us", "p99_us", "cpu_us", "load"):
+                    res["untraced"][k].append(tw[k])
+                d["p99_x"].append(r["p99_us"] / tw["p99_us"])
+                d["p50_d"].append(r["p50_us"] - tw["p50_us"])
+                d["rps_x"].append(r["rps"] / tw["rps"])
+                d["cpu_d"].append(r["cpu_us"] - tw["cpu_us"])
+            print(f"window {w:2d} load {os.getloadavg()[0]:5.1f} " + " ".join(
+                f"{c.replace('ebee http', 'e')}={res[c]['p99_x'][-1]:.2f}" for c in order),
+                file=sys.stderr)
+        for w in range(0 if a.paired else a.windows):
             order = names[w % len(names):] + names[:w % len(names)]
             win = {cfg: one(cfg, f"w{w}c{names.index(cfg)}x", False) for cfg in order}
             base = win["untraced"]
@@ -198,9 +233,11 @@ def main():
             tr.stop()
         if stats_fd is not None:
             os.close(stats_fd)
-        srv.terminate()
-        srv.wait()
-        alive = srv.returncode in (-signal.SIGTERM, 0)
+        alive = True
+        for x in srvs:
+            x["proc"].terminate()
+            x["proc"].wait()
+            alive = alive and x["proc"].returncode in (-signal.SIGTERM, 0)
 
     def med(v):
         return statistics.median(v) if v else None
@@ -210,7 +247,9 @@ def main():
     print(f"ebee http benchmark: Go net/http server paced at {a.rate:.0f} req/s, {a.windows} "
           f"windows of {a.window_s:g} s ({n} requests) per configuration, order rotated per "
           f"window, {a.conns} keep-alive connections; medians over windows; p99 x = traced / "
-          f"untraced p99 in the same window; load average {min(res['untraced']['load']):.1f}-"
+          + ("its untraced twin server's p99, loaded at the same time (--paired)" if a.paired
+             else "untraced p99 in the same window") +
+          f"; load average {min(res['untraced']['load']):.1f}-"
           f"{max(res['untraced']['load']):.1f}")
     print(f"{'config':28s} {'req/s':>6s} {'p50 us':>7s} {'+p50':>6s} {'p99 us':>7s} "
           f"{'p99 x':>6s} {'q1-q3':>11s} {'95% CI':>11s} {'<=tgt':>5s} {'verdict':>12s} "
