@@ -739,9 +739,10 @@ static const struct opt_doc http_doc = {
 	.description =
 		"One line per HTTP request served (and made) by a Go program, with no code change:\n"
 		"method, path, status, duration, request content length, remote address and\n"
-		"goroutine. Uprobes on net/http.serverHandler.ServeHTTP (entry and every RET\n"
-		"instruction: never uretprobes, which crash Go programs), (*response).WriteHeader\n"
-		"for the status, and (*Client).do for client calls (method, URL host and path,\n"
+		"goroutine. Uprobes on net/http.serverHandler.ServeHTTP's entry and\n"
+		"(*response).finishRequest's (the end and the status; where the response's layout\n"
+		"is unknown, ServeHTTP's RET instructions and WriteHeader: never uretprobes, which\n"
+		"crash Go programs), and (*Client).do for client calls (method, URL host and path,\n"
 		"status; no status when the call failed). Go 1.17+ (register ABI), stripped and\n"
 		"PIE binaries included. Struct offsets come from the binary's DWARF, or for\n"
 		"stripped binaries from ebee's table of Go releases (src/http/gen-offsets.sh); a\n"
@@ -749,8 +750,10 @@ static const struct opt_doc http_doc = {
 		"\n"
 		"--summary and --interval aggregate per (side, method, route): requests, errors\n"
 		"(5xx; client: 5xx or no response) and p50/p90/p99 from a log-linear histogram\n"
-		"(within 12.5%). Routes collapse numbers, UUIDs and long hex/token segments to\n"
-		"{id}; past --max-routes distinct routes the rest count as /other.",
+		"(within 12.5%), kept in the kernel: a request crosses to ebee only while its\n"
+		"path has no histogram cell yet. Routes collapse numbers, UUIDs and long\n"
+		"hex/token segments to {id}; past --max-routes distinct routes the rest count as\n"
+		"/other.",
 	.examples =
 		"  ebee http -p 1234\n"
 		"  ebee http --exe /usr/local/bin/api --summary -d 60\n"
