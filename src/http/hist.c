@@ -2,19 +2,11 @@
 /* Log-linear histogram of ebee http. */
 #include "http/hist.h"
 
-/* OpenTelemetry's default explicit bucket boundaries for http.server.request.duration */
-const double hist_prom_le[HIST_PROM_N] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5,
-					   0.75, 1, 2.5, 5, 7.5, 10 };
+const uint64_t hist_prom_le_ns[HIST_PROM_N] = HIST_PROM_LE_NS;
 
 int hist_bucket(uint64_t v)
 {
-	int e;
-
-	if (v < 2 * HIST_SUB)
-		return (int)v;            /* the first 16 values each have their own bucket */
-	e = 63 - __builtin_clzll(v);  /* v in [2^e, 2^(e+1)), e >= 4 */
-	/* groups of HIST_SUB buckets per power of two; the group of 2^4 follows the 16 exact */
-	return (e - HIST_SUB_BITS + 1) * HIST_SUB + (int)((v >> (e - HIST_SUB_BITS)) & (HIST_SUB - 1));
+	return hist_kbucket(v);   /* the kernel's function: the same bucket on both sides */
 }
 
 void hist_range(int b, uint64_t *lo, uint64_t *hi)
@@ -42,6 +34,17 @@ void hist_add(struct hist *h, uint64_t ns)
 		h->max_ns = ns;
 }
 
+void hist_add_counts(struct hist *h, const __u64 *b, uint64_t n, uint64_t sum_ns,
+		     uint64_t max_ns)
+{
+	for (int i = 0; i < HIST_KNB && i < HIST_NB; i++)
+		h->b[i] += b[i];
+	h->n += n;
+	h->sum_ns += sum_ns;
+	if (max_ns > h->max_ns)
+		h->max_ns = max_ns;
+}
+
 uint64_t hist_quantile(const struct hist *h, double q)
 {
 	uint64_t rank, seen = 0, lo, hi;
@@ -66,10 +69,10 @@ uint64_t hist_quantile(const struct hist *h, double q)
 	return h->max_ns;
 }
 
-int hist_prom_bucket(double s)
+int hist_prom_bucket_ns(uint64_t ns)
 {
 	for (int i = 0; i < HIST_PROM_N; i++)
-		if (s <= hist_prom_le[i])
+		if (ns <= hist_prom_le_ns[i])
 			return i;
 	return HIST_PROM_N;
 }

@@ -6,10 +6,12 @@
 #ifndef EBEE_HTTP_HIST_H
 #define EBEE_HTTP_HIST_H
 
+#include <linux/stddef.h>
+#include <linux/types.h>
 #include <stdint.h>
 
-#define HIST_SUB_BITS 3
-#define HIST_SUB (1 << HIST_SUB_BITS)
+#include "http/hist_k.h"
+
 #define HIST_NB (62 * HIST_SUB)   /* 16 exact values, then 2^4 .. 2^63 */
 
 struct hist {
@@ -18,6 +20,10 @@ struct hist {
 };
 
 void hist_add(struct hist *h, uint64_t ns);
+/* Adds counts of the kernel's buckets (HIST_KNB of them, the first HIST_KNB of ours): n
+ * values summing to sum_ns, the largest at most max_ns. */
+void hist_add_counts(struct hist *h, const __u64 *b, uint64_t n, uint64_t sum_ns,
+		     uint64_t max_ns);
 /* The value at quantile q (0..1): the midpoint of the bucket holding that rank (exact below
  * 16 ns; the largest is the max seen); 0 when empty. */
 uint64_t hist_quantile(const struct hist *h, double q);
@@ -25,10 +31,13 @@ uint64_t hist_quantile(const struct hist *h, double q);
 int hist_bucket(uint64_t ns);
 void hist_range(int bucket, uint64_t *lo, uint64_t *hi);
 
-/* Prometheus bucket upper bounds in seconds (le), ascending; +Inf is the count. */
-extern const double hist_prom_le[];
-#define HIST_PROM_N 14
-/* Index of the first boundary >= seconds, HIST_PROM_N when above them all. */
-int hist_prom_bucket(double seconds);
+/* Prometheus bucket upper bounds in ns (le), ascending (hist_k.h); +Inf is the count. */
+extern const uint64_t hist_prom_le_ns[HIST_PROM_N];
+/* Index of the first boundary >= ns, HIST_PROM_N when above them all. */
+int hist_prom_bucket_ns(uint64_t ns);
+static inline int hist_prom_bucket(double seconds)
+{
+	return hist_prom_bucket_ns(seconds <= 0 ? 0 : (uint64_t)(seconds * 1e9 + 0.5));
+}
 
 #endif

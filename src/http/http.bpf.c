@@ -6,7 +6,8 @@
  * emits it. Where the binary has (*response).finishRequest (HTTP/1, called by conn.serve right
  * after ServeHTTP returns) its entry ends the request instead and the status is read from the
  * response: one emulated trap per request where the RET probe costs two (x86 single-steps RET)
- * and WriteHeader one more. The client side is the same with (*Client).do (c in RAX, req in RBX; returns
+ * and WriteHeader one more. Without lines (--summary, the daemon) the end adds the request to
+ * a per-CPU histogram cell found by (side, method, path, status class): no event crosses. The client side is the same with (*Client).do (c in RAX, req in RBX; returns
  * *Response in RAX). Never uretprobes: Go moves goroutine stacks and goroutines between
  * threads, a hijacked return address breaks both. Requests whose memory cannot be read are
  * dropped and counted, never sent half-filled. */
@@ -17,6 +18,7 @@
 #include "event.bpf.h"
 #include "emit.bpf.h"
 #include "http.h"
+#include "hist_k.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -28,6 +30,14 @@ const volatile struct http_offsets off = {};
 const volatile __u16 srv_skip_flags = 0;
 const volatile __u16 cli_skip_flags = 0;
 const volatile __u16 fin_skip_flags = 0;
+/* No line per request (--summary, --interval, the daemon): requests are aggregated in cells
+ * here, and only those whose key user space has not mapped to a cell yet cross as events;
+ * the fields only lines show (goroutine id, remote address, content length) are not read. */
+const volatile bool aggregate = false;
+/* The *http.Request and *url.URL fields needed lie within [lo, lo + span): each struct is
+ * read in one bpf_probe_read_user (span 0: the layout is too wide, fields are read alone). */
+const volatile __u16 req_lo = 0, req_span = 0;
+const volatile __u16 url_lo = 0, url_span = 0;
 
 EBEE_RINGBUF(events, 1 << 20);
 
@@ -37,8 +47,10 @@ struct inflight_key {
 	__u32 pad;
 };
 
-/* Requests between entry and return; LRU so that requests that never return (a handler that
- * panics, runtime.Goexit) cannot fill it. */
+/* Requests between entry and end, one entry per goroutine and side, reused in place by the
+ * goroutine's next request (a keep-alive connection is served by one goroutine): no map update
+ * or delete per request, time_ns 0 marks it finished. LRU so that goroutines that are gone,
+ * and requests that never end (a handler that panics, runtime.Goexit), cannot fill it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -47,6 +59,23 @@ struct {
 	__type(value, struct http_event);
 } inflight SEC(".maps");
 
+/* (side, class, method, path) -> cell, filled by user space from the events of keys it has not
+ * mapped yet (http.c); paths the route guard sends to /other are never mapped, so that they
+ * stay counted. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, HTTP_KROUTES);
+	__type(key, struct http_rkey);
+	__type(value, __u32);
+} routes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, HTTP_KCELLS);
+	__type(key, __u32);
+	__type(value, struct http_cell);
+} cells SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, HTTP_NSTAT);
@@ -54,12 +83,20 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
+/* the struct copies of one entry (mask + 16: a field at the mask's end still fits) */
+struct scratch {
+	__u8 req[HTTP_REQ_SPAN_MAX + 16];
+	__u8 url[64 + 16];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct http_event);
+	__type(value, struct scratch);
 } scratch SEC(".maps");
+
+static const __u64 prom_le_ns[HIST_PROM_N] = HIST_PROM_LE_NS;
 
 static __always_inline void bump(__u32 stat)
 {
@@ -69,19 +106,29 @@ static __always_inline void bump(__u32 stat)
 		*v += 1;   /* per-CPU slot: no atomic needed */
 }
 
-/* A Go string field (ptr, len) at base+field_off, copied into dst (at most cap bytes, cap a
- * power of two). Returns the length read, or -1 when the memory is unreadable. */
-static __always_inline int read_gostr(__u64 base, __u16 field_off, char *dst, __u32 cap,
-				      __u16 *flags, __u16 cut_flag)
-{
-	struct { __u64 p, n; } s;
-	__u64 n;
+struct gostr {
+	__u64 p, n;
+};
 
-	if (field_off == 0xffff)
+/* A field (size bytes at o) of a struct at base, from its copy buf when the struct was read
+ * whole (span), else read alone. */
+static __always_inline int field(const __u8 *buf, __u16 span, __u16 lo, __u64 base, __u16 o,
+				 void *dst, __u32 size, __u32 mask)
+{
+	if (span) {
+		__builtin_memcpy(dst, buf + ((o - lo) & mask), size);
 		return 0;
-	if (bpf_probe_read_user(&s, sizeof(s), (void *)(base + field_off)))
-		return -1;
-	n = s.n;
+	}
+	return bpf_probe_read_user(dst, size, (void *)(base + o));
+}
+
+/* The bytes of a Go string into dst (at most cap, a power of two). Returns the length read,
+ * or -1 when the memory is unreadable. */
+static __always_inline int read_str(const struct gostr *s, char *dst, __u32 cap, __u16 *flags,
+				    __u16 cut_flag)
+{
+	__u64 n = s->n;
+
 	if (n > cap) {
 		n = cap;
 		if (flags)
@@ -92,58 +139,135 @@ static __always_inline int read_gostr(__u64 base, __u16 field_off, char *dst, __
 	n &= (cap << 1) - 1;   /* bound for the verifier: n <= cap already */
 	if (n > cap)
 		return -1;
-	if (bpf_probe_read_user(dst, n, (void *)s.p))
+	if (bpf_probe_read_user(dst, n, (void *)s->p))
 		return -1;
 	return (int)n;
 }
+
+#define REQ(o, dst) field(sc->req, req_span, req_lo, req, (o), (dst), sizeof(*(dst)), \
+			  HTTP_REQ_SPAN_MAX - 1)
+#define URL(o, dst) field(sc->url, url_span, url_lo, url, (o), (dst), sizeof(*(dst)), 63)
 
 static __always_inline int entry(struct pt_regs *ctx, __u32 side, __u64 req)
 {
 	struct inflight_key k = { .g = ctx->r14, .side = side };
 	struct http_event *e;
+	struct scratch *sc;
+	struct gostr str;
 	__u32 zero = 0;
-	__u64 url = 0;
+	__u64 url = 0, id;
 	int n;
 
 	bump(HTTP_ST_ENTRY);
-	e = bpf_map_lookup_elem(&scratch, &zero);
-	if (!e || !req)
+	sc = bpf_map_lookup_elem(&scratch, &zero);
+	if (!sc || !req)
 		return 0;
-	__builtin_memset(e, 0, sizeof(*e));
-	ebee_event_init(&e->hdr, side, sizeof(*e));
+	e = bpf_map_lookup_elem(&inflight, &k);
+	if (!e) {   /* the goroutine's first request: an entry made once, then reused */
+		struct http_event blank = {};
+
+		bpf_map_update_elem(&inflight, &k, &blank, BPF_ANY);
+		e = bpf_map_lookup_elem(&inflight, &k);
+		if (!e)
+			return 0;
+	}
+	/* equal requests must have equal key bytes: the buffers are zero past the lengths */
+	__builtin_memset(&e->key, 0, sizeof(e->key));
+	e->key.side = side == EV_HTTP_CLIENT;
+	e->flags = 0;
+	e->status = 0;
+	e->addr_len = 0;
 	e->content_length = -1;
 	/* R14 holds the current g in ABIInternal code */
 	e->goid = k.g;
-	if (off.g_goid != 0xffff && bpf_probe_read_user(&e->goid, 8, (void *)(k.g + off.g_goid)))
+	if (aggregate) {   /* the header of an event that crosses: what RED needs */
+		id = bpf_get_current_pid_tgid();
+		e->hdr.pid = id >> 32;
+		e->hdr.type = side;
+		e->hdr.size = sizeof(*e);
+		e->hdr.time_ns = bpf_ktime_get_ns();
+	} else {
+		ebee_event_init(&e->hdr, side, sizeof(*e));
+		if (off.g_goid != 0xffff &&
+		    bpf_probe_read_user(&e->goid, 8, (void *)(k.g + off.g_goid)))
+			goto fault;
+	}
+	if (req_span && req_span <= HTTP_REQ_SPAN_MAX &&
+	    bpf_probe_read_user(sc->req, req_span, (void *)(req + req_lo)))
 		goto fault;
-	n = read_gostr(req, off.req_method, e->method, HTTP_METHOD_MAX, NULL, 0);
+	if (REQ(off.req_method, &str))
+		goto fault;
+	n = read_str(&str, e->key.method, HTTP_METHOD_MAX, NULL, 0);
 	if (n < 0)
 		goto fault;
-	e->method_len = n;
-	if (bpf_probe_read_user(&url, 8, (void *)(req + off.req_url)))
+	e->key.method_len = n;
+	if (REQ(off.req_url, &url))
 		goto fault;
 	if (url) {
-		n = read_gostr(url, off.url_path, e->path, HTTP_PATH_MAX, &e->flags, HTTP_F_PATH_CUT);
+		if (url_span && url_span <= 64 &&
+		    bpf_probe_read_user(sc->url, url_span, (void *)(url + url_lo)))
+			goto fault;
+		if (URL(off.url_path, &str))
+			goto fault;
+		n = read_str(&str, e->key.path, HTTP_PATH_MAX, &e->flags, HTTP_F_PATH_CUT);
 		if (n < 0)
 			goto fault;
-		e->path_len = n;
+		e->key.path_len = n;
 	}
+	if (aggregate)
+		return 0;
+	n = 0;
 	if (side == EV_HTTP_SERVER) {
-		if (off.req_content_length != 0xffff &&
-		    bpf_probe_read_user(&e->content_length, 8, (void *)(req + off.req_content_length)))
+		if (off.req_content_length != 0xffff && REQ(off.req_content_length, &e->content_length))
 			goto fault;
-		n = read_gostr(req, off.req_remote_addr, e->addr, HTTP_ADDR_MAX, NULL, 0);
-	} else {
-		n = url ? read_gostr(url, off.url_host, e->addr, HTTP_ADDR_MAX, NULL, 0) : 0;
+		if (off.req_remote_addr != 0xffff) {
+			if (REQ(off.req_remote_addr, &str))
+				goto fault;
+			n = read_str(&str, e->addr, HTTP_ADDR_MAX, NULL, 0);
+		}
+	} else if (url && off.url_host != 0xffff) {
+		if (URL(off.url_host, &str))
+			goto fault;
+		n = read_str(&str, e->addr, HTTP_ADDR_MAX, NULL, 0);
 	}
 	if (n < 0)
 		goto fault;
 	e->addr_len = n;
-	bpf_map_update_elem(&inflight, &k, e, BPF_ANY);
 	return 0;
 fault:
+	e->hdr.time_ns = 0;
 	bump(HTTP_ST_FAULT);
 	return 0;
+}
+
+/* Adds a finished request to its cell when user space has given its key one. */
+static __always_inline bool aggregated(struct http_event *e)
+{
+	struct http_cell *c;
+	__u32 *cell, b, i;
+	__u64 d = e->dur_ns;
+
+	cell = bpf_map_lookup_elem(&routes, &e->key);
+	if (!cell)
+		return false;
+	c = bpf_map_lookup_elem(&cells, cell);
+	if (!c)
+		return false;
+	c->n++;   /* per-CPU cell: no atomics */
+	c->sum_ns += d;
+	if (d > c->max_ns)
+		c->max_ns = d;
+	b = hist_kbucket(d);
+	if (b >= HIST_KNB)
+		b = HIST_KNB - 1;
+	c->b[b]++;
+	for (i = 0; i < HIST_PROM_N; i++) {
+		if (d <= prom_le_ns[i]) {
+			c->le[i]++;
+			break;
+		}
+	}
+	return true;
 }
 
 /* status: the server's code when the site read it (finishRequest), else 0 */
@@ -152,7 +276,7 @@ static __always_inline int finish(struct pt_regs *ctx, __u32 side, __u32 status)
 	struct inflight_key k = { .g = ctx->r14, .side = side };
 	struct http_event *e = bpf_map_lookup_elem(&inflight, &k);
 
-	if (!e) {
+	if (!e || !e->hdr.time_ns) {
 		bump(HTTP_ST_UNMATCHED);
 		return 0;
 	}
@@ -170,16 +294,22 @@ static __always_inline int finish(struct pt_regs *ctx, __u32 side, __u32 status)
 
 		if (resp && bpf_probe_read_user(&code, 8, (void *)(resp + off.resp_status_code))) {
 			bump(HTTP_ST_FAULT);
-			bpf_map_delete_elem(&inflight, &k);
+			e->hdr.time_ns = 0;
 			return 0;
 		}
 		e->status = (__u32)code;   /* 0: no response, the call returned an error */
+	}
+	e->key.cls = e->status >= 100 && e->status < 600 ? e->status / 100 : 0;
+	if (aggregate && aggregated(e)) {
+		bump(HTTP_ST_AGGR);
+		e->hdr.time_ns = 0;
+		return 0;
 	}
 	/* the thread that finished it, which may differ from the one that started it */
 	e->hdr.tid = (__u32)bpf_get_current_pid_tgid();
 	ebee_output(events, e, sizeof(*e));
 	bump(HTTP_ST_DONE);
-	bpf_map_delete_elem(&inflight, &k);
+	e->hdr.time_ns = 0;
 	return 0;
 }
 
@@ -210,7 +340,9 @@ int ebee_http(struct pt_regs *ctx)
 		/* the receiver (*response, RAX) holds the final status; 0 = nothing written yet */
 		if (bpf_probe_read_user(&status, 8, (void *)(ctx->ax + off.rw_status))) {
 			bump(HTTP_ST_FAULT);
-			bpf_map_delete_elem(&inflight, &k);
+			e = bpf_map_lookup_elem(&inflight, &k);
+			if (e)
+				e->hdr.time_ns = 0;
 			return 0;
 		}
 		return finish(ctx, EV_HTTP_SERVER, (__u32)status);
@@ -218,7 +350,7 @@ int ebee_http(struct pt_regs *ctx)
 		/* Go ignores a second WriteHeader (superfluous) but sends 1xx before the final
 		 * status: the first code >= 200 is the one the client got */
 		e = bpf_map_lookup_elem(&inflight, &k);
-		if (e && e->status < 200)
+		if (e && e->hdr.time_ns && e->status < 200)
 			e->status = (__u32)ctx->bx;
 		return 0;
 	case HTTP_SITE_CLI_ENTRY:

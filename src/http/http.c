@@ -47,7 +47,14 @@ struct http_priv {
 	int nlinks;
 	struct ring_buffer *rb;
 	bool lines;                   /* one row per request on c->out (CLI without --summary) */
+	bool aggregate;               /* no lines: RED aggregated in the kernel's cells */
 	struct red red;
+	/* the kernel's cells given out: their series and class, and what was folded already */
+	int ncells;
+	struct cellrec { struct http_series *s; int cls; struct http_cell seen; } *cell;
+	struct http_cell *cpu;        /* one cell per possible CPU: a lookup's buffer */
+	int ncpu;
+	uint64_t cells_full;          /* keys left to events: every cell given out */
 	uint64_t st[HTTP_NSTAT];
 	uint64_t tick_ns;             /* start of the current interval */
 	bool warned;                  /* the faults warning, once */
@@ -233,8 +240,8 @@ static void line(struct out *o, const struct http_event *e)
 	out_str(o, C_SIDE, e->hdr.type == EV_HTTP_CLIENT ? "client" : "server");
 	out_u64(o, C_PID, e->hdr.pid);
 	out_u64(o, C_GOID, e->goid);
-	out_strn(o, C_METHOD, e->method, e->method_len);
-	out_strn(o, C_PATH, e->path, e->path_len);
+	out_strn(o, C_METHOD, e->key.method, e->key.method_len);
+	out_strn(o, C_PATH, e->key.path, e->key.path_len);
 	if (e->status)
 		out_u64(o, C_STATUS, e->status);
 	out_f64(o, C_DUR, e->dur_ns / 1e6);
@@ -249,6 +256,65 @@ static void line(struct out *o, const struct http_event *e)
 	out_row(o);
 }
 
+/* Gives the key of a request that crossed a kernel cell: its series' cell of that class, a new
+ * one while any is left. */
+static void map_key(struct http_priv *p, struct http_series *s, const struct http_event *e)
+{
+	int cls = e->key.cls;
+	uint32_t id;
+
+	if (cls < 0 || cls > 5)
+		return;
+	if (!s->cell[cls]) {
+		if (p->ncells == HTTP_KCELLS) {
+			p->cells_full++;
+			return;
+		}
+		p->cell[p->ncells].s = s;
+		p->cell[p->ncells].cls = cls;
+		s->cell[cls] = ++p->ncells;
+	}
+	id = (uint32_t)s->cell[cls] - 1;
+	bpf_map_update_elem(bpf_map__fd(p->skel->maps.routes), &e->key, &id, BPF_ANY);
+}
+
+/* Folds what the kernel's cells counted since the last time into the series. */
+static void fold_cells(struct http_priv *p)
+{
+	int fd = bpf_map__fd(p->skel->maps.cells);
+
+	for (int i = 0; i < p->ncells; i++) {
+		struct http_cell *seen = &p->cell[i].seen, now = { 0 }, d;
+		uint32_t key = (uint32_t)i;
+
+		if (bpf_map_lookup_elem(fd, &key, p->cpu))
+			continue;
+		for (int c = 0; c < p->ncpu; c++) {
+			const struct http_cell *x = &p->cpu[c];
+
+			now.n += x->n;
+			now.sum_ns += x->sum_ns;
+			if (x->max_ns > now.max_ns)
+				now.max_ns = x->max_ns;
+			for (int b = 0; b < HIST_PROM_N; b++)
+				now.le[b] += x->le[b];
+			for (int b = 0; b < HIST_KNB; b++)
+				now.b[b] += x->b[b];
+		}
+		if (now.n == seen->n)
+			continue;
+		d.n = now.n - seen->n;
+		d.sum_ns = now.sum_ns - seen->sum_ns;
+		d.max_ns = now.max_ns;   /* since the start: red_add_cell bounds an interval's */
+		for (int b = 0; b < HIST_PROM_N; b++)
+			d.le[b] = now.le[b] - seen->le[b];
+		for (int b = 0; b < HIST_KNB; b++)
+			d.b[b] = now.b[b] - seen->b[b];
+		red_add_cell(p->cell[i].s, p->cell[i].cls, &d);
+		*seen = now;
+	}
+}
+
 static int on_event(void *arg, void *data, size_t size)
 {
 	struct collector *c = arg;
@@ -258,11 +324,57 @@ static int on_event(void *arg, void *data, size_t size)
 	if (size < sizeof(*e))
 		return 0;
 	c->cnt.events++;
-	if (p->lines)
+	if (p->lines) {
 		line(c->out, e);
-	red_add(&p->red, e);
-	collector_emit(c, &e->hdr);
+		red_add(&p->red, e, NULL);
+		collector_emit(c, &e->hdr);
+	} else {
+		bool routed;
+		struct http_series *s = red_add(&p->red, e, &routed);
+
+		/* the kernel aggregates the next requests of this key (not the guard's /other ones,
+		 * which stay counted here) */
+		if (s && routed)
+			map_key(p, s, e);
+	}
 	return 0;
+}
+
+/* The byte range of a struct that holds the fields read: [lo, lo + span) of its offsets; span
+ * 0 when wider than max (read field by field then). sizes: 16 for a string, 8 otherwise. */
+static void span_of(const __u16 *offs, const int *sizes, int n, unsigned max, __u16 *lo,
+		    __u16 *span)
+{
+	unsigned l = 0xffff, h = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (offs[i] == 0xffff)
+			continue;
+		if (offs[i] < l)
+			l = offs[i];
+		if (offs[i] + (unsigned)sizes[i] > h)
+			h = offs[i] + (unsigned)sizes[i];
+	}
+	*lo = l == 0xffff ? 0 : (__u16)l;
+	*span = h > l && h - l <= max ? (__u16)(h - l) : 0;
+}
+
+/* One read of *http.Request and one of *url.URL per request, covering what is shown: with
+ * lines, the content length, remote address and host too. */
+static void set_spans(struct http_priv *p)
+{
+	const struct http_offsets *o = &p->off;
+	bool all = !p->aggregate;
+	__u16 req[] = { o->req_method, o->req_url, all ? o->req_content_length : 0xffff,
+			all ? o->req_remote_addr : 0xffff };
+	__u16 url[] = { o->url_path, all ? o->url_host : 0xffff };
+	static const int req_sz[] = { 16, 8, 8, 16 }, url_sz[] = { 16, 16 };
+
+	span_of(req, req_sz, 4, HTTP_REQ_SPAN_MAX, &p->skel->rodata->req_lo,
+		&p->skel->rodata->req_span);
+	span_of(url, url_sz, 2, 64, &p->skel->rodata->url_lo, &p->skel->rodata->url_span);
+	ebee_info("one read of %u bytes per request struct, %u per URL (0: field by field)",
+		  p->skel->rodata->req_span, p->skel->rodata->url_span);
 }
 
 /* ---- the collector ---- */
@@ -310,6 +422,17 @@ static int http_open(struct collector *c)
 	p->skel->rodata->srv_skip_flags = p->fn[FN_SERVE] ? p->sites[FN_SERVE].jcc_flags : 0;
 	p->skel->rodata->cli_skip_flags = p->fn[FN_CLIENT] ? p->sites[FN_CLIENT].jcc_flags : 0;
 	p->skel->rodata->fin_skip_flags = p->fn[FN_FINISH] ? p->sites[FN_FINISH].jcc_flags : 0;
+	p->lines = c->out && !cfg->summary && cfg->interval <= 0;
+	p->aggregate = !p->lines;
+	p->skel->rodata->aggregate = p->aggregate;
+	set_spans(p);
+	if (p->aggregate) {
+		p->ncpu = libbpf_num_possible_cpus();
+		p->cpu = p->ncpu > 0 ? calloc((size_t)p->ncpu, sizeof(*p->cpu)) : NULL;
+		p->cell = calloc(HTTP_KCELLS, sizeof(*p->cell));
+		if (!p->cpu || !p->cell)
+			return -ENOMEM;
+	}
 	err = http_bpf__load(p->skel);
 	if (err)
 		return ebee_load_err("http", err);
@@ -366,12 +489,10 @@ static int on_exit_pid(struct ebee_loop *l, int fd, uint32_t events, void *arg)
 
 static int http_start(struct collector *c, struct ebee_loop *l)
 {
-	const struct http_cfg *cfg = c->cfg;
 	struct http_priv *p = c->priv;
 	int err = 0;
 
 	c->loop = l;
-	p->lines = c->out && !cfg->summary && cfg->interval <= 0;
 	if (p->lines)
 		out_cols(c->out, line_cols, ARRAY_SIZE(line_cols));
 	p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), on_event, c, NULL);
@@ -445,6 +566,8 @@ static int http_refresh(struct collector *c)
 		p->st[i] = percpu_sum(bpf_map__fd(p->skel->maps.stats), i);
 	c->cnt.lost = percpu_sum(bpf_map__fd(p->skel->maps.events_drops), 0);
 	c->cnt.missed = collector_prog_misses(c, p->skel->obj);
+	if (p->aggregate)
+		fold_cells(p);
 	if (c->stopped && c->out && p->st[HTTP_ST_FAULT] && !p->warned) {
 		p->warned = true;
 		ebee_warn("%llu requests dropped: their memory could not be read",
@@ -505,6 +628,8 @@ static void http_close(struct collector *c)
 	if (p->pidfd >= 0)
 		close(p->pidfd);
 	red_free(&p->red);
+	free(p->cpu);
+	free(p->cell);
 	up_bin_close(&p->bin);
 }
 
@@ -517,6 +642,7 @@ static void http_summary(struct collector *c, struct jw *w)
 	jw_ku64(w, "faults", p->st[HTTP_ST_FAULT]);
 	jw_ku64(w, "unmatched", p->st[HTTP_ST_UNMATCHED]);
 	jw_ku64(w, "stack_growths", p->st[HTTP_ST_GROWN]);
+	jw_ku64(w, "aggregated", p->st[HTTP_ST_AGGR]);
 	jw_ku64(w, "routes", (uint64_t)p->red.routes.n);
 	jw_ku64(w, "routes_overflowed", p->red.routes.overflowed);
 	jw_ku64(w, "series_overflowed", p->red.overflow);
@@ -613,9 +739,10 @@ static const struct opt_doc http_doc = {
 	.description =
 		"One line per HTTP request served (and made) by a Go program, with no code change:\n"
 		"method, path, status, duration, request content length, remote address and\n"
-		"goroutine. Uprobes on net/http.serverHandler.ServeHTTP (entry and every RET\n"
-		"instruction: never uretprobes, which crash Go programs), (*response).WriteHeader\n"
-		"for the status, and (*Client).do for client calls (method, URL host and path,\n"
+		"goroutine. Uprobes on net/http.serverHandler.ServeHTTP's entry and\n"
+		"(*response).finishRequest's (the end and the status; where the response's layout\n"
+		"is unknown, ServeHTTP's RET instructions and WriteHeader: never uretprobes, which\n"
+		"crash Go programs), and (*Client).do for client calls (method, URL host and path,\n"
 		"status; no status when the call failed). Go 1.17+ (register ABI), stripped and\n"
 		"PIE binaries included. Struct offsets come from the binary's DWARF, or for\n"
 		"stripped binaries from ebee's table of Go releases (src/http/gen-offsets.sh); a\n"
@@ -623,8 +750,10 @@ static const struct opt_doc http_doc = {
 		"\n"
 		"--summary and --interval aggregate per (side, method, route): requests, errors\n"
 		"(5xx; client: 5xx or no response) and p50/p90/p99 from a log-linear histogram\n"
-		"(within 12.5%). Routes collapse numbers, UUIDs and long hex/token segments to\n"
-		"{id}; past --max-routes distinct routes the rest count as /other.",
+		"(within 12.5%), kept in the kernel: a request crosses to ebee only while its\n"
+		"path has no histogram cell yet. Routes collapse numbers, UUIDs and long\n"
+		"hex/token segments to {id}; past --max-routes distinct routes the rest count as\n"
+		"/other.",
 	.examples =
 		"  ebee http -p 1234\n"
 		"  ebee http --exe /usr/local/bin/api --summary -d 60\n"

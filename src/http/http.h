@@ -27,21 +27,40 @@ enum http_site {
 #define HTTP_F_PATH_CUT   1     /* URL.Path was longer than HTTP_PATH_MAX */
 #define HTTP_F_NO_STATUS  2     /* server: no WriteHeader seen before return (200 implied) */
 
+/* What a request is aggregated under, as the kernel sees it: the key of the `routes` map
+ * (http.bpf.c), which user space fills with the cell of each (side, method, path, status
+ * class) it has seen once; zero-padded, so that equal requests have equal bytes. */
+struct http_rkey {
+	__u8 side;                    /* 0 server, 1 client */
+	__u8 cls;                     /* status / 100 (1..5), 0 = none or out of range */
+	__u8 method_len, path_len;
+	char method[HTTP_METHOD_MAX];
+	char path[HTTP_PATH_MAX];
+};
+
 /* One request (EV_HTTP_SERVER) or one client call (EV_HTTP_CLIENT); fixed size. */
 struct http_event {
-	struct ebee_event_hdr hdr;    /* time_ns = entry */
+	struct ebee_event_hdr hdr;    /* time_ns = entry; 0 in the in-flight map = finished */
 	__u64 dur_ns;
 	__u64 goid;
 	__s64 content_length;         /* server: request body length (-1 unknown) */
 	__u32 status;                 /* HTTP status; client 0 = the call failed (error) */
 	__u16 flags;
-	__u8 method_len, path_len;
 	__u8 addr_len;
-	__u8 pad[7];
-	char method[HTTP_METHOD_MAX];
-	char path[HTTP_PATH_MAX];
+	__u8 pad;
+	struct http_rkey key;         /* method and path */
 	char addr[HTTP_ADDR_MAX];     /* server: RemoteAddr; client: URL.Host */
 };
+
+/* Cells of the kernel's aggregation (struct http_cell, hist_k.h): a fixed number per CPU;
+ * requests past them cross as events and are aggregated in user space. */
+#define HTTP_KCELLS 256
+/* Distinct (side, method, path, class) keys the kernel resolves to a cell; paths past it
+ * (evicted, least recently used) cross as events until user space maps them again. */
+#define HTTP_KROUTES 4096
+/* Bytes of a *http.Request read in one go (Method..RemoteAddr: 192 in Go 1.19-1.24); a
+ * layout wider than this is read field by field. */
+#define HTTP_REQ_SPAN_MAX 256
 
 /* Counters (per-CPU array). */
 enum http_stat {
@@ -50,6 +69,7 @@ enum http_stat {
 	HTTP_ST_UNMATCHED,  /* a return with no entry (ebee attached mid-request) */
 	HTTP_ST_FAULT,      /* request dropped: its memory could not be read (bad pointer) */
 	HTTP_ST_GROWN,      /* entry passes that went to runtime.morestack first (not counted) */
+	HTTP_ST_AGGR,       /* requests aggregated in the kernel (no event crossed) */
 	HTTP_NSTAT
 };
 

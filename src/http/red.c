@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* ebee http's RED aggregation: requests, errors and duration per (side, method, route), in
- * user space from the events (they cross anyway for the per-request lines), bounded by the
- * route guard and a fixed series table. Rendered as rows (--summary, --interval) and as
+/* ebee http's RED aggregation: requests, errors and duration per (side, method, route), from
+ * the events that cross (with lines, all of them) and the deltas of the kernel's cells (without
+ * lines: every request whose key has a cell), bounded by the route guard and a fixed series
+ * table. Rendered as rows (--summary, --interval) and as
  * Prometheus histograms for the daemon. */
 #include <errno.h>
 #include <stdlib.h>
@@ -78,31 +79,73 @@ static struct http_series *series(struct red *r, int side, int method, int route
 	return s;
 }
 
-void red_add(struct red *r, const struct http_event *e)
+int red_class(uint32_t status)
+{
+	return status >= 100 && status < 600 ? (int)(status / 100) : 0;   /* as http.bpf.c */
+}
+
+static bool is_error(int side, int cls)
+{
+	return cls == 5 || (side && cls == 0);   /* server 5xx; client 5xx or no response */
+}
+
+struct http_series *red_add(struct red *r, const struct http_event *e, bool *routed)
 {
 	char route[ROUTE_MAX];
 	int side = e->hdr.type == EV_HTTP_CLIENT, cls, idx, b;
 	struct http_series *s;
 	bool err;
 
-	route_normalise(e->path, e->path_len, r->collapse, route);
+	route_normalise(e->key.path, e->key.path_len, r->collapse, route);
 	idx = route_intern(&r->routes, route);
-	s = series(r, side, http_method_idx(e->method, e->method_len), idx);
+	if (routed)
+		*routed = idx != r->routes.max;
+	s = series(r, side, http_method_idx(e->key.method, e->key.method_len), idx);
 	if (!s) {
 		r->overflow++;
-		return;
+		return NULL;
 	}
 	hist_add(&s->tot, e->dur_ns);
 	hist_add(&s->cur, e->dur_ns);
-	cls = e->status >= 100 && e->status < 600 ? (int)e->status / 100 : 0;
-	err = cls == 5 || (side && cls == 0);
+	cls = red_class(e->status);
+	err = is_error(side, cls);
 	s->errors += err;
 	s->cur_errors += err;
 	s->cls_n[cls]++;
 	s->cls_sum_ns[cls] += e->dur_ns;
-	b = hist_prom_bucket(e->dur_ns / 1e9);
+	b = hist_prom_bucket_ns(e->dur_ns);
 	if (b < HIST_PROM_N)
 		s->cls_le[cls][b]++;   /* made cumulative when written */
+	return s;
+}
+
+void red_add_cell(struct http_series *s, int cls, const struct http_cell *d)
+{
+	uint64_t max = d->max_ns;
+
+	if (!d->n)
+		return;
+	hist_add_counts(&s->tot, d->b, d->n, d->sum_ns, max);
+	/* the cell's max is since the start: an interval's is at most its top bucket's end */
+	for (int b = HIST_KNB - 1; b >= 0; b--) {
+		if (d->b[b]) {
+			uint64_t lo, hi;
+
+			hist_range(b, &lo, &hi);
+			if (b < HIST_KNB - 1 && hi < max)
+				max = hi;
+			break;
+		}
+	}
+	hist_add_counts(&s->cur, d->b, d->n, d->sum_ns, max);
+	if (is_error(s->side, cls)) {
+		s->errors += d->n;
+		s->cur_errors += d->n;
+	}
+	s->cls_n[cls] += d->n;
+	s->cls_sum_ns[cls] += d->sum_ns;
+	for (int b = 0; b < HIST_PROM_N; b++)
+		s->cls_le[cls][b] += d->le[b];
 }
 
 static int cmp_series(const void *a, const void *b)
@@ -222,7 +265,7 @@ void red_metrics(struct red *r, struct prom *p)
 				snprintf(name, sizeof(name), "%s_bucket", fam[side].dur);
 				for (int b = 0; b < HIST_PROM_N; b++) {
 					cum += s->cls_le[c][b];
-					snprintf(le, sizeof(le), "%g", hist_prom_le[b]);
+					snprintf(le, sizeof(le), "%g", hist_prom_le_ns[b] / 1e9);
 					prom_u64(p, name, l, 4, cum);
 				}
 				snprintf(le, sizeof(le), "+Inf");

@@ -46,6 +46,7 @@ struct http_series {
 	uint64_t cls_n[6], cls_sum_ns[6];
 	uint64_t cls_le[6][HIST_PROM_N];
 	uint64_t errors, cur_errors;    /* server 5xx; client 5xx or no response */
+	int cell[6];                    /* the kernel's cell per class + 1 (0: none yet) */
 };
 
 struct red {
@@ -58,7 +59,14 @@ struct red {
 
 int red_init(struct red *r, int max_routes, bool collapse);   /* 0 or -ENOMEM */
 void red_free(struct red *r);
-void red_add(struct red *r, const struct http_event *e);
+/* Adds a request that crossed as an event; returns its series (NULL: not aggregated, the
+ * series table is full) and, in *routed, whether its route is its own (not the guard's
+ * /other), i.e. whether its key may be aggregated in the kernel from now on. */
+struct http_series *red_add(struct red *r, const struct http_event *e, bool *routed);
+/* Status class of a status code (0: none or out of range) and whether it is an error. */
+int red_class(uint32_t status);
+/* Adds a kernel cell's delta (struct http_cell, summed over CPUs) to series s, class cls. */
+void red_add_cell(struct http_series *s, int cls, const struct http_cell *d);
 /* Rows of the RED table (totals, or the interval's and then the interval is reset). */
 void red_rows(struct red *r, struct out *o, bool interval, double seconds);
 void red_metrics(struct red *r, struct prom *p);

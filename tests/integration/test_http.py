@@ -2,6 +2,8 @@
 request the test sends appears exactly once with its method, path, status, body length and a
 duration inside the client's own measurement; concurrent clients; the client side; RED; bad
 input. Only 127.0.0.1."""
+import http.client
+import json
 import os
 import signal
 import subprocess
@@ -201,7 +203,7 @@ def test_interval(ebee_start, server):
     e = ebee_start(["-j", "http", "-p", str(srv.pid), "-i", "0.4", "-d", "3"])
     wait_attached(e)
     for i in range(12):
-        srv.request("GET", f"/ok/{i}")
+        srv.request("GET", f"/ok/{i % 3}")   # 3 keys: most are counted in the kernel
         time.sleep(0.05)
     assert e.wait(30) == 0, e.stderr
     rows = [r for r in e.json() if r.get("type") == "route"]
@@ -209,6 +211,82 @@ def test_interval(ebee_start, server):
     assert sum(r["requests"] for r in rows if r["route"] == "/ok/{id}") == 12, rows
     assert len(rows) >= 2, rows
     assert not requests_of(e.json())
+
+
+@pytest.mark.parametrize("end", ["finish", "ret"])
+def test_summary_in_kernel(ebee_start, server, end):
+    """Without lines a request is aggregated in the kernel: a key (side, method, path, status
+    class) crosses as an event until user space has given it a cell, then the requests add to
+    the cell. The counts stay exact, the errors too; the guard's /other is never aggregated (its
+    overflow count stays exact). One keep-alive connection alternates statuses, so that the
+    goroutine's in-flight entry, reused in place, cannot leak one request's status into the
+    next. end "ret": the WriteHeader + RET fallback (response.status made unknown)."""
+    srv = server("plain")
+    env = dict(os.environ, EBEE_HTTP_OFFSETS="rw_status=65535") if end == "ret" else None
+    e = ebee_start(["-j", "http", "-p", str(srv.pid), "--summary", "--side", "server",
+                    "--max-routes", "3"], env=env)
+    wait_attached(e)
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    first = [("GET", "/ok/same", None, 200), ("GET", "/fail/x", None, 500),
+             ("POST", "/post/x", b"abc", 200)]
+    for m, p, b, st in first:   # each key crosses once, then has its cell
+        assert srv.request(m, p, b, conn=conn)[0] == st
+    time.sleep(1)
+    for i in range(40):
+        for m, p, b, st in first:
+            assert srv.request(m, p, b, conn=conn)[0] == st
+    for i in range(5):
+        assert srv.request("GET", "/empty/w", conn=conn)[0] == 200   # past the guard: /other
+    conn.close()
+    time.sleep(0.3)
+    e.stop()
+    ev = e.json()
+    assert not requests_of(ev)
+    routes = {(r["method"], r["route"]): r for r in ev if r.get("type") == "route"}
+    assert {k: (r["requests"], r["errors"]) for k, r in routes.items()} == {
+        ("GET", "/ok/same"): (41, 0), ("GET", "/fail/x"): (41, 41),
+        ("POST", "/post/x"): (41, 0), ("GET", "/other"): (5, 0)}, routes
+    for r in routes.values():
+        assert 0 < r["p50_ms"] <= r["p99_ms"] <= r["max_ms"] < 1000, r
+    s = [x for x in ev if x.get("type") == "summary"][0]
+    assert (s["aggregated"], s["events"], s["routes_overflowed"]) == (120, 3 + 5, 5), s
+    assert_server_ok(srv)
+
+
+def test_daemon_metrics_from_the_kernel(tmp_path, server):
+    """The daemon (no lines) aggregates in the kernel: its Prometheus counter and histogram per
+    (method, route, status class) count every request exactly, buckets cumulative, most of the
+    requests never crossing as events."""
+    from test_serve import get, metrics, serve, wait_until
+    srv = server("plain")
+    e, url, _ = serve(tmp_path, "listen: 127.0.0.1:0\ncollectors:\n"
+                      f"  http: {{pid: {srv.pid}, side: server}}\n")
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+        assert srv.request("GET", "/ok/same", conn=conn)[0] == 200
+        assert srv.request("GET", "/fail/same", conn=conn)[0] == 500
+        time.sleep(1)   # both keys have their cell: the rest stays in the kernel
+        for i in range(9):
+            assert srv.request("GET", "/fail/same", conn=conn)[0] == 500
+        for i in range(29):   # last: once these are all counted, so is everything before
+            assert srv.request("GET", "/ok/same", conn=conn)[0] == 200
+        conn.close()
+        lab = 'method="GET",route="/ok/same",status_class="2xx"'
+        fam = "ebee_http_server_request"
+        assert wait_until(lambda: metrics(url)[0].get(f"{fam}s_total{{{lab}}}") == 30), \
+            metrics(url)[1]
+        m, text = metrics(url)
+        assert m[f'{fam}s_total{{method="GET",route="/fail/same",status_class="5xx"}}'] == 10
+        assert m[f"{fam}_duration_seconds_count{{{lab}}}"] == 30
+        assert m[f'{fam}_duration_seconds_bucket{{{lab},le="+Inf"}}'] == 30
+        b = [v for k, v in m.items() if k.startswith(f"{fam}_duration_seconds_bucket{{{lab},")]
+        assert len(b) == 15 and b == sorted(b), text
+        assert 0 < m[f"{fam}_duration_seconds_sum{{{lab}}}"] < 30, text
+        doc = json.loads(get(url + "api/http")[1])
+        assert doc["aggregated"] == 38, doc
+    finally:
+        assert e.stop() == 0
+    assert_server_ok(srv)
 
 
 def test_exe_and_exit(ebee_start, go_bins, server):

@@ -147,10 +147,10 @@ static struct http_event ev(int side, const char *m, const char *path, int statu
 {
 	struct http_event e = { .hdr.type = side ? EV_HTTP_CLIENT : EV_HTTP_SERVER };
 
-	e.method_len = strlen(m);
-	memcpy(e.method, m, e.method_len);
-	e.path_len = strlen(path);
-	memcpy(e.path, path, e.path_len);
+	e.key.method_len = strlen(m);
+	memcpy(e.key.method, m, e.key.method_len);
+	e.key.path_len = strlen(path);
+	memcpy(e.key.path, path, e.key.path_len);
 	e.status = status;
 	e.dur_ns = ns;
 	return e;
@@ -163,13 +163,13 @@ static void test_red(void **state)
 	int n = 0;
 
 	assert_int_equal(red_init(&r, 2, true), 0);
-	e = ev(0, "GET", "/users/1", 200, 1000000);  red_add(&r, &e);
-	e = ev(0, "GET", "/users/2", 500, 3000000);  red_add(&r, &e);
-	e = ev(0, "POST", "/users/2", 201, 2000000); red_add(&r, &e);
-	e = ev(0, "GET", "/a", 404, 1000);           red_add(&r, &e);
-	e = ev(0, "GET", "/b", 200, 1000);           red_add(&r, &e);   /* past the guard */
-	e = ev(0, "BREW", "/a", 200, 1000);          red_add(&r, &e);   /* _OTHER method */
-	e = ev(1, "GET", "/a", 0, 1000);             red_add(&r, &e);   /* client error */
+	e = ev(0, "GET", "/users/1", 200, 1000000);  red_add(&r, &e, NULL);
+	e = ev(0, "GET", "/users/2", 500, 3000000);  red_add(&r, &e, NULL);
+	e = ev(0, "POST", "/users/2", 201, 2000000); red_add(&r, &e, NULL);
+	e = ev(0, "GET", "/a", 404, 1000);           red_add(&r, &e, NULL);
+	e = ev(0, "GET", "/b", 200, 1000);           red_add(&r, &e, NULL);   /* past the guard */
+	e = ev(0, "BREW", "/a", 200, 1000);          red_add(&r, &e, NULL);   /* _OTHER method */
+	e = ev(1, "GET", "/a", 0, 1000);             red_add(&r, &e, NULL);   /* client error */
 	assert_int_equal(r.routes.n, 2);
 	assert_int_equal(r.routes.overflowed, 1);
 	for (unsigned i = 0; i < r.cap; i++) {
@@ -197,6 +197,52 @@ static void test_red(void **state)
 	red_free(&r);
 }
 
+/* A kernel cell's delta folded into a series: the same counts as if its requests had crossed
+ * one by one (bucket, class, errors, Prometheus buckets); an interval's max is bounded by its
+ * top bucket, the total's is the cell's. */
+static void test_red_cell(void **state)
+{
+	struct http_cell *d = calloc(1, sizeof(*d));
+	struct http_series *s;
+	struct red r;
+	struct http_event e;
+	bool routed;
+
+	assert_int_equal(red_init(&r, 2, true), 0);
+	e = ev(0, "GET", "/users/1", 503, 1000000);
+	s = red_add(&r, &e, &routed);
+	assert_non_null(s);
+	assert_true(routed);
+	assert_int_equal(red_class(e.status), 5);
+	assert_int_equal(red_class(99), 0);
+	assert_int_equal(red_class(600), 0);
+	d->n = 3;
+	d->sum_ns = 2000000 + 2000000 + 30000000;
+	d->max_ns = 90000000;                    /* since the start: an earlier interval's */
+	d->b[hist_bucket(2000000)] = 2;
+	d->b[hist_bucket(30000000)] = 1;
+	d->le[hist_prom_bucket_ns(2000000)] = 2;
+	d->le[hist_prom_bucket_ns(30000000)] = 1;
+	red_add_cell(s, 5, d);
+	assert_int_equal(s->tot.n, 4);
+	assert_int_equal(s->errors, 4);
+	assert_int_equal(s->cur_errors, 4);
+	assert_int_equal(s->cls_n[5], 4);
+	assert_int_equal(s->cls_sum_ns[5], 35000000);
+	assert_int_equal(s->cls_le[5][0], 3);   /* 1, 2, 2 ms <= 5 ms */
+	assert_int_equal(s->cls_le[5][3], 1);   /* 30 ms <= 50 ms */
+	assert_int_equal(s->tot.max_ns, 90000000);
+	assert_true(s->cur.max_ns >= 30000000 && s->cur.max_ns < 30000000 * 1.125);
+	assert_int_equal(s->tot.b[hist_bucket(2000000)], 2);
+	/* another route's key past the guard (max 2 routes): not to be given a cell */
+	e = ev(0, "GET", "/a", 200, 1000);  red_add(&r, &e, &routed);
+	assert_true(routed);
+	e = ev(0, "GET", "/b", 200, 1000);  red_add(&r, &e, &routed);
+	assert_false(routed);
+	red_free(&r);
+	free(d);
+}
+
 /* The daemon's families as Prometheus text through the output layer: a histogram with
  * cumulative buckets per (method, route, status class), _sum/_count, and the counter. */
 static void test_red_metrics(void **state)
@@ -210,10 +256,10 @@ static void test_red_metrics(void **state)
 
 	(void)state;
 	assert_int_equal(red_init(&r, 4, true), 0);
-	e = ev(0, "GET", "/users/7", 200, 3000000);   red_add(&r, &e);    /* <= 5 ms */
-	e = ev(0, "GET", "/users/8", 200, 20000000);  red_add(&r, &e);    /* <= 25 ms */
-	e = ev(0, "GET", "/users/9", 503, 2000000000); red_add(&r, &e);   /* <= 2.5 s */
-	e = ev(1, "GET", "/api", 0, 1000000);         red_add(&r, &e);    /* client, no response */
+	e = ev(0, "GET", "/users/7", 200, 3000000);   red_add(&r, &e, NULL);    /* <= 5 ms */
+	e = ev(0, "GET", "/users/8", 200, 20000000);  red_add(&r, &e, NULL);    /* <= 25 ms */
+	e = ev(0, "GET", "/users/9", 503, 2000000000); red_add(&r, &e, NULL);   /* <= 2.5 s */
+	e = ev(1, "GET", "/api", 0, 1000000);         red_add(&r, &e, NULL);    /* client, no response */
 	f = open_memstream(&buf, &len);
 	assert_non_null(f);
 	prom_init(&p, f);
@@ -255,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_hist_quantiles),
 		cmocka_unit_test(test_prom_buckets),
 		cmocka_unit_test(test_red),
+		cmocka_unit_test(test_red_cell),
 		cmocka_unit_test(test_red_metrics),
 	};
 
