@@ -1075,10 +1075,10 @@ static void status_of(struct guard_rule *r)
 			continue;
 		if (guard_evtype_source(i))
 			have++;
-		else {
-			lack++;
-			lk += snprintf(lacking + lk, lk < sizeof(lacking) ? sizeof(lacking) - lk : 0,
-				       "%s%s", lk ? ", " : "", guard_evtype_name(i));
+		else if (++lack && lk < sizeof(lacking)) {
+			/* never form a pointer past the buffer: once truncated, stop appending */
+			lk += snprintf(lacking + lk, sizeof(lacking) - lk, "%s%s", lk ? ", " : "",
+				       guard_evtype_name(i));
 		}
 	}
 	if (lk >= sizeof(lacking))
