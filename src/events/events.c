@@ -468,7 +468,10 @@ static void ev_members(struct ev_state *s, struct jw *w, const struct ebee_event
 	jw_strn(w, h->comm, sizeof(h->comm));
 	jw_ku64(w, "proc.cgroup_id", h->cgroup_id);
 	if (p) {
-		jw_ku64(w, "proc.ppid", p->ppid);
+		/* exec/fork/exit records carry the parent the kernel saw: theirs, not the table's,
+		 * and a JSON object names a key once */
+		if (!event_field(d, "proc.ppid"))
+			jw_ku64(w, "proc.ppid", p->ppid);
 		jw_ku64(w, "user.euid", p->euid);
 		jw_ki64(w, "user.loginuid", p->loginuid == (uint32_t)-1 ? -1 : (int64_t)p->loginuid);
 		jw_kstr(w, "proc.exe", p->exe);
