@@ -133,10 +133,12 @@ def test_default_collectors(tmp_path):
         assert first["collectors"] == "netwatch,tcp,prog"
         status, body = get(first["url"] + "api/tcp")
         assert status == 200 and json.loads(body)["mode"] == "count"
-        # The last closed connections, newest first, with lifetimes: the request above.
+        assert len(json.loads(get(first["url"] + "api/tcp?top=5")[1])["recent"]) <= 5
+        # The last closed connections, newest first, with lifetimes: the requests above. The
+        # list is the whole machine's (100 by default), so search all of it: other TCP work
+        # on the machine pushes ours out of the newest few within a second.
         def mine():
-            recent = json.loads(get(first["url"] + "api/tcp?top=5")[1])["recent"]
-            assert len(recent) <= 5
+            recent = json.loads(get(first["url"] + "api/tcp?top=0")[1])["recent"]
             return [c for c in recent if c.get("comm") == "ebee" and c["raddr"] == "127.0.0.1"]
         got = wait_until(mine, timeout=5)
         assert got and got[0]["tx_bytes"] > 0 and got[0]["ms"] >= 0, got
