@@ -591,11 +591,14 @@ static bool graph_doctor(char *buf, size_t len)
 	return events_collector.doctor ? events_collector.doctor(buf, len) : true;
 }
 
-/* The daemon's ring: 2 MB (the CLI keeps 4M). bench/serve: the graph takes ~32 000 events/s
- * of bench/graph's storm without a drop through 1 MB, drained every 20 ms; its pages count
- * twice in RSS (libbpf maps the data area twice for records that wrap). */
+/* The daemon's defaults (the CLI's are its options'): a 2 MB ring (the CLI keeps 4M;
+ * bench/serve: the graph takes ~32 000 events/s of bench/graph's storm without a drop through
+ * 1 MB, drained every 20 ms; its pages count twice in RSS, libbpf maps the data area twice for
+ * records that wrap) and a quarter of the CLI's graph (docs/serve.md: the daemon's RSS with
+ * every collector and its graph full stays near 40 MB). */
 static const struct graph_cfg graph_default = {
 	.window = 60, .scan_min = 100, .flood_min = 1000, .ring_size = 2 << 20,
+	.max_nodes = 16384, .max_edges = 32768,
 };
 
 const struct collector_desc graph_collector = {

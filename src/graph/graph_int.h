@@ -93,6 +93,7 @@ struct graph {
 	struct gstrs str;
 	struct gpid *pids;         /* pmask + 1 (up to GRAPH_PIDS), open addressing by pid */
 	uint32_t npids, pmask;
+	struct gproc scratch;      /* gproc_of a stale id */
 	struct gwin *win;          /* wmask + 1 */
 	uint32_t wmask;
 	struct gbind binds[GRAPH_BINDS];
@@ -114,10 +115,12 @@ static inline const char *graph_str(const struct graph *g, uint32_t ref)
 	return ((const struct gstr *)(g->str.a + ref))->s;
 }
 
-/* The process part of proc node id (the caller knows it is one). */
+/* The process part of proc node id. Making a node can age out the one an event is using and
+ * give its slot to another type: such a stale id gets a scratch part, not a wild index (its
+ * reads and writes then go nowhere, as they went to the reused node before). */
 static inline struct gproc *gproc_of(struct graph *g, uint32_t id)
 {
-	return &g->p[g->n[id].proc];
+	return g->n[id].type == GN_PROC ? &g->p[g->n[id].proc] : &g->scratch;
 }
 
 /* A process's comm (at most GRAPH_COMM_LEN bytes of c): kept only if the store has room. */

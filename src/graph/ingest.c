@@ -140,12 +140,12 @@ static uint32_t lineage_head(struct graph *g, uint32_t id)
 static void ctx_edges(struct graph *g, uint32_t id, const struct proc *p, uint64_t ts)
 {
 	char lab[GRAPH_LABEL_LEN];
-	uint32_t u;
+	uint32_t u, uid = P(id)->uid;   /* read first: the user node may age id out */
 
-	snprintf(lab, sizeof(lab), "%u", P(id)->uid);
+	snprintf(lab, sizeof(lab), "%u", uid);
 	u = graph_node_get(g, GN_USER, lab, graph_node_key(GN_USER, lab, 0, 0), ts);
 	if (u != GNONE) {
-		g->n[u].aux = P(id)->uid;
+		g->n[u].aux = uid;
 		graph_edge_add(g, id, u, GE_RAN_AS, 0, ts, false);
 	}
 	if (p && p->container_id[0] && strcmp(p->container_id, "host")) {

@@ -645,6 +645,15 @@ uint32_t graph_node_get(struct graph *g, int type, const char *label, uint64_t k
 		n = &g->n[id];
 		g->nfree = n->out;
 	}
+	/* as many process parts as nodes, so there is always one (checked all the same: a part
+	 * lost would be a bug, not a reason to write past the table) */
+	if (type == GN_PROC && g->pfree == GNONE && g->pnext >= g->ncap) {
+		memset(n, 0, sizeof(*n));
+		n->out = g->nfree;
+		g->nfree = id;
+		str_put(g, lab);
+		return GNONE;
+	}
 	memset(n, 0, sizeof(*n));
 	n->key = key;
 	n->type = (uint8_t)type;
