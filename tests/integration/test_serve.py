@@ -442,7 +442,8 @@ def test_sse_byte_bound(tmp_path):
         assert 4 <= len(kept) < 16 and size <= 16960, (len(kept), size)
         assert gap["first_id"] == 1 and gap["next_id"] == total - len(kept) + 1
         assert [int(x["id"]) for x in kept] == list(range(total - len(kept) + 1, total + 1))
-        assert all(json.loads(x["data"])["proc.args"][-1] == arg for x in kept)
+        # each one whole: valid JSON, its arguments there (the JSON shortens long strings)
+        assert all(json.loads(x["data"])["proc.args"][-1].startswith("x" * 64) for x in kept)
     finally:
         assert e.stop() == 0
 
