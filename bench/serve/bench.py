@@ -2,8 +2,9 @@
 """ebee serve's own cost (docs/serve.md): with every collector running, its CPU (share of one
 core) and RSS idle and under exec and connect storms; /metrics scrape time and size with many
 BPF programs loaded (the prog collector reads them all; its families stay bounded), with the
-behaviour graph filled past its bound (bench/graph/storm.py: FILL_EXECS processes, FILL_FILES
-distinct files, 2000 endpoints; FILL_EXECS=0 FILL_FILES=0 skip it) and with many netwatch sources (loopback connects from NSOURCES distinct 127/8 addresses); HTTP
+behaviour graph filled past its bound (bench/graph/storm.py: FILL_EXECS processes and FILL_FILES
+distinct files, no connects so that netwatch and tcp keep their size; 0 and 0 skip it) and with
+many netwatch sources (loopback connects from NSOURCES distinct 127/8 addresses); HTTP
 requests/s on /metrics, /api/tcp and /api/prog from one keep-alive client, then from CLIENTS
 clients at once, on loopback. Ring buffer drops (`lost`) per collector after the storms.
 BEFORE=path/to/older/ebee runs beside it through the same windows and storms (CPU and RSS
@@ -166,10 +167,10 @@ def graph_state(host, port):
 
 
 def fill_graph():
-    """Distinct processes, files and endpoints, more than the daemon's graph holds."""
+    """Distinct processes and files, more than the daemon's graph holds."""
     with tempfile.TemporaryDirectory() as d:
         subprocess.run([sys.executable, os.path.join(ROOT, "bench", "graph", "storm.py"),
-                        str(FILL_EXECS), str(FILL_FILES), "20000", d, "0", str(FILL_FILES)],
+                        str(FILL_EXECS), str(FILL_FILES), "0", d, "0", str(FILL_FILES)],
                        stdout=subprocess.DEVNULL, check=True)
 
 
