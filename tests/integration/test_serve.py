@@ -422,6 +422,34 @@ def test_sse_bounds_and_gap(tmp_path):
         assert e.stop() == 0
 
 
+def test_sse_byte_bound(tmp_path):
+    """The ring is bounded in bytes as well as in events (event_buffer KiB, at least room for
+    four of the longest): execs with 900 bytes of arguments are fewer kept than event_buffer,
+    the oldest dropped first, the rest whole and in order after the gap."""
+    wl = named_copy(tmp_path, "/bin/sh", "ebeebig")
+    e, url, _ = serve(tmp_path, "listen: 127.0.0.1:0\nevent_buffer: 16\n"
+                      "collectors:\n  events: {type: [exec], comm: [ebeebig]}\n")
+    try:
+        arg = "x" * 900
+        subprocess.run([wl, "-c", f"for i in $(seq 40); do {wl} -c : {arg}; done"], check=True)
+        assert wait_until(lambda: metrics(url)[0]["ebee_serve_events_total"] >= 40)
+        total = int(metrics(url)[0]["ebee_serve_events_total"])
+        c = Sse(url, last_id=0)
+        evs = c.events(17, timeout=3)
+        c.close()
+        assert evs and evs[0]["event"] == "gap", evs[:1]
+        gap, kept = json.loads(evs[0]["data"]), evs[1:]
+        size = sum(len(x["data"]) for x in kept)
+        # 16 x 1 KiB = 16 KiB, raised to 4 x (4 KiB + headers): 16 960 bytes of records
+        assert 4 <= len(kept) < 16 and size <= 16960, (len(kept), size)
+        assert gap["first_id"] == 1 and gap["next_id"] == total - len(kept) + 1
+        assert [int(x["id"]) for x in kept] == list(range(total - len(kept) + 1, total + 1))
+        # each one whole: valid JSON, its arguments there (the JSON shortens long strings)
+        assert all(json.loads(x["data"])["proc.args"][-1].startswith("x" * 64) for x in kept)
+    finally:
+        assert e.stop() == 0
+
+
 # --- two daemons, one Prometheus ----------------------------------------------------------
 
 def free_port():
