@@ -24,6 +24,12 @@ def go_bins(tmp_path_factory):
     return bins
 
 
+@pytest.fixture(scope="module")
+def go_load(go_bins, tmp_path_factory):
+    return build_go(str(tmp_path_factory.mktemp("httpload")), GO_HTTP_LOAD, "httpload",
+                    variants=("plain",))["plain"]
+
+
 @pytest.fixture
 def server(go_bins):
     started = []
@@ -139,7 +145,7 @@ def test_server_requests(ebee_start, server, variant, end):
 
 
 @pytest.mark.parametrize("mode", ["lines", "summary"])
-def test_every_request_accounted(ebee_start, server, tmp_path, mode):
+def test_every_request_accounted(ebee_start, server, go_load, mode):
     """A fast concurrent load (8 keep-alive connections, closed loop, as fast as this machine
     serves it; GETs of distinct paths answered 200, 500 or 404): every request the client got
     its answer for is reported once with its method, path and status (a line, or a route row's
@@ -147,13 +153,12 @@ def test_every_request_accounted(ebee_start, server, tmp_path, mode):
     dropped == sent, nothing unexplained, and the kernel's books balance: every traced entry is
     submitted, aggregated, dropped for a reason or still in flight. Here only a full ring buffer
     may drop (a loaded machine starving ebee) and it must say so; every other reason is a bug."""
-    load = build_go(str(tmp_path), GO_HTTP_LOAD, "httpload", variants=("plain",))["plain"]
     srv = server("plain")
     args = ["-j", "http", "-p", str(srv.pid), "--side", "server"]
     e = ebee_start(args + (["--summary"] if mode == "summary" else []))
     wait_attached(e)
     n = 20000
-    p = subprocess.run([load, str(srv.port), str(n), "8"], capture_output=True, text=True,
+    p = subprocess.run([go_load, str(srv.port), str(n), "8"], capture_output=True, text=True,
                        timeout=300)
     got = json.loads(p.stdout)
     assert (got["ok"], got["errors"]) == (n, 0), (got, p.stderr)
