@@ -586,8 +586,8 @@ static void warn_dropped(const struct collector *c, const struct http_priv *p)
 			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s%llu %s", n ? ", " : "",
 					      (unsigned long long)v, why[i].why);
 	}
-	ebee_warn("%llu requests dropped (not reported): %s",
-		  (unsigned long long)dropped(c, p), msg);
+	ebee_warn("%llu request%s dropped (not reported): %s", (unsigned long long)dropped(c, p),
+		  dropped(c, p) == 1 ? "" : "s", msg);
 }
 
 static int http_refresh(struct collector *c)

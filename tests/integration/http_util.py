@@ -39,6 +39,9 @@ func main() {
 	mux.HandleFunc("/fail/", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "boom", http.StatusInternalServerError)
 	})
+	// aborts: net/http closes the connection without a response (and logs nothing for this
+	// panic value); finishRequest never runs
+	mux.HandleFunc("/abort/", func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) })
 	// writes nothing: net/http sends 200 after the handler returns
 	mux.HandleFunc("/empty/", func(w http.ResponseWriter, r *http.Request) {})
 	mux.HandleFunc("/created/", func(w http.ResponseWriter, r *http.Request) {

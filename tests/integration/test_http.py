@@ -196,6 +196,34 @@ def test_every_request_accounted(ebee_start, server, go_load, mode):
     assert_server_ok(srv)
 
 
+def test_aborted_request_counted(ebee_start, server):
+    """A handler that aborts (panic(http.ErrAbortHandler): no response, no finishRequest) leaves
+    its request open: it is counted, never silently gone: `unfinished` when a later request
+    reuses its goroutine's runtime.g, else `in_flight` at the end. Every other request is a
+    line."""
+    srv = server("plain")
+    e = ebee_start(["-j", "http", "-p", str(srv.pid), "--side", "server"])
+    wait_attached(e)
+    assert srv.request("GET", "/ok/a0")[0] == 200
+    try:
+        srv.request("GET", "/abort/x")
+        assert False, "the server answered an aborted request"
+    except (http.client.HTTPException, ConnectionError):
+        pass
+    for i in range(1, 30):   # new connections, new goroutines: Go reuses the aborted one's g
+        assert srv.request("GET", f"/ok/a{i}")[0] == 200
+    time.sleep(0.3)
+    e.stop()
+    ev = e.json()
+    assert set(by_path(requests_of(ev))) == {f"/ok/a{i}" for i in range(30)}
+    s = [x for x in ev if x.get("type") == "summary"][0]
+    assert s["unfinished"] + s["in_flight"] == 1, s
+    assert s["dropped"] == s["unfinished"] and s["entries"] == 31, s
+    if s["unfinished"]:
+        assert "1 request dropped (not reported): 1 end never seen" in e.stderr, e.stderr
+    assert_server_ok(srv)
+
+
 def test_client_side(ebee_start, server):
     srv = server("stripped")
     e = ebee_start(["-j", "http", "-p", str(srv.pid)])
