@@ -16,11 +16,15 @@
 
 #define NW_BATCH 4096
 /* A refresh looks up the changed sources one by one while they are at most 1/NW_DIRTY_SHARE
- * of the snapshot, else walks the whole table in batches (cheaper per source). */
+ * of the snapshot, else walks the whole table in batches: here a batched walk costs 160-300 ns
+ * per source, a lookup 330-700 ns. */
 #define NW_DIRTY_SHARE 4
-/* nw_dirty holds up to max_sources / NW_DIRTY_SHARE records, within these bounds (bytes) */
+/* nw_dirty holds max_sources / NW_DIRTY_RING records (4096, 128 KB, by default), within
+ * these bounds (bytes): the kernel maps all of its pages, twice, into the process (+256 KB of
+ * RSS); past that many changed sources the refresh walks the table. */
+#define NW_DIRTY_RING 16
 #define NW_DIRTY_MIN (16 << 10)
-#define NW_DIRTY_MAX (1 << 20)
+#define NW_DIRTY_MAX (256 << 10)
 
 static int parse_ports(const struct opt_list *l, volatile __u64 *set, volatile __u32 *on)
 {
@@ -62,7 +66,7 @@ static int parse_attach(const char *s, enum nw_attach_mode *m)
 /* A power of 2 (what a ring buffer must be) of at least one page. */
 static __u32 dirty_ring_bytes(uint32_t max_sources)
 {
-	uint64_t want = (uint64_t)max_sources / NW_DIRTY_SHARE * NW_DIRTY_REC_BYTES;
+	uint64_t want = (uint64_t)max_sources / NW_DIRTY_RING * NW_DIRTY_REC_BYTES;
 	__u32 bytes = NW_DIRTY_MIN;
 	long page = sysconf(_SC_PAGESIZE);
 
