@@ -31,7 +31,7 @@ struct nw_val {
 	__u64 port_takeovers;    /* times a new port took the slot of the least hit one */
 	struct nw_port ports[NW_PORT_SLOTS];
 	__u32 ifindex;           /* interface of the last packet */
-	__u32 gen;               /* nw_gen when the key was last published on nw_dirty */
+	__u32 gen;               /* nw_gen at its insert or last publication on nw_dirty */
 };
 
 /* nw_dirty's records are the struct nw_key of a source that received a packet since user
