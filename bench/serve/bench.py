@@ -4,9 +4,10 @@ core) and RSS idle and under exec and connect storms; /metrics scrape time and s
 BPF programs loaded (the prog collector reads them all; its families stay bounded), with the
 behaviour graph filled past its bound (bench/graph/storm.py: FILL_EXECS processes and FILL_FILES
 distinct files, no connects so that netwatch and tcp keep their size; 0 and 0 skip it) and with
-many netwatch sources (loopback connects from NSOURCES distinct 127/8 addresses); HTTP
-requests/s on /metrics, /api/tcp and /api/prog from one keep-alive client, then from CLIENTS
-clients at once, on loopback. Ring buffer drops (`lost`) per collector after the storms.
+many netwatch sources (loopback connects from NSOURCES distinct 127/8 addresses), idle and
+with 20 of them sending a datagram a second; HTTP requests/s on /metrics, /api/tcp and
+/api/prog from one keep-alive client, then from CLIENTS clients at once, on loopback. Ring
+buffer drops (`lost`) per collector after the storms.
 BEFORE=path/to/older/ebee runs beside it through the same windows and storms (CPU and RSS
 compare within one run on a shared machine), both printed side by side;
 CONFIG=file.yaml replaces the config below (BEFORE_CONFIG=file.yaml for the older one only).
@@ -174,6 +175,23 @@ def fill_graph():
                        stdout=subprocess.DEVNULL, check=True)
 
 
+def trickle(stop):
+    """20 of many_sources' addresses each sending a datagram to lo every second: a table of
+    sources of which a few keep receiving a packet now and then (the port is closed: the
+    ICMP errors are packets too)."""
+    socks = []
+    for i in range(20):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((f"127.1.{i // 250}.{i % 250 + 1}", 0))
+        socks.append(s)
+    while not stop.is_set():
+        for s in socks:
+            s.sendto(b"x", ("127.0.0.1", 18998))
+        stop.wait(1)
+    for s in socks:
+        s.close()
+
+
 def load_progs(n):
     """n tiny socket filter programs held by one bpftool-free python process? No: by a helper
     that loads them with bpf(2) directly (BPF_PROG_LOAD of 'r0 = 0; exit')."""
@@ -266,6 +284,7 @@ def measure(bins):
                 srcs = json.loads(c.getresponse().read())["totals"]["sources"]
                 r["netwatch sources"] = f"{srcs} ({got} connects from distinct addresses)"
             each("idle with the sources: cpu %, rss MB", window(pids, SECS))
+            each("20 of the sources sending 1/s: cpu %, rss MB", window(pids, SECS, trickle))
             rate("metrics with the sources", "/metrics")
             rate("api/netwatch?top=0, all sources", "/api/netwatch?top=0")
             holder, got = load_progs(NPROGS)
