@@ -661,8 +661,11 @@ def test_ten_thousand_streams_and_oversized_requests(tmp_path):
         for i, s in enumerate(socks):
             ep.register(s.fileno(), select.EPOLLOUT | select.EPOLLIN)
         by_fd = {s.fileno(): s for s in socks}
-        deadline = time.time() + 6
-        while time.time() < deadline:
+        # How soon the answers come is the machine's load: wait until what is checked below
+        # has come (boundedly), rather than counting what came in a fixed 6 s.
+        deadline = time.time() + 60
+        while time.time() < deadline and not (codes.get("200", 0) >= 50 and
+                                              codes.get("503", 0) >= 1000):
             for fd, ev in ep.poll(0.2):
                 s = by_fd[fd]
                 if fd not in sent and ev & select.EPOLLOUT:
@@ -680,6 +683,12 @@ def test_ten_thousand_streams_and_oversized_requests(tmp_path):
                     code = head.split(b" ")[1].decode() if head.startswith(b"HTTP/1.1 ") else "closed"
                     codes[code] = codes.get(code, 0) + 1
                     ep.unregister(fd)
+        # the rest, briefly: a 51st stream would show now
+        for fd, ev in ep.poll(0.5):
+            if ev & select.EPOLLIN:
+                head = by_fd[fd].recv(64)
+                if head.startswith(b"HTTP/1.1 200"):
+                    codes["200"] += 1
         ep.close()
         assert codes.get("200", 0) == 50, codes
         assert codes.get("503", 0) >= 1000, codes
