@@ -402,19 +402,6 @@ static void fmt_f64(char *buf, size_t len, double v, int prec, bool json)
 	}
 }
 
-static void u64_text(char *buf, size_t len, uint64_t v)
-{
-	char tmp[24];
-	size_t n = 0, i;
-
-	do
-		tmp[n++] = '0' + v % 10;
-	while ((v /= 10));
-	for (i = 0; i < n && i + 1 < len; i++)
-		buf[i] = tmp[n - 1 - i];
-	buf[i] = 0;
-}
-
 static const char *nest_json(const struct out *o, const struct out_cell *c)
 {
 	return o->arena + c->v.u;
@@ -424,7 +411,7 @@ static void cell_text(const struct out *o, const struct out_cell *c, const struc
 		      char *buf, size_t len, bool json)
 {
 	switch (c->kind) {
-	case OUT_U64: u64_text(buf, len, c->v.u); break;
+	case OUT_U64: jw_dec(buf, len, c->v.u); break;
 	case OUT_I64: snprintf(buf, len, "%" PRId64, c->v.i); break;
 	case OUT_F64: fmt_f64(buf, len, c->v.f, col->prec, json); break;
 	case OUT_BOOL: snprintf(buf, len, "%s", c->v.b ? (json ? "true" : "yes") : (json ? "false" : "no")); break;
@@ -658,7 +645,7 @@ void prom_u64(struct prom *p, const char *name, const struct prom_label *l, int 
 
 	if (!prom_sample(p, name, l, nl))
 		return;
-	u64_text(buf, sizeof(buf), v);
+	jw_dec(buf, sizeof(buf), v);
 	fputs(buf, p->f);
 	fputc('\n', p->f);
 }
