@@ -26,13 +26,18 @@ def cg():
         yield {"path": path, "id": cid}
 
 
-@pytest.fixture(params=["regs", "stash"])
+DISABLE = {"dispatch": None, "regs": "tp_btf", "stash": "tp_btf,task_pt_regs"}
+
+
+@pytest.fixture(params=list(DISABLE))
 def argsrc(request):
-    """Both ways the syscall programs get their arguments: at sys_exit from the caller's saved
-    user registers (bpf_task_pt_regs, 5.15+), and the fallback, stashed per thread by sys_enter
-    programs, forced here as on a kernel without that helper."""
-    stash = request.param == "stash"
-    return {"stash": stash, "env": dict(os.environ, EBEE_DISABLE="task_pt_regs") if stash else None}
+    """The three ways syscalls are taken: the tp_btf sys_exit dispatcher with the registers as
+    its argument; where tp_btf is not allowed, a tracepoint program per syscall reading the
+    caller's saved user registers (bpf_task_pt_regs, 5.15+); and where that helper is missing
+    too, arguments stashed per thread by sys_enter programs (forced here with EBEE_DISABLE)."""
+    d = DISABLE[request.param]
+    return {"mode": request.param, "stash": request.param == "stash",
+            "env": dict(os.environ, EBEE_DISABLE=d) if d else None}
 
 
 def start(ebee_start, args, argsrc=None):
@@ -41,6 +46,7 @@ def start(ebee_start, args, argsrc=None):
     argsrc: run that variant, with -v to report the choice (checked by stopped())."""
     e = ebee_start(["-v", *args] if argsrc else args, env=argsrc and argsrc["env"])
     e.stash = argsrc and argsrc["stash"]
+    e.mode = argsrc and argsrc["mode"]
     deadline = time.time() + 60
     while time.time() < deadline:
         progs, links = bpf_ids(e.proc.pid), bpf_ids(e.proc.pid, "link_id")
@@ -74,6 +80,8 @@ def stopped(e):
         assert ("syscall arguments: stashed per thread at sys_enter" in e.stderr) == e.stash
         want = "using tracepoint" if e.stash else "using task_pt_regs"
         assert f"hook 'syscall_args': {want}" in e.stderr, e.stderr
+        want = "using tp_btf" if e.mode == "dispatch" else "using tracepoint"
+        assert f"hook 'sys_exit': {want}" in e.stderr, e.stderr
 
 
 def events(ebee_start, cg, args, fn, settle=0.5, argsrc=None):
