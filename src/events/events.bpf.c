@@ -611,10 +611,10 @@ static __always_inline bool kf_pass(const struct ev_kf_sc *k, __u32 m, __u32 sc,
 	return m != 0;
 }
 
-/* One syscall's record from its result and arguments: s is filled here from the registers
- * (regs) or holds the stashed ones (regs NULL). The filter block was checked by the caller. */
-static __always_inline int sys_emit(__s64 ret, struct sysargs *s, struct pt_regs *regs, __u32 sc,
-				    __u32 type, __u32 size, bool file)
+/* One syscall's record from its result and arguments (s: read from the registers or stashed).
+ * The filter block was checked by the caller. */
+static __always_inline int sys_emit(__s64 ret, struct sysargs *s, __u32 sc, __u32 type,
+				    __u32 size, bool file)
 {
 	const struct ev_kf_sc *kf;
 	struct socket *so = NULL;
@@ -633,8 +633,6 @@ static __always_inline int sys_emit(__s64 ret, struct sysargs *s, struct pt_regs
 			return 0;
 		}
 	}
-	if (regs)
-		regs_args(s, regs);
 	if (kfm && !kf_pass(kf, kfm, sc, a)) {
 		kf_count(sc);
 		return 0;
@@ -821,13 +819,14 @@ static __always_inline int sys_exit(__s64 ret, __u32 sc, __u32 type, __u32 size,
 	if (!args_stash) {
 		if (!ebee_filter_pass())
 			return 0;
-		return sys_emit(ret, &regs, task_regs(), sc, type, size, file);
+		regs_args(&regs, task_regs());
+		return sys_emit(ret, &regs, sc, type, size, file);
 	}
 	tid = (__u32)bpf_get_current_pid_tgid();
 	s = bpf_map_lookup_elem(&stash, &tid);
 	if (!s)
 		return 0;   /* filtered out at enter, or ebee started mid-call */
-	sys_emit(ret, s, NULL, sc, type, size, file);
+	sys_emit(ret, s, sc, type, size, file);
 	bpf_map_delete_elem(&stash, &tid);
 	return 0;
 }
@@ -984,7 +983,8 @@ const volatile __u64 ev_sc_on = 0;
 									\
 		if (!ebee_filter_pass())                                        \
 			return 0;                                               \
-		return sys_emit(ret, &s, regs, SC, T, SIZE, FILE);              \
+		regs_args(&s, regs);                                            \
+		return sys_emit(ret, &s, SC, T, SIZE, FILE);                    \
 	}
 EV_SYSCALLS(EV_SC_FN)
 
