@@ -987,9 +987,9 @@ static const struct ev_opts ev_default = { .all = true, .mode = EVM_EVENTS, .rin
 const struct collector_desc events_collector = {
 	.name = "events",
 	.what = "process, file and network events and the process table",
-	/* Doctor and `prog` read the sched hooks here; the syscall programs (ev_ex_X, one per
-	 * syscall, loaded only for the asked types) attach to tracepoints only, which doctor
-	 * checks as the "syscall tracepoints" requirement. */
+	/* Doctor and `prog` read the hooks here: the sched ones and the syscalls' (the sys_exit
+	 * dispatcher, or without tp_btf the per-syscall tracepoints ev_ex_X, loaded only for the
+	 * asked types, which doctor checks as the "syscall tracepoints" requirement). */
 	.hooks = ev_hooks,
 	.nhooks = EV_NHOOKS,
 	.prog_prefix = "ev_",
