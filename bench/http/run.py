@@ -28,7 +28,7 @@ Uses bench/uprobe/loadgen.c (8 keep-alive connections, paced; a request's latenc
 send to its whole response) and the uprobe benchmark's helpers; only 127.0.0.1.
 
 Usage: bench/http/run.py [--windows 20] [--window-s 5] [--rate 5000] [--before EBEE]
-                         [--no-bpftrace] [--no-control] [--json FILE]
+                         [--no-bpftrace] [--no-control] [--only CONFIG] [--json FILE]
 """
 import argparse
 import json
@@ -75,6 +75,38 @@ def verdict(lo, hi, target):
     return "within noise"
 
 
+# the summary's reasons for a request not reported (src/http/http.c, docs/http.md Accounting)
+DROP_KEYS = ("lost", "faults", "unfinished", "unmatched", "unstarted", "no_slot")
+
+
+def accounting(out, sent, hits):
+    """Where each of the `sent` requests of a window went, from ebee's own output: reported (a
+    line, or counted in a route row with --summary), dropped per reason (the closing summary),
+    still in flight at the end, and what none of these explains."""
+    lines, routed, summ = 0, 0, {}
+    with open(out) as f:
+        for l in f:
+            if '"duration_ns"' in l:
+                lines += 1
+                continue
+            d = json.loads(l) if l.startswith("{") else {}
+            if d.get("type") == "route":
+                routed += d["requests"]
+            elif d.get("type") == "summary":
+                summ = d
+    a = {"sent": sent, "reported": lines or routed, "lines": lines,
+         "in_flight": summ.get("in_flight", 0)}
+    for k in DROP_KEYS + ("events", "entries", "submitted", "aggregated"):
+        if k in summ:
+            a[k] = summ[k]
+    # a build without the newer counters (--before) says less: what it has is subtracted
+    a["dropped"] = summ.get("dropped", sum(summ.get(k, 0) for k in DROP_KEYS))
+    a["unexplained"] = sent - a["reported"] - a["dropped"] - a["in_flight"]
+    if hits is not None:
+        a["probe_hits"] = hits   # BPF program runs (cost phase only: BPF stats on)
+    return a
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--windows", type=int, default=20)
@@ -89,6 +121,8 @@ def main():
                     help="--before's configurations in the latency windows too")
     ap.add_argument("--no-bpftrace", action="store_true")
     ap.add_argument("--no-control", action="store_true", help="no untraced A/A control")
+    ap.add_argument("--only", action="append", metavar="CONFIG",
+                    help="run only these traced configurations (repeatable), e.g. 'ebee http'")
     ap.add_argument("--paired", action="store_true",
                     help="two servers loaded at once, one traced: p99 x = traced / its twin")
     a = ap.parse_args()
@@ -127,9 +161,12 @@ def main():
         configs["before: ebee http --summary"] = [a.before] + configs["ebee http --summary"][1:]
     if not a.no_bpftrace:
         configs["bpftrace count"] = ["bpftrace", "{bt}"]
+    if a.only:
+        configs = {c: v for c, v in configs.items() if not v or c in a.only}
     n = int(a.rate * a.window_s)
     keys = ("rps", "p50_us", "p99_us", "cpu_us", "ebee_us", "events", "p99_x", "p50_d",
-            "rps_x", "cpu_d", "bpf_ns_req", "runs_req", "load", "cost_cpu_us", "cost_ebee_us")
+            "rps_x", "cpu_d", "bpf_ns_req", "runs_req", "load", "cost_cpu_us", "cost_ebee_us",
+            "acct")
     res = {c: {k: [] for k in keys} for c in configs}
     stats_fd = tr = None
 
@@ -155,6 +192,7 @@ def main():
                                         f"{tag}{i}", "/ok/"], stdout=subprocess.PIPE, text=True)
                for i, x in enumerate(start)}
         ps = [json.loads(lgs[id(x)].communicate()[0]) for x in both]
+        sent = n - ps[0]["errors"]   # requests the traced server answered
         c1 = [cpu_ticks(x["proc"].pid) for x in both]
         rs = [{"rps": p["rps"], "p50_us": p["p50_us"], "p99_us": p["p99_us"],
                "cpu_us": (y - x) * TICK_US / n, "load": os.getloadavg()[0]}
@@ -170,9 +208,10 @@ def main():
                 r["bpf_ns_req"] = (s1[0] - s0[0]) / n
                 # program runs = probe hits per request
                 r["runs_req"] = (s1[1] - s0[1]) / n
-            if cfg.endswith("ebee http"):
-                with open(out) as f:
-                    r["events"] = sum(1 for l in f if '"duration_ns"' in l)
+            if cfg.startswith(("ebee", "before: ebee")):
+                r["acct"] = accounting(out, sent, s1[1] - s0[1] if stats else None)
+                if cfg.endswith("ebee http"):
+                    r["events"] = r["acct"]["reported"]
             os.unlink(out)
         if any(x["proc"].poll() is not None for x in srvs):
             raise RuntimeError(f"a server died under {cfg}")
@@ -192,7 +231,8 @@ def main():
                 r, tw = one(cfg, f"w{w}c{names.index(cfg)}x", False, t=w % 2, twin=True,
                             twin_first=(w // 2) % 2 == 1)
                 d = res[cfg]
-                for k in ("rps", "p50_us", "p99_us", "cpu_us", "load", "ebee_us", "events"):
+                for k in ("rps", "p50_us", "p99_us", "cpu_us", "load", "ebee_us", "events",
+                          "acct"):
                     if k in r:
                         d[k].append(r[k])
                 for k in ("rps", "p50_us", "p99_us", "cpu_us", "load"):
@@ -210,7 +250,8 @@ def main():
             base = win["untraced"]
             for cfg, r in win.items():
                 d = res[cfg]
-                for k in ("rps", "p50_us", "p99_us", "cpu_us", "load", "ebee_us", "events"):
+                for k in ("rps", "p50_us", "p99_us", "cpu_us", "load", "ebee_us", "events",
+                          "acct"):
                     if k in r:
                         d[k].append(r[k])
                 d["p99_x"].append(r["p99_us"] / base["p99_us"])
@@ -232,6 +273,8 @@ def main():
                 res[cfg]["cost_ebee_us"].append(r["ebee_us"])
                 if "events" in r and cfg.startswith("before: "):
                     res[cfg]["events"].append(r["events"])
+                if "acct" in r:
+                    res[cfg]["acct"].append(r["acct"])
     finally:
         if tr is not None and tr.proc.poll() is None:
             tr.stop()
@@ -263,7 +306,7 @@ def main():
     ctl = res.get("untraced again", {}).get("p99_x")
     ctl_med = statistics.median(ctl) if ctl else None
     for c, d in res.items():
-        m = {k: med(v) for k, v in d.items()}
+        m = {k: med(v) for k, v in d.items() if k != "acct"}
         line = (f"{c:28s} {f(m['rps'], '6.0f')} {f(m['p50_us'], '7.1f')} "
                 f"{f(m['p50_d'], '6.1f')} {f(m['p99_us'], '7.1f')} ")
         if c != "untraced" and d["p99_x"]:
@@ -294,6 +337,25 @@ def main():
             lo, hi = m["p99_x_vs_control_ci"]
             print(f"{c:28s} p99 x / control median {ctl_med:.2f}: {m['p99_x_vs_control']:.2f} "
                   f"(95% CI {lo:.2f}-{hi:.2f}): {m['verdict_vs_control']}")
+    print("where the requests went, all windows (sent = answered by the server; dropped = "
+          "ebee's counters by reason; unexplained = sent - reported - dropped - in flight):")
+    for c, d in res.items():
+        if not d["acct"]:
+            continue
+        tot = {}
+        for w in d["acct"]:
+            for k, v in w.items():
+                tot[k] = tot.get(k, 0) + v
+        why = " ".join(f"{k} {tot[k]}" for k in DROP_KEYS if tot.get(k))
+        bad = [(i, w["unexplained"]) for i, w in enumerate(d["acct"]) if w["unexplained"]]
+        hit = [w for w in d["acct"] if "probe_hits" in w]
+        print(f"  {c:28s} sent {tot['sent']} reported {tot['reported']} dropped "
+              f"{tot['dropped']}{' (' + why + ')' if why else ''} in flight {tot['in_flight']} "
+              f"unexplained {tot['unexplained']}"
+              + (f"; probe hits per request sent {sum(w['probe_hits'] for w in hit) / sum(w['sent'] for w in hit):.4f}"
+                 if hit else "")
+              + (f"; windows with unexplained (window, n): {bad}" if bad else ""))
+        summary[c]["accounting"] = tot
     print(f"server alive to the end: {alive}")
     if a.json:
         with open(a.json, "w") as fh:

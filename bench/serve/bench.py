@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """ebee serve's own cost (docs/serve.md): with every collector running, its CPU (share of one
 core) and RSS idle and under exec and connect storms; /metrics scrape time and size with many
-BPF programs loaded (the prog collector reads them all; its families stay bounded) and with
-many netwatch sources (loopback connects from NSOURCES distinct 127/8 addresses); HTTP
-requests/s on /metrics, /api/tcp and /api/prog from one keep-alive client, then from CLIENTS
-clients at once, on loopback. Ring buffer drops (`lost`) per collector after the storms.
+BPF programs loaded (the prog collector reads them all; its families stay bounded), with the
+behaviour graph filled past its bound (bench/graph/storm.py: FILL_EXECS processes and FILL_FILES
+distinct files, no connects so that netwatch and tcp keep their size; 0 and 0 skip it) and with
+many netwatch sources (loopback connects from NSOURCES distinct 127/8 addresses), idle and
+with 20 of them sending a datagram a second; HTTP requests/s on /metrics, /api/tcp and
+/api/prog from one keep-alive client, then from CLIENTS clients at once, on loopback. Ring
+buffer drops (`lost`) per collector after the storms.
 BEFORE=path/to/older/ebee runs beside it through the same windows and storms (CPU and RSS
 compare within one run on a shared machine), both printed side by side;
 CONFIG=file.yaml replaces the config below (BEFORE_CONFIG=file.yaml for the older one only).
@@ -26,6 +29,8 @@ NPROGS = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
 NSOURCES = int(sys.argv[3]) if len(sys.argv) > 3 else 10000
 CLIENTS = int(sys.argv[4]) if len(sys.argv) > 4 else 32
 TICK = os.sysconf("SC_CLK_TCK")
+FILL_EXECS = int(os.environ.get("FILL_EXECS", 20000))
+FILL_FILES = int(os.environ.get("FILL_FILES", 80000))
 
 CONFIG = """listen: 127.0.0.1:0
 interval: 1s
@@ -150,6 +155,43 @@ def many_sources(n, port):
     return done
 
 
+def graph_state(host, port):
+    """The graph's nodes and edges against its bound, and mem_bytes (/api/graph)."""
+    c = http.client.HTTPConnection(host, port, timeout=30)
+    c.request("GET", "/api/graph?top=1")
+    r = c.getresponse()
+    if r.status != 200:
+        return "no graph"
+    d = json.loads(r.read())
+    return (f"{d['nodes_total']}/{d['max_nodes']} nodes, {d['edges_total']}/{d['max_edges']} "
+            f"edges, mem_bytes {d['mem_bytes'] / 1e6:.1f} MB")
+
+
+def fill_graph():
+    """Distinct processes and files, more than the daemon's graph holds."""
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run([sys.executable, os.path.join(ROOT, "bench", "graph", "storm.py"),
+                        str(FILL_EXECS), str(FILL_FILES), "0", d, "0", str(FILL_FILES)],
+                       stdout=subprocess.DEVNULL, check=True)
+
+
+def trickle(stop):
+    """20 of many_sources' addresses each sending a datagram to lo every second: a table of
+    sources of which a few keep receiving a packet now and then (the port is closed: the
+    ICMP errors are packets too)."""
+    socks = []
+    for i in range(20):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((f"127.1.{i // 250}.{i % 250 + 1}", 0))
+        socks.append(s)
+    while not stop.is_set():
+        for s in socks:
+            s.sendto(b"x", ("127.0.0.1", 18998))
+        stop.wait(1)
+    for s in socks:
+        s.close()
+
+
 def load_progs(n):
     """n tiny socket filter programs held by one bpftool-free python process? No: by a helper
     that loads them with bpf(2) directly (BPF_PROG_LOAD of 'r0 = 0; exit')."""
@@ -216,6 +258,12 @@ def measure(bins):
             each("exec storm: cpu %, rss MB", window(pids, SECS, exec_storm))
             each("connect storm: cpu %, rss MB", window(pids, SECS, connect_storm))
             each("ring drops after the storms", [lost(h, p) for h, p in addrs])
+            if FILL_EXECS or FILL_FILES:
+                fill_graph()
+                time.sleep(2)
+                each("graph filled: cpu %, rss MB", window(pids, SECS))
+                each("graph filled: size", [graph_state(h, p) for h, p in addrs])
+                each("ring drops after the fill", [lost(h, p) for h, p in addrs])
             for path in ("/metrics", "/api/tcp", "/api/prog?top=20", "/api/collectors"):
                 rate(f"http {path}", path)
             for r, (host, port) in zip(res, addrs):
@@ -236,6 +284,7 @@ def measure(bins):
                 srcs = json.loads(c.getresponse().read())["totals"]["sources"]
                 r["netwatch sources"] = f"{srcs} ({got} connects from distinct addresses)"
             each("idle with the sources: cpu %, rss MB", window(pids, SECS))
+            each("20 of the sources sending 1/s: cpu %, rss MB", window(pids, SECS, trickle))
             rate("metrics with the sources", "/metrics")
             rate("api/netwatch?top=0, all sources", "/api/netwatch?top=0")
             holder, got = load_progs(NPROGS)

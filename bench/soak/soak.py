@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Soak of the daemon (not in CI): `ebee serve -c netwatch -c tcp -c prog` in a network
+"""Soak of the daemon (not in CI): `ebee serve --collectors netwatch,tcp,prog` in a network
 namespace of its own, fed for MINUTES by a bounded load (UDP from a client namespace over a
 veth pair at a fixed rate, from a rotating set of source addresses; TCP connections on the
 server namespace's loopback, and HTTP requests to ebee itself), sampled every STEP seconds:
@@ -162,7 +162,7 @@ def main():
     procs = []
     try:
         e = subprocess.Popen(["ip", "netns", "exec", SRV, EBEE, "serve", "--listen",
-                              f"127.0.0.1:{PORT}", "-i", f"{TAG}a", "-c", "netwatch", "-c", "tcp", "-c", "prog",
+                              f"127.0.0.1:{PORT}", "-i", f"{TAG}a", "--collectors", "netwatch,tcp,prog",
                               "--interval", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
         procs.append(e)
@@ -172,7 +172,7 @@ def main():
                                        UDP_SENDER, str(UDP_RATE), str(SOURCES)]))
         procs.append(subprocess.Popen(["ip", "netns", "exec", SRV, sys.executable, "-c",
                                        TCP_LOAD, str(TCP_RATE)]))
-        print(f"soak: {MINUTES} min, serve -c netwatch,tcp,prog; UDP {UDP_RATE}/s from "
+        print(f"soak: {MINUTES} min, serve --collectors netwatch,tcp,prog; UDP {UDP_RATE}/s from "
               f"{SOURCES} sources over a veth, TCP {TCP_RATE} conn/s on loopback, HTTP every "
               f"{STEP}s", flush=True)
         print(f"{'t_s':>6} {'rss_kb':>7} {'hwm_kb':>7} {'fds':>4} {'thr':>3}  maps (entries/max)  "

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Streaming JSON writer: to a FILE or into a fixed buffer, nesting tracked on a small stack. */
-#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 #include "json.h"
@@ -30,8 +29,12 @@ void jw_init_buf(struct jw *w, char *buf, size_t cap)
 static void put(struct jw *w, const char *s, size_t n)
 {
 	if (w->f) {
-		/* ebee writes each stream from one thread: no per-call stream lock. */
-		fwrite_unlocked(s, 1, n, w->f);
+		/* ebee writes each stream from one thread: no per-call stream lock. Quotes, commas
+		 * and colons (most calls) through the putc macro, not a function call. */
+		if (n == 1)
+			putc_unlocked(*s, w->f);
+		else
+			fwrite_unlocked(s, 1, n, w->f);
 		return;
 	}
 	if (w->truncated || w->len + n + JW_RESERVE > w->cap) {
@@ -130,6 +133,8 @@ static void str_(struct jw *w, const char *s, size_t n)
 		unsigned char ch = s[i];
 		const char *e = NULL;
 
+		if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\')
+			continue;   /* most bytes: no escape, decided without the switch */
 		switch (ch) {
 		case '"': e = "\\\""; break;
 		case '\\': e = "\\\\"; break;
@@ -211,11 +216,27 @@ static void scalar(struct jw *w, const char *text)
 	puts_(w, text);
 }
 
+size_t jw_dec(char *buf, size_t len, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0, i;
+
+	if (!len)
+		return 0;
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	for (i = 0; i < n && i + 1 < len; i++)
+		buf[i] = tmp[n - 1 - i];
+	buf[i] = 0;
+	return i;
+}
+
 void jw_u64(struct jw *w, uint64_t v)
 {
 	char b[24];
 
-	snprintf(b, sizeof(b), "%" PRIu64, v);
+	jw_dec(b, sizeof(b), v);
 	scalar(w, b);
 }
 
@@ -223,7 +244,8 @@ void jw_i64(struct jw *w, int64_t v)
 {
 	char b[24];
 
-	snprintf(b, sizeof(b), "%" PRId64, v);
+	b[0] = '-';
+	jw_dec(b + (v < 0), sizeof(b) - 1, v < 0 ? -(uint64_t)v : (uint64_t)v);
 	scalar(w, b);
 }
 

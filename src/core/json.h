@@ -46,6 +46,10 @@ void jw_newline(struct jw *w);
 /* Closes whatever is open; returns the length written (buffer mode: NUL-terminated). */
 size_t jw_finish(struct jw *w);
 
+/* v in decimal into buf (cut at len - 1, always terminated); returns the length. No printf:
+ * rows of event streams write several numbers per event. */
+size_t jw_dec(char *buf, size_t len, uint64_t v);
+
 /* Shorthands for a member of the current object. */
 static inline void jw_kstr(struct jw *w, const char *k, const char *v) { jw_key(w, k); jw_str(w, v); }
 static inline void jw_ku64(struct jw *w, const char *k, uint64_t v) { jw_key(w, k); jw_u64(w, v); }

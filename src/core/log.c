@@ -105,12 +105,32 @@ uint64_t ebee_ktime_to_real(uint64_t ktime_ns)
 
 const char *ebee_fmt_time(uint64_t real_ns, char *buf, size_t len)
 {
+	/* Event streams format a time per event (gmtime_r + strftime + snprintf were ~0.4 us of
+	 * `ebee open`'s ~2 us per line): the seconds' text is kept per thread and changes once a
+	 * second, the microseconds are written digit by digit. */
+	static __thread time_t last_s = -1;
+	static __thread char secs[32];
+	static __thread size_t secs_len;
 	time_t s = real_ns / 1000000000ull;
+	unsigned us = (unsigned)(real_ns % 1000000000ull / 1000);
 	struct tm tm;
-	size_t n;
 
-	gmtime_r(&s, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%06lluZ", (unsigned long long)(real_ns % 1000000000ull) / 1000);
-	return buf;
+	if (s != last_s) {
+		gmtime_r(&s, &tm);
+		secs_len = strftime(secs, sizeof(secs), "%Y-%m-%dT%H:%M:%S", &tm);
+		last_s = s;
+	}
+	if (len < secs_len + 9) {   /* ".123456Z" and the NUL */
+		if (len)
+			snprintf(buf, len, "%s", secs);
+		return buf;
+	}
+	memcpy(buf, secs, secs_len);
+	buf += secs_len;
+	buf[0] = '.';
+	for (int i = 6; i > 0; i--, us /= 10)
+		buf[i] = (char)('0' + us % 10);
+	buf[7] = 'Z';
+	buf[8] = 0;
+	return buf - secs_len;
 }

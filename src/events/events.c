@@ -370,17 +370,17 @@ static const char *user_name(struct ev_state *s, uint32_t uid)
 	return u->name;
 }
 
-/* A path as the process meant it: relative ones joined to the cwd or the dirfd's path.
- * Returns false (and the path as given) when the base is unknown. */
-static bool resolve(struct ev_state *s, uint32_t pid, int dirfd, const char *path, char *out,
-		    size_t len)
+/* A path as the process meant it: relative ones joined to the cwd or the dirfd's path in out,
+ * absolute ones as they are (not copied: one per event). *ok is false (and the path is as
+ * given) when the base is unknown. */
+static const char *resolve(struct ev_state *s, uint32_t pid, int dirfd, const char *path,
+			   char *out, size_t len, bool *ok)
 {
 	const char *base;
 
-	if (path[0] == '/' || !path[0]) {
-		snprintf(out, len, "%s", path);
-		return true;
-	}
+	*ok = true;
+	if (path[0] == '/' || !path[0])
+		return path;
 	if (dirfd == AT_FDCWD_) {
 		const struct ev_cwd *c = &s->cwds[pid % EV_CWDS];
 
@@ -392,15 +392,15 @@ static bool resolve(struct ev_state *s, uint32_t pid, int dirfd, const char *pat
 	}
 	if (!base || base[0] != '/' || strstr(base, " (deleted)")) {
 		/* unknown, or a deleted cwd/directory: no full path to give, say so */
-		snprintf(out, len, "%s", path);
-		return false;
+		*ok = false;
+		return path;
 	}
 	while (path[0] == '.' && path[1] == '/')
 		path += 2;
 	if (!strcmp(path, "."))
 		path = "";
 	snprintf(out, len, "%s%s%s", base, base[1] && path[0] ? "/" : "", path);
-	return true;
+	return out;
 }
 
 static const char *const ev_errno_key = "evt.errno";
@@ -493,7 +493,10 @@ static void ev_members(struct ev_state *s, struct jw *w, const struct ebee_event
 	jw_strn(w, h->comm, sizeof(h->comm));
 	jw_ku64(w, "proc.cgroup_id", h->cgroup_id);
 	if (p) {
-		jw_ku64(w, "proc.ppid", p->ppid);
+		/* exec/fork/exit records carry the parent the kernel saw: theirs, not the table's,
+		 * and a JSON object names a key once */
+		if (!event_field(d, "proc.ppid"))
+			jw_ku64(w, "proc.ppid", p->ppid);
 		jw_ku64(w, "user.euid", p->euid);
 		jw_ki64(w, "user.loginuid", p->loginuid == (uint32_t)-1 ? -1 : (int64_t)p->loginuid);
 		jw_kstr(w, "proc.exe", p->exe);
@@ -598,16 +601,23 @@ static const struct out_col open_cols[] = {
 static const char *short_time(uint64_t ktime, char *buf, size_t len)
 {
 	char full[48];
-	const char *t = ebee_fmt_time(ebee_ktime_to_real(ktime), full, sizeof(full));
+	size_t n = strlen(ebee_fmt_time(ebee_ktime_to_real(ktime), full, sizeof(full)));
 
-	/* "2026-11-30T20:02:42.123456Z" -> "20:02:42.123456" */
-	snprintf(buf, len, "%.15s", strlen(t) > 11 ? t + 11 : t);
+	/* "2026-11-30T20:02:42.123456Z" -> "20:02:42.123456" (a copy: one line per event) */
+	if (n >= 26 && len >= 16) {
+		memcpy(buf, full + 11, 15);
+		buf[15] = 0;
+	} else if (len) {
+		buf[0] = 0;
+	}
 	return buf;
 }
 
-static void exec_row(struct ev_state *s, const struct ev_exec *e, const struct proc *p,
-		     const char *exe)
+static void exec_row(struct ev_state *s, const struct ev_exec *e)
 {
+	const struct proc *p = proc_lookup(s->pt, e->hdr.pid);
+	/* a failed exec's program is what it asked for; a successful one's, the table's */
+	const char *exe = e->ret ? e->filename : p ? p->exe : "";
 	struct out *o = s->out;
 	char buf[OUT_CELL], args[OUT_CELL];
 	uint32_t n = e->args_len < sizeof(e->args) ? e->args_len : sizeof(e->args);
@@ -663,7 +673,7 @@ static void open_row(struct ev_state *s, const struct ev_sys *e, const char *pat
 	if (e->ret < 0)
 		out_str(o, OC_FD, strerrorname_np((int)-e->ret) ?: "?");
 	else
-		out_fmt(o, OC_FD, "%lld", (long long)e->ret);
+		out_u64(o, OC_FD, (uint64_t)e->ret);
 	out_str(o, OC_FLAGS, ev_open_flags(e->a[0], buf, sizeof(buf)));
 	if ((e->a[0] & O_CREAT) || (e->a[0] & O_TMPFILE) == O_TMPFILE)
 		out_str(o, OC_MODE, ev_octal(e->a[1], buf, sizeof(buf)));
@@ -714,7 +724,6 @@ static int on_record(void *arg, void *data, size_t sz)
 	const struct ebee_event_desc *d;
 	char path[PROC_CWD_LEN + EV_PATH_LEN + 2];
 	const char *pathp = NULL;
-	const struct proc *p;
 	bool resolved = true;
 
 	if (sz < sizeof(*h) || h->size > sz || !(d = event_desc(h->type)))
@@ -741,8 +750,9 @@ static int on_record(void *arg, void *data, size_t sz)
 			/* the record's ppid is exact even when the fork was not traced (exec alone)
 			 * or the process is already gone from /proc */
 			proc_on_fork(s->pt, e->ppid, h->pid, h->start_ns, h->time_ns);
-			resolved = resolve(s, h->pid, AT_FDCWD_, e->filename, path, sizeof(path));
-			proc_on_exec(s->pt, h->pid, h->start_ns, path, e->args,
+			proc_on_exec(s->pt, h->pid, h->start_ns,
+				     resolve(s, h->pid, AT_FDCWD_, e->filename, path, sizeof(path),
+					     &resolved), e->args,
 				     e->args_len < sizeof(e->args) ? e->args_len : sizeof(e->args),
 				     h->uid, h->cgroup_id, h->time_ns);
 		}
@@ -758,12 +768,12 @@ static int on_record(void *arg, void *data, size_t sz)
 		if (e->sc == SC_FCHDIR) {
 			fdp = fd_lookup(s->pt, h->pid, (int)e->a[0]);
 			snprintf(path, sizeof(path), "%s", fdp ? fdp : "");
+			pathp = path;
 		} else {
-			resolve(s, h->pid, AT_FDCWD_, e->path, path, sizeof(path));
+			pathp = resolve(s, h->pid, AT_FDCWD_, e->path, path, sizeof(path), &resolved);
 		}
-		cc->pid = path[0] == '/' ? h->pid : 0;
-		snprintf(cc->cwd, sizeof(cc->cwd), "%s", path);
-		pathp = path;
+		cc->pid = pathp[0] == '/' ? h->pid : 0;
+		snprintf(cc->cwd, sizeof(cc->cwd), "%s", pathp);
 		break;
 	}
 	default:
@@ -773,10 +783,9 @@ static int on_record(void *arg, void *data, size_t sz)
 			if (e->family == 1 /* AF_UNIX */ || h->type == EV_MEMFD ||
 			    h->type == EV_MODULE || !e->path[0])
 				break;
-			resolved = resolve(s, h->pid, e->dirfd, e->path, path, sizeof(path));
-			pathp = path;
+			pathp = resolve(s, h->pid, e->dirfd, e->path, path, sizeof(path), &resolved);
 			/* relative paths passed the kernel's prefix check: check them resolved */
-			if (s->prefix[0] && strncmp(path, s->prefix, strlen(s->prefix))) {
+			if (s->prefix[0] && strncmp(pathp, s->prefix, strlen(s->prefix))) {
 				c->cnt.events--;
 				return 0;
 			}
@@ -787,12 +796,11 @@ static int on_record(void *arg, void *data, size_t sz)
 	if (s->want[h->type] && (c->nsubs || !s->out)) {
 		/* counted, fed below */
 	} else if (s->want[h->type]) {
-		p = proc_lookup(s->pt, h->pid);
+		/* the open table shows the record alone: no process lookup per line */
 		if (o->mode == EVM_EVENTS || s->json)
-			ev_json(s, d, h, p, pathp, resolved);
+			ev_json(s, d, h, proc_lookup(s->pt, h->pid), pathp, resolved);
 		else if (h->type == EV_EXEC)
-			exec_row(s, data, p, ((const struct ev_exec *)data)->ret ?
-				 ((const struct ev_exec *)data)->filename : p ? p->exe : "");
+			exec_row(s, data);
 		else if (h->type == EV_OPEN)
 			open_row(s, data, pathp ? pathp : ((const struct ev_sys *)data)->path);
 	} else {
@@ -1016,8 +1024,12 @@ static int ev_run(struct ebee_ctx *ctx, struct ev_opts *o, enum ev_mode mode)
 	o->mode = mode;
 	if (mode == EVM_EVENTS)
 		ctx->json = true;   /* the generic stream is NDJSON, its summary too */
-	if (ctx->json) {
+	/* A line per event: 64 KB writes (stdio's 4 KB to a file or pipe was a write(2) per ~35
+	 * lines of a storm). A terminal keeps its lines unless the stream is JSON; the 1 s tick
+	 * flushes the rest. */
+	if (ctx->json || !isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	if (ctx->json) {
 		out_init(&out, stdout, OUT_JSON, NULL, 0);
 	} else if (mode == EVM_EXEC) {
 		out_init(&out, stdout, OUT_TABLE, exec_cols, ARRAY_SIZE(exec_cols));

@@ -17,12 +17,26 @@
 
 struct bit { uint64_t bit; const char *name; };
 
+/* Appends "|name" (no '|' first) while it fits whole; the names are copied, not printed:
+ * `ebee open` decodes the flags of every line. */
+static size_t add_name(char *buf, size_t len, size_t used, const char *name)
+{
+	size_t n = strlen(name), sep = used > 0;
+
+	if (used + sep + n >= len)
+		return used;
+	if (sep)
+		buf[used] = '|';
+	memcpy(buf + used + sep, name, n + 1);
+	return used + sep + n;
+}
+
 static const char *bits_text(uint64_t v, const struct bit *t,
 			     size_t n, char *buf, size_t len, size_t used)
 {
 	for (size_t i = 0; i < n && used < len; i++)
 		if ((v & t[i].bit) == t[i].bit) {   /* whole: O_TMPFILE includes O_DIRECTORY */
-			used += snprintf(buf + used, len - used, "%s%s", used ? "|" : "", t[i].name);
+			used = add_name(buf, len, used, t[i].name);
 			v &= ~t[i].bit;
 		}
 	if (v && used < len)
@@ -42,10 +56,10 @@ const char *ev_open_flags(uint64_t v, char *buf, size_t len)
 	static const char *const acc[] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
 	size_t used;
 
-	if (!(v & O_PATH))
-		used = snprintf(buf, len, "%s", acc[v & O_ACCMODE]);
-	else
-		used = snprintf(buf, len, "%s", "");
+	if (!len)
+		return buf;
+	buf[0] = 0;
+	used = v & O_PATH ? 0 : add_name(buf, len, 0, acc[v & O_ACCMODE]);
 	return bits_text(v & ~(uint64_t)O_ACCMODE, open_bits, ARRAY_SIZE(open_bits), buf, len,
 			 used);
 }

@@ -118,7 +118,7 @@ static const struct opt_doc run_doc = {
 		"and last time). Prints detections as they fire (Falco-compatible JSON with --json,\n"
 		"\"source\":\"graph\"): Network scan, Dropper executed, Self-deleting executable,\n"
 		"Processes killed by name, Flood, Persistence write. Memory is bounded by\n"
-		"--max-nodes/--max-edges (about 33 MB by default); the oldest leaves are aged out\n"
+		"--max-nodes/--max-edges (about 28 MB by default); the oldest leaves are aged out\n"
 		"first and the summary counts what was dropped. The same collector runs in the\n"
 		"daemon: ebee serve --collectors graph (/api/graph, /metrics, the page's panel).",
 	.examples = "  ebee graph run --duration 60 --save /tmp/g.ebg\n"

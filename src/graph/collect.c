@@ -77,7 +77,7 @@ static void on_alert(void *arg, const struct graph *g, const struct galert *a)
 {
 	struct collector *c = arg;
 	struct graph_state *s = c->priv;
-	const struct gnode *p = graph_node(g, a->proc);
+	const struct gproc *p = graph_proc(g, a->proc);
 	struct graph_alert_ev ev = { .a = *a };
 
 	s->by_rule[a->rule]++;
@@ -85,10 +85,12 @@ static void on_alert(void *arg, const struct graph *g, const struct galert *a)
 	ev.hdr.size = sizeof(ev);
 	ev.hdr.time_ns = a->time_ns;
 	if (p) {
+		const char *comm = graph_comm(g, a->proc);
+
 		ev.hdr.pid = ev.hdr.tid = p->pid;
 		ev.hdr.uid = p->uid;
 		ev.hdr.start_ns = p->start_ns;
-		memcpy(ev.hdr.comm, p->comm, sizeof(ev.hdr.comm));
+		memcpy(ev.hdr.comm, comm, strnlen(comm, sizeof(ev.hdr.comm)));
 	}
 	if (c->out) {
 		/* the CLI: each alert as it fires */
@@ -422,7 +424,7 @@ static void graph_metrics(struct collector *c, struct prom *p)
 /* A proc's lineage head, without the ingestion's repair of a head aged out. */
 static uint32_t head_of(const struct graph *g, uint32_t id)
 {
-	uint32_t h = g->n[id].lineage;
+	uint32_t h = g->p[g->n[id].proc].lineage;
 
 	return h < g->ncap && g->n[h].type == GN_PROC && g->n[h].flags & GNF_HEAD ? h : id;
 }
@@ -533,14 +535,14 @@ static void graph_api(struct collector *c, struct jw *w, size_t top)
 	jw_key(w, "lineages");
 	jw_arr_begin(w);
 	for (uint32_t k = 0; k < shown; k++) {
-		const struct gnode *h = &g->n[lins[k].head];
+		uint32_t h = lins[k].head;
 
 		jw_obj_begin(w);
-		snprintf(b, sizeof(b), "n%u", lins[k].head);
+		snprintf(b, sizeof(b), "n%u", h);
 		jw_kstr(w, "id", b);
-		jw_ku64(w, "pid", h->pid);
-		jw_kstr(w, "label", h->label);
-		jw_kstr(w, "comm", h->comm);
+		jw_ku64(w, "pid", graph_proc(g, h)->pid);
+		jw_kstr(w, "label", graph_label(g, h));
+		jw_kstr(w, "comm", graph_comm(g, h));
 		jw_ku64(w, "procs", lins[k].procs);
 		jw_ku64(w, "edges", lins[k].deg);
 		jw_ku64(w, "alerts", lins[k].alerts);
@@ -589,11 +591,14 @@ static bool graph_doctor(char *buf, size_t len)
 	return events_collector.doctor ? events_collector.doctor(buf, len) : true;
 }
 
-/* The daemon's ring: 2 MB (the CLI keeps 4M). bench/serve: the graph takes ~32 000 events/s
- * of bench/graph's storm without a drop through 1 MB, drained every 20 ms; its pages count
- * twice in RSS (libbpf maps the data area twice for records that wrap). */
+/* The daemon's defaults (the CLI's are its options'): a 2 MB ring (the CLI keeps 4M;
+ * bench/serve: the graph takes ~32 000 events/s of bench/graph's storm without a drop through
+ * 1 MB, drained every 20 ms; its pages count twice in RSS, libbpf maps the data area twice for
+ * records that wrap) and a quarter of the CLI's graph (docs/serve.md: the daemon's RSS with
+ * every collector and its graph full stays near 40 MB). */
 static const struct graph_cfg graph_default = {
 	.window = 60, .scan_min = 100, .flood_min = 1000, .ring_size = 2 << 20,
+	.max_nodes = 16384, .max_edges = 32768,
 };
 
 const struct collector_desc graph_collector = {

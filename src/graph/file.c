@@ -99,22 +99,25 @@ int graph_save(const struct graph *g, const char *path)
 #define REF(x) ((x) < g->ncap ? nmap[x] : GNONE)
 	for (uint32_t i = 0; i < g->ncap; i++) {
 		const struct gnode *n = &g->n[i];
+		/* what other nodes than processes do not have is saved as it reads on them */
+		static const struct gproc none = { .parent = GNONE, .lineage = GNONE };
+		const struct gproc *p = graph_proc(g, i) ? graph_proc(g, i) : &none;
 
 		if (!n->type)
 			continue;
 		wle(&w, n->type, 1);
 		wle(&w, n->flags & GNF_SAVED, 2);
-		wle(&w, n->pid, 4);
+		wle(&w, p->pid, 4);
 		wle(&w, n->aux, 4);
-		wle(&w, n->uid, 4);
-		wle(&w, REF(n->parent), 4);
-		wle(&w, REF(n->lineage), 4);
-		wle(&w, REF(n->writer), 4);
-		wle(&w, n->start_ns, 8);
+		wle(&w, p->uid, 4);
+		wle(&w, REF(p->parent), 4);
+		wle(&w, REF(p->lineage), 4);
+		wle(&w, n->type == GN_FILE ? REF(n->writer) : GNONE, 4);
+		wle(&w, p->start_ns, 8);
 		wle(&w, n->first_ns, 8);
 		wle(&w, n->last_ns, 8);
-		wstr(&w, n->label, sizeof(n->label));
-		wstr(&w, n->comm, sizeof(n->comm));
+		wstr(&w, graph_label(g, i), GRAPH_LABEL_LEN);
+		wstr(&w, graph_comm(g, i), GRAPH_COMM_LEN);
 	}
 	for (uint32_t i = 0; i < g->ecap; i++) {
 		const struct gedge *e = &g->e[i];
@@ -278,9 +281,11 @@ struct graph *graph_load_buf(const uint8_t *buf, size_t len, bool check_sum, cha
 		     "%u alerts)", nn, ne, na);
 		return NULL;
 	}
-	/* room for what the file holds, nothing more: a loaded graph does not grow */
+	/* room for what the file holds, nothing more: a loaded graph does not grow (a text
+	 * takes its bytes in the file and at most 16 more in the store) */
 	lim.max_nodes = nn + 16;
 	lim.max_edges = ne + 16;
+	lim.max_text = (uint32_t)(r.len + 32ull * nn + 64);
 	g = graph_new(&lim, NULL);
 	if (!g) {
 		fail(err, errlen, "out of memory");
@@ -290,42 +295,53 @@ struct graph *graph_load_buf(const uint8_t *buf, size_t len, bool check_sum, cha
 	g->st.events = events;
 	g->st.lost = lost;
 	for (uint32_t i = 0; i < nn && !r.bad; i++) {
-		struct gnode n = { 0 };
-		uint32_t id;
+		struct gproc p = { 0 };
+		uint8_t type;
+		uint16_t flags;
+		uint32_t aux, writer, id;
+		uint64_t key, first, last;
+		char label[GRAPH_LABEL_LEN], comm[GRAPH_COMM_LEN + 1];
 
-		n.type = (uint8_t)rle(&r, 1, "node");
-		n.flags = (uint16_t)rle(&r, 2, "node");
-		n.pid = (uint32_t)rle(&r, 4, "node");
-		n.aux = (uint32_t)rle(&r, 4, "node");
-		n.uid = (uint32_t)rle(&r, 4, "node");
-		n.parent = (uint32_t)rle(&r, 4, "node");
-		n.lineage = (uint32_t)rle(&r, 4, "node");
-		n.writer = (uint32_t)rle(&r, 4, "node");
-		n.start_ns = rle(&r, 8, "node");
-		n.first_ns = rle(&r, 8, "node");
-		n.last_ns = rle(&r, 8, "node");
-		rstr(&r, n.label, sizeof(n.label), "node label");
-		rstr(&r, n.comm, sizeof(n.comm), "node comm");
+		type = (uint8_t)rle(&r, 1, "node");
+		flags = (uint16_t)rle(&r, 2, "node");
+		p.pid = (uint32_t)rle(&r, 4, "node");
+		aux = (uint32_t)rle(&r, 4, "node");
+		p.uid = (uint32_t)rle(&r, 4, "node");
+		p.parent = (uint32_t)rle(&r, 4, "node");
+		p.lineage = (uint32_t)rle(&r, 4, "node");
+		writer = (uint32_t)rle(&r, 4, "node");
+		p.start_ns = rle(&r, 8, "node");
+		first = rle(&r, 8, "node");
+		last = rle(&r, 8, "node");
+		rstr(&r, label, sizeof(label), "node label");
+		rstr(&r, comm, GRAPH_COMM_LEN, "node comm");
 		if (r.bad)
 			break;
-		if (!n.type || n.type >= GN__MAX || n.flags & ~GNF_SAVED || !ref_ok(n.parent, nn) ||
-		    !ref_ok(n.lineage, nn) || !ref_ok(n.writer, nn)) {
+		if (!type || type >= GN__MAX || flags & ~GNF_SAVED || !ref_ok(p.parent, nn) ||
+		    !ref_ok(p.lineage, nn) || !ref_ok(writer, nn)) {
 			fail(err, errlen, "corrupt graph: node %u is invalid", i);
 			goto bad;
 		}
-		n.key = graph_node_key(n.type, n.label, n.pid, n.start_ns);
-		if (graph_node_find(g, n.key) != GNONE) {
+		key = graph_node_key(type, label, p.pid, p.start_ns);
+		if (graph_node_find(g, key) != GNONE) {
 			fail(err, errlen, "corrupt graph: node %u is a duplicate", i);
 			goto bad;
 		}
-		id = graph_node_get(g, n.type, n.label, n.key, n.first_ns);
+		id = graph_node_get(g, type, label, key, first);
 		if (id != i) {
 			fail(err, errlen, "corrupt graph: node %u cannot be stored", i);
 			goto bad;
 		}
-		n.out = n.in = GNONE;
-		n.deg = 0;
-		g->n[id] = n;
+		g->n[id].flags = flags;
+		g->n[id].aux = aux;
+		g->n[id].last_ns = last;
+		if (type == GN_FILE)
+			g->n[id].writer = writer;
+		if (type == GN_PROC) {
+			p.comm = gproc_of(g, id)->comm;
+			*gproc_of(g, id) = p;
+			graph_set_comm(g, id, comm);
+		}
 	}
 	for (uint32_t i = 0; i < ne && !r.bad; i++) {
 		uint8_t type = (uint8_t)rle(&r, 1, "edge");

@@ -3,16 +3,20 @@
  * through the collector interface) and the process table (src/proc), detections that look at
  * relationships over time instead of one event at a time, queries, save/load and export.
  *
- * Store: two fixed arrays (nodes, edges) allocated once at graph_new, each with an
- * open-addressing index keyed by a 64-bit hash of the identity (type + text, or src/dst/type/
- * signal for an edge); adjacency as doubly linked out/in lists threaded through the edges, so
- * unlinking is O(1). Nothing is allocated per event.
+ * Store: fixed arrays allocated once at graph_new (nodes, edges, and the process part of
+ * proc nodes), each with an open-addressing index keyed by a 64-bit hash of the identity (type
+ * + text, or src/dst/type/signal for an edge); adjacency as doubly linked out/in lists
+ * threaded through the edges, so unlinking is O(1). A node's text is in a string store shared
+ * by every node with that text (a program's path: its file node and all its processes).
+ * Nothing is allocated per event.
  *
- * Bound: max_nodes * sizeof(struct gnode) + max_edges * sizeof(struct gedge) + their indexes
- * (2 slots of 16 bytes per entry) + the detection window table + the pid map. With the
- * defaults (65536 nodes, 131072 edges) that is about 33 MB (graph_mem_bytes says exactly).
- * Resident is what is used: the tables fill from the start, and the indexes and the pid map
- * start at 1024 slots and double as entries come (graph_int.h).
+ * Bound (graph_mem_bytes says exactly): per node 56 bytes, its process part 56 (as many as
+ * nodes, in case every node is a process), 64 of string store and 24 of index; per edge 56
+ * and 24 of index; the detection window table and the pid map. With the defaults (65536
+ * nodes, 131072 edges) that is about 28 MB, the daemon's (docs/serve.md) a quarter of it.
+ * Resident is what is used: the tables fill from the start (freed entries are reused first),
+ * the indexes and the pid map start at 1024 slots and double as entries come, and the string
+ * store is compacted and its tail given back as its texts are freed (graph_int.h).
  * When a table is full the oldest entry of a sample of 32 taken round-robin is aged out —
  * leaves first (a node with at most one edge: a file read once, an endpoint seen once), never
  * a node or edge an alert refers to — and counted per type (dropped_nodes/dropped_edges). */
@@ -25,7 +29,7 @@
 #include <stdio.h>
 
 #define GNONE UINT32_MAX
-#define GRAPH_LABEL_LEN 120
+#define GRAPH_LABEL_LEN 120         /* the longest text, NUL included (longer ones are cut) */
 #define GRAPH_COMM_LEN 16
 #define GRAPH_MAX_ALERTS 256
 #define GRAPH_ALERT_NODES 16
@@ -66,40 +70,48 @@ enum {
 #define GNF_SAVED (GNF_NET | GNF_EXITED | GNF_NETWRITE | GNF_XSET | GNF_EXEC | GNF_DELETED | \
 		   GNF_PIN | GNF_HEAD)
 
+/* 56 bytes: what every node has. A process's own state is its struct gproc (graph_proc), its
+ * text and comm are in the string store (graph_label, graph_comm). */
 struct gnode {
 	uint64_t key;              /* identity hash (graph_node_key) */
 	uint64_t first_ns, last_ns;/* CLOCK_MONOTONIC, like the events' time_ns */
-	uint64_t start_ns;         /* proc: start, ns since boot */
-	uint32_t pid;              /* proc: pid */
-	uint32_t aux;              /* remote/port: port; user: uid; proc: ppid */
-	uint32_t uid;              /* proc: uid */
-	uint32_t parent;           /* proc: the node that spawned it, GNONE = unknown */
-	uint32_t lineage;          /* proc: the head of its lineage (itself for a head) */
-	uint32_t writer;           /* file: the process that last wrote it, GNONE */
 	uint32_t out, in;          /* first out/in edge, GNONE */
 	uint32_t deg;              /* edges in + out */
+	uint32_t aux;              /* remote/port: port; user: uid; proc: ppid */
+	uint32_t label;            /* proc: exe; file: path; remote: addr:port; user: name */
+	union {
+		uint32_t proc;     /* proc: its struct gproc */
+		uint32_t writer;   /* file: the process that last wrote it, GNONE */
+	};
 	uint16_t flags;            /* GNF_* */
 	uint8_t type;              /* enum gnode_type, 0 = free slot */
 	uint8_t alerted;           /* lineage head: rules already fired (bit per rule) */
+};
+
+/* A process node's own part (56 bytes, procs only). */
+struct gproc {
+	uint64_t start_ns;         /* start, ns since boot */
 	/* lineage head: the detection window (tumbling, graph_rules.window_ns), and the lost
 	 * counter when the graph first saw the lineage: its alerts are incomplete past it */
 	uint64_t win_start, win_lost;
-	uint32_t win_addrs, win_ports, win_kills, pad;
-	char label[GRAPH_LABEL_LEN];  /* proc: exe; file: path; remote: addr:port; user: name */
-	char comm[GRAPH_COMM_LEN];    /* proc only */
+	uint32_t pid, uid;
+	uint32_t parent;           /* the node that spawned it, GNONE = unknown */
+	uint32_t lineage;          /* the head of its lineage (itself for a head) */
+	uint32_t comm;             /* in the string store */
+	uint32_t win_addrs, win_ports, win_kills;
 };
 
+/* 56 bytes. Its identity hash is not kept: it is made again from the ends' keys, the type and
+ * aux when the edge goes (edge_key, store.c). */
 struct gedge {
-	uint64_t key;
 	uint64_t first_ns, last_ns;
 	uint64_t count;            /* how many events made it */
 	uint32_t src, dst;
 	uint32_t next_out, prev_out, next_in, prev_in;
-	uint32_t aux;              /* signalled: the signal */
 	uint32_t fails;            /* of count, attempts that failed (connect refused, ...) */
+	uint16_t aux;              /* signalled: the signal (65535: any larger number) */
 	uint8_t type;              /* enum gedge_type, 0 = free */
 	uint8_t pin;
-	uint8_t pad[6];
 };
 
 enum grule {
@@ -128,6 +140,7 @@ struct graph_rules {
 
 struct graph_limits {
 	uint32_t max_nodes, max_edges;   /* 0 = the defaults */
+	uint32_t max_text;               /* string store bytes, 0 = 64 per node */
 };
 
 struct graph_stats {
@@ -139,6 +152,7 @@ struct graph_stats {
 	uint64_t alerts, alerts_unstored;   /* fired; fired past GRAPH_MAX_ALERTS */
 	uint64_t pid_full;                  /* pid map full: a process's state not kept */
 	uint64_t win_approx;                /* window table full: a distinct count may be high */
+	uint64_t str_full;                  /* string store full of live texts: a node not made */
 };
 
 struct graph;
@@ -164,6 +178,12 @@ uint32_t graph_node_get(struct graph *g, int type, const char *label, uint64_t k
 uint32_t graph_edge_add(struct graph *g, uint32_t src, uint32_t dst, int type, uint32_t aux,
 			uint64_t ts, bool failed);
 const struct gnode *graph_node(const struct graph *g, uint32_t id);   /* NULL if free */
+/* A node's text ("" for a free slot); a process's comm ("" for other nodes). Valid until the
+ * graph changes (the string store moves texts when it compacts). */
+const char *graph_label(const struct graph *g, uint32_t id);
+const char *graph_comm(const struct graph *g, uint32_t id);
+/* A proc node's process part, NULL for other nodes. */
+const struct gproc *graph_proc(const struct graph *g, uint32_t id);
 const struct gedge *graph_edge(const struct graph *g, uint32_t id);
 uint32_t graph_nnodes_cap(const struct graph *g);
 uint32_t graph_nedges_cap(const struct graph *g);

@@ -25,6 +25,10 @@
 
 #define MAX_DEPTH 8
 
+/* a proc node's process part; a node's text (valid until the next node is made) */
+#define P(id) gproc_of(g, (id))
+#define LAB(id) graph_str(g, g->n[(id)].label)
+
 /* ---- pid map: open addressing by pid, backward-shift deletion ---- */
 
 static uint32_t pid_hash(uint32_t pid, uint32_t mask)
@@ -117,31 +121,31 @@ static void pid_del(struct graph *g, uint32_t pid)
 
 static bool is_proc(const struct graph *g, uint32_t id, uint32_t pid)
 {
-	return id < g->ncap && g->n[id].type == GN_PROC && (!pid || g->n[id].pid == pid);
+	return id < g->ncap && g->n[id].type == GN_PROC && (!pid || g->p[g->n[id].proc].pid == pid);
 }
 
 static uint32_t lineage_head(struct graph *g, uint32_t id)
 {
-	uint32_t h = g->n[id].lineage;
+	uint32_t h = P(id)->lineage;
 
 	if (is_proc(g, h, 0) && g->n[h].flags & GNF_HEAD)
 		return h;
 	/* its head was aged out: it heads its own lineage from now on */
 	g->n[id].flags |= GNF_HEAD;
-	g->n[id].lineage = id;
-	g->n[id].win_lost = g->st.lost;
+	P(id)->lineage = id;
+	P(id)->win_lost = g->st.lost;
 	return id;
 }
 
 static void ctx_edges(struct graph *g, uint32_t id, const struct proc *p, uint64_t ts)
 {
 	char lab[GRAPH_LABEL_LEN];
-	uint32_t u;
+	uint32_t u, uid = P(id)->uid;   /* read first: the user node may age id out */
 
-	snprintf(lab, sizeof(lab), "%u", g->n[id].uid);
+	snprintf(lab, sizeof(lab), "%u", uid);
 	u = graph_node_get(g, GN_USER, lab, graph_node_key(GN_USER, lab, 0, 0), ts);
 	if (u != GNONE) {
-		g->n[u].aux = g->n[id].uid;
+		g->n[u].aux = uid;
 		graph_edge_add(g, id, u, GE_RAN_AS, 0, ts, false);
 	}
 	if (p && p->container_id[0] && strcmp(p->container_id, "host")) {
@@ -159,10 +163,10 @@ static uint32_t new_proc(struct graph *g, const char *label, uint32_t pid, uint6
 
 	if (id == GNONE)
 		return GNONE;
-	g->n[id].pid = pid;
-	g->n[id].start_ns = start;
+	P(id)->pid = pid;
+	P(id)->start_ns = start;
 	if (parent != GNONE && parent != id) {
-		g->n[id].parent = parent;
+		P(id)->parent = parent;
 		graph_edge_add(g, parent, id, GE_SPAWNED, 0, ts, false);
 	}
 	return id;
@@ -184,15 +188,18 @@ static uint32_t proc_node(struct graph *g, struct proctab *pt, uint32_t pid,
 		return e->node;
 	if (e && is_proc(g, e->tmpl, 0)) {
 		/* a fork child: the parent's program, the parent's lineage */
-		const struct gnode *t = &g->n[e->tmpl];
+		/* copies: making the node may age the parent out and reuse its process part */
+		const struct gproc t = *P(e->tmpl);
+		char comm[GRAPH_COMM_LEN + 1];
 
-		id = new_proc(g, t->label, pid, e->start_ns, e->tmpl, ts);
+		snprintf(comm, sizeof(comm), "%s", graph_str(g, t.comm));
+		id = new_proc(g, LAB(e->tmpl), pid, e->start_ns, e->tmpl, ts);
 		if (id == GNONE)
 			return GNONE;
-		g->n[id].uid = t->uid;
-		g->n[id].aux = t->pid;
-		memcpy(g->n[id].comm, t->comm, sizeof(g->n[id].comm));
-		g->n[id].lineage = lineage_head(g, e->tmpl);
+		P(id)->uid = t.uid;
+		g->n[id].aux = t.pid;
+		graph_set_comm(g, id, comm);
+		P(id)->lineage = lineage_head(g, e->tmpl);
 		g->n[id].flags |= g->n[e->tmpl].flags & GNF_NET;
 		e->node = id;
 		e->tmpl = GNONE;
@@ -215,16 +222,16 @@ static uint32_t proc_node(struct graph *g, struct proctab *pt, uint32_t pid,
 	if (id == GNONE)
 		return GNONE;
 	g->n[id].flags |= GNF_HEAD;
-	g->n[id].lineage = id;
-	g->n[id].win_lost = g->st.lost;
+	P(id)->lineage = id;
+	P(id)->win_lost = g->st.lost;
 	if (p) {
-		g->n[id].uid = p->uid;
+		P(id)->uid = p->uid;
 		g->n[id].aux = p->ppid;
-		memcpy(g->n[id].comm, p->comm, sizeof(g->n[id].comm));
+		graph_set_comm(g, id, p->comm);
 		ctx_edges(g, id, p, ts);
 	} else if (h && h->pid == pid) {
-		g->n[id].uid = h->uid;
-		memcpy(g->n[id].comm, h->comm, sizeof(g->n[id].comm));
+		P(id)->uid = h->uid;
+		graph_set_comm(g, id, h->comm);
 	}
 	if ((e = pid_add(g, pid))) {
 		e->node = id;
@@ -303,7 +310,7 @@ static const char *ev_path(struct proctab *pt, const struct ev_sys *e, const cha
 
 static void win_roll(struct graph *g, uint32_t head, uint64_t ts)
 {
-	struct gnode *h = &g->n[head];
+	struct gproc *h = P(head);
 
 	if (h->win_start && ts - h->win_start < g->rules.window_ns)
 		return;
@@ -316,11 +323,11 @@ static uint32_t win_add(struct graph *g, uint32_t head, uint64_t what, uint64_t 
 			uint64_t ts, uint32_t n)
 {
 	uint64_t kv[3] = { g->n[head].key, what, tag };
-	uint64_t key = graph_hash(kv, sizeof(kv), 7), win = g->n[head].win_start;
+	uint64_t key = graph_hash(kv, sizeof(kv), 7), win = P(head)->win_start;
 	struct gwin *victim = NULL;
 
 	for (uint32_t k = 0; k < 8; k++) {
-		struct gwin *w = &g->win[(key + k) & (GRAPH_WIN - 1)];
+		struct gwin *w = &g->win[(key + k) & g->wmask];
 
 		if (w->key == key && w->win == win)
 			return w->count += n;
@@ -401,7 +408,7 @@ static void ab_fire(struct graph *g, struct abuild *b, int rule, uint32_t proc, 
 	b->a.rule = (uint8_t)rule;
 	b->a.time_ns = ts;
 	b->a.proc = proc;
-	b->a.incomplete = head != GNONE && g->st.lost > g->n[head].win_lost;
+	b->a.incomplete = head != GNONE && g->st.lost > P(head)->win_lost;
 	va_start(ap, fmt);
 	vsnprintf(b->a.text, sizeof(b->a.text), fmt, ap);
 	va_end(ap);
@@ -446,12 +453,12 @@ static void check_persist(struct graph *g, uint32_t proc, uint32_t file, uint32_
 {
 	struct abuild b = { 0 };
 
-	if (!persistence_path(g->n[file].label) || fired(g, file, GR_PERSIST))
+	if (!persistence_path(LAB(file)) || fired(g, file, GR_PERSIST))
 		return;
 	ab_edge(g, &b, edge);
 	ab_fire(g, &b, GR_PERSIST, proc, lineage_head(g, proc), ts,
-		"persistence file written (file=%s proc=%s pid=%u)", g->n[file].label,
-		g->n[proc].label, g->n[proc].pid);
+		"persistence file written (file=%s proc=%s pid=%u)", LAB(file), LAB(proc),
+		P(proc)->pid);
 }
 
 static uint32_t in_edge(struct graph *g, uint32_t node, int type, uint32_t src)
@@ -483,8 +490,7 @@ static void check_dropper(struct graph *g, uint32_t proc, uint32_t file, uint32_
 	ab_out(g, &b, w, GE_ACCEPTED, 2);
 	ab_fire(g, &b, GR_DROPPER, proc, lineage_head(g, proc), ts,
 		"file downloaded, made executable and executed (file=%s writer=%s writer_pid=%u "
-		"proc=%s pid=%u)", f->label, g->n[w].label, g->n[w].pid, g->n[proc].label,
-		g->n[proc].pid);
+		"proc=%s pid=%u)", LAB(file), LAB(w), P(w)->pid, LAB(proc), P(proc)->pid);
 }
 
 /* ---- per event type ---- */
@@ -511,11 +517,11 @@ static void on_exec(struct graph *g, struct proctab *pt, const struct ev_exec *x
 	if (id == GNONE)
 		return;
 	g->n[id].flags |= GNF_HEAD;
-	g->n[id].lineage = id;
-	g->n[id].win_lost = g->st.lost;
-	g->n[id].uid = h->uid;
+	P(id)->lineage = id;
+	P(id)->win_lost = g->st.lost;
+	P(id)->uid = h->uid;
 	g->n[id].aux = x->ppid;
-	memcpy(g->n[id].comm, h->comm, sizeof(g->n[id].comm));
+	graph_set_comm(g, id, h->comm);
 	ctx_edges(g, id, p, h->time_ns);
 	if ((e = pid_add(g, h->pid))) {
 		e->node = id;
@@ -631,10 +637,10 @@ static void on_file(struct graph *g, struct proctab *pt, const struct ev_sys *e,
 		struct abuild b = { 0 };
 
 		g->n[f].flags |= GNF_DELETED;
-		for (int d = 0; d < MAX_DEPTH && is_proc(g, img, 0); d++, img = g->n[img].parent)
-			if (!strcmp(g->n[img].label, g->n[f].label))
+		for (int d = 0; d < MAX_DEPTH && is_proc(g, img, 0); d++, img = P(img)->parent)
+			if (!strcmp(LAB(img), LAB(f)))
 				break;
-		if (!is_proc(g, img, 0) || strcmp(g->n[img].label, g->n[f].label) ||
+		if (!is_proc(g, img, 0) || strcmp(LAB(img), LAB(f)) ||
 		    fired(g, f, GR_SELFDEL))
 			break;
 		ab_node(&b, pnode);
@@ -642,7 +648,7 @@ static void on_file(struct graph *g, struct proctab *pt, const struct ev_sys *e,
 		ab_edge(g, &b, ed);
 		ab_fire(g, &b, GR_SELFDEL, pnode, lineage_head(g, pnode), ts,
 			"running program deleted its own executable (file=%s proc=%s pid=%u)",
-			g->n[f].label, g->n[pnode].label, g->n[pnode].pid);
+			LAB(f), LAB(pnode), P(pnode)->pid);
 		break;
 	}
 	}
@@ -655,12 +661,12 @@ static void net_attempt(struct graph *g, const struct ev_sys *e, uint32_t proc, 
 {
 	uint64_t ts = e->hdr.time_ns, a[2];
 	uint32_t head = lineage_head(g, proc);
-	struct gnode *h;
+	struct gproc *h;
 
 	g->n[proc].flags |= GNF_NET;
 	g->n[head].flags |= GNF_NET;
 	win_roll(g, head, ts);
-	h = &g->n[head];
+	h = P(head);
 	memcpy(a, e->addr, sizeof(a));
 	if (win_add(g, head, a[0] ^ (a[1] * 31), 'a', ts, 1) == 1)
 		h->win_addrs++;
@@ -676,8 +682,8 @@ static void net_attempt(struct graph *g, const struct ev_sys *e, uint32_t proc, 
 		ab_fire(g, &b, GR_SCAN, proc, head, ts,
 			"lineage connected to %u addresses and %u ports in %llus (proc=%s pid=%u "
 			"last=%s)", h->win_addrs, h->win_ports,
-			(unsigned long long)(g->rules.window_ns / 1000000000ull), g->n[proc].label,
-			g->n[proc].pid, lab);
+			(unsigned long long)(g->rules.window_ns / 1000000000ull), LAB(proc),
+			P(proc)->pid, lab);
 	}
 	if (win_add(g, head, g->n[r].key, 'f', ts, pkts) >= g->rules.flood &&
 	    !fired(g, head, GR_FLOOD)) {
@@ -688,8 +694,8 @@ static void net_attempt(struct graph *g, const struct ev_sys *e, uint32_t proc, 
 		ab_fire(g, &b, GR_FLOOD, proc, head, ts,
 			"lineage sent %u connections/packets to one endpoint in %llus (proc=%s pid=%u "
 			"target=%s)", g->rules.flood,
-			(unsigned long long)(g->rules.window_ns / 1000000000ull), g->n[proc].label,
-			g->n[proc].pid, lab);
+			(unsigned long long)(g->rules.window_ns / 1000000000ull), LAB(proc),
+			P(proc)->pid, lab);
 	}
 }
 
@@ -729,8 +735,8 @@ static void on_net(struct graph *g, const struct ev_sys *e, uint32_t proc)
 
 static bool descends(const struct graph *g, uint32_t node, uint32_t anc, uint32_t anc_head)
 {
-	for (int d = 0; d < 16 && is_proc(g, node, 0); d++, node = g->n[node].parent)
-		if (node == anc || node == anc_head || g->n[node].lineage == anc_head)
+	for (int d = 0; d < 16 && is_proc(g, node, 0); d++, node = g->p[g->n[node].proc].parent)
+		if (node == anc || node == anc_head || g->p[g->n[node].proc].lineage == anc_head)
 			return true;
 	return false;
 }
@@ -740,7 +746,7 @@ static void on_kill(struct graph *g, struct proctab *pt, const struct ev_sys *e,
 	uint64_t sig = e->sc == SC_TGKILL ? e->a[2] : e->a[1];
 	int32_t target = (int32_t)e->a[0];
 	uint32_t v, head;
-	struct gnode *h;
+	struct gproc *h;
 
 	/* signal 0 probes; process groups and -1 are not one victim */
 	if (!sig || target <= 0 || (uint32_t)target == e->hdr.pid)
@@ -753,7 +759,7 @@ static void on_kill(struct graph *g, struct proctab *pt, const struct ev_sys *e,
 	if (descends(g, v, proc, head))
 		return;   /* a shell or supervisor signalling its own children */
 	win_roll(g, head, e->hdr.time_ns);
-	h = &g->n[head];
+	h = P(head);
 	if (win_add(g, head, (uint32_t)target, 'k', e->hdr.time_ns, 1) == 1)
 		h->win_kills++;
 	if (h->win_kills >= g->rules.kills && !fired(g, head, GR_KILL)) {
@@ -765,14 +771,16 @@ static void on_kill(struct graph *g, struct proctab *pt, const struct ev_sys *e,
 		ab_node(&b, proc);
 		ab_out(g, &b, proc, GE_SIGNALLED, GRAPH_ALERT_EDGES);
 		for (int i = 0; i < b.a.nedges && used < sizeof(names); i++) {
-			const struct gnode *t = &g->n[g->e[b.a.edges[i]].dst];
+			uint32_t t = g->e[b.a.edges[i]].dst;
+			const char *comm = graph_comm(g, t);
+			const struct gproc *tp = graph_proc(g, t);
 
 			used += snprintf(names + used, sizeof(names) - used, "%s%s(%u)", i ? "," : "",
-					 t->comm[0] ? t->comm : t->label, t->pid);
+					 comm[0] ? comm : LAB(t), tp ? tp->pid : 0);
 		}
 		ab_fire(g, &b, GR_KILL, proc, head, e->hdr.time_ns,
 			"lineage killed %u processes that are not its own (proc=%s pid=%u "
-			"victims=%s)", h->win_kills, g->n[proc].label, g->n[proc].pid, names);
+			"victims=%s)", h->win_kills, LAB(proc), P(proc)->pid, names);
 	}
 }
 

@@ -93,19 +93,21 @@ void graph_node_json(const struct graph *g, uint32_t id, struct jw *w)
 	jw_kstr(w, "id", nid(id, b, sizeof(b)));
 	if (n) {
 		jw_kstr(w, "type", graph_node_type_name(n->type));
-		jw_kstr(w, "label", n->label);
+		jw_kstr(w, "label", graph_label(g, id));
 		if (n->type == GN_PROC) {
-			jw_ku64(w, "pid", n->pid);
+			const struct gproc *p = graph_proc(g, id);
+
+			jw_ku64(w, "pid", p->pid);
 			jw_ku64(w, "ppid", n->aux);
-			jw_ku64(w, "uid", n->uid);
-			jw_kstr(w, "comm", n->comm);
-			jw_ku64(w, "start_ns", n->start_ns);
-			if (n->lineage != GNONE)
-				jw_kstr(w, "lineage", nid(n->lineage, b, sizeof(b)));
+			jw_ku64(w, "uid", p->uid);
+			jw_kstr(w, "comm", graph_comm(g, id));
+			jw_ku64(w, "start_ns", p->start_ns);
+			if (p->lineage != GNONE)
+				jw_kstr(w, "lineage", nid(p->lineage, b, sizeof(b)));
 		} else if (n->type == GN_REMOTE || n->type == GN_PORT) {
 			jw_ku64(w, "port", n->aux);
 		}
-		if (n->writer != GNONE)
+		if (n->type == GN_FILE && n->writer != GNONE)
 			jw_kstr(w, "writer", nid(n->writer, b, sizeof(b)));
 		jw_kstr(w, "first", when(g, n->first_ns, b, sizeof(b)));
 		jw_kstr(w, "last", when(g, n->last_ns, b, sizeof(b)));
@@ -122,7 +124,7 @@ void graph_node_json(const struct graph *g, uint32_t id, struct jw *w)
 void graph_alert_members(const struct graph *g, const struct galert *a, const char *hostname,
 			 struct jw *w)
 {
-	const struct gnode *p = graph_node(g, a->proc);
+	const struct gproc *p = graph_proc(g, a->proc);
 	char line[GRAPH_ALERT_TEXT + 128], b[64];
 	uint64_t r = real_ns(g, a->time_ns);
 	time_t sec = (time_t)(r / 1000000000ull);
@@ -137,8 +139,8 @@ void graph_alert_members(const struct graph *g, const struct galert *a, const ch
 	jw_kbool(w, "graph.incomplete", a->incomplete);
 	if (p) {
 		jw_ku64(w, "proc.pid", p->pid);
-		jw_kstr(w, "proc.exe", p->label);
-		jw_kstr(w, "proc.comm", p->comm);
+		jw_kstr(w, "proc.exe", graph_label(g, a->proc));
+		jw_kstr(w, "proc.comm", graph_comm(g, a->proc));
 		jw_kstr(w, "graph.proc", nid(a->proc, b, sizeof(b)));
 		if (p->lineage != GNONE)
 			jw_kstr(w, "graph.lineage", nid(p->lineage, b, sizeof(b)));
@@ -203,8 +205,8 @@ static void row_node(const struct graph *g, struct out *o, uint32_t id)
 		return;
 	out_str(o, C_TYPE, graph_node_type_name(n->type));
 	if (n->type == GN_PROC)
-		out_u64(o, C_PID, n->pid);
-	out_str(o, C_LABEL, n->label);
+		out_u64(o, C_PID, graph_proc(g, id)->pid);
+	out_str(o, C_LABEL, graph_label(g, id));
 }
 
 static void other_text(const struct graph *g, uint32_t id, char *b, size_t len)
@@ -228,8 +230,8 @@ static int q_lineage(const struct graph *g, struct out *o, const char *arg)
 	self = graph_node_ref(g, ref);
 	if (self == GNONE)
 		return bad_node(ref);
-	for (uint32_t p = g->n[self].parent; p != GNONE && graph_node(g, p) && nanc < 32;
-	     p = g->n[p].parent)
+	for (uint32_t p = graph_proc(g, self)->parent; graph_proc(g, p) && nanc < 32;
+	     p = graph_proc(g, p)->parent)
 		anc[nanc++] = p;
 	for (uint32_t i = nanc; i-- > 0;) {
 		out_str(o, C_REL, "ancestor");
@@ -320,7 +322,7 @@ static int talkers(const struct graph *g, struct out *o, uint64_t min, uint64_t 
 		if (g->n[i].type != GN_PROC)
 			continue;
 		for (uint32_t e = g->n[i].out; e != GNONE; e = g->e[e].next_out) {
-			const char *lab = g->n[g->e[e].dst].label, *c = strrchr(lab, ':');
+			const char *lab = graph_label(g, g->e[e].dst), *c = strrchr(lab, ':');
 			bool seen = false;
 
 			if (g->e[e].type != GE_CONNECTED)
@@ -329,7 +331,7 @@ static int talkers(const struct graph *g, struct out *o, uint64_t min, uint64_t 
 			x.endpoints++;
 			/* distinct addresses: an earlier edge with the same text before the port */
 			for (uint32_t f = g->n[i].out; f != e && c; f = g->e[f].next_out) {
-				const char *l2 = g->n[g->e[f].dst].label, *c2 = strrchr(l2, ':');
+				const char *l2 = graph_label(g, g->e[f].dst), *c2 = strrchr(l2, ':');
 
 				if (g->e[f].type == GE_CONNECTED && c2 && c2 - l2 == c - lab &&
 				    !strncmp(l2, lab, (size_t)(c - lab))) {
@@ -455,7 +457,7 @@ static int q_exec_dropped(const struct graph *g, struct out *o)
 				row_node(g, o, ex);
 				out_str(o, C_EDGE, "executed");
 				other_text(g, wr, t, sizeof(t));
-				out_fmt(o, C_OTHER, "%s written by %s", g->n[f].label, t);
+				out_fmt(o, C_OTHER, "%s written by %s", graph_label(g, f), t);
 				out_row(o);
 			}
 		}
@@ -673,13 +675,13 @@ int graph_export(const struct graph *g, FILE *f, enum graph_fmt fmt)
 			fprintf(f, "  n%u [shape=%s, type=%s, label=", i, shape[n->type],
 				graph_node_type_name(n->type));
 			if (n->type == GN_PROC)
-				snprintf(b, sizeof(b), " (%u)", n->pid);
+				snprintf(b, sizeof(b), " (%u)", graph_proc(g, i)->pid);
 			else
 				b[0] = 0;
 			{
 				char l[GRAPH_LABEL_LEN + 32];
 
-				snprintf(l, sizeof(l), "%s%s", n->label, b);
+				snprintf(l, sizeof(l), "%s%s", graph_label(g, i), b);
 				dot_str(f, l);
 			}
 			fputs("];\n", f);
@@ -714,11 +716,12 @@ int graph_export(const struct graph *g, FILE *f, enum graph_fmt fmt)
 			continue;
 		fprintf(f, "    <node id=\"n%u\"><data key=\"type\">%s</data><data key=\"label\">", i,
 			graph_node_type_name(n->type));
-		xml_str(f, n->label);
+		xml_str(f, graph_label(g, i));
 		fputs("</data>", f);
 		if (n->type == GN_PROC) {
-			fprintf(f, "<data key=\"pid\">%u</data><data key=\"comm\">", n->pid);
-			xml_str(f, n->comm);
+			fprintf(f, "<data key=\"pid\">%u</data><data key=\"comm\">",
+				graph_proc(g, i)->pid);
+			xml_str(f, graph_comm(g, i));
 			fputs("</data>", f);
 		}
 		fputs("</node>\n", f);

@@ -1,13 +1,21 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* The graph store: fixed node and edge tables, their hash indexes, O(1) adjacency unlinking,
- * bounded aging, alerts. See graph.h for the bound. */
+/* The graph store: fixed node and edge tables, their hash indexes, the string store, O(1)
+ * adjacency unlinking, bounded aging, alerts. See graph.h for the bound. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "core/ebee.h"
 #include "graph/graph_int.h"
+
+/* the sizes graph.h's bound is made of */
+_Static_assert(sizeof(struct gnode) == 56, "gnode");
+_Static_assert(sizeof(struct gproc) == 56, "gproc");
+_Static_assert(sizeof(struct gedge) == 56, "gedge");
+_Static_assert(sizeof(struct gslot) == 12, "gslot");
 
 static const char *const node_names[GN__MAX] = {
 	[GN_PROC] = "proc", [GN_FILE] = "file", [GN_REMOTE] = "remote", [GN_PORT] = "port",
@@ -182,6 +190,160 @@ static void idx_del(struct gindex *x, uint64_t key)
 	x->used--;
 }
 
+/* ---- string store (graph_int.h) ---- */
+
+/* dead bytes tolerated before a compaction, whatever the live ones */
+#define STR_SLACK (64u << 10)
+
+static uint32_t str_size(size_t len)
+{
+	return (uint32_t)((sizeof(struct gstr) + len + 1 + 7) & ~(size_t)7);
+}
+
+static struct gstr *str_rec(const struct graph *g, uint32_t ref)
+{
+	return (struct gstr *)(g->str.a + ref);
+}
+
+static uint64_t str_key(const char *s, size_t len)
+{
+	return graph_hash(s, len, 0x5f3759df) | 1;
+}
+
+static int str_init(struct gstrs *t, uint32_t nodes, uint32_t bytes)
+{
+	uint64_t cap = bytes ? bytes : (uint64_t)nodes * GRAPH_STR_PER_NODE;
+
+	if (cap > (UINT32_MAX & ~7u))
+		cap = UINT32_MAX & ~7u;
+	t->a = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (t->a == MAP_FAILED) {
+		t->a = NULL;
+		return -ENOMEM;
+	}
+	t->cap = (uint32_t)cap;
+	/* the empty text at 0: one reference that is never dropped (the mapping is zeroed) */
+	((struct gstr *)t->a)->refs = 1;
+	t->end = t->live = t->resident = str_size(0);
+	/* distinct texts: at most one per node, mostly far fewer (one path, many processes) */
+	return idx_init(&t->idx, nodes);
+}
+
+/* Slides the live records to the front, rewrites every reference (labels, comms, the index)
+ * through the old records' headers, and gives the pages past the new end back. */
+static void str_compact(struct graph *g)
+{
+	struct gstrs *t = &g->str;
+	uint32_t off, to = 0, size;
+	long pg = sysconf(_SC_PAGESIZE);
+	uint32_t from;
+
+	/* 1: each live record's new offset, in its header (live ones find their size again by
+	 * their text's length) */
+	for (off = 0; off < t->end; off += size) {
+		struct gstr *r = str_rec(g, off);
+
+		size = str_size(r->len);
+		if (r->refs) {
+			r->len = to;
+			to += size;
+		}
+	}
+	/* 2: the references */
+	for (uint32_t i = 0; i < g->nnext; i++) {
+		struct gnode *n = &g->n[i];
+
+		if (!n->type)
+			continue;
+		n->label = str_rec(g, n->label)->len;
+		if (n->type == GN_PROC)
+			g->p[n->proc].comm = str_rec(g, g->p[n->proc].comm)->len;
+	}
+	for (uint32_t i = 0; i <= t->idx.mask; i++)
+		if (t->idx.s[i].key)
+			t->idx.s[i].idx = str_rec(g, t->idx.s[i].idx)->len;
+	/* 3: the moves, in order: a record moves down over dead ones and its own place only */
+	for (off = 0; off < t->end; off += size) {
+		struct gstr *r = str_rec(g, off);
+		uint32_t dst;
+		size_t len;
+
+		if (!r->refs) {
+			size = str_size(r->len);
+			continue;
+		}
+		dst = r->len;
+		len = strlen(r->s);
+		size = str_size(len);
+		memmove(t->a + dst, r, size);
+		str_rec(g, dst)->len = (uint32_t)len;
+	}
+	t->end = t->live = to;
+	t->compactions++;
+	/* the pages past the end back to the kernel (zeros when used again) */
+	from = (uint32_t)(((uint64_t)to + (uint64_t)pg - 1) & ~((uint64_t)pg - 1));
+	if (t->resident > from)
+		madvise(t->a + from, t->resident - from, MADV_DONTNEED);
+	t->resident = to;
+}
+
+/* A reference to text s (cut at GRAPH_LABEL_LEN - 1 bytes): the one stored, or a new record;
+ * GNONE when the store is full of live texts. */
+static uint32_t str_get(struct graph *g, const char *s)
+{
+	struct gstrs *t = &g->str;
+	char buf[GRAPH_LABEL_LEN];
+	size_t len = strnlen(s, GRAPH_LABEL_LEN - 1);
+	uint32_t ref, need = str_size(len), dead;
+	uint64_t key;
+	struct gstr *r;
+
+	if (!len)
+		return 0;
+	/* a copy: s may be a text of the store itself, which a compaction moves */
+	memcpy(buf, s, len);
+	buf[len] = 0;
+	key = str_key(buf, len);
+	ref = idx_find(&t->idx, key);
+	if (ref != GNONE && !strcmp(graph_str(g, ref), buf)) {
+		str_rec(g, ref)->refs++;
+		return ref;
+	}
+	dead = t->end - t->live;
+	if ((dead > t->live / 2 && dead >= STR_SLACK) || (t->cap - t->end < need && dead >= need))
+		str_compact(g);
+	if (t->cap - t->end < need)
+		return GNONE;
+	r = str_rec(g, t->end);
+	r->refs = 1;
+	r->len = (uint32_t)len;
+	memcpy(r->s, buf, len + 1);
+	/* indexed unless the index is at its bound or the hash is another text's (then it is
+	 * stored unshared) */
+	if (idx_find(&t->idx, key) == GNONE && t->idx.used < t->idx.max_slots / 2 &&
+	    idx_reserve(&t->idx, t->idx.max_slots / 2))
+		idx_put(&t->idx, key, t->end);
+	ref = t->end;
+	t->end += need;
+	t->live += need;
+	if (t->end > t->resident)
+		t->resident = t->end;
+	return ref;
+}
+
+static void str_put(struct graph *g, uint32_t ref)
+{
+	struct gstr *r = str_rec(g, ref);
+	uint64_t key;
+
+	if (!ref || --r->refs)
+		return;
+	g->str.live -= str_size(r->len);
+	key = str_key(r->s, r->len);
+	if (idx_find(&g->str.idx, key) == ref)
+		idx_del(&g->str.idx, key);
+}
+
 /* ---- life ---- */
 
 struct graph *graph_new(const struct graph_limits *lim, const struct graph_rules *rules)
@@ -200,11 +362,16 @@ struct graph *graph_new(const struct graph_limits *lim, const struct graph_rules
 	g->ecap = ec;
 	g->n = calloc(nc, sizeof(*g->n));
 	g->e = calloc(ec, sizeof(*g->e));
+	g->p = calloc(nc, sizeof(*g->p));
 	g->pmask = 1023;
 	g->pids = calloc(g->pmask + 1, sizeof(*g->pids));
-	g->win = calloc(GRAPH_WIN, sizeof(*g->win));
-	if (!g->n || !g->e || !g->pids || !g->win || idx_init(&g->nidx, nc) ||
-	    idx_init(&g->eidx, ec)) {
+	/* distinct (lineage, address|port|victim|endpoint) of the live windows: hashed, so
+	 * resident once a few thousand are used; as many as nodes */
+	for (g->wmask = GRAPH_WIN_MIN - 1; g->wmask < GRAPH_WIN - 1 && g->wmask + 1 < nc;)
+		g->wmask = g->wmask * 2 + 1;
+	g->win = calloc(g->wmask + 1, sizeof(*g->win));
+	if (!g->n || !g->e || !g->p || !g->pids || !g->win || idx_init(&g->nidx, nc) ||
+	    idx_init(&g->eidx, ec) || str_init(&g->str, nc, lim ? lim->max_text : 0)) {
 		graph_free(g);
 		errno = ENOMEM;
 		return NULL;
@@ -213,6 +380,7 @@ struct graph *graph_new(const struct graph_limits *lim, const struct graph_rules
 	 * tables' pages are touched only as the graph grows); freed entries are reused first */
 	g->nfree = GNONE;
 	g->efree = GNONE;
+	g->pfree = GNONE;
 	if (rules)
 		g->rules = *rules;
 	if (!g->rules.window_ns)
@@ -234,19 +402,24 @@ void graph_free(struct graph *g)
 		return;
 	free(g->n);
 	free(g->e);
+	free(g->p);
 	free(g->pids);
 	free(g->win);
 	free(g->nidx.s);
 	free(g->eidx.s);
+	free(g->str.idx.s);
+	if (g->str.a)
+		munmap(g->str.a, g->str.cap);
 	free(g);
 }
 
 size_t graph_mem_bytes(const struct graph *g)
 {
-	return sizeof(*g) + (size_t)g->ncap * sizeof(struct gnode) +
-	       (size_t)g->ecap * sizeof(struct gedge) +
-	       ((size_t)g->nidx.max_slots + g->eidx.max_slots) * sizeof(struct gslot) +
-	       GRAPH_PIDS * sizeof(struct gpid) + GRAPH_WIN * sizeof(struct gwin);
+	return sizeof(*g) + (size_t)g->ncap * (sizeof(struct gnode) + sizeof(struct gproc)) +
+	       (size_t)g->ecap * sizeof(struct gedge) + g->str.cap +
+	       ((size_t)g->nidx.max_slots + g->eidx.max_slots + g->str.idx.max_slots) *
+	       sizeof(struct gslot) + GRAPH_PIDS * sizeof(struct gpid) +
+	       (g->wmask + 1) * sizeof(struct gwin);
 }
 
 void graph_on_alert(struct graph *g, graph_alert_fn fn, void *arg)
@@ -256,6 +429,16 @@ void graph_on_alert(struct graph *g, graph_alert_fn fn, void *arg)
 }
 
 /* ---- edges ---- */
+
+static uint64_t edge_key(const struct graph *g, uint32_t src, uint32_t dst, int type,
+			 uint32_t aux)
+{
+	uint64_t kv[3] = { ((uint64_t)src << 32) | dst, (uint64_t)type, aux };
+
+	/* keys of node slots: a recycled slot has a new identity, hence the node keys */
+	kv[0] ^= g->n[src].key * 31 + g->n[dst].key;
+	return graph_hash(kv, sizeof(kv), 0) | 1;
+}
 
 static void edge_remove(struct graph *g, uint32_t id)
 {
@@ -276,7 +459,7 @@ static void edge_remove(struct graph *g, uint32_t id)
 		g->e[e->next_in].prev_in = e->prev_in;
 	s->deg--;
 	d->deg--;
-	idx_del(&g->eidx, e->key);
+	idx_del(&g->eidx, edge_key(g, e->src, e->dst, e->type, e->aux));
 	memset(e, 0, sizeof(*e));
 	e->next_out = g->efree;
 	g->efree = id;
@@ -310,16 +493,15 @@ static bool edge_evict(struct graph *g)
 uint32_t graph_edge_add(struct graph *g, uint32_t src, uint32_t dst, int type, uint32_t aux,
 			uint64_t ts, bool failed)
 {
-	uint64_t kv[3] = { ((uint64_t)src << 32) | dst, (uint64_t)type, aux };
 	uint64_t key;
 	uint32_t id;
 	struct gedge *e;
 
 	if (src == GNONE || dst == GNONE || !g->n[src].type || !g->n[dst].type)
 		return GNONE;
-	/* keys of node slots: a recycled slot has a new identity, hence the node keys */
-	kv[0] ^= g->n[src].key * 31 + g->n[dst].key;
-	key = graph_hash(kv, sizeof(kv), 0) | 1;
+	if (aux > UINT16_MAX)
+		aux = UINT16_MAX;   /* signals are below 65: larger numbers are one value */
+	key = edge_key(g, src, dst, type, aux);
 	id = idx_find(&g->eidx, key);
 	if (id == GNONE) {
 		if (!idx_reserve(&g->eidx, g->ecap))
@@ -335,11 +517,10 @@ uint32_t graph_edge_add(struct graph *g, uint32_t src, uint32_t dst, int type, u
 			g->efree = e->next_out;
 		}
 		memset(e, 0, sizeof(*e));
-		e->key = key;
 		e->src = src;
 		e->dst = dst;
 		e->type = (uint8_t)type;
-		e->aux = aux;
+		e->aux = (uint16_t)aux;
 		e->first_ns = ts;
 		e->prev_out = e->prev_in = GNONE;
 		e->next_out = g->n[src].out;
@@ -414,6 +595,14 @@ static bool node_evict(struct graph *g)
 	}
 	graph_node_unlink_all(g, best);
 	idx_del(&g->nidx, g->n[best].key);
+	str_put(g, g->n[best].label);
+	if (g->n[best].type == GN_PROC) {
+		struct gproc *p = gproc_of(g, best);
+
+		str_put(g, p->comm);
+		p->parent = g->pfree;
+		g->pfree = g->n[best].proc;
+	}
 	memset(&g->n[best], 0, sizeof(g->n[best]));
 	g->n[best].out = g->nfree;
 	g->nfree = best;
@@ -428,7 +617,7 @@ uint32_t graph_node_find(const struct graph *g, uint64_t key)
 
 uint32_t graph_node_get(struct graph *g, int type, const char *label, uint64_t key, uint64_t ts)
 {
-	uint32_t id = idx_find(&g->nidx, key);
+	uint32_t id = idx_find(&g->nidx, key), lab;
 	struct gnode *n;
 
 	if (id != GNONE) {
@@ -438,23 +627,52 @@ uint32_t graph_node_get(struct graph *g, int type, const char *label, uint64_t k
 	}
 	if (!idx_reserve(&g->nidx, g->ncap))
 		return GNONE;
+	/* its text first: a store full of live texts (long unshared paths) ages nodes out */
+	for (int k = 0; (lab = str_get(g, label)) == GNONE; k++)
+		if (k == GRAPH_SAMPLE || !node_evict(g)) {
+			g->st.str_full++;
+			return GNONE;
+		}
 	if (g->nfree == GNONE && g->nnext < g->ncap) {
 		id = g->nnext++;
 		n = &g->n[id];
 	} else {
-		if (g->nfree == GNONE && !node_evict(g))
+		if (g->nfree == GNONE && !node_evict(g)) {
+			str_put(g, lab);
 			return GNONE;
+		}
 		id = g->nfree;
 		n = &g->n[id];
 		g->nfree = n->out;
+	}
+	/* as many process parts as nodes, so there is always one (checked all the same: a part
+	 * lost would be a bug, not a reason to write past the table) */
+	if (type == GN_PROC && g->pfree == GNONE && g->pnext >= g->ncap) {
+		memset(n, 0, sizeof(*n));
+		n->out = g->nfree;
+		g->nfree = id;
+		str_put(g, lab);
+		return GNONE;
 	}
 	memset(n, 0, sizeof(*n));
 	n->key = key;
 	n->type = (uint8_t)type;
 	n->first_ns = n->last_ns = ts;
 	n->out = n->in = GNONE;
-	n->parent = n->lineage = n->writer = GNONE;
-	snprintf(n->label, sizeof(n->label), "%s", label);
+	n->label = lab;
+	if (type == GN_PROC) {
+		/* as many process parts as nodes: there is always one */
+		uint32_t p = g->pfree;
+
+		if (p != GNONE)
+			g->pfree = g->p[p].parent;
+		else
+			p = g->pnext++;
+		g->p[p] = (struct gproc){ .parent = GNONE, .lineage = GNONE };
+		n->proc = p;
+	} else {
+		n->writer = GNONE;
+	}
 	idx_put(&g->nidx, key, id);
 	g->nused++;
 	return id;
@@ -463,6 +681,43 @@ uint32_t graph_node_get(struct graph *g, int type, const char *label, uint64_t k
 const struct gnode *graph_node(const struct graph *g, uint32_t id)
 {
 	return id < g->ncap && g->n[id].type ? &g->n[id] : NULL;
+}
+
+const char *graph_label(const struct graph *g, uint32_t id)
+{
+	const struct gnode *n = graph_node(g, id);
+
+	return n ? graph_str(g, n->label) : "";
+}
+
+const struct gproc *graph_proc(const struct graph *g, uint32_t id)
+{
+	const struct gnode *n = graph_node(g, id);
+
+	return n && n->type == GN_PROC ? &g->p[n->proc] : NULL;
+}
+
+const char *graph_comm(const struct graph *g, uint32_t id)
+{
+	const struct gproc *p = graph_proc(g, id);
+
+	return p ? graph_str(g, p->comm) : "";
+}
+
+void graph_set_comm(struct graph *g, uint32_t id, const char *c)
+{
+	char b[GRAPH_COMM_LEN + 1];
+	struct gproc *p = gproc_of(g, id);
+	uint32_t ref;
+
+	snprintf(b, sizeof(b), "%.*s", GRAPH_COMM_LEN, c);
+	ref = str_get(g, b);
+	if (ref == GNONE) {
+		g->st.str_full++;
+		return;
+	}
+	str_put(g, p->comm);
+	p->comm = ref;
 }
 
 const struct gedge *graph_edge(const struct graph *g, uint32_t id)
@@ -540,7 +795,7 @@ uint32_t graph_node_ref(const struct graph *g, const char *ref)
 			if (*end || !colon[1])
 				return GNONE;
 			for (uint32_t i = 0; i < g->ncap; i++)
-				if (g->n[i].type == GN_PROC && g->n[i].pid == pid &&
+				if (g->n[i].type == GN_PROC && g->p[g->n[i].proc].pid == pid &&
 				    (best == GNONE || g->n[i].first_ns >= g->n[best].first_ns))
 					best = i;
 			return best;
@@ -557,8 +812,9 @@ const char *graph_node_text(const struct graph *g, uint32_t id, char *buf, size_
 	if (!n)
 		snprintf(buf, len, "n%u (gone)", id);
 	else if (n->type == GN_PROC)
-		snprintf(buf, len, "n%u proc %s (%u)", id, n->label, n->pid);
+		snprintf(buf, len, "n%u proc %s (%u)", id, graph_str(g, n->label),
+			 g->p[n->proc].pid);
 	else
-		snprintf(buf, len, "n%u %s %s", id, node_names[n->type], n->label);
+		snprintf(buf, len, "n%u %s %s", id, node_names[n->type], graph_str(g, n->label));
 	return buf;
 }

@@ -41,21 +41,16 @@ const volatile __u16 url_lo = 0, url_span = 0;
 
 EBEE_RINGBUF(events, 1 << 20);
 
-struct inflight_key {
-	__u64 g;        /* runtime.g of the goroutine: stable across stack copies and threads */
-	__u32 side;     /* EV_HTTP_SERVER or EV_HTTP_CLIENT: a handler may call a client */
-	__u32 pad;
-};
-
 /* Requests between entry and end, one entry per goroutine and side, reused in place by the
  * goroutine's next request (a keep-alive connection is served by one goroutine): no map update
  * or delete per request, time_ns 0 marks it finished. LRU so that goroutines that are gone,
- * and requests that never end (a handler that panics, runtime.Goexit), cannot fill it. */
+ * and requests that never end (a handler that panics, runtime.Goexit), cannot fill it; an open
+ * entry evicted shows as its end's `unmatched`, one overwritten as `unfinished`. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__type(key, struct inflight_key);
+	__type(key, struct http_inflight_key);
 	__type(value, struct http_event);
 } inflight SEC(".maps");
 
@@ -106,6 +101,14 @@ static __always_inline void bump(__u32 stat)
 		*v += 1;   /* per-CPU slot: no atomic needed */
 }
 
+/* Closes a traced request that will not be reported, counted under stat. */
+static __always_inline int drop(struct http_event *e, __u32 stat)
+{
+	e->hdr.time_ns = 0;
+	bump(stat);
+	return 0;
+}
+
 struct gostr {
 	__u64 p, n;
 };
@@ -150,7 +153,7 @@ static __always_inline int read_str(const struct gostr *s, char *dst, __u32 cap,
 
 static __always_inline int entry(struct pt_regs *ctx, __u32 side, __u64 req)
 {
-	struct inflight_key k = { .g = ctx->r14, .side = side };
+	struct http_inflight_key k = { .g = ctx->r14, .side = side };
 	struct http_event *e;
 	struct scratch *sc;
 	struct gostr str;
@@ -160,16 +163,23 @@ static __always_inline int entry(struct pt_regs *ctx, __u32 side, __u64 req)
 
 	bump(HTTP_ST_ENTRY);
 	sc = bpf_map_lookup_elem(&scratch, &zero);
-	if (!sc || !req)
+	if (!sc || !req) {
+		bump(HTTP_ST_NO_SLOT);
 		return 0;
+	}
 	e = bpf_map_lookup_elem(&inflight, &k);
 	if (!e) {   /* the goroutine's first request: an entry made once, then reused */
 		struct http_event blank = {};
 
 		bpf_map_update_elem(&inflight, &k, &blank, BPF_ANY);
 		e = bpf_map_lookup_elem(&inflight, &k);
-		if (!e)
+		if (!e) {
+			bump(HTTP_ST_NO_SLOT);
 			return 0;
+		}
+	} else if (e->hdr.time_ns) {
+		/* the goroutine's previous request is still open: its end was never seen */
+		bump(HTTP_ST_UNFINISHED);
 	}
 	/* equal requests must have equal key bytes: the buffers are zero past the lengths */
 	__builtin_memset(&e->key, 0, sizeof(e->key));
@@ -235,9 +245,8 @@ static __always_inline int entry(struct pt_regs *ctx, __u32 side, __u64 req)
 	e->addr_len = n;
 	return 0;
 fault:
-	e->hdr.time_ns = 0;
-	bump(HTTP_ST_FAULT);
-	return 0;
+	e->flags |= HTTP_F_FAULT;   /* counted here: its end is not counted again */
+	return drop(e, HTTP_ST_FAULT);
 }
 
 /* Adds a finished request to its cell when user space has given its key one. */
@@ -270,16 +279,27 @@ static __always_inline bool aggregated(struct http_event *e)
 	return true;
 }
 
-/* status: the server's code when the site read it (finishRequest), else 0 */
-static __always_inline int finish(struct pt_regs *ctx, __u32 side, __u32 status)
+/* status: the server's code when the site read it (finishRequest), else 0; fault: the site
+ * could not read it (the request is dropped). */
+static __always_inline int finish(struct pt_regs *ctx, __u32 side, __u32 status, bool fault)
 {
-	struct inflight_key k = { .g = ctx->r14, .side = side };
+	struct http_inflight_key k = { .g = ctx->r14, .side = side };
 	struct http_event *e = bpf_map_lookup_elem(&inflight, &k);
 
-	if (!e || !e->hdr.time_ns) {
+	if (!e) {
 		bump(HTTP_ST_UNMATCHED);
 		return 0;
 	}
+	if (!e->hdr.time_ns) {
+		/* a request dropped at its entry ends here; any other closed entry means this
+		 * request's start was not seen */
+		if (!(e->flags & HTTP_F_FAULT))
+			bump(HTTP_ST_UNSTARTED);
+		e->flags &= ~HTTP_F_FAULT;
+		return 0;
+	}
+	if (fault)
+		return drop(e, HTTP_ST_FAULT);
 	e->dur_ns = bpf_ktime_get_ns() - e->hdr.time_ns;
 	if (side == EV_HTTP_SERVER) {
 		if (status)
@@ -292,19 +312,13 @@ static __always_inline int finish(struct pt_regs *ctx, __u32 side, __u32 status)
 	} else {
 		__u64 resp = ctx->ax, code = 0;
 
-		if (resp && bpf_probe_read_user(&code, 8, (void *)(resp + off.resp_status_code))) {
-			bump(HTTP_ST_FAULT);
-			e->hdr.time_ns = 0;
-			return 0;
-		}
+		if (resp && bpf_probe_read_user(&code, 8, (void *)(resp + off.resp_status_code)))
+			return drop(e, HTTP_ST_FAULT);
 		e->status = (__u32)code;   /* 0: no response, the call returned an error */
 	}
 	e->key.cls = e->status >= 100 && e->status < 600 ? e->status / 100 : 0;
-	if (aggregate && aggregated(e)) {
-		bump(HTTP_ST_AGGR);
-		e->hdr.time_ns = 0;
-		return 0;
-	}
+	if (aggregate && aggregated(e))
+		return drop(e, HTTP_ST_AGGR);   /* closed: counted in its cell */
 	/* the thread that finished it, which may differ from the one that started it */
 	e->hdr.tid = (__u32)bpf_get_current_pid_tgid();
 	ebee_output(events, e, sizeof(*e));
@@ -317,9 +331,10 @@ SEC("uprobe")
 int ebee_http(struct pt_regs *ctx)
 {
 	__u32 site = (__u32)bpf_get_attach_cookie(ctx);
-	struct inflight_key k = { .g = ctx->r14, .side = EV_HTTP_SERVER };
+	struct http_inflight_key k = { .g = ctx->r14, .side = EV_HTTP_SERVER };
 	struct http_event *e;
 	__u64 status = 0;
+	bool fault;
 
 	if (targ_tgid && (bpf_get_current_pid_tgid() >> 32) != targ_tgid)
 		return 0;
@@ -331,21 +346,15 @@ int ebee_http(struct pt_regs *ctx)
 		}
 		return entry(ctx, EV_HTTP_SERVER, ctx->di);
 	case HTTP_SITE_SRV_RET:
-		return finish(ctx, EV_HTTP_SERVER, 0);
+		return finish(ctx, EV_HTTP_SERVER, 0, false);
 	case HTTP_SITE_SRV_FINISH:
 		if (ctx->flags & fin_skip_flags) {
 			bump(HTTP_ST_GROWN);
 			return 0;
 		}
 		/* the receiver (*response, RAX) holds the final status; 0 = nothing written yet */
-		if (bpf_probe_read_user(&status, 8, (void *)(ctx->ax + off.rw_status))) {
-			bump(HTTP_ST_FAULT);
-			e = bpf_map_lookup_elem(&inflight, &k);
-			if (e)
-				e->hdr.time_ns = 0;
-			return 0;
-		}
-		return finish(ctx, EV_HTTP_SERVER, (__u32)status);
+		fault = bpf_probe_read_user(&status, 8, (void *)(ctx->ax + off.rw_status)) != 0;
+		return finish(ctx, EV_HTTP_SERVER, (__u32)status, fault);
 	case HTTP_SITE_STATUS:
 		/* Go ignores a second WriteHeader (superfluous) but sends 1xx before the final
 		 * status: the first code >= 200 is the one the client got */
@@ -360,7 +369,7 @@ int ebee_http(struct pt_regs *ctx)
 		}
 		return entry(ctx, EV_HTTP_CLIENT, ctx->bx);
 	case HTTP_SITE_CLI_RET:
-		return finish(ctx, EV_HTTP_CLIENT, 0);
+		return finish(ctx, EV_HTTP_CLIENT, 0, false);
 	}
 	return 0;
 }

@@ -56,8 +56,9 @@ struct http_priv {
 	int ncpu;
 	uint64_t cells_full;          /* keys left to events: every cell given out */
 	uint64_t st[HTTP_NSTAT];
+	uint64_t in_flight;           /* requests still open when the probes were detached */
 	uint64_t tick_ns;             /* start of the current interval */
-	bool warned;                  /* the faults warning, once */
+	bool warned;                  /* the not-reported warning, once */
 };
 
 /* ---- resolving the target ---- */
@@ -556,6 +557,39 @@ static uint64_t percpu_sum(int fd, uint32_t key)
 	return sum;
 }
 
+/* Requests traced but not reported, whatever the reason: the summary's `dropped`. Those that
+ * ebee attached in the middle of count here too (`unmatched`): they were served, not shown. */
+static uint64_t dropped(const struct collector *c, const struct http_priv *p)
+{
+	return c->cnt.lost + p->st[HTTP_ST_FAULT] + p->st[HTTP_ST_UNFINISHED] +
+	       p->st[HTTP_ST_NO_SLOT] + p->st[HTTP_ST_UNMATCHED] + p->st[HTTP_ST_UNSTARTED];
+}
+
+/* One line at the end of a CLI run that says every request not reported, by reason. */
+static void warn_dropped(const struct collector *c, const struct http_priv *p)
+{
+	static const struct { int st; const char *why; } why[] = {
+		{ -1, "ring buffer full" },
+		{ HTTP_ST_FAULT, "memory unreadable" },
+		{ HTTP_ST_UNFINISHED, "end never seen" },
+		{ HTTP_ST_UNMATCHED, "start not seen (in progress when ebee attached)" },
+		{ HTTP_ST_UNSTARTED, "start not seen (entry probe missed)" },
+		{ HTTP_ST_NO_SLOT, "no in-flight slot" },
+	};
+	char msg[512];
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(why); i++) {
+		uint64_t v = why[i].st < 0 ? c->cnt.lost : p->st[why[i].st];
+
+		if (v && n < sizeof(msg))
+			n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s%llu %s", n ? ", " : "",
+					      (unsigned long long)v, why[i].why);
+	}
+	ebee_warn("%llu request%s dropped (not reported): %s", (unsigned long long)dropped(c, p),
+		  dropped(c, p) == 1 ? "" : "s", msg);
+}
+
 static int http_refresh(struct collector *c)
 {
 	struct http_priv *p = c->priv;
@@ -568,10 +602,9 @@ static int http_refresh(struct collector *c)
 	c->cnt.missed = collector_prog_misses(c, p->skel->obj);
 	if (p->aggregate)
 		fold_cells(p);
-	if (c->stopped && c->out && p->st[HTTP_ST_FAULT] && !p->warned) {
+	if (c->stopped && c->out && dropped(c, p) && !p->warned) {
 		p->warned = true;
-		ebee_warn("%llu requests dropped: their memory could not be read",
-			  (unsigned long long)p->st[HTTP_ST_FAULT]);
+		warn_dropped(c, p);
 	}
 	return 0;
 }
@@ -600,9 +633,28 @@ static void http_metrics(struct collector *c, struct prom *pr)
 	red_metrics(&((struct http_priv *)c->priv)->red, pr);
 }
 
+/* The in-flight entries still open (requests started and not ended), once detached. */
+static uint64_t count_in_flight(struct http_priv *p)
+{
+	int fd = bpf_map__fd(p->skel->maps.inflight);
+	struct http_inflight_key k, next;
+	struct http_event e;
+	uint64_t n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (!bpf_map_lookup_elem(fd, &next, &e) && e.hdr.time_ns)
+			n++;
+		k = next;
+		prev = &k;
+	}
+	return n;
+}
+
 static void http_stop(struct collector *c)
 {
 	struct http_priv *p = c->priv;
+	bool was_attached = p->nlinks > 0;
 
 	/* detach first so that the last drain and the counters are final */
 	for (int i = p->nlinks - 1; i >= 0; i--)
@@ -610,6 +662,8 @@ static void http_stop(struct collector *c)
 	p->nlinks = 0;
 	if (p->rb)
 		ring_buffer__consume(p->rb);
+	if (was_attached)
+		p->in_flight = count_in_flight(p);
 }
 
 static void http_close(struct collector *c)
@@ -638,9 +692,17 @@ static void http_summary(struct collector *c, struct jw *w)
 {
 	struct http_priv *p = c->priv;
 
+	/* entries = submitted + aggregated + faults + unfinished + no_slot + in_flight: every
+	 * request whose start was seen is in one of them (docs/http.md, Accounting) */
 	jw_ku64(w, "entries", p->st[HTTP_ST_ENTRY]);
+	jw_ku64(w, "submitted", p->st[HTTP_ST_DONE]);
+	jw_ku64(w, "dropped", dropped(c, p));
 	jw_ku64(w, "faults", p->st[HTTP_ST_FAULT]);
+	jw_ku64(w, "unfinished", p->st[HTTP_ST_UNFINISHED]);
 	jw_ku64(w, "unmatched", p->st[HTTP_ST_UNMATCHED]);
+	jw_ku64(w, "unstarted", p->st[HTTP_ST_UNSTARTED]);
+	jw_ku64(w, "no_slot", p->st[HTTP_ST_NO_SLOT]);
+	jw_ku64(w, "in_flight", p->in_flight);
 	jw_ku64(w, "stack_growths", p->st[HTTP_ST_GROWN]);
 	jw_ku64(w, "aggregated", p->st[HTTP_ST_AGGR]);
 	jw_ku64(w, "routes", (uint64_t)p->red.routes.n);

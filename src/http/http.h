@@ -26,6 +26,17 @@ enum http_site {
 
 #define HTTP_F_PATH_CUT   1     /* URL.Path was longer than HTTP_PATH_MAX */
 #define HTTP_F_NO_STATUS  2     /* server: no WriteHeader seen before return (200 implied) */
+#define HTTP_F_FAULT      4     /* in-flight only: dropped as a fault (counted once, so its end
+				 * is not counted again as unmatched) */
+
+/* The in-flight map's key (http.bpf.c): one entry per goroutine and side, its value the
+ * request's half-built struct http_event, hdr.time_ns 0 once finished. User space reads it
+ * once at the end: the requests still open then are reported as in_flight. */
+struct http_inflight_key {
+	__u64 g;        /* runtime.g of the goroutine: stable across stack copies and threads */
+	__u32 side;     /* EV_HTTP_SERVER or EV_HTTP_CLIENT: a handler may call a client */
+	__u32 pad;
+};
 
 /* What a request is aggregated under, as the kernel sees it: the key of the `routes` map
  * (http.bpf.c), which user space fills with the cell of each (side, method, path, status
@@ -62,14 +73,22 @@ struct http_event {
  * layout wider than this is read field by field. */
 #define HTTP_REQ_SPAN_MAX 256
 
-/* Counters (per-CPU array). */
+/* Counters (per-CPU array). Every request whose entry was traced ends in exactly one of DONE,
+ * AGGR, FAULT, UNFINISHED, NO_SLOT, or is still open at the end (counted by user space from
+ * the in-flight map): the summary's accounting of what was not reported. */
 enum http_stat {
 	HTTP_ST_ENTRY,      /* ServeHTTP / Client.do entries traced */
-	HTTP_ST_DONE,       /* requests completed and sent */
-	HTTP_ST_UNMATCHED,  /* a return with no entry (ebee attached mid-request) */
+	HTTP_ST_DONE,       /* requests completed and offered to the ring (`lost` included) */
+	HTTP_ST_UNMATCHED,  /* an end with no in-flight entry for its goroutine: ebee attached
+			     * mid-request, or the LRU evicted the entry (16384 open goroutines) */
 	HTTP_ST_FAULT,      /* request dropped: its memory could not be read (bad pointer) */
 	HTTP_ST_GROWN,      /* entry passes that went to runtime.morestack first (not counted) */
 	HTTP_ST_AGGR,       /* requests aggregated in the kernel (no event crossed) */
+	HTTP_ST_UNFINISHED, /* request dropped: the goroutine's next entry came and its end was
+			     * never seen (a handler that panicked, a hijacked or HTTP/2 request) */
+	HTTP_ST_NO_SLOT,    /* request not traced: no in-flight entry could be made */
+	HTTP_ST_UNSTARTED,  /* an end whose goroutine's entry is closed: this request's start was
+			     * not seen (a missed entry probe), or its end fired twice */
 	HTTP_NSTAT
 };
 

@@ -53,9 +53,11 @@ struct nw_src {
 	const struct geo *geo;
 	uint32_t raw;                   /* its index in the map read that made the snapshot */
 	uint8_t moved;                  /* refresh only: packets or bytes changed */
+	uint8_t dirty;                  /* refresh only: its key came through nw_dirty */
 };
 
 struct netwatch_bpf;
+struct ring_buffer;
 
 struct nw_session {
 	const struct nw_opts *opts;     /* the collector's copy */
@@ -77,11 +79,21 @@ struct nw_session {
 	size_t nraw;
 	struct nw_src **moved;          /* scratch: the sources that move in order */
 	struct nw_src **merge;
-	uint64_t seen_counted, seen_new;/* the counters at the last map read */
+	/* The sources the kernel published on nw_dirty since the last refresh (cur indexes, each
+	 * once); dirty_unknown: a key not in the snapshot came through */
+	struct ring_buffer *dirty_rb;
+	uint32_t *dirty;
+	size_t ndirty;
+	bool dirty_unknown;
+	uint32_t *hot;                  /* cur indexes of the sources whose pps is not 0 */
+	size_t nhot;
+	/* the counters at the last map read */
+	uint64_t seen_counted, seen_new, seen_insert_err, seen_dirty_lost;
 	uint64_t now_ns, prev_ns;       /* monotonic time of the snapshots */
 	uint64_t stats[NW_STAT__COUNT];
 	uint64_t evicted;
 	uint64_t refreshes;
+	uint64_t walks, dirty_reads, lookups;   /* refreshes by kind, and keys looked up */
 };
 
 /* The netwatch collector (core/collector.h): cfg is a struct nw_opts, priv the session. Its

@@ -29,6 +29,17 @@ struct {
 	__type(value, struct nw_val);
 } nw_sources SEC(".maps");
 
+/* The sources that received packets since user space last bumped nw_gen: each publishes its
+ * key once per generation, so a refresh looks up those and leaves the rest of the table alone.
+ * No wakeups: the refresh drains it on its own timer. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);                    /* resized by user space */
+} nw_dirty SEC(".maps");
+
+/* Bumped by user space (through the mmap'ed .bss) at each refresh that reads sources. */
+__u32 nw_gen = 0;
+
 /* All counters in one per-CPU slot: one lookup per packet (each lookup costs ~20 ns here). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -90,6 +101,7 @@ static __always_inline int nw_count(struct __sk_buff *skb, bool l2)
 	__u8 l4proto = 0;
 	__u64 segs, now;
 	struct nw_val *v;
+	__u32 gen;
 	int i;
 
 	st = bpf_map_lookup_elem(&nw_stats, &zero);
@@ -183,21 +195,36 @@ static __always_inline int nw_count(struct __sk_buff *skb, bool l2)
 	now = bpf_ktime_get_coarse_ns();
 	v = bpf_map_lookup_elem(&nw_sources, &key);
 	if (!v) {
-		struct nw_val nv = { .first_ns = now };
+		/* Not published as new (NW_NEW makes user space read the whole table): no flood of
+		 * new sources fills nw_dirty. */
+		struct nw_val nv = { .first_ns = now, .gen = *(volatile __u32 *)&nw_gen };
 
 		if (bpf_map_update_elem(&nw_sources, &key, &nv, BPF_NOEXIST) == 0)
 			st->c[NW_NEW]++;
+		else
+			st->c[NW_INSERT_ERR]++;
 		v = bpf_map_lookup_elem(&nw_sources, &key);
 		if (!v) {
 			st->c[NW_INSERT_FAIL]++;
 			return TC_ACT_UNSPEC;
 		}
 	}
-	__sync_fetch_and_add(&v->packets, segs);
-	__sync_fetch_and_add(&v->bytes, skb->len);
 	v->last_ns = now;
 	v->ifindex = skb->ifindex;
 	count_port(v, port, l4proto);
+	__sync_fetch_and_add(&v->packets, segs);
+	__sync_fetch_and_add(&v->bytes, skb->len);
+	/* Read after the counts (the atomic adds are locked instructions on x86: the stores above
+	 * are visible before the load below). A source whose gen is current was published after
+	 * user space bumped nw_gen, so its record reaches a refresh that looks it up after all of
+	 * these counts; otherwise publish it now. Two CPUs may both publish it: user space
+	 * dedupes. The common case costs a load and a compare. */
+	gen = *(volatile __u32 *)&nw_gen;
+	if (v->gen != gen) {
+		v->gen = gen;
+		if (bpf_ringbuf_output(&nw_dirty, &key, sizeof(key), BPF_RB_NO_WAKEUP))
+			st->c[NW_DIRTY_LOST]++;
+	}
 	st->c[NW_COUNTED] += segs;
 	st->c[NW_BYTES] += skb->len;
 	return TC_ACT_UNSPEC;

@@ -31,8 +31,13 @@ struct nw_val {
 	__u64 port_takeovers;    /* times a new port took the slot of the least hit one */
 	struct nw_port ports[NW_PORT_SLOTS];
 	__u32 ifindex;           /* interface of the last packet */
-	__u32 pad;
+	__u32 gen;               /* nw_gen at its insert or last publication on nw_dirty */
 };
+
+/* nw_dirty's records are the struct nw_key of a source that received a packet since user
+ * space last bumped nw_gen (32 bytes each with the ring's header): a refresh reads only those
+ * sources. NW_DIRTY_REC_BYTES is what one record takes in the ring. */
+#define NW_DIRTY_REC_BYTES 32
 
 /* Per-CPU counters (one array slot each). */
 enum nw_stat {
@@ -44,6 +49,10 @@ enum nw_stat {
 	NW_FILTERED,             /* IP packets not towards a --port */
 	NW_TRUNCATED,            /* headers shorter than they claim */
 	NW_INSERT_FAIL,          /* LRU insert failed (map busy) */
+	NW_INSERT_ERR,           /* LRU inserts that returned an error (another CPU inserted the
+				  * source first, map busy): the LRU may have evicted a source for
+				  * it all the same, so user space reads the whole table */
+	NW_DIRTY_LOST,           /* keys not published: nw_dirty was full (the whole table is read) */
 	NW_STAT__COUNT
 };
 

@@ -18,13 +18,17 @@
 #include "serve/route.h"
 #include "serve/stream.h"
 
-struct ent {
+/* An event as kept: this header, its rule (NUL-terminated, rule_len bytes with the NUL), then
+ * its JSON (len bytes), padded to 8. */
+struct rec {
 	uint64_t id;
+	uint32_t len;
 	uint16_t type;
 	int8_t prio;
-	uint32_t len;
-	char rule[128];
+	uint8_t rule_len;
 };
+
+#define RULE_MAX 128
 
 struct client {
 	struct stream *st;
@@ -39,16 +43,22 @@ struct client {
 	char buf[STREAM_SLOT + 256];
 };
 
+/* The ring: records one after the other in buf, none wrapping (one that does not fit before
+ * the end goes to the start, the tail left unused); the oldest are dropped as the new ones
+ * need their bytes, or past cap events. off[id % cap] is where event id is. */
 struct stream {
-	struct ent *ents;
-	char *slab;
+	uint32_t *off;
+	char *buf;
+	size_t size, head;             /* buf's bytes (the bound); where the next record goes */
 	unsigned cap, max_clients, nclients;
+	uint64_t first_id;             /* the oldest event kept */
 	uint64_t next_id;              /* the id the next event gets (ids start at 1) */
 	uint64_t refused, truncated;
 	struct client *clients;
 	bool closing;
 	void (*on_resume)(void *);     /* tells the HTTP thread (stream_on_resume) */
 	void *on_resume_arg;
+	char json[STREAM_SLOT];        /* an event rendered, before it is copied in */
 };
 
 struct stream *stream_new(unsigned events, unsigned max_clients)
@@ -59,10 +69,14 @@ struct stream *stream_new(unsigned events, unsigned max_clients)
 		return NULL;
 	st->cap = events ? events : STREAM_DEFAULT_EVENTS;
 	st->max_clients = max_clients ? max_clients : STREAM_DEFAULT_CLIENTS;
-	st->next_id = 1;
-	st->ents = calloc(st->cap, sizeof(*st->ents));
-	st->slab = malloc((size_t)st->cap * STREAM_SLOT);
-	if (!st->ents || !st->slab) {
+	st->next_id = st->first_id = 1;
+	/* room for a few of the longest records whatever the count */
+	st->size = (size_t)st->cap * STREAM_EVENT_BYTES;
+	if (st->size < 4 * (STREAM_SLOT + sizeof(struct rec) + RULE_MAX))
+		st->size = 4 * (STREAM_SLOT + sizeof(struct rec) + RULE_MAX);
+	st->off = calloc(st->cap, sizeof(*st->off));
+	st->buf = malloc(st->size);
+	if (!st->off || !st->buf) {
 		stream_free(st);
 		return NULL;
 	}
@@ -86,14 +100,40 @@ void stream_free(struct stream *st)
 	/* Clients are freed by their responses' free callbacks (MHD_stop_daemon, first). */
 	for (struct client *c = st->clients; c; c = c->next_c)
 		c->st = NULL;
-	free(st->ents);
-	free(st->slab);
+	free(st->off);
+	free(st->buf);
 	free(st);
 }
 
 static uint64_t oldest(const struct stream *st)
 {
-	return st->next_id > st->cap ? st->next_id - st->cap : 1;
+	return st->first_id;
+}
+
+static struct rec *rec_of(const struct stream *st, uint64_t id)
+{
+	return (struct rec *)(st->buf + st->off[id % st->cap]);
+}
+
+/* Room for a record of need bytes: drops the oldest events whose bytes it takes (or whose
+ * slot of off, past cap events). Records at or after head are the older lap's. */
+static struct rec *reserve(struct stream *st, size_t need)
+{
+	size_t pos = st->head;
+
+	if (st->next_id - st->first_id >= st->cap)
+		st->first_id = st->next_id - st->cap + 1;
+	if (pos + need > st->size) {
+		while (st->first_id < st->next_id && st->off[st->first_id % st->cap] >= pos)
+			st->first_id++;
+		pos = 0;
+	}
+	while (st->first_id < st->next_id && st->off[st->first_id % st->cap] >= pos &&
+	       st->off[st->first_id % st->cap] < pos + need)
+		st->first_id++;
+	st->head = pos + need;
+	st->off[st->next_id % st->cap] = (uint32_t)pos;
+	return (struct rec *)(st->buf + pos);
 }
 
 /* A text field of the event by one of its usual names (guard's alerts carry rule/priority). */
@@ -118,35 +158,40 @@ void stream_on_event(void *arg, const struct ebee_event_hdr *ev)
 	struct stream_src *src = arg;
 	struct stream *st = src->st;
 	const struct ebee_event_desc *d = event_desc(ev->type);
-	uint64_t id = st->next_id++;
-	struct ent *e = &st->ents[id % st->cap];
-	char prio[32];
+	uint64_t id = st->next_id;
+	char prio[32], rule[RULE_MAX];
+	size_t len, rlen;
+	struct rec *r;
 	int p;
 	struct jw w;
 
-	e->id = id;
-	e->type = ev->type;
-	field_of(ev, d, rule_names, e->rule, sizeof(e->rule));
+	field_of(ev, d, rule_names, rule, sizeof(rule));
 	field_of(ev, d, prio_names, prio, sizeof(prio));
 	p = route_prio(prio);
-	e->prio = p < 0 ? P_NONE : p;
-	jw_init_buf(&w, st->slab + (id % st->cap) * STREAM_SLOT, STREAM_SLOT);
+	jw_init_buf(&w, st->json, sizeof(st->json));
 	jw_obj_begin(&w);
 	jw_ku64(&w, "id", id);
 	jw_kstr(&w, "collector", src->c->desc->name);
 	collector_event_json(src->c, &w, ev);
 	jw_obj_end(&w);
-	e->len = (uint32_t)jw_finish(&w);
+	len = jw_finish(&w);
 	if (w.truncated)
 		st->truncated++;
+	rlen = strlen(rule) + 1;
+	r = reserve(st, (sizeof(*r) + rlen + len + 7) & ~(size_t)7);
+	*r = (struct rec){ .id = id, .len = (uint32_t)len, .type = ev->type,
+			   .prio = (int8_t)(p < 0 ? P_NONE : p), .rule_len = (uint8_t)rlen };
+	memcpy(r + 1, rule, rlen);
+	memcpy((char *)(r + 1) + rlen, st->json, len);
+	st->next_id++;
 	stream_wake(st, false);
 }
 
-static bool wanted(const struct client *c, const struct ent *e)
+static bool wanted(const struct client *c, const struct rec *e)
 {
 	if (c->f.ntypes && (e->type >= EV__MAX || !c->types[e->type]))
 		return false;
-	if (c->f.rule[0] && strcmp(c->f.rule, e->rule))
+	if (c->f.rule[0] && strcmp(c->f.rule, (const char *)(e + 1)))
 		return false;
 	if (c->f.prio != P_NONE && e->prio > c->f.prio)
 		return false;
@@ -195,14 +240,14 @@ static void next_chunk(struct client *c)
 		return;
 	}
 	for (; c->next < st->next_id; c->next++) {
-		const struct ent *e = &st->ents[c->next % st->cap];
+		const struct rec *e = rec_of(st, c->next);
 		const struct ebee_event_desc *d;
 
 		if (!wanted(c, e))
 			continue;
 		d = event_desc(e->type);
 		put(c, "id: %llu\nevent: %s\ndata: %.*s\n\n", (unsigned long long)e->id,
-		    d ? d->name : "event", (int)e->len, st->slab + (e->id % st->cap) * STREAM_SLOT);
+		    d ? d->name : "event", (int)e->len, (const char *)(e + 1) + e->rule_len);
 		c->next++;
 		return;
 	}

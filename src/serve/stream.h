@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The daemon's event stream: every running collector's events (collector_emit), each rendered
- * once into a bounded ring of fixed slots with an id, and the Server-Sent Events clients of
+ * once with an id into a bounded ring of bytes (records of their own length: at most `events`
+ * of them and STREAM_EVENT_BYTES bytes per event), and the Server-Sent Events clients of
  * /api/events reading from it at their own pace. A client that falls further behind than the
  * ring is told how many events it missed and continues with the oldest kept: a slow or stuck
  * client never holds a collector back, and nothing is allocated per event. */
@@ -18,6 +19,9 @@ struct route;
 
 #define STREAM_SLOT 4096          /* bytes of one rendered event (longer ones are cut, valid JSON) */
 #define STREAM_DEFAULT_EVENTS 1024
+/* the ring's bytes per event kept: events are a few hundred bytes, the longest 4 KiB, so a
+ * ring of long events keeps fewer of them */
+#define STREAM_EVENT_BYTES 1024
 #define STREAM_DEFAULT_CLIENTS 64
 #define STREAM_KEEPALIVE_S 15
 

@@ -22,11 +22,14 @@ EBEE = os.path.abspath(os.environ.get("EBEE", os.path.join(ROOT, "build", "ebee"
 # Under ASan a run is slower and leaks are reported at exit: keep the report visible.
 SAN = "asan" in EBEE
 
-# ebee honours a SIGINT it inherits as ignored (a background job of a script has it so). The
-# tests stop ebee with SIGINT, so the children must not inherit that: a handler in this process
-# becomes SIG_DFL in every child it execs.
-if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+# ebee honours a SIGINT, SIGTERM or SIGHUP it inherits as ignored (a background job of a script
+# has SIGINT so, `nohup` SIGHUP). The tests stop ebee with SIGINT and reload serve with SIGHUP,
+# so the children must not inherit that: a handler in this process becomes SIG_DFL in every
+# child it execs. This process keeps ignoring what it was asked to ignore.
+for _sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    if signal.getsignal(_sig) == signal.SIG_IGN:
+        signal.signal(_sig, signal.default_int_handler if _sig == signal.SIGINT
+                      else lambda *_: None)
 
 
 def bpf_ids(pid, kind="prog_id"):
@@ -74,8 +77,16 @@ def run(args, timeout=60, check=None, input=None, env=None):
     return p
 
 
+def _unique_keys(pairs):
+    """A JSON object names each key once: ebee's output must not rely on last-one-wins."""
+    keys = [k for k, _ in pairs]
+    assert len(keys) == len(set(keys)), f"duplicate keys in {keys}"
+    return dict(pairs)
+
+
 def json_lines(text):
-    return [json.loads(l) for l in text.splitlines() if l.strip().startswith("{")]
+    return [json.loads(l, object_pairs_hook=_unique_keys)
+            for l in text.splitlines() if l.strip().startswith("{")]
 
 
 SUMMARY_KEYS = ("type", "collector", "events", "lost", "missed", "duration_s")

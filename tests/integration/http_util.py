@@ -39,6 +39,9 @@ func main() {
 	mux.HandleFunc("/fail/", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "boom", http.StatusInternalServerError)
 	})
+	// aborts: net/http closes the connection without a response (and logs nothing for this
+	// panic value); finishRequest never runs
+	mux.HandleFunc("/abort/", func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) })
 	// writes nothing: net/http sends 200 after the handler returns
 	mux.HandleFunc("/empty/", func(w http.ResponseWriter, r *http.Request) {})
 	mux.HandleFunc("/created/", func(w http.ResponseWriter, r *http.Request) {
@@ -76,6 +79,89 @@ func main() {
 	http.Serve(ln, mux) // everything else: 404 from the mux
 }
 '''
+
+
+# A fast client (its own binary, so never traced): `httpload PORT N CONNS [RATE]`, CONNS
+# keep-alive connections send N requests in all, closed loop or paced at RATE requests/s,
+# request i being "GET /ok/<i>", "/fail/<i>" (500) or "/nothere/<i>" (404) by i % 4; every
+# answer's status is checked. Prints {"ok": answered as expected, "errors": N, "secs": S}.
+GO_HTTP_LOAD = r'''package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func main() {
+	port := os.Args[1]
+	n, _ := strconv.Atoi(os.Args[2])
+	conns, _ := strconv.Atoi(os.Args[3])
+	per := time.Duration(0)
+	if len(os.Args) > 4 {
+		rate, _ := strconv.ParseFloat(os.Args[4], 64)
+		per = time.Duration(float64(conns) / rate * 1e9)
+	}
+	var ok, bad int64
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for c := 0; c < conns; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			conn, err := net.Dial("tcp", "127.0.0.1:"+port)
+			if err != nil {
+				atomic.AddInt64(&bad, 1)
+				return
+			}
+			defer conn.Close()
+			r := bufio.NewReader(conn)
+			for i, k := c, 0; i < n; i, k = i+conns, k+1 {
+				if d := time.Until(t0.Add(time.Duration(k) * per)); d > 0 {
+					time.Sleep(d)
+				}
+				path, want := "/ok/", 200
+				switch i % 4 {
+				case 1:
+					path, want = "/fail/", 500
+				case 2:
+					path, want = "/nothere/", 404
+				}
+				if _, err := fmt.Fprintf(conn, "GET %s%d HTTP/1.1\r\nHost: t\r\n\r\n", path, i); err != nil {
+					atomic.AddInt64(&bad, 1)
+					return
+				}
+				resp, err := http.ReadResponse(r, nil)
+				if err != nil {
+					atomic.AddInt64(&bad, 1)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == want {
+					atomic.AddInt64(&ok, 1)
+				} else {
+					atomic.AddInt64(&bad, 1)
+				}
+			}
+		}(c)
+	}
+	wg.Wait()
+	fmt.Printf("{\"ok\": %d, \"errors\": %d, \"secs\": %.3f}\n", ok, bad, time.Since(t0).Seconds())
+}
+'''
+
+
+def load_path(i):
+    """(path, status) of request i of GO_HTTP_LOAD."""
+    return {1: (f"/fail/{i}", 500), 2: (f"/nothere/{i}", 404)}.get(i % 4, (f"/ok/{i}", 200))
 
 
 def build(outdir, variants=("plain", "stripped", "pie"), go="go", gocache=None):

@@ -13,6 +13,7 @@ from conftest import EBEE, Ebee
 
 PREFIX = f"ebnw{os.getpid() % 100000}"
 UDP_HDR = {4: 14 + 20 + 8, 6: 14 + 40 + 8}   # Ethernet + IP + UDP bytes per datagram
+RAW_BYTES = 14 + 20 + 8 + 4                  # a datagram of send_raw, as the TC program sees it
 
 
 def sh(*args, check=True, ns=None, **kw):
@@ -41,20 +42,28 @@ class Client:
                 f"[s.sendto(b'x'*{size},('{dst}',{port})) for _ in range({count})]\n")
         sh("python3", "-c", code, ns=self.ns)
 
-    def send_raw_sources(self, count, first="10.220.0.0", port=7000):
-        """One UDP datagram from each of count distinct IPv4 sources (crafted, IP_HDRINCL)."""
+    def send_raw(self, sources, port=7000):
+        """UDP datagrams of 4 payload bytes from crafted IPv4 sources (IP_HDRINCL): sources is
+        a list of (address, datagrams), sent in that order."""
         code = f"""
-import socket, struct, ipaddress
+import json, socket, struct, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-base = int(ipaddress.IPv4Address('{first}'))
 dst = socket.inet_aton('{self.srv_v4}')
-for k in range({count}):
-    src = struct.pack('!I', base + k)
-    udp = struct.pack('!HHHH', 40000, {port}, 8 + 4, 0) + b'ebee'
-    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), k & 0xffff, 0, 64, 17, 0, src, dst)
-    s.sendto(ip + udp, ('{self.srv_v4}', 0))
+k = 0
+for a, n in json.load(sys.stdin):
+    src = socket.inet_aton(a)
+    for _ in range(n):
+        udp = struct.pack('!HHHH', 40000, {port}, 8 + 4, 0) + b'ebee'
+        ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), k & 0xffff, 0, 64, 17, 0, src, dst)
+        s.sendto(ip + udp, ('{self.srv_v4}', 0))
+        k += 1
 """
-        sh("python3", "-c", code, ns=self.ns)
+        sh("python3", "-c", code, ns=self.ns, input=json.dumps(list(sources)))
+
+    def send_raw_sources(self, count, first="10.220.0.0", port=7000):
+        """One UDP datagram from each of count distinct IPv4 sources."""
+        base = ipaddress.IPv4Address(first)
+        self.send_raw([(str(base + k), 1) for k in range(count)], port)
 
 
 class Lab:

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import json_lines, run
-from http_util import HttpServer, build
+from http_util import GO_HTTP_LOAD, HttpServer, build, load_path
 from uprobe_util import build_go, wait_attached
 
 
@@ -22,6 +22,12 @@ def go_bins(tmp_path_factory):
     if not bins:
         pytest.skip("go compiler not installed (golang-go)")
     return bins
+
+
+@pytest.fixture(scope="module")
+def go_load(go_bins, tmp_path_factory):
+    return build_go(str(tmp_path_factory.mktemp("httpload")), GO_HTTP_LOAD, "httpload",
+                    variants=("plain",))["plain"]
 
 
 @pytest.fixture
@@ -135,6 +141,86 @@ def test_server_requests(ebee_start, server, variant, end):
     assert s["unmatched"] == 0, s
     assert ("server requests end at " + ("finishRequest's entry" if end == "finish" else
                                          "ServeHTTP's RETs")) in e.stderr, e.stderr
+    assert_server_ok(srv)
+
+
+@pytest.mark.parametrize("mode", ["lines", "summary"])
+def test_every_request_accounted(ebee_start, server, go_load, mode):
+    """A fast concurrent load (8 keep-alive connections, closed loop, as fast as this machine
+    serves it; GETs of distinct paths answered 200, 500 or 404): every request the client got
+    its answer for is reported once with its method, path and status (a line, or a route row's
+    count with --summary), or counted in the summary's `dropped` under a reason. reported +
+    dropped == sent, nothing unexplained, and the kernel's books balance: every traced entry is
+    submitted, aggregated, dropped for a reason or still in flight. Here only a full ring buffer
+    may drop (a loaded machine starving ebee) and it must say so; every other reason is a bug."""
+    srv = server("plain")
+    args = ["-j", "http", "-p", str(srv.pid), "--side", "server"]
+    e = ebee_start(args + (["--summary"] if mode == "summary" else []))
+    wait_attached(e)
+    n = 20000
+    p = subprocess.run([go_load, str(srv.port), str(n), "8"], capture_output=True, text=True,
+                       timeout=300)
+    got = json.loads(p.stdout)
+    assert (got["ok"], got["errors"]) == (n, 0), (got, p.stderr)
+    time.sleep(0.3)
+    e.stop()
+    assert e.proc.returncode == 0, e.stderr
+    ev = e.json()
+    s = [x for x in ev if x.get("type") == "summary"][0]
+    want = dict(load_path(i) for i in range(n))
+    if mode == "lines":
+        seen = by_path(requests_of(ev))   # once each
+        for path, r in seen.items():
+            assert path in want, r
+            assert (r["method"], r["status"], r["pid"]) == ("GET", want[path], srv.pid), r
+        reported = len(seen)
+        assert s["events"] == reported and s["aggregated"] == 0, s
+    else:
+        rows = {r["route"]: r for r in ev if r.get("type") == "route"}
+        assert set(rows) <= {"/ok/{id}", "/fail/{id}", "/nothere/{id}"}, rows
+        assert all(r["errors"] == (r["requests"] if k == "/fail/{id}" else 0)
+                   for k, r in rows.items()), rows
+        reported = sum(r["requests"] for r in rows.values())
+        assert s["events"] + s["aggregated"] == reported, s
+    assert reported + s["dropped"] == n, (reported, s)
+    assert s["in_flight"] == 0, s
+    assert s["entries"] == (s["submitted"] + s["aggregated"] + s["faults"] + s["unfinished"] +
+                            s["no_slot"] + s["in_flight"]), s
+    assert s["submitted"] == s["events"] + s["lost"], s
+    for k in ("faults", "unfinished", "unmatched", "unstarted", "no_slot"):
+        assert s[k] == 0, (k, s)
+    assert s["dropped"] == s["lost"] < n // 2, s   # most lines really checked
+    if s["lost"]:
+        assert f"{s['lost']} requests dropped (not reported): {s['lost']} ring buffer full" \
+            in e.stderr, e.stderr
+    assert_server_ok(srv)
+
+
+def test_aborted_request_counted(ebee_start, server):
+    """A handler that aborts (panic(http.ErrAbortHandler): no response, no finishRequest) leaves
+    its request open: it is counted, never silently gone: `unfinished` when a later request
+    reuses its goroutine's runtime.g, else `in_flight` at the end. Every other request is a
+    line."""
+    srv = server("plain")
+    e = ebee_start(["-j", "http", "-p", str(srv.pid), "--side", "server"])
+    wait_attached(e)
+    assert srv.request("GET", "/ok/a0")[0] == 200
+    try:
+        srv.request("GET", "/abort/x")
+        assert False, "the server answered an aborted request"
+    except (http.client.HTTPException, ConnectionError):
+        pass
+    for i in range(1, 30):   # new connections, new goroutines: Go reuses the aborted one's g
+        assert srv.request("GET", f"/ok/a{i}")[0] == 200
+    time.sleep(0.3)
+    e.stop()
+    ev = e.json()
+    assert set(by_path(requests_of(ev))) == {f"/ok/a{i}" for i in range(30)}
+    s = [x for x in ev if x.get("type") == "summary"][0]
+    assert s["unfinished"] + s["in_flight"] == 1, s
+    assert s["dropped"] == s["unfinished"] and s["entries"] == 31, s
+    if s["unfinished"]:
+        assert "1 request dropped (not reported): 1 end never seen" in e.stderr, e.stderr
     assert_server_ok(srv)
 
 

@@ -1,6 +1,9 @@
 """ebee serve: /api/netwatch, /metrics (checked with promtool), /healthz, bad requests, and
 start-up errors. serve runs in the test's server namespace and is queried from there."""
+import ipaddress
 import json
+import random
+import re
 import shutil
 import socket
 import subprocess
@@ -9,7 +12,7 @@ import time
 import pytest
 
 from conftest import json_lines
-from netwatch_util import LABELS, Lab, NsEbee, http, wait_until
+from netwatch_util import LABELS, RAW_BYTES, Lab, NsEbee, http, wait_until
 
 
 @pytest.fixture
@@ -102,6 +105,65 @@ def test_api_metrics_healthz(lab, tmp_path):
     assert e.stop() == 0, e.stderr
     for c in lab.clients:
         assert lab.filters(c.srv_if) == []
+
+
+def test_counts_exact_through_refreshes(lab):
+    """2000 sources, then rounds of traffic on a few of them, refreshing every 0.1 s: each
+    refresh looks up only the sources the kernel published as changed, and every source's
+    packets and bytes stay exact, its pps back to 0 once idle, the list busiest first. A round
+    that touches every source and one that brings new ones go through the whole-table read."""
+    c0 = lab.clients[0]
+    e = NsEbee(lab, ["-v", "serve", "--json", "--listen", "127.0.0.1:0", "--interval", "0.1",
+                     "-i", c0.srv_if])
+    e.start()
+    url = json.loads(e.readline())["url"]
+    base = ipaddress.IPv4Address("10.220.0.0")
+    want = {str(base + k): 1 for k in range(2000)}
+    c0.send_raw_sources(len(want))
+
+    def snapshot():
+        status, body = http(lab, url + "api/netwatch?top=0")
+        assert status == 200
+        return json.loads(body)["sources"]
+
+    def settled():
+        """Exact counts for every source (the others are the client's own IPv6 chatter), no
+        packet per second left, busiest first."""
+        srcs = snapshot()
+        mine = {s["addr"]: s for s in srcs if s["addr"] in want}
+        if {a: s["packets"] for a, s in mine.items()} != want:
+            return False
+        assert all(s["bytes"] == RAW_BYTES * s["packets"] for s in mine.values())
+        assert all(x["packets"] >= y["packets"] for x, y in zip(srcs, srcs[1:]))
+        return all(s["pps"] == 0 for s in mine.values())
+
+    def send(plan):
+        c0.send_raw(plan)
+        for a, n in plan:
+            want[a] = want.get(a, 0) + n
+        assert wait_until(settled, timeout=15), sorted(
+            (a, s["packets"], want[a]) for s in snapshot() for a in [s["addr"]]
+            if a in want and s["packets"] != want[a])
+
+    assert wait_until(settled, timeout=15)
+    rng = random.Random(15)
+    rounds = 12
+    for r in range(rounds):
+        send([(a, rng.randint(1, 9)) for a in rng.sample(sorted(want), 5)])
+        if r == 5:
+            send([(a, 1) for a in want])                                  # every source
+            send([(str(base + 3000 + k), 2) for k in range(50)])          # new sources
+    assert e.stop() == 0, e.stderr
+    m = re.search(r"netwatch: (\d+) refreshes: (\d+) read nothing new, (\d+) looked up (\d+) "
+                  r"changed sources, (\d+) read the whole table", e.stderr)
+    assert m, e.stderr
+    total, idle, dirty, lookups, walks = map(int, m.groups())
+    assert total == idle + dirty + walks
+    # Most rounds were read from the kernel's list of changed sources (a round can fall in a
+    # refresh that reads the whole table anyway, when the client's IPv6 chatter brings a new
+    # source).
+    assert dirty >= rounds // 2 and lookups >= 5, m.group(0)
+    assert walks >= 3, m.group(0)       # the first refresh, every source, new sources
 
 
 def test_port_in_use_and_bad_listen(lab, tmp_path):

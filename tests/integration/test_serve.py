@@ -133,10 +133,12 @@ def test_default_collectors(tmp_path):
         assert first["collectors"] == "netwatch,tcp,prog"
         status, body = get(first["url"] + "api/tcp")
         assert status == 200 and json.loads(body)["mode"] == "count"
-        # The last closed connections, newest first, with lifetimes: the request above.
+        assert len(json.loads(get(first["url"] + "api/tcp?top=5")[1])["recent"]) <= 5
+        # The last closed connections, newest first, with lifetimes: the requests above. The
+        # list is the whole machine's (100 by default), so search all of it: other TCP work
+        # on the machine pushes ours out of the newest few within a second.
         def mine():
-            recent = json.loads(get(first["url"] + "api/tcp?top=5")[1])["recent"]
-            assert len(recent) <= 5
+            recent = json.loads(get(first["url"] + "api/tcp?top=0")[1])["recent"]
             return [c for c in recent if c.get("comm") == "ebee" and c["raddr"] == "127.0.0.1"]
         got = wait_until(mine, timeout=5)
         assert got and got[0]["tx_bytes"] > 0 and got[0]["ms"] >= 0, got
@@ -420,6 +422,34 @@ def test_sse_bounds_and_gap(tmp_path):
         assert e.stop() == 0
 
 
+def test_sse_byte_bound(tmp_path):
+    """The ring is bounded in bytes as well as in events (event_buffer KiB, at least room for
+    four of the longest): execs with 900 bytes of arguments are fewer kept than event_buffer,
+    the oldest dropped first, the rest whole and in order after the gap."""
+    wl = named_copy(tmp_path, "/bin/sh", "ebeebig")
+    e, url, _ = serve(tmp_path, "listen: 127.0.0.1:0\nevent_buffer: 16\n"
+                      "collectors:\n  events: {type: [exec], comm: [ebeebig]}\n")
+    try:
+        arg = "x" * 900
+        subprocess.run([wl, "-c", f"for i in $(seq 40); do {wl} -c : {arg}; done"], check=True)
+        assert wait_until(lambda: metrics(url)[0]["ebee_serve_events_total"] >= 40)
+        total = int(metrics(url)[0]["ebee_serve_events_total"])
+        c = Sse(url, last_id=0)
+        evs = c.events(17, timeout=3)
+        c.close()
+        assert evs and evs[0]["event"] == "gap", evs[:1]
+        gap, kept = json.loads(evs[0]["data"]), evs[1:]
+        size = sum(len(x["data"]) for x in kept)
+        # 16 x 1 KiB = 16 KiB, raised to 4 x (4 KiB + headers): 16 960 bytes of records
+        assert 4 <= len(kept) < 16 and size <= 16960, (len(kept), size)
+        assert gap["first_id"] == 1 and gap["next_id"] == total - len(kept) + 1
+        assert [int(x["id"]) for x in kept] == list(range(total - len(kept) + 1, total + 1))
+        # each one whole: valid JSON, its arguments there (the JSON shortens long strings)
+        assert all(json.loads(x["data"])["proc.args"][-1].startswith("x" * 64) for x in kept)
+    finally:
+        assert e.stop() == 0
+
+
 # --- two daemons, one Prometheus ----------------------------------------------------------
 
 def free_port():
@@ -631,8 +661,11 @@ def test_ten_thousand_streams_and_oversized_requests(tmp_path):
         for i, s in enumerate(socks):
             ep.register(s.fileno(), select.EPOLLOUT | select.EPOLLIN)
         by_fd = {s.fileno(): s for s in socks}
-        deadline = time.time() + 6
-        while time.time() < deadline:
+        # How soon the answers come is the machine's load: wait until what is checked below
+        # has come (boundedly), rather than counting what came in a fixed 6 s.
+        deadline = time.time() + 60
+        while time.time() < deadline and not (codes.get("200", 0) >= 50 and
+                                              codes.get("503", 0) >= 1000):
             for fd, ev in ep.poll(0.2):
                 s = by_fd[fd]
                 if fd not in sent and ev & select.EPOLLOUT:
@@ -650,6 +683,12 @@ def test_ten_thousand_streams_and_oversized_requests(tmp_path):
                     code = head.split(b" ")[1].decode() if head.startswith(b"HTTP/1.1 ") else "closed"
                     codes[code] = codes.get(code, 0) + 1
                     ep.unregister(fd)
+        # the rest, briefly: a 51st stream would show now
+        for fd, ev in ep.poll(0.5):
+            if ev & select.EPOLLIN:
+                head = by_fd[fd].recv(64)
+                if head.startswith(b"HTTP/1.1 200"):
+                    codes["200"] += 1
         ep.close()
         assert codes.get("200", 0) == 50, codes
         assert codes.get("503", 0) >= 1000, codes

@@ -216,6 +216,24 @@ static void test_syscalls(void **state)
 	assert_null(syscall_suggest("zzzzzzzzzzzz"));
 }
 
+/* The seconds' text is cached per thread: times within a second, across a second and back
+ * must each read right, and a short buffer must stay terminated. */
+static void test_fmt_time(void **state)
+{
+	const uint64_t t = 1764633762ull * 1000000000ull;   /* 2025-12-02T00:02:42Z */
+	char buf[48];
+
+	assert_string_equal(ebee_fmt_time(t + 123456789, buf, sizeof(buf)),
+			    "2025-12-02T00:02:42.123456Z");
+	assert_string_equal(ebee_fmt_time(t + 5000, buf, sizeof(buf)), "2025-12-02T00:02:42.000005Z");
+	assert_string_equal(ebee_fmt_time(t + 1999999999, buf, sizeof(buf)),
+			    "2025-12-02T00:02:43.999999Z");
+	assert_string_equal(ebee_fmt_time(t - 1000, buf, sizeof(buf)), "2025-12-02T00:02:41.999999Z");
+	assert_string_equal(ebee_fmt_time(0, buf, sizeof(buf)), "1970-01-01T00:00:00.000000Z");
+	ebee_fmt_time(t, buf, 10);
+	assert_true(strlen(buf) < 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +245,7 @@ int main(void)
 		cmocka_unit_test(test_out_json),
 		cmocka_unit_test(test_json_escape),
 		cmocka_unit_test(test_syscalls),
+		cmocka_unit_test(test_fmt_time),
 	};
 	struct ebee_ctx quiet = { .quiet = true };
 

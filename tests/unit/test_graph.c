@@ -25,6 +25,7 @@
 #include "core/out.h"
 #include "graph/collect.h"
 #include "graph/graph.h"
+#include "graph/graph_int.h"
 
 #define SEC 1000000000ull
 
@@ -132,7 +133,7 @@ static void on_alert(void *arg, const struct graph *g, const struct galert *a)
 	struct fired *f = arg;
 
 	f->n[a->rule]++;
-	f->last_pid = graph_node(g, a->proc) ? graph_node(g, a->proc)->pid : 0;
+	f->last_pid = graph_proc(g, a->proc) ? graph_proc(g, a->proc)->pid : 0;
 }
 
 static struct graph *mk(struct fired *f, uint32_t nodes, uint32_t edges)
@@ -360,7 +361,7 @@ static void test_index_churn(void **state)
 		snprintf(p, sizeof(p), "file:/d/%d", i);
 		id = graph_node_ref(g, p);
 		if (id != GNONE)
-			assert_string_equal(graph_node(g, id)->label, p + 5);
+			assert_string_equal(graph_label(g, id), p + 5);
 	}
 	for (uint32_t i = 0; i < graph_nnodes_cap(g); i++) {
 		const struct gnode *n = graph_node(g, i);
@@ -442,6 +443,104 @@ static void test_pid_growth(void **state)
 	graph_free(g);
 }
 
+/* Every live node's text (and comm) is what its identity was made of, and is found again by
+ * it: what a compaction of the string store must keep. */
+static void check_texts(const struct graph *g)
+{
+	for (uint32_t i = 0; i < graph_nnodes_cap(g); i++) {
+		const struct gnode *n = graph_node(g, i);
+		const struct gproc *p = graph_proc(g, i);
+
+		if (!n)
+			continue;
+		assert_true(n->label < g->str.end);
+		assert_true(n->key == graph_node_key(n->type, graph_label(g, i), p ? p->pid : 0,
+						     p ? p->start_ns : 0));
+		if (p)
+			assert_true(strlen(graph_comm(g, i)) <= GRAPH_COMM_LEN);
+	}
+	assert_true(g->str.live <= g->str.end);
+	assert_true(g->str.end <= g->str.cap);
+}
+
+/* The string store: one text for many nodes (a program's path: its file and every process
+ * running it), freed with its last node, its bytes reused after compactions that keep every
+ * reference right, and its bound: full of live texts, new nodes age old ones out. */
+static void test_strings(void **state)
+{
+	struct fired f;
+	struct graph *g = mk(&f, 4096, 8192);
+	uint32_t live, k;
+	char p[160];
+
+	/* sharing: 1000 processes of one program, one comm */
+	for (uint32_t pid = 2000; pid < 3000; pid++)
+		exec_(g, pid, 1, "/usr/lib/some/long/path/to/a/program");
+	assert_int_equal(graph_nnodes(g), 1000 + 3);   /* + its file, user 0 and pid 1 */
+	live = g->str.live;
+	assert_true(live < 256);
+	check_texts(g);
+	/* churn: 100 000 distinct paths through a 4096-node graph: the store compacts, its end
+	 * stays far below the bound, every text stays right */
+	for (int i = 0; i < 100000; i++) {
+		snprintf(p, sizeof(p), "/var/lib/churn/%08d/%s", i, i % 3 ? "x" : "a-longer-name");
+		sys_(g, EV_OPEN, 2500, 3, p, O_RDONLY, 0, 0);
+	}
+	assert_true(g->str.compactions > 0);
+	assert_true(graph_stats(g)->dropped_nodes[GN_FILE] > 90000);
+	assert_int_equal(graph_stats(g)->str_full, 0);
+	assert_true(g->str.end <= g->str.live * 2 + (64u << 10) + 256);
+	check_texts(g);
+	snprintf(p, sizeof(p), "file:/var/lib/churn/%08d/a-longer-name", 99999);
+	assert_true(graph_node_ref(g, p) != GNONE);
+	assert_true(graph_node_ref(g, "proc:2999") != GNONE);
+	assert_string_equal(graph_comm(g, graph_node_ref(g, "proc:2999")), "program");
+	graph_free(g);
+
+	/* the bound: 64 nodes with 64 bytes of store each, texts of ~120 bytes: the store is
+	 * full of live texts long before the node table, nodes go to make room */
+	g = mk(&f, 64, 128);
+	exec_(g, 700, 1, "/bin/sh");
+	for (int i = 0; i < 5000; i++) {
+		memset(p, 'a' + i % 26, sizeof(p));
+		k = (uint32_t)snprintf(p, sizeof(p), "/%06d/", i);
+		p[k] = 'z';
+		p[GRAPH_LABEL_LEN - 1] = 0;
+		sys_(g, EV_OPEN, 700, 3, p, O_RDONLY, 0, 0);
+		assert_true(g->str.end <= g->str.cap);
+	}
+	assert_true(graph_nnodes(g) < 64);
+	assert_true(graph_node_ref(g, "proc:700") != GNONE);
+	check_texts(g);
+	graph_free(g);
+}
+
+/* The smallest graph under a mixed stream: every node a new one ages out the ones the event
+ * being ingested is using, which must not make a process's part be read through a node that
+ * became something else (no crash under ASan, the bounds and the texts hold). */
+static void test_tiny_graph(void **state)
+{
+	struct fired f;
+	struct graph *g = mk(&f, 16, 16);
+	char p[64];
+
+	for (uint32_t i = 0; i < 3000; i++) {
+		uint32_t pid = 3000 + i % 50;
+
+		fork_(g, pid, pid + 100);
+		exec_(g, pid + 100, pid, i % 2 ? "/usr/bin/a" : "/usr/bin/b");
+		snprintf(p, sizeof(p), "/t/%u", i);
+		sys_(g, EV_OPEN, pid + 100, 3, p, O_WRONLY | O_CREAT, 0755, 0);
+		snprintf(p, sizeof(p), "10.1.%u.%u", i / 250 % 250, i % 250);
+		connect_(g, pid + 100, p, (uint16_t)(i % 300));
+		kill_(g, pid + 100, pid, 9);
+		sys_(g, EV_RENAME, pid + 100, 0, "/t/new", 0, 0, 0);
+		assert_true(graph_nnodes(g) <= 16 && graph_nedges(g) <= 16);
+	}
+	check_texts(g);
+	graph_free(g);
+}
+
 static struct graph *roundtrip(struct graph *g, uint8_t **buf, size_t *len)
 {
 	char path[] = "/tmp/ebee-test-graph-XXXXXX", err[256];
@@ -485,7 +584,7 @@ static void test_save_load(void **state)
 	assert_int_equal(graph_alert_at(h, 0)->rule, GR_SELFDEL);
 	assert_true(graph_node_ref(h, "remote:10.0.0.9:443") != GNONE);
 	assert_true(graph_node_ref(h, "file:/usr/bin/evil") != GNONE);
-	assert_int_equal(graph_node(h, graph_node_ref(h, "proc:601"))->pid, 601);
+	assert_int_equal(graph_proc(h, graph_node_ref(h, "proc:601"))->pid, 601);
 	/* every prefix is refused, every single flipped bit too (the checksum), no crash */
 	for (size_t n = 0; n < len; n++)
 		assert_null(graph_load_buf(buf, n, true, err, sizeof(err)));
@@ -668,6 +767,8 @@ int main(void)
 		cmocka_unit_test(test_index_growth),
 		cmocka_unit_test(test_pid_growth),
 		cmocka_unit_test(test_index_churn),
+		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_tiny_graph),
 		cmocka_unit_test(test_save_load),
 		cmocka_unit_test(test_alert_survives_aging),
 		cmocka_unit_test(test_queries),

@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <linux/types.h>
 #include <bpf/bpf.h>
@@ -273,6 +274,84 @@ static void test_port_filter(void **state)
 	assert_int_equal(stat(skel_port, NW_FILTERED), 1);
 }
 
+struct drained {
+	struct nw_key keys[256];
+	int n;
+};
+
+static int on_key(void *ctx, void *data, size_t len)
+{
+	struct drained *d = ctx;
+
+	assert_int_equal(len, sizeof(struct nw_key));
+	if (d->n < 256)
+		memcpy(&d->keys[d->n], data, sizeof(struct nw_key));
+	d->n++;
+	return 0;
+}
+
+/* The keys published on nw_dirty since the last drain. */
+static int drain(struct ring_buffer *rb, struct drained *d)
+{
+	d->n = 0;
+	assert_true(ring_buffer__consume(rb) >= 0);
+	return d->n;
+}
+
+static void send_from(const char *src, int times)
+{
+	send_port(src, 53, times);
+}
+
+/* A known source publishes its key once per generation of nw_gen, a new one not at all (its
+ * insert is counted in NW_NEW instead), and keys that do not fit in the ring are counted. */
+static void test_dirty_once_per_generation(void **state)
+{
+	struct ring_buffer *rb;
+	struct drained d;
+	uint64_t lost;
+	char a[32];
+	int nsrc = 200;
+
+	if (!skel)
+		skip();
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.nw_dirty), on_key, &d, NULL);
+	assert_non_null(rb);
+	drain(rb, &d);
+	skel->bss->nw_gen++;
+	send_from("198.51.100.20", 3);           /* new: not published */
+	assert_int_equal(drain(rb, &d), 0);
+	skel->bss->nw_gen++;
+	send_from("198.51.100.20", 3);           /* known, stale generation: published once */
+	send_from("198.51.100.21", 1);           /* new */
+	assert_int_equal(drain(rb, &d), 1);
+	assert_int_equal(d.keys[0].family, NW_INET);
+	assert_memory_equal(d.keys[0].addr, "\xc6\x33\x64\x14", 4);
+	send_from("198.51.100.20", 2);           /* same generation: not again */
+	assert_int_equal(drain(rb, &d), 0);
+	skel->bss->nw_gen++;
+	send_from("198.51.100.21", 1);
+	send_from("198.51.100.20", 1);
+	assert_int_equal(drain(rb, &d), 2);
+
+	/* More changed sources than the ring holds (4096 bytes, 32 per record): each one is
+	 * either published or counted as lost. */
+	for (int i = 0; i < nsrc; i++) {
+		snprintf(a, sizeof(a), "203.0.113.%d", i);
+		send_from(a, 1);
+	}
+	drain(rb, &d);
+	lost = stat(skel, NW_DIRTY_LOST);
+	skel->bss->nw_gen++;
+	for (int i = 0; i < nsrc; i++) {
+		snprintf(a, sizeof(a), "203.0.113.%d", i);
+		send_from(a, 1);
+	}
+	assert_true(drain(rb, &d) < nsrc);
+	assert_int_equal(d.n + (stat(skel, NW_DIRTY_LOST) - lost), nsrc);
+	ring_buffer__free(rb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_top_ports),
 		cmocka_unit_test(test_not_ip_and_truncated),
 		cmocka_unit_test(test_port_filter),
+		cmocka_unit_test(test_dirty_once_per_generation),
 	};
 
 	libbpf_set_print(NULL);
