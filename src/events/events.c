@@ -166,18 +166,30 @@ static void set_autoload(struct bpf_object *obj, const char *prefix, const char 
 		bpf_program__set_autoload(p, on);
 }
 
-/* The sched hooks, each with its variants in order of preference (the graph's too); the
- * syscalls' hook: one tp_btf program on the raw sys_exit dispatching on the number, or a
- * tracepoint program per syscall (ev_ex_X, "" here: which ones depends on the asked types);
- * and where those tracepoint programs find the arguments: at sys_exit from the saved user
- * registers, or stashed per thread by sys_enter programs (events.bpf.c args_stash). */
+/* The sched hooks, each with its variants in order of preference (the graph's too); where
+ * the per-syscall tracepoint programs find the arguments: at sys_exit from the saved user
+ * registers, or stashed per thread by sys_enter programs (events.bpf.c args_stash); and the
+ * syscalls' hook: a tracepoint program per syscall (ev_ex_X, "" here: which ones depends on
+ * the asked types), which costs only the traced calls, before the one tp_btf program on the
+ * raw sys_exit dispatching on the number, which costs every syscall of the machine
+ * (bench/README.md, events: the hooks). ev_sys_raw puts the dispatcher first for the runs
+ * that load a raw sys_exit program anyway. */
 const struct ebee_hook ev_hooks[EV_NHOOKS] = {
 	{ "sched_process_exec", { { "ev_exec_btf", KIND_TP_BTF }, { "ev_exec_tp", KIND_TRACEPOINT } } },
 	{ "sched_process_fork", { { "ev_fork_btf", KIND_TP_BTF }, { "ev_fork_tp", KIND_TRACEPOINT } } },
 	{ "sched_process_exit", { { "ev_exit_btf", KIND_TP_BTF }, { "ev_exit_tp", KIND_TRACEPOINT } } },
 	[EV_HOOK_ARGS] = { "syscall_args", { { "", KIND_TASK_PT_REGS }, { "", KIND_TRACEPOINT } } },
-	[EV_HOOK_SYS] = { "sys_exit", { { "ev_sys_exit", KIND_TP_BTF }, { "", KIND_TRACEPOINT } } },
+	[EV_HOOK_SYS] = { "sys_exit", { { "", KIND_TRACEPOINT }, { "ev_sys_exit", KIND_TP_BTF } } },
 };
+static const struct ebee_hook ev_sys_raw =
+	{ "sys_exit", { { "ev_sys_exit", KIND_TP_BTF }, { "", KIND_TRACEPOINT } } };
+
+/* Module loads without their own tracepoints come from a raw sys_exit program: then all the
+ * syscalls are taken there (ev_sys_raw), as that program's cost is paid anyway. */
+static bool ev_mod_raw(void)
+{
+	return !syscall_tp_exists("init_module") || !syscall_tp_exists("finit_module");
+}
 
 /* Module loads on the tracepoint fallback where their own tracepoints are missing: every
  * syscall exit, number first. */
@@ -266,14 +278,23 @@ static int ev_open(struct collector *c)
 	}
 	for (int t = EV_OPEN; t <= EV_TRUNCATE; t++)
 		files |= s->want[t];
-	/* the syscalls' hook: the sys_exit dispatcher (tp_btf), or a tracepoint per syscall */
-	if ((err = ebee_choose(obj, &ev_hooks[EV_HOOK_SYS], 1, &sysk)))
+	/* the syscalls' hook: a tracepoint per syscall, or the sys_exit dispatcher (tp_btf)
+	 * where a raw sys_exit program is loaded anyway (module loads), or no tracepoints */
+	bool mod_raw = s->want[EV_MODULE] && ev_mod_raw();
+	const struct ebee_hook *sysh = mod_raw ? &ev_sys_raw : &ev_hooks[EV_HOOK_SYS];
+
+	if ((err = ebee_choose(obj, sysh, 1, &sysk)))
 		return err;
-	dispatch = sysk == 0;
+	dispatch = sysh->v[sysk].kind == KIND_TP_BTF;
+	if (dispatch)
+		ebee_info("syscalls: every asked syscall from one tp_btf program on sys_exit%s",
+			  mod_raw ? " (module loads have no tracepoints here and need it anyway)" : "");
+	else
+		ebee_info("syscalls: a tracepoint program per asked syscall%s", mod_raw ? "" :
+			  " (the raw sys_exit would cost every syscall of the machine)");
 	/* module loads: from raw_syscalls when either per-syscall tracepoint is missing (the
 	 * dispatcher takes them by number like every other syscall) */
-	bool raw_mod = !dispatch && s->want[EV_MODULE] && (!syscall_tp_exists("init_module") ||
-							   !syscall_tp_exists("finit_module"));
+	bool raw_mod = !dispatch && mod_raw;
 
 	/* where the syscall programs find the arguments (the fast way, or the sys_enter stash);
 	 * the dispatcher has the registers as its argument, but the probe also says whether the
@@ -981,9 +1002,9 @@ bool ev_doctor(char *buf, size_t len)
 		}
 	if (have < all && n < len)
 		n += snprintf(buf + n, len - n, ")");
-	if (n < len && ebee_first_usable(&ev_hooks[EV_HOOK_SYS]) == 0)
-		snprintf(buf + n, len - n, "; used only without tp_btf (here: the raw sys_exit)");
-	else if (n < len && (!syscall_tp_exists("init_module") || !syscall_tp_exists("finit_module")))
+	if (n < len && ev_mod_raw() && ebee_first_usable(&ev_sys_raw) == 0)
+		snprintf(buf + n, len - n, "; with module events: sys_exit via tp_btf for all");
+	else if (n < len && ev_mod_raw())
 		snprintf(buf + n, len - n, "; module loads from raw_syscalls:sys_exit");
 	return have > 0;
 }
@@ -995,9 +1016,10 @@ static const struct ev_opts ev_default = { .all = true, .mode = EVM_EVENTS, .rin
 const struct collector_desc events_collector = {
 	.name = "events",
 	.what = "process, file and network events and the process table",
-	/* Doctor and `prog` read the hooks here: the sched ones and the syscalls' (the sys_exit
-	 * dispatcher, or without tp_btf the per-syscall tracepoints ev_ex_X, loaded only for the
-	 * asked types, which doctor checks as the "syscall tracepoints" requirement). */
+	/* Doctor and `prog` read the hooks here: the sched ones and the syscalls' (the
+	 * per-syscall tracepoints ev_ex_X, loaded only for the asked types, which doctor checks
+	 * as the "syscall tracepoints" requirement, or the sys_exit dispatcher: ev_doctor says
+	 * when module events choose it). */
 	.hooks = ev_hooks,
 	.nhooks = EV_NHOOKS,
 	.prog_prefix = "ev_",
