@@ -1,9 +1,11 @@
 # Sourced by tests/vm/init.sh (in its checks' subshell; bad/res come from there): the events
-# collector on Debian 12's kernel, in the three ways it takes syscalls — the tp_btf sys_exit
-# dispatcher, and where tp_btf is not allowed (forced with EBEE_DISABLE=tp_btf) a tracepoint per
-# syscall reading the saved user registers (bpf_task_pt_regs) or, without that helper too
-# (EBEE_DISABLE=tp_btf,task_pt_regs), stashing the arguments at sys_enter. ebee exec, open, events and guard run (built-in rules) each watch
-# a workload this file runs in a cgroup of its own, and the fields of its events are checked.
+# collector on Debian 12's kernel, in the three ways it takes syscalls — by default a tracepoint
+# per syscall reading the saved user registers (bpf_task_pt_regs; that kernel has the module
+# tracepoints, so guard too), without that helper (EBEE_DISABLE=tp_btf,task_pt_regs) stashing
+# the arguments at sys_enter, and the tp_btf sys_exit dispatcher (chosen for module events
+# without their tracepoints; forced here with EBEE_DISABLE=tracepoint). ebee exec, open, events
+# and guard run (built-in rules) each watch a workload this file runs in a cgroup of its own,
+# and the fields of its events are checked.
 EVCG=/sys/fs/cgroup/evm
 mkdir -p $EVCG
 in_cg() {  # ARGV...: runs ARGV inside $EVCG (moved there before the exec) and waits
@@ -37,8 +39,8 @@ ev_line() {
 
 for variant in dispatch regs stash; do
 	case $variant in
-	dispatch) unset EBEE_DISABLE; kind=task_pt_regs; sys=tp_btf ;;
-	regs) export EBEE_DISABLE=tp_btf; kind=task_pt_regs; sys=tracepoint ;;
+	dispatch) export EBEE_DISABLE=tracepoint; kind=task_pt_regs; sys=tp_btf ;;
+	regs) unset EBEE_DISABLE; kind=task_pt_regs; sys=tracepoint ;;
 	stash) export EBEE_DISABLE=tp_btf,task_pt_regs; kind=tracepoint; sys=tracepoint ;;
 	esac
 	mark=$variant$$
