@@ -134,7 +134,8 @@ def test_doctor_kind_is_what_commands_attach(ebee_start, tmp_path, disable):
                 assert "syscall tracepoints" in f[name]["detail"], f[name]
                 # the sys_exit row is the choice without module events; the detail says
                 # when module events (guard's rules, the graph) take the dispatcher
-                if name != "events" and "with module events: sys_exit via tp_btf" in f[name]["detail"]:
+                if name != "events" and \
+                        "with module events: sys_exit via tp_btf" in f[name]["detail"]:
                     kinds = {"tp_btf" if h["hook"] == "sys_exit" else h["kind"]
                              for h in f[name]["hooks"]}
             want = {PROG_TYPE[k] for k in kinds} - {None}   # bpf_stats: nothing loaded
