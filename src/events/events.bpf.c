@@ -963,6 +963,8 @@ static __always_inline bool compat_syscall(void)
 }
 
 /* ---- the dispatcher: one tp_btf program on the raw sys_exit ----------------------------- */
+/* It runs on every syscall of the machine: loaded only where a raw sys_exit program is needed
+ * anyway (module events without their tracepoints) or tracepoints are not allowed (ev_open). */
 
 #define EV_NR_MAX 1024   /* core/syscalls.h EBEE_MAX_SYSCALLS */
 _Static_assert(SC__MAX <= 64, "ev_sc_on is a 64-bit mask");
