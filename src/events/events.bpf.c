@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: (BSD-2-Clause OR GPL-2.0-only)
 /* Process, file and network events. Process lifecycle from sched_process_exec/fork/exit
- * (tp_btf, tracepoint fallback); syscalls from their own sys_enter_X/sys_exit_X tracepoints,
- * so a traced syscall costs only its own programs and every other syscall costs nothing
- * (raw_syscalls would run on every syscall of the machine). Enter stashes the arguments per
- * thread; exit emits one fixed-size record with the result, strings read straight into the
- * reserved ring buffer slot (no copy). Only the programs of the asked types are loaded. */
+ * (tp_btf, tracepoint fallback). Syscalls at their exit: one tp_btf program on the raw sys_exit
+ * (ev_sys_exit) dispatching on the syscall number to the asked syscalls' bodies; where tp_btf
+ * is not allowed, a program per syscall on its sys_exit_X tracepoint (and sys_enter_X when the
+ * arguments must be stashed). Either hook sets the syscall-work flag on every task, so every
+ * syscall of the machine takes the slow path already; the per-syscall tracepoint then adds
+ * perf's trace record (a buffer, the arguments copied) before the program for each traced call,
+ * the raw one a direct call on every syscall: bench/events/hookcost.c measures both. The exit
+ * emits one fixed-size record with the result, strings read straight into the reserved ring
+ * buffer slot (no copy). Only the asked syscalls' code is kept by the verifier. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -343,9 +347,11 @@ static __always_inline void regs_args(struct sysargs *s, struct pt_regs *regs)
 	s->a[5] = 0;
 }
 
-static __always_inline void syscall_args(struct sysargs *s)
+/* The caller's saved user registers (tracepoint programs; tp_btf/sys_exit has them as its
+ * argument) */
+static __always_inline struct pt_regs *task_regs(void)
 {
-	regs_args(s, (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf()));
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
 
 static __always_inline void read_path(char *dst, __u64 uptr, struct ev_sys *e, __u32 trunc)
@@ -605,9 +611,9 @@ static __always_inline bool kf_pass(const struct ev_kf_sc *k, __u32 m, __u32 sc,
 	return m != 0;
 }
 
-/* One syscall's record from its result and arguments: s is filled here from the registers
- * (regs) or holds the stashed ones. The filter block was checked by the caller. */
-static __always_inline int sys_emit(__s64 ret, struct sysargs *s, bool regs, __u32 sc, __u32 type,
+/* One syscall's record from its result and arguments (s: read from the registers or stashed).
+ * The filter block was checked by the caller. */
+static __always_inline int sys_emit(__s64 ret, struct sysargs *s, __u32 sc, __u32 type,
 				    __u32 size, bool file)
 {
 	const struct ev_kf_sc *kf;
@@ -627,8 +633,6 @@ static __always_inline int sys_emit(__s64 ret, struct sysargs *s, bool regs, __u
 			return 0;
 		}
 	}
-	if (regs)
-		syscall_args(s);
 	if (kfm && !kf_pass(kf, kfm, sc, a)) {
 		kf_count(sc);
 		return 0;
@@ -815,13 +819,14 @@ static __always_inline int sys_exit(__s64 ret, __u32 sc, __u32 type, __u32 size,
 	if (!args_stash) {
 		if (!ebee_filter_pass())
 			return 0;
-		return sys_emit(ret, &regs, true, sc, type, size, file);
+		regs_args(&regs, task_regs());
+		return sys_emit(ret, &regs, sc, type, size, file);
 	}
 	tid = (__u32)bpf_get_current_pid_tgid();
 	s = bpf_map_lookup_elem(&stash, &tid);
 	if (!s)
 		return 0;   /* filtered out at enter, or ebee started mid-call */
-	sys_emit(ret, s, false, sc, type, size, file);
+	sys_emit(ret, s, sc, type, size, file);
 	bpf_map_delete_elem(&stash, &tid);
 	return 0;
 }
@@ -840,17 +845,23 @@ static __always_inline int sys_exit(__s64 ret, __u32 sc, __u32 type, __u32 size,
 /* execve/execveat: exit only. A failed exec leaves the caller's registers as they were at
  * entry, so the arguments are read from its pt_regs: no enter program and no stash on the
  * exec path (a successful exec costs one early return here). */
+static __always_inline int exec_fail_regs(__s64 ret, struct pt_regs *regs, bool at)
+{
+	struct sysargs s;
+
+	if (ret >= 0 || !want_exec || !ebee_filter_pass())
+		return 0;
+	regs_args(&s, regs);
+	return exec_fail(ret, &s, at);
+}
+
 static __always_inline int exec_exit(struct sys_exit_ctx *ctx, bool at)
 {
-	struct sysargs s, *st;
+	struct sysargs *st;
 	__u32 tid;
 
-	if (!args_stash) {
-		if (ctx->ret >= 0 || !want_exec || !ebee_filter_pass())
-			return 0;
-		syscall_args(&s);
-		return exec_fail(ctx->ret, &s, at);
-	}
+	if (!args_stash)
+		return exec_fail_regs(ctx->ret, task_regs(), at);
 	/* the fallback stashes every exec the filter passes: a successful one only deletes */
 	tid = (__u32)bpf_get_current_pid_tgid();
 	st = bpf_map_lookup_elem(&stash, &tid);
@@ -878,64 +889,152 @@ int ev_ex_execve(struct sys_exit_ctx *ctx) { return exec_exit(ctx, false); }
 SEC("tracepoint/syscalls/sys_exit_execveat")
 int ev_ex_execveat(struct sys_exit_ctx *ctx) { return exec_exit(ctx, true); }
 
-EV_SYS(open, SC_OPEN, EV_OPEN, 3, S1, 1)
-EV_SYS(openat, SC_OPENAT, EV_OPEN, 4, S1, 1)
-EV_SYS(openat2, SC_OPENAT2, EV_OPEN, 4, S1, 1)
-EV_SYS(creat, SC_CREAT, EV_OPEN, 2, S1, 1)
-EV_SYS(unlink, SC_UNLINK, EV_UNLINK, 1, S1, 1)
-EV_SYS(unlinkat, SC_UNLINKAT, EV_UNLINK, 3, S1, 1)
-EV_SYS(rmdir, SC_RMDIR, EV_UNLINK, 1, S1, 1)
-EV_SYS(rename, SC_RENAME, EV_RENAME, 2, S2, 1)
-EV_SYS(renameat, SC_RENAMEAT, EV_RENAME, 4, S2, 1)
-EV_SYS(renameat2, SC_RENAMEAT2, EV_RENAME, 5, S2, 1)
-EV_SYS(chmod, SC_CHMOD, EV_CHMOD, 2, S1, 1)
-EV_SYS(fchmod, SC_FCHMOD, EV_CHMOD, 2, S1, 0)
-EV_SYS(fchmodat, SC_FCHMODAT, EV_CHMOD, 3, S1, 1)
-EV_SYS(chown, SC_CHOWN, EV_CHOWN, 3, S1, 1)
-EV_SYS(lchown, SC_LCHOWN, EV_CHOWN, 3, S1, 1)
-EV_SYS(fchown, SC_FCHOWN, EV_CHOWN, 3, S1, 0)
-EV_SYS(fchownat, SC_FCHOWNAT, EV_CHOWN, 5, S1, 1)
-EV_SYS(symlink, SC_SYMLINK, EV_SYMLINK, 2, S2, 1)
-EV_SYS(symlinkat, SC_SYMLINKAT, EV_SYMLINK, 3, S2, 1)
-EV_SYS(link, SC_LINK, EV_LINK, 2, S2, 1)
-EV_SYS(linkat, SC_LINKAT, EV_LINK, 5, S2, 1)
-EV_SYS(mkdir, SC_MKDIR, EV_MKDIR, 2, S1, 1)
-EV_SYS(mkdirat, SC_MKDIRAT, EV_MKDIR, 3, S1, 1)
-EV_SYS(truncate, SC_TRUNCATE, EV_TRUNCATE, 2, S1, 1)
-EV_SYS(chdir, SC_CHDIR, EV_CHDIR, 1, S1, 0)
-EV_SYS(fchdir, SC_FCHDIR, EV_CHDIR, 1, S1, 0)
-EV_SYS(close, SC_CLOSE, EV_CLOSE, 1, S1, 0)
-EV_SYS(dup, SC_DUP, EV_DUP, 1, S1, 0)
-EV_SYS(dup2, SC_DUP2, EV_DUP, 2, S1, 0)
-EV_SYS(dup3, SC_DUP3, EV_DUP, 3, S1, 0)
-EV_SYS(memfd_create, SC_MEMFD, EV_MEMFD, 2, S1, 0)
-EV_SYS(mount, SC_MOUNT, EV_MOUNT, 5, S2, 0)
-EV_SYS(socket, SC_SOCKET, EV_SOCKET, 3, S1, 0)
-EV_SYS(connect, SC_CONNECT, EV_CONNECT, 3, S1, 0)
-EV_SYS(accept, SC_ACCEPT, EV_ACCEPT, 3, S1, 0)
-EV_SYS(accept4, SC_ACCEPT4, EV_ACCEPT, 4, S1, 0)
-EV_SYS(bind, SC_BIND, EV_BIND, 3, S1, 0)
-EV_SYS(listen, SC_LISTEN, EV_LISTEN, 2, S1, 0)
-EV_SYS(sendto, SC_SENDTO, EV_SENDTO, 6, S1, 0)
-EV_SYS(sendmsg, SC_SENDMSG, EV_SENDTO, 3, S1, 0)
-EV_SYS(sendmmsg, SC_SENDMMSG, EV_SENDTO, 4, S1, 0)
-EV_SYS(ptrace, SC_PTRACE, EV_PTRACE, 4, S1, 0)
-EV_SYS(kill, SC_KILL, EV_KILL, 2, S1, 0)
-EV_SYS(tkill, SC_TKILL, EV_KILL, 2, S1, 0)
-EV_SYS(tgkill, SC_TGKILL, EV_KILL, 3, S1, 0)
-EV_SYS(setuid, SC_SETUID, EV_SETUID, 1, S1, 0)
-EV_SYS(setreuid, SC_SETREUID, EV_SETUID, 2, S1, 0)
-EV_SYS(setresuid, SC_SETRESUID, EV_SETUID, 3, S1, 0)
-EV_SYS(setgid, SC_SETGID, EV_SETGID, 1, S1, 0)
-EV_SYS(setregid, SC_SETREGID, EV_SETGID, 2, S1, 0)
-EV_SYS(setresgid, SC_SETRESGID, EV_SETGID, 3, S1, 0)
-EV_SYS(init_module, SC_INIT_MODULE, EV_MODULE, 3, S1, 0)
-EV_SYS(finit_module, SC_FINIT_MODULE, EV_MODULE, 3, S1, 0)
+/* The syscalls besides exec: name, enum ev_sc, event type, arguments, record size, whether
+ * its path is a file's (--path-prefix). Each gets a tracepoint pair and a case of the
+ * dispatcher. */
+#define EV_SYSCALLS(X) \
+	X(open, SC_OPEN, EV_OPEN, 3, S1, 1) \
+	X(openat, SC_OPENAT, EV_OPEN, 4, S1, 1) \
+	X(openat2, SC_OPENAT2, EV_OPEN, 4, S1, 1) \
+	X(creat, SC_CREAT, EV_OPEN, 2, S1, 1) \
+	X(unlink, SC_UNLINK, EV_UNLINK, 1, S1, 1) \
+	X(unlinkat, SC_UNLINKAT, EV_UNLINK, 3, S1, 1) \
+	X(rmdir, SC_RMDIR, EV_UNLINK, 1, S1, 1) \
+	X(rename, SC_RENAME, EV_RENAME, 2, S2, 1) \
+	X(renameat, SC_RENAMEAT, EV_RENAME, 4, S2, 1) \
+	X(renameat2, SC_RENAMEAT2, EV_RENAME, 5, S2, 1) \
+	X(chmod, SC_CHMOD, EV_CHMOD, 2, S1, 1) \
+	X(fchmod, SC_FCHMOD, EV_CHMOD, 2, S1, 0) \
+	X(fchmodat, SC_FCHMODAT, EV_CHMOD, 3, S1, 1) \
+	X(chown, SC_CHOWN, EV_CHOWN, 3, S1, 1) \
+	X(lchown, SC_LCHOWN, EV_CHOWN, 3, S1, 1) \
+	X(fchown, SC_FCHOWN, EV_CHOWN, 3, S1, 0) \
+	X(fchownat, SC_FCHOWNAT, EV_CHOWN, 5, S1, 1) \
+	X(symlink, SC_SYMLINK, EV_SYMLINK, 2, S2, 1) \
+	X(symlinkat, SC_SYMLINKAT, EV_SYMLINK, 3, S2, 1) \
+	X(link, SC_LINK, EV_LINK, 2, S2, 1) \
+	X(linkat, SC_LINKAT, EV_LINK, 5, S2, 1) \
+	X(mkdir, SC_MKDIR, EV_MKDIR, 2, S1, 1) \
+	X(mkdirat, SC_MKDIRAT, EV_MKDIR, 3, S1, 1) \
+	X(truncate, SC_TRUNCATE, EV_TRUNCATE, 2, S1, 1) \
+	X(chdir, SC_CHDIR, EV_CHDIR, 1, S1, 0) \
+	X(fchdir, SC_FCHDIR, EV_CHDIR, 1, S1, 0) \
+	X(close, SC_CLOSE, EV_CLOSE, 1, S1, 0) \
+	X(dup, SC_DUP, EV_DUP, 1, S1, 0) \
+	X(dup2, SC_DUP2, EV_DUP, 2, S1, 0) \
+	X(dup3, SC_DUP3, EV_DUP, 3, S1, 0) \
+	X(memfd_create, SC_MEMFD, EV_MEMFD, 2, S1, 0) \
+	X(mount, SC_MOUNT, EV_MOUNT, 5, S2, 0) \
+	X(socket, SC_SOCKET, EV_SOCKET, 3, S1, 0) \
+	X(connect, SC_CONNECT, EV_CONNECT, 3, S1, 0) \
+	X(accept, SC_ACCEPT, EV_ACCEPT, 3, S1, 0) \
+	X(accept4, SC_ACCEPT4, EV_ACCEPT, 4, S1, 0) \
+	X(bind, SC_BIND, EV_BIND, 3, S1, 0) \
+	X(listen, SC_LISTEN, EV_LISTEN, 2, S1, 0) \
+	X(sendto, SC_SENDTO, EV_SENDTO, 6, S1, 0) \
+	X(sendmsg, SC_SENDMSG, EV_SENDTO, 3, S1, 0) \
+	X(sendmmsg, SC_SENDMMSG, EV_SENDTO, 4, S1, 0) \
+	X(ptrace, SC_PTRACE, EV_PTRACE, 4, S1, 0) \
+	X(kill, SC_KILL, EV_KILL, 2, S1, 0) \
+	X(tkill, SC_TKILL, EV_KILL, 2, S1, 0) \
+	X(tgkill, SC_TGKILL, EV_KILL, 3, S1, 0) \
+	X(setuid, SC_SETUID, EV_SETUID, 1, S1, 0) \
+	X(setreuid, SC_SETREUID, EV_SETUID, 2, S1, 0) \
+	X(setresuid, SC_SETRESUID, EV_SETUID, 3, S1, 0) \
+	X(setgid, SC_SETGID, EV_SETGID, 1, S1, 0) \
+	X(setregid, SC_SETREGID, EV_SETGID, 2, S1, 0) \
+	X(setresgid, SC_SETRESGID, EV_SETGID, 3, S1, 0) \
+	X(init_module, SC_INIT_MODULE, EV_MODULE, 3, S1, 0) \
+	X(finit_module, SC_FINIT_MODULE, EV_MODULE, 3, S1, 0)
 
-/* Module loads where this kernel has no sys_enter/exit_(f)init_module tracepoints (their
- * syscall metadata is compiled out with some configs): raw_syscalls, filtered on the number
- * first. Loaded only then and only when module events are asked: it runs on every syscall
- * exit (the arguments come from the saved registers, as for every syscall here). */
+EV_SYSCALLS(EV_SYS)
+
+/* A 32-bit process's syscall (ia32 on x86_64, AArch32 on arm64): its numbers are another
+ * table's, and the per-syscall tracepoints skip it (trace_get_syscall_nr), so the raw hooks do. */
+static __always_inline bool compat_syscall(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+#if defined(__TARGET_ARCH_arm64)
+	return BPF_CORE_READ(t, thread_info.flags) & (1ul << 22);   /* TIF_32BIT */
+#else
+	return BPF_CORE_READ(t, thread_info.status) & 0x0002;       /* TS_COMPAT */
+#endif
+}
+
+/* ---- the dispatcher: one tp_btf program on the raw sys_exit ----------------------------- */
+/* It runs on every syscall of the machine: loaded only where a raw sys_exit program is needed
+ * anyway (module events without their tracepoints) or tracepoints are not allowed (ev_open). */
+
+#define EV_NR_MAX 1024   /* core/syscalls.h EBEE_MAX_SYSCALLS */
+_Static_assert(SC__MAX <= 64, "ev_sc_on is a 64-bit mask");
+
+/* The traced syscalls, set by user space from its syscall table (the architecture's numbers):
+ * kernel number -> enum ev_sc (0: not traced), and a bit per enum ev_sc. */
+const volatile __u8 ev_nr_sc[EV_NR_MAX] = {};
+const volatile __u64 ev_sc_on = 0;
+
+/* A function per syscall, called from its case once the bit test (a constant) says it is
+ * asked: the verifier walks only the asked syscalls' bodies and the rest is dropped. Functions,
+ * not inlined bodies: each gets its own stack frame (fifty inlined bodies' locals do not fit in
+ * one 512-byte frame). */
+#define EV_SC_FN(name, SC, T, N, SIZE, FILE)                                    \
+	static __noinline int ev_sc_##name(struct pt_regs *regs, long ret)      \
+	{                                                                       \
+		struct sysargs s;                                               \
+									\
+		if (!ebee_filter_pass())                                        \
+			return 0;                                               \
+		regs_args(&s, regs);                                            \
+		return sys_emit(ret, &s, SC, T, SIZE, FILE);                    \
+	}
+EV_SYSCALLS(EV_SC_FN)
+
+static __noinline int ev_sc_execve(struct pt_regs *regs, long ret)
+{
+	return exec_fail_regs(ret, regs, false);
+}
+
+static __noinline int ev_sc_execveat(struct pt_regs *regs, long ret)
+{
+	return exec_fail_regs(ret, regs, true);
+}
+
+#define EV_CASE(name, SC, T, N, SIZE, FILE)                                     \
+	case SC:                                                                \
+		return ev_sc_on & (1ull << SC) ? ev_sc_##name(regs, ret) : 0;
+
+/* Every syscall exit of the machine comes here: the number's table entry decides at once; the
+ * registers are the argument (no bpf_task_pt_regs, no trace record, no stash). */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(ev_sys_exit, struct pt_regs *regs, long ret)
+{
+#if defined(__TARGET_ARCH_arm64)
+	__u64 nr = regs->syscallno;
+#else
+	__u64 nr = regs->orig_ax;
+#endif
+	__u32 sc;
+
+	if (nr >= EV_NR_MAX)
+		return 0;
+	sc = ev_nr_sc[nr];
+	if (!sc || compat_syscall())
+		return 0;
+	switch (sc) {
+	EV_CASE(execve, SC_EXECVE, EV_EXEC, 3, S1, 0)
+	EV_CASE(execveat, SC_EXECVEAT, EV_EXEC, 3, S1, 0)
+	EV_SYSCALLS(EV_CASE)
+	}
+	return 0;
+}
+
+/* ---- module loads on the tracepoint fallback ---------------------------------------------- */
+
+/* Where tp_btf is not allowed and this kernel has no sys_enter/exit_(f)init_module tracepoints
+ * (their syscall metadata is compiled out without module support, where the call fails with
+ * ENOSYS): the raw_syscalls tracepoint, filtered on the number first. Loaded only then and only
+ * when module events are asked: it runs on every syscall exit. */
 #if defined(__TARGET_ARCH_arm64)
 #define NR_INIT_MODULE 105
 #define NR_FINIT_MODULE 273
@@ -944,44 +1043,25 @@ EV_SYS(finit_module, SC_FINIT_MODULE, EV_MODULE, 3, S1, 0)
 #define NR_FINIT_MODULE 313
 #endif
 
-/* tp_btf on the raw sys_exit: a plain call with the registers, no trace-buffer record per
- * syscall as a tracepoint program would cost */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(ev_raw_exit, struct pt_regs *regs, long ret)
-{
-	struct sysargs s;
-#if defined(__TARGET_ARCH_arm64)
-	long nr = regs->syscallno;
-#else
-	long nr = regs->orig_ax;
-#endif
-
-	/* the caller's registers are this tracepoint's argument: no stash in either variant */
-	if ((nr != NR_INIT_MODULE && nr != NR_FINIT_MODULE) || !ebee_filter_pass())
-		return 0;
-	regs_args(&s, regs);
-	if (nr == NR_INIT_MODULE)
-		return sys_emit(ret, &s, false, SC_INIT_MODULE, EV_MODULE, S1, 0);
-	return sys_emit(ret, &s, false, SC_FINIT_MODULE, EV_MODULE, S1, 0);
-}
-
-/* The fallback where tp_btf is not allowed: the raw_syscalls tracepoint (the exit's id is a long
- * where the per-syscall context has an int and padding: the low 32 bits either way) */
+/* the exit's id is a long where the per-syscall context has an int and padding: the low 32
+ * bits either way */
 SEC("tracepoint/raw_syscalls/sys_exit")
 int ev_raw_exit_tp(struct sys_exit_ctx *ctx)
 {
+	if (ctx->nr != NR_INIT_MODULE && ctx->nr != NR_FINIT_MODULE)
+		return 0;
+	if (compat_syscall())
+		return 0;
 	if (ctx->nr == NR_INIT_MODULE)
 		return sys_exit(ctx->ret, SC_INIT_MODULE, EV_MODULE, S1, 0);
-	if (ctx->nr == NR_FINIT_MODULE)
-		return sys_exit(ctx->ret, SC_FINIT_MODULE, EV_MODULE, S1, 0);
-	return 0;
+	return sys_exit(ctx->ret, SC_FINIT_MODULE, EV_MODULE, S1, 0);
 }
 
 /* Its enter, with args_stash only (the same layout: a long id, then the arguments) */
 SEC("tracepoint/raw_syscalls/sys_enter")
 int ev_raw_enter_tp(struct sys_enter_ctx *ctx)
 {
-	if (ctx->nr == NR_INIT_MODULE || ctx->nr == NR_FINIT_MODULE)
+	if ((ctx->nr == NR_INIT_MODULE || ctx->nr == NR_FINIT_MODULE) && !compat_syscall())
 		return sys_enter(ctx, 3);
 	return 0;
 }

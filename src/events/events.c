@@ -19,6 +19,7 @@
 #include "core/collector.h"
 #include "core/priv.h"
 #include "core/ebee.h"
+#include "core/syscalls.h"
 #include "core/json.h"
 #include "core/load.h"
 #include "core/loop.h"
@@ -165,19 +166,35 @@ static void set_autoload(struct bpf_object *obj, const char *prefix, const char 
 		bpf_program__set_autoload(p, on);
 }
 
-/* The sched hooks, each with its variants in order of preference (the graph's too), and the
- * syscall programs' arguments: at sys_exit from the saved user registers, or stashed per
- * thread by sys_enter tracepoint programs (events.bpf.c args_stash). */
+/* The sched hooks, each with its variants in order of preference (the graph's too); where
+ * the per-syscall tracepoint programs find the arguments: at sys_exit from the saved user
+ * registers, or stashed per thread by sys_enter programs (events.bpf.c args_stash); and the
+ * syscalls' hook: a tracepoint program per syscall (ev_ex_X, "" here: which ones depends on
+ * the asked types), which costs only the traced calls, before the one tp_btf program on the
+ * raw sys_exit dispatching on the number, which costs every syscall of the machine
+ * (bench/README.md, events: the hooks). ev_sys_raw puts the dispatcher first for the runs
+ * that load a raw sys_exit program anyway. */
 const struct ebee_hook ev_hooks[EV_NHOOKS] = {
 	{ "sched_process_exec", { { "ev_exec_btf", KIND_TP_BTF }, { "ev_exec_tp", KIND_TRACEPOINT } } },
 	{ "sched_process_fork", { { "ev_fork_btf", KIND_TP_BTF }, { "ev_fork_tp", KIND_TRACEPOINT } } },
 	{ "sched_process_exit", { { "ev_exit_btf", KIND_TP_BTF }, { "ev_exit_tp", KIND_TRACEPOINT } } },
 	[EV_HOOK_ARGS] = { "syscall_args", { { "", KIND_TASK_PT_REGS }, { "", KIND_TRACEPOINT } } },
+	[EV_HOOK_SYS] = { "sys_exit", { { "", KIND_TRACEPOINT }, { "ev_sys_exit", KIND_TP_BTF } } },
 };
+static const struct ebee_hook ev_sys_raw =
+	{ "sys_exit", { { "ev_sys_exit", KIND_TP_BTF }, { "", KIND_TRACEPOINT } } };
 
-/* Module loads where their own tracepoints are missing: every syscall exit, number first. */
+/* Module loads without their own tracepoints come from a raw sys_exit program: then all the
+ * syscalls are taken there (ev_sys_raw), as that program's cost is paid anyway. */
+static bool ev_mod_raw(void)
+{
+	return !syscall_tp_exists("init_module") || !syscall_tp_exists("finit_module");
+}
+
+/* Module loads on the tracepoint fallback where their own tracepoints are missing: every
+ * syscall exit, number first. */
 static const struct ebee_hook ev_mod_hook[] = {
-	{ "raw_syscalls:sys_exit", { { "ev_raw_exit", KIND_TP_BTF }, { "ev_raw_exit_tp", KIND_TRACEPOINT } } },
+	{ "raw_syscalls:sys_exit", { { "ev_raw_exit_tp", KIND_TRACEPOINT } } },
 };
 
 static int ev_open(struct collector *c)
@@ -185,8 +202,8 @@ static int ev_open(struct collector *c)
 	const struct ev_opts *o = c->cfg;
 	struct ev_state *s = c->priv;
 	struct ebee_hook hooks[3];
-	bool need[3], stash;
-	int nh = 0, err, nsys = 0, args;
+	bool need[3], stash, dispatch;
+	int nh = 0, err, nsys = 0, args, sysk;
 	bool files = false;
 	struct bpf_object *obj;
 
@@ -261,16 +278,32 @@ static int ev_open(struct collector *c)
 	}
 	for (int t = EV_OPEN; t <= EV_TRUNCATE; t++)
 		files |= s->want[t];
-	/* module loads: from raw_syscalls when either per-syscall tracepoint is missing */
-	bool raw_mod = s->want[EV_MODULE] && (!syscall_tp_exists("init_module") ||
-					      !syscall_tp_exists("finit_module"));
+	/* the syscalls' hook: a tracepoint per syscall, or the sys_exit dispatcher (tp_btf)
+	 * where a raw sys_exit program is loaded anyway (module loads), or no tracepoints */
+	bool mod_raw = s->want[EV_MODULE] && ev_mod_raw();
+	const struct ebee_hook *sysh = mod_raw ? &ev_sys_raw : &ev_hooks[EV_HOOK_SYS];
 
-	/* where the syscall programs find the arguments (the fast way, or the sys_enter stash) */
+	if ((err = ebee_choose(obj, sysh, 1, &sysk)))
+		return err;
+	dispatch = sysh->v[sysk].kind == KIND_TP_BTF;
+	if (dispatch)
+		ebee_info("syscalls: every asked syscall from one tp_btf program on sys_exit%s",
+			  mod_raw ? " (module loads have no tracepoints here and need it anyway)" : "");
+	else
+		ebee_info("syscalls: a tracepoint program per asked syscall%s", mod_raw ? "" :
+			  " (the raw sys_exit would cost every syscall of the machine)");
+	/* module loads: from raw_syscalls when either per-syscall tracepoint is missing (the
+	 * dispatcher takes them by number like every other syscall) */
+	bool raw_mod = !dispatch && mod_raw;
+
+	/* where the syscall programs find the arguments (the fast way, or the sys_enter stash);
+	 * the dispatcher has the registers as its argument, but the probe also says whether the
+	 * header may be read through BTF pointers (args_stash) */
 	if ((err = ebee_choose(obj, &ev_hooks[EV_HOOK_ARGS], 1, &args)))
 		return err;
 	stash = args > 0;
 	s->skel->rodata->args_stash = stash;
-	if (stash)
+	if (stash && !dispatch)
 		ebee_info("syscall arguments: stashed per thread at sys_enter (no bpf_task_pt_regs "
 			  "here): an enter program per traced syscall");
 	else
@@ -280,6 +313,21 @@ static int ev_open(struct collector *c)
 		/* chdir/fchdir keep relative paths right for every file type */
 		bool on = s->want[t] || (t == EV_CHDIR && files);
 
+		if (on && dispatch) {
+			int nr = syscall_nr(ev_syscalls[sc].name);
+
+			set_autoload(obj, "ev_ex_", ev_syscalls[sc].name, false);
+			set_autoload(obj, "ev_en_", ev_syscalls[sc].name, false);
+			if (nr < 0 || nr >= (int)sizeof(s->skel->rodata->ev_nr_sc)) {
+				ebee_info("no syscall '%s' on this architecture: not traced",
+					  ev_syscalls[sc].name);
+				continue;
+			}
+			s->skel->rodata->ev_nr_sc[nr] = sc;
+			s->skel->rodata->ev_sc_on |= 1ull << sc;
+			nsys++;
+			continue;
+		}
 		if (on && raw_mod && t == EV_MODULE) {
 			on = false;   /* from raw_syscalls below */
 		} else if (on && !syscall_tp_exists(ev_syscalls[sc].name)) {
@@ -291,17 +339,15 @@ static int ev_open(struct collector *c)
 		set_autoload(obj, "ev_en_", ev_syscalls[sc].name, on && stash);
 		nsys += on;
 	}
-	set_autoload(obj, "", "ev_raw_exit", raw_mod);
+	set_autoload(obj, "", "ev_sys_exit", dispatch && nsys);
 	set_autoload(obj, "", "ev_raw_exit_tp", raw_mod);
 	set_autoload(obj, "", "ev_raw_enter_tp", false);
 	if (raw_mod) {
 		int ch[1];
 
-		/* ebee_choose keeps autoload on for the chosen variant only */
 		if ((err = ebee_choose(obj, ev_mod_hook, 1, ch)))
 			return err;
-		/* the tp_btf variant has the registers as its argument; the tracepoint one stashes */
-		set_autoload(obj, "", "ev_raw_enter_tp", stash && ch[0] == 1);
+		set_autoload(obj, "", "ev_raw_enter_tp", stash);
 		ebee_info("no tracepoints for init_module/finit_module here: module loads are taken "
 			  "from the raw sys_exit tracepoint");
 		nsys++;
@@ -956,7 +1002,9 @@ bool ev_doctor(char *buf, size_t len)
 		}
 	if (have < all && n < len)
 		n += snprintf(buf + n, len - n, ")");
-	if (n < len && (!syscall_tp_exists("init_module") || !syscall_tp_exists("finit_module")))
+	if (n < len && ev_mod_raw() && ebee_first_usable(&ev_sys_raw) == 0)
+		snprintf(buf + n, len - n, "; with module events: sys_exit via tp_btf for all");
+	else if (n < len && ev_mod_raw())
 		snprintf(buf + n, len - n, "; module loads from raw_syscalls:sys_exit");
 	return have > 0;
 }
@@ -968,9 +1016,10 @@ static const struct ev_opts ev_default = { .all = true, .mode = EVM_EVENTS, .rin
 const struct collector_desc events_collector = {
 	.name = "events",
 	.what = "process, file and network events and the process table",
-	/* Doctor and `prog` read the sched hooks here; the syscall programs (ev_ex_X, one per
-	 * syscall, loaded only for the asked types) attach to tracepoints only, which doctor
-	 * checks as the "syscall tracepoints" requirement. */
+	/* Doctor and `prog` read the hooks here: the sched ones and the syscalls' (the
+	 * per-syscall tracepoints ev_ex_X, loaded only for the asked types, which doctor checks
+	 * as the "syscall tracepoints" requirement, or the sys_exit dispatcher: ev_doctor says
+	 * when module events choose it). */
 	.hooks = ev_hooks,
 	.nhooks = EV_NHOOKS,
 	.prog_prefix = "ev_",

@@ -54,10 +54,12 @@ enum ev_mode { EVM_EXEC, EVM_OPEN, EVM_EVENTS };
 struct collector;
 struct proctab;
 extern const struct collector_desc events_collector;
-/* Its sched hooks (exec, fork, exit) and where the syscall programs read the arguments: the
- * hook table of the collectors built on it. */
-#define EV_NHOOKS 4
+/* Its sched hooks (exec, fork, exit), where the syscall programs read the arguments and the
+ * syscalls' hook (the sys_exit dispatcher or per-syscall tracepoints): the hook table of the
+ * collectors built on it. */
+#define EV_NHOOKS 5
 #define EV_HOOK_ARGS 3
+#define EV_HOOK_SYS 4
 extern const struct ebee_hook ev_hooks[EV_NHOOKS];
 struct proctab *ev_proctab(struct collector *c);
 /* For collectors built on this one (guard, graph): the syscall tracepoints' doctor check, the

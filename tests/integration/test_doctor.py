@@ -84,9 +84,9 @@ def test_doctor_features_are_commands_with_hooks():
 PROG_TYPE = {"tp_btf": "tracing", "raw_tp": "raw_tracepoint", "tracepoint": "tracepoint",
              "uprobe": "kprobe", "kprobe": "kprobe", "fentry": "tracing", "tc": "sched_cls",
              "tcx": "sched_cls", "xdp": "xdp", "iter": "tracing", "bpf_stats": None,
-             # the events collector's syscall programs reading the registers (or, without,
-             # tracepoints stashing them at sys_enter)
-             "task_pt_regs": "tracepoint"}
+             # where the events collector's syscall programs read the arguments: not a hook
+             # of its own (its sys_exit hook says which programs load)
+             "task_pt_regs": None}
 
 
 def attached_types(e):
@@ -109,11 +109,13 @@ def test_doctor_kind_is_what_commands_attach(ebee_start, tmp_path, disable):
     # count --children: its fork and exit hooks are loaded too
     runs = {"count": ["count", "--pid", str(os.getpid()), "--children"], "tcp": ["tcp", "states"],
             "prog": ["top", "-b", "-i", "0.2"],
-            # the three sched hooks, plus the per-syscall tracepoints doctor lists beside them
+            # the three sched hooks and the syscalls' (per-syscall tracepoints: no module
+            # events)
             "events": ["events", "--type", "fork,exit,exec,open"],
-            # the events collector's hooks, as many syscall tracepoints as its rules need
+            # the events collector's hooks, as many syscalls as its rules need (with module
+            # loads: the sys_exit dispatcher where doctor says so)
             "guard": ["guard", "run"],
-            # the events collector's programs, which the graph subscribes to
+            # the events collector's programs, which the graph subscribes to (module too)
             "graph": ["graph", "run"]}
     target = go = None
     go_bins = build_http(str(tmp_path)) if "http" in f else None
@@ -128,10 +130,15 @@ def test_doctor_kind_is_what_commands_attach(ebee_start, tmp_path, disable):
     try:
         for name, args in runs.items():
             kinds = {h["kind"] for h in f[name]["hooks"]}
-            want = {PROG_TYPE[k] for k in kinds} - {None}   # bpf_stats: nothing loaded
             if name in ("events", "guard", "graph"):
                 assert "syscall tracepoints" in f[name]["detail"], f[name]
-                want.add("tracepoint")
+                # the sys_exit row is the choice without module events; the detail says
+                # when module events (guard's rules, the graph) take the dispatcher
+                if name != "events" and \
+                        "with module events: sys_exit via tp_btf" in f[name]["detail"]:
+                    kinds = {"tp_btf" if h["hook"] == "sys_exit" else h["kind"]
+                             for h in f[name]["hooks"]}
+            want = {PROG_TYPE[k] for k in kinds} - {None}   # bpf_stats: nothing loaded
             e = ebee_start(args, env=env, min_progs=1 if want else 0, settle=0.5)
             got = attached_types(e)
             e.stop()

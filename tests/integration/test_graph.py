@@ -450,7 +450,7 @@ def serve_with_scan(ebee_start, top=40):
             assert time.time() < deadline, "scanner did not stop itself"
             time.sleep(0.02)
         e = ebee_start(["serve", "--json", "--collectors", "graph", "--listen", "127.0.0.1:0",
-                        "--interval", "0.2"], min_progs=10)
+                        "--interval", "0.2"], min_progs=4)   # 3 sched + at least the sys_exit dispatcher
         url = json.loads(e.readline())["url"]
         os.kill(p.pid, signal.SIGCONT)
         assert p.wait(timeout=60) == 0

@@ -1,8 +1,11 @@
 # Sourced by tests/vm/init.sh (in its checks' subshell; bad/res come from there): the events
-# collector on Debian 12's kernel, in both ways its syscall programs get their arguments — the
-# saved user registers (bpf_task_pt_regs) and the sys_enter stash (forced with
-# EBEE_DISABLE=task_pt_regs). ebee exec, open, events and guard run (built-in rules) each watch
-# a workload this file runs in a cgroup of its own, and the fields of its events are checked.
+# collector on Debian 12's kernel, in the three ways it takes syscalls — by default a tracepoint
+# per syscall reading the saved user registers (bpf_task_pt_regs; that kernel has the module
+# tracepoints, so guard too), without that helper (EBEE_DISABLE=tp_btf,task_pt_regs) stashing
+# the arguments at sys_enter, and the tp_btf sys_exit dispatcher (chosen for module events
+# without their tracepoints; forced here with EBEE_DISABLE=tracepoint). ebee exec, open, events
+# and guard run (built-in rules) each watch a workload this file runs in a cgroup of its own,
+# and the fields of its events are checked.
 EVCG=/sys/fs/cgroup/evm
 mkdir -p $EVCG
 in_cg() {  # ARGV...: runs ARGV inside $EVCG (moved there before the exec) and waits
@@ -34,19 +37,21 @@ ev_line() {
 	[ -s /tmp/ev.sel ]
 }
 
-for variant in regs stash; do
-	if [ $variant = stash ]; then
-		export EBEE_DISABLE=task_pt_regs; kind=tracepoint
-	else
-		unset EBEE_DISABLE; kind=task_pt_regs
-	fi
+for variant in dispatch regs stash; do
+	case $variant in
+	dispatch) export EBEE_DISABLE=tracepoint; kind=task_pt_regs; sys=tp_btf ;;
+	regs) unset EBEE_DISABLE; kind=task_pt_regs; sys=tracepoint ;;
+	stash) export EBEE_DISABLE=tp_btf,task_pt_regs; kind=tracepoint; sys=tracepoint ;;
+	esac
 	mark=$variant$$
 
 	if ev_start exec --json --cgroup $EVCG; then
 		in_cg /bin/busybox echo "evm-$mark" two >/dev/null
 		in_cg "/nonexistent-$mark" x 2>/dev/null
 		ev_stop
-		grep -q "hook 'syscall_args': using $kind" /tmp/ev.err; res "events_exec_variant_$variant" "exec: syscall_args via $kind"
+		grep -q "hook 'syscall_args': using $kind" /tmp/ev.err &&
+			grep -q "hook 'sys_exit': using $sys" /tmp/ev.err
+		res "events_exec_variant_$variant" "exec: syscalls via $sys, syscall_args via $kind"
 		ev_line '"evt.type":"exec"' '"evt.res":0,' '"proc.exepath":"/bin/busybox"' \
 			"\"proc.args\":[\"/bin/busybox\",\"echo\",\"evm-$mark\",\"two\"]"
 		res "events_exec_$variant" "ebee exec: argv of a successful exec (exit $EVRC)"
