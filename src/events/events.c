@@ -515,8 +515,12 @@ static void ev_members(struct ev_state *s, struct jw *w, const struct ebee_event
 	jw_ku64(w, "proc.cgroup_id", h->cgroup_id);
 	if (p) {
 		/* exec/fork/exit records carry the parent the kernel saw: theirs, not the table's,
-		 * and a JSON object names a key once */
-		if (!event_field(d, "proc.ppid"))
+		 * and a JSON object names a key once (looked up once per type, not per event) */
+		static uint8_t own_ppid[EV__MAX];   /* 0 = not looked up, 1 = no, 2 = yes */
+
+		if (d->type < EV__MAX && !own_ppid[d->type])
+			own_ppid[d->type] = event_field(d, "proc.ppid") ? 2 : 1;
+		if (d->type >= EV__MAX ? !event_field(d, "proc.ppid") : own_ppid[d->type] == 1)
 			jw_ku64(w, "proc.ppid", p->ppid);
 		jw_ku64(w, "user.euid", p->euid);
 		jw_ki64(w, "user.loginuid", p->loginuid == (uint32_t)-1 ? -1 : (int64_t)p->loginuid);
