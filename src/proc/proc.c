@@ -70,6 +70,9 @@ struct proctab {
 	char tmp[PROC_CMDLINE_LEN]; /* a cut fd path, a cmdline given its last NUL */
 };
 
+/* the sizes proc.h's BOUNDS are made of (x86-64) */
+_Static_assert(sizeof(void *) != 8 || (sizeof(struct pentry) == 176 && sizeof(struct fdrec) == 40),
+	       "BOUNDS figures");
 _Static_assert(PROC_CMDLINE_LEN >= PROC_FD_PATH_LEN, "tmp");
 _Static_assert(PROC_CMDLINE_LEN <= STRS_MAX_LEN && PROC_EXE_LEN <= STRS_MAX_LEN &&
 	       PROC_CWD_LEN <= STRS_MAX_LEN && PROC_CGROUP_LEN <= STRS_MAX_LEN, "texts fit");
