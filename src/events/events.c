@@ -478,7 +478,7 @@ static void json_ancestors(struct ev_state *s, struct jw *w, uint32_t pid, int n
 
 static void cmdline_text(const struct proc *p, char *buf, size_t len)
 {
-	size_t n = p->cmdline_len < sizeof(p->cmdline) ? p->cmdline_len : sizeof(p->cmdline);
+	size_t n = p->cmdline_len < PROC_CMDLINE_LEN ? p->cmdline_len : PROC_CMDLINE_LEN;
 
 	/* NUL-separated args joined by spaces (the exec event keeps them apart) */
 	if (n >= len)
@@ -968,6 +968,7 @@ static void ev_summary(struct collector *c, struct jw *w)
 	jw_obj_end(w);
 	jw_ku64(w, "proctab_entries", st.entries);
 	jw_ku64(w, "proctab_max", st.max);
+	jw_ku64(w, "proctab_text_full", st.text_full);   /* texts the table's store had no room for */
 }
 
 struct proctab *ev_proctab(struct collector *c)

@@ -375,7 +375,7 @@ static bool args_text(const struct proc *p, int skip, const char *prefix, struct
 	}
 	size_t i = 0;
 	int a = 0;
-	while (i < p->cmdline_len && i < sizeof(p->cmdline)) {
+	while (i < p->cmdline_len && i < PROC_CMDLINE_LEN) {
 		const char *s = p->cmdline + i;
 		size_t l = strnlen(s, p->cmdline_len - i);
 		if (a >= skip && l) {

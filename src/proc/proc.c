@@ -6,7 +6,9 @@
  * churn); two age lists threading the entries (live in creation order, exited in exit order)
  * that give eviction and reaping their victims in O(1). fds are records in a pool, chained in
  * a (pid, fd) hash, and threaded on two more lists: per process (its per-process bound and its
- * cleanup) and global (the global bound). */
+ * cleanup) and global (the global bound). Texts (exe, cmdline, cwd, cgroup, fd paths) are
+ * references into one text store (strs.h): an entry or record holds one reference per text,
+ * dropped when the field changes or the entry/record is freed. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 
 #include "core/ebee.h"
 #include "proc/proc.h"
+#include "proc/strs.h"
 
 #define NIL (-1)
 #define NEG_SLOTS 64
@@ -37,7 +40,7 @@ struct fdrec {
 	int32_t hnext;              /* hash chain; free list when unused */
 	int32_t pprev, pnext;       /* owner's list */
 	int32_t gprev, gnext;       /* global age list */
-	char path[PROC_FD_PATH_LEN];
+	const char *path;           /* in the text store */
 };
 
 struct proctab {
@@ -62,8 +65,17 @@ struct proctab {
 	struct cgroup_names cg;
 	struct { uint32_t pid; uint64_t t; } neg[NEG_SLOTS];
 	struct proctab_stats st;
-	char tmp[PROC_FD_PATH_LEN];
+	struct strs txt;
+	struct proc_text rd;        /* procfs_read's texts, until e_fill stores them */
+	char tmp[PROC_CMDLINE_LEN]; /* a cut fd path, a cmdline given its last NUL */
 };
+
+/* the sizes proc.h's BOUNDS are made of (x86-64) */
+_Static_assert(sizeof(void *) != 8 || (sizeof(struct pentry) == 176 && sizeof(struct fdrec) == 40),
+	       "BOUNDS figures");
+_Static_assert(PROC_CMDLINE_LEN >= PROC_FD_PATH_LEN, "tmp");
+_Static_assert(PROC_CMDLINE_LEN <= STRS_MAX_LEN && PROC_EXE_LEN <= STRS_MAX_LEN &&
+	       PROC_CWD_LEN <= STRS_MAX_LEN && PROC_CGROUP_LEN <= STRS_MAX_LEN, "texts fit");
 
 static uint32_t hash32(uint32_t x)
 {
@@ -159,6 +171,46 @@ static void h_remove(struct proctab *pt, uint32_t pid)
 	pt->slot[s] = 0;
 }
 
+/* ---- texts ------------------------------------------------------------------------------- */
+
+/* *field := len bytes of t (cut to cap - 1 bytes: the trunc bit) from the store, the old text
+ * dropped. false when the store is full: then "" and the bit. Only sets bits (callers whose
+ * value replaces a known one clear theirs first). */
+static bool set_text(struct proctab *pt, const char **field, const char *t, size_t len,
+		     size_t cap, uint8_t *trunc, uint8_t bit)
+{
+	const char *v;
+
+	if (len >= cap) {
+		len = cap - 1;   /* never a stored text: those fit already */
+		*trunc |= bit;
+	}
+	v = strs_dup(&pt->txt, t, len);
+	strs_put(&pt->txt, *field);
+	*field = v ? v : "";
+	if (!v)
+		*trunc |= bit;
+	return v != NULL;
+}
+
+/* Drops p's texts (NULL ones too: an entry never used). */
+static void texts_put(struct proctab *pt, struct proc *p)
+{
+	strs_put(&pt->txt, p->exe);
+	strs_put(&pt->txt, p->cmdline);
+	strs_put(&pt->txt, p->cwd);
+	strs_put(&pt->txt, p->cgroup);
+	p->exe = p->cmdline = p->cwd = p->cgroup = "";
+}
+
+static void texts_ref(struct proctab *pt, const struct proc *p)
+{
+	strs_ref(&pt->txt, p->exe);
+	strs_ref(&pt->txt, p->cmdline);
+	strs_ref(&pt->txt, p->cwd);
+	strs_ref(&pt->txt, p->cgroup);
+}
+
 /* ---- fd records -------------------------------------------------------------------------- */
 
 static uint32_t fd_hash(const struct proctab *pt, uint32_t pid, int fd)
@@ -189,6 +241,8 @@ static void f_free(struct proctab *pt, int32_t i)
 	if (r->gprev != NIL) pt->f[r->gprev].gnext = r->gnext; else pt->fage.head = r->gnext;
 	if (r->gnext != NIL) pt->f[r->gnext].gprev = r->gprev; else pt->fage.tail = r->gprev;
 	o->p.nfds--;
+	strs_put(&pt->txt, r->path);
+	r->path = NULL;
 	r->hnext = pt->ffree;
 	pt->ffree = i;
 	pt->nf--;
@@ -209,28 +263,28 @@ static void f_link_tail(struct proctab *pt, int32_t i)
 	pt->fage.tail = i;
 }
 
-static void set_path(char *dst, const char *src)
-{
-	size_t len = strlen(src);
-
-	if (len < PROC_FD_PATH_LEN) {
-		memcpy(dst, src, len + 1);
-		return;
-	}
-	memcpy(dst, src, PROC_FD_PATH_LEN - 4);
-	memcpy(dst + PROC_FD_PATH_LEN - 4, "...", 4);
-}
-
-/* Records fd of entry ei (path may alias nothing in the pool: callers copy first). */
+/* Records fd of entry ei; NULL when the text store is full (then fd is not known). path may
+ * be another record's: its reference is taken before any record is freed. */
 static const char *f_set(struct proctab *pt, int32_t ei, int fd, const char *path)
 {
 	uint32_t pid = pt->e[ei].p.pid;
 	int32_t i = f_find(pt, pid, fd);
+	size_t len = strlen(path);
+	const char *t;
 	uint32_t b;
 
-	if (i != NIL) {
+	if (len >= PROC_FD_PATH_LEN) {
+		memcpy(pt->tmp, path, PROC_FD_PATH_LEN - 4);
+		memcpy(pt->tmp + PROC_FD_PATH_LEN - 4, "...", 4);
+		path = pt->tmp;
+		len = PROC_FD_PATH_LEN - 1;
+	}
+	t = strs_dup(&pt->txt, path, len);
+	if (i != NIL)
 		f_free(pt, i);   /* re-linked fresh: a reused fd number is a new fd */
-	} else if (pt->e[ei].p.nfds >= PROC_FDS_PER_PROC) {
+	if (!t)
+		return NULL;     /* counted by the store (text_full); what fd held is gone */
+	if (pt->e[ei].p.nfds >= PROC_FDS_PER_PROC) {
 		f_free(pt, pt->e[ei].fds.head);
 		pt->st.fds_evicted++;
 	}
@@ -247,7 +301,7 @@ static const char *f_set(struct proctab *pt, int32_t ei, int fd, const char *pat
 	pt->f[i].pid = pid;
 	pt->f[i].fd = fd;
 	pt->f[i].owner = ei;
-	set_path(pt->f[i].path, path);
+	pt->f[i].path = t;
 	b = fd_hash(pt, pid, fd);
 	pt->f[i].hnext = pt->fbucket[b];
 	pt->fbucket[b] = i;
@@ -270,6 +324,7 @@ static void e_release(struct proctab *pt, int32_t i)
 	struct pentry *x = &pt->e[i];
 
 	f_drop_all(pt, i);
+	texts_put(pt, &x->p);
 	h_remove(pt, x->p.pid);
 	if (x->p.exited) {
 		e_unlink(pt, &pt->dead, i);
@@ -289,7 +344,9 @@ static void e_reset(struct proctab *pt, int32_t i, uint32_t pid, uint64_t ts, ui
 	struct pentry *x = &pt->e[i];
 
 	f_drop_all(pt, i);
+	texts_put(pt, &x->p);
 	memset(&x->p, 0, sizeof(x->p));
+	x->p.exe = x->p.cmdline = x->p.cwd = x->p.cgroup = "";
 	x->p.pid = pid;
 	x->p.loginuid = (uint32_t)-1;
 	x->p.gen = ++pt->gen;
@@ -335,7 +392,8 @@ static void e_replace(struct proctab *pt, int32_t i, uint64_t ts, uint8_t origin
 	pt->st.replaced++;
 }
 
-/* Copies what /proc said into entry i, keeping the table's own fields. */
+/* Copies what /proc said (or the parent's entry: texts the caller holds a reference to) into
+ * entry i, keeping the table's own fields; the texts go to the store. */
 static void e_fill(struct proctab *pt, int32_t i, const struct proc *src)
 {
 	struct proc *p = &pt->e[i].p;
@@ -343,12 +401,21 @@ static void e_fill(struct proctab *pt, int32_t i, const struct proc *src)
 	uint64_t created = p->created_ts;
 	uint8_t origin = p->origin;
 
+	texts_put(pt, p);
 	*p = *src;
+	p->exe = p->cmdline = p->cwd = p->cgroup = "";
 	p->gen = gen;
 	p->nfds = (uint16_t)nfds;
 	p->created_ts = created;
 	p->origin = origin;
 	p->exited = false;
+	set_text(pt, &p->exe, src->exe, strlen(src->exe), PROC_EXE_LEN, &p->trunc, PROC_TRUNC_EXE);
+	if (!set_text(pt, &p->cmdline, src->cmdline, src->cmdline_len, PROC_CMDLINE_LEN + 1,
+		      &p->trunc, PROC_TRUNC_CMDLINE))
+		p->cmdline_len = 0;
+	set_text(pt, &p->cwd, src->cwd, strlen(src->cwd), PROC_CWD_LEN, &p->trunc, PROC_TRUNC_CWD);
+	set_text(pt, &p->cgroup, src->cgroup, strlen(src->cgroup), PROC_CGROUP_LEN, &p->trunc,
+		 PROC_TRUNC_CGROUP);
 }
 
 static bool neg_hit(struct proctab *pt, uint32_t pid, uint64_t now)
@@ -373,7 +440,7 @@ static int32_t e_lazy(struct proctab *pt, uint32_t pid)
 
 	if (!pid || neg_hit(pt, pid, now))
 		return NIL;
-	if (!procfs_read(pid, &tmp)) {
+	if (!procfs_read(pid, &tmp, &pt->rd)) {
 		neg_add(pt, pid, now);
 		pt->st.lazy_misses++;
 		return NIL;
@@ -427,6 +494,11 @@ struct proctab *proctab_new(size_t max_procs)
 	 * (4096 entries and 32768 fd records are 15 MB; a CLI run uses a few hundred). */
 	for (size_t i = 0; i < nb; i++)
 		pt->fbucket[i] = NIL;
+	if (strs_init(&pt->txt, max_procs * PROC_TEXT_PER_PROC, max_procs * 8)) {
+		proctab_free(pt);
+		errno = ENOMEM;
+		return NULL;
+	}
 	pt->efree = NIL;
 	pt->ffree = NIL;
 	pt->live.head = pt->live.tail = pt->dead.head = pt->dead.tail = NIL;
@@ -440,6 +512,7 @@ void proctab_free(struct proctab *pt)
 	if (!pt)
 		return;
 	cgroup_names_free(&pt->cg);
+	strs_fini(&pt->txt);
 	free(pt->e);
 	free(pt->slot);
 	free(pt->f);
@@ -464,7 +537,7 @@ int proctab_seed(struct proctab *pt)
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		pid = (uint32_t)strtoul(de->d_name, NULL, 10);
-		if (!procfs_read(pid, &tmp))
+		if (!procfs_read(pid, &tmp, &pt->rd))
 			continue;   /* gone meanwhile */
 		i = e_find(pt, pid);
 		if (i != NIL && proc_same_start(pt->e[i].p.start_ns, tmp.start_ns))
@@ -500,7 +573,9 @@ void proc_on_fork(struct proctab *pt, uint32_t ppid, uint32_t pid, uint64_t star
 	pi = e_get(pt, ppid);
 	have_parent = pi != NIL;
 	if (have_parent) {
-		parent = pt->e[pi].p;   /* a copy: making the child may evict the parent */
+		/* a copy, its texts held: making the child may evict the parent */
+		parent = pt->e[pi].p;
+		texts_ref(pt, &parent);
 		pgen = parent.gen;
 	}
 	if (i != NIL)
@@ -509,10 +584,11 @@ void proc_on_fork(struct proctab *pt, uint32_t ppid, uint32_t pid, uint64_t star
 		i = e_new(pt, pid, ts, PROC_FROM_FORK);
 	if (have_parent) {
 		e_fill(pt, i, &parent);
+		texts_put(pt, &parent);
 	} else {
 		struct proc tmp;
 
-		if (procfs_read(pid, &tmp)) {
+		if (procfs_read(pid, &tmp, &pt->rd)) {
 			e_fill(pt, i, &tmp);
 			pt->e[i].p.origin = PROC_FROM_LAZY;
 			pt->st.lazy_seeded++;
@@ -533,25 +609,10 @@ void proc_on_fork(struct proctab *pt, uint32_t ppid, uint32_t pid, uint64_t star
 		for (int k = 0; k < nfds; k++) {
 			int32_t r = f_find(pt, ppid, fds[k]);
 
-			if (r == NIL)
-				continue;
-			memcpy(pt->tmp, pt->f[r].path, sizeof(pt->tmp));
-			f_set(pt, i, fds[k], pt->tmp);
+			if (r != NIL)
+				f_set(pt, i, fds[k], pt->f[r].path);   /* one more reference */
 		}
 	}
-}
-
-static void set_str(char *dst, size_t cap, const char *src, uint8_t *trunc, uint8_t bit)
-{
-	size_t len = strlen(src);
-
-	*trunc &= (uint8_t)~bit;
-	if (len >= cap) {
-		len = cap - 1;
-		*trunc |= bit;
-	}
-	memcpy(dst, src, len);
-	dst[len] = '\0';
 }
 
 void proc_on_exec(struct proctab *pt, uint32_t pid, uint64_t start_ns, const char *exe,
@@ -559,7 +620,7 @@ void proc_on_exec(struct proctab *pt, uint32_t pid, uint64_t start_ns, const cha
 {
 	int32_t i = e_find(pt, pid);
 	struct proc *p;
-	const char *base;
+	const char *base, *cmd = args;
 	size_t keep;
 
 	if (!pid)
@@ -573,7 +634,7 @@ void proc_on_exec(struct proctab *pt, uint32_t pid, uint64_t start_ns, const cha
 		/* unknown until now: /proc has what the event lacks (ppid, cwd, tty, loginuid) */
 		struct proc tmp;
 
-		if (procfs_read(pid, &tmp) && proc_same_start(tmp.start_ns, start_ns)) {
+		if (procfs_read(pid, &tmp, &pt->rd) && proc_same_start(tmp.start_ns, start_ns)) {
 			e_fill(pt, i, &tmp);
 			p->origin = PROC_FROM_LAZY;
 			pt->st.lazy_seeded++;
@@ -583,7 +644,8 @@ void proc_on_exec(struct proctab *pt, uint32_t pid, uint64_t start_ns, const cha
 		p->start_ns = start_ns;
 	p->uid = p->euid = uid;
 	exe = exe ? exe : "";
-	set_str(p->exe, sizeof(p->exe), exe, &p->trunc, PROC_TRUNC_EXE);
+	p->trunc &= (uint8_t)~PROC_TRUNC_EXE;
+	set_text(pt, &p->exe, exe, strlen(exe), PROC_EXE_LEN, &p->trunc, PROC_TRUNC_EXE);
 	base = strrchr(exe, '/');
 	base = base ? base + 1 : exe;
 	snprintf(p->comm, sizeof(p->comm), "%s", base);   /* what the kernel sets: basename, 15 chars */
@@ -593,28 +655,34 @@ void proc_on_exec(struct proctab *pt, uint32_t pid, uint64_t start_ns, const cha
 		p->argc += args[k] == '\0';
 	if (args_len && args[args_len - 1] != '\0')
 		p->argc++;
-	keep = args_len < sizeof(p->cmdline) ? args_len : sizeof(p->cmdline);
-	if (keep)
-		memcpy(p->cmdline, args, keep);
+	keep = args_len < PROC_CMDLINE_LEN ? args_len : PROC_CMDLINE_LEN;
 	p->trunc &= (uint8_t)~PROC_TRUNC_CMDLINE;
-	if (keep && p->cmdline[keep - 1] != '\0') {
-		if (keep < sizeof(p->cmdline)) {
-			p->cmdline[keep++] = '\0';
+	if (keep && args[keep - 1] != '\0') {
+		/* the kept args end in a NUL: a copy that has it */
+		memcpy(pt->tmp, args, keep);
+		cmd = pt->tmp;
+		if (keep < PROC_CMDLINE_LEN) {
+			pt->tmp[keep++] = '\0';
 		} else {
-			p->cmdline[keep - 1] = '\0';
+			pt->tmp[keep - 1] = '\0';
 			p->trunc |= PROC_TRUNC_CMDLINE;
 		}
 	} else if (args_len > keep) {
 		p->trunc |= PROC_TRUNC_CMDLINE;
 	}
 	p->cmdline_len = (uint32_t)keep;
+	if (!set_text(pt, &p->cmdline, cmd, keep, PROC_CMDLINE_LEN + 1, &p->trunc,
+		      PROC_TRUNC_CMDLINE))
+		p->cmdline_len = 0;
 
 	if (cgroup_id && cgroup_id != p->cgroup_id) {
 		/* rare (exec into a container): the name walk may re-read the cgroup tree */
 		const char *path = cgroup_name(&pt->cg, cgroup_id);
 
 		p->cgroup_id = cgroup_id;
-		set_str(p->cgroup, sizeof(p->cgroup), path, &p->trunc, PROC_TRUNC_CGROUP);
+		p->trunc &= (uint8_t)~PROC_TRUNC_CGROUP;
+		set_text(pt, &p->cgroup, path, strlen(path), PROC_CGROUP_LEN, &p->trunc,
+			 PROC_TRUNC_CGROUP);
 		container_id_of_cgroup(path, p->container_id);
 	}
 }
@@ -659,8 +727,7 @@ void fd_on_dup(struct proctab *pt, uint32_t pid, int oldfd, int newfd)
 	path = fd_lookup(pt, pid, oldfd);
 	if (!path || (i = e_find(pt, pid)) == NIL)
 		return;
-	snprintf(pt->tmp, sizeof(pt->tmp), "%s", path);   /* the record may be recycled by f_set */
-	f_set(pt, i, newfd, pt->tmp);
+	f_set(pt, i, newfd, path);   /* one more reference to oldfd's text */
 }
 
 void fd_on_close(struct proctab *pt, uint32_t pid, int fd)
@@ -738,6 +805,10 @@ void proctab_stats(const struct proctab *pt, struct proctab_stats *st)
 	st->max = pt->max;
 	st->fds = pt->nf;
 	st->fds_max = pt->fmax;
+	st->texts = pt->txt.n;
+	st->text_bytes = pt->txt.bytes;
+	st->text_max = pt->txt.cap;
+	st->text_full = pt->txt.full;
 }
 
 void proctab_foreach(struct proctab *pt, int (*cb)(const struct proc *p, void *arg), void *arg)

@@ -7,7 +7,8 @@
  *
  *   struct proctab *proctab_new(size_t max_procs);
  *       Everything is allocated here, once: max_procs entries (0 = PROCTAB_DEFAULT), a pid hash
- *       of >= 2*max_procs slots, and a pool of max_procs * PROC_FDS_AVG fd records. NULL + errno.
+ *       of >= 2*max_procs slots, a pool of max_procs * PROC_FDS_AVG fd records and a text
+ *       store of max_procs * PROC_TEXT_PER_PROC bytes (strs.h). NULL + errno.
  *   void proctab_free(struct proctab *);                  NULL is fine.
  *   int  proctab_seed(struct proctab *);
  *       Reads every process in /proc (pid, ppid, uid, euid, loginuid, comm, exe, cmdline, cwd,
@@ -43,9 +44,11 @@
  *   process with a recycled pid, and the old entry (and its fds) is replaced. start_ns 0 means
  *   "unknown" and matches anything.
  *
- *   Lookups: O(1) (open-addressing hash keyed by pid). Returned memory is never freed before
- *   proctab_free, so a pointer never dangles; but any later call (a lookup too: it may read
- *   /proc and evict) may recycle the entry for another process: compare pid and gen, or copy.
+ *   Lookups: O(1) (open-addressing hash keyed by pid). Returned memory (entries, and the texts
+ *   p->exe, p->cmdline, p->cwd, p->cgroup and fd_lookup's, which live in the table's text
+ *   store) is never freed before proctab_free, so a pointer never dangles; but any later call
+ *   (a lookup too: it may read /proc and evict) may recycle the entry, or a text, for another
+ *   process: compare pid and gen, or copy.
  *   const struct proc *proc_lookup(pt, pid);
  *       NULL when the pid is neither in the table nor in /proc. On a miss, reads /proc/PID once
  *       (a process the seed missed, or whose fork event was lost) and counts it in lazy_seeded;
@@ -79,10 +82,19 @@
  *   - strings: the PROC_*_LEN below, including the NUL. Longer values are cut and the entry's
  *     `trunc` bit for that field is set; cmdline keeps whole args up to the cut (the last one
  *     may be cut mid-way), cmdline_len is what is kept, argc what the process had.
+ *   - texts: each distinct exe, cmdline, cwd, cgroup and fd path is held once in the text
+ *     store, shared by every entry and fd record that has it (a program's processes share
+ *     its exe, cwd, cgroup and libraries; a storm of one command line shares that too), and
+ *     freed with its last holder. The store is max_procs * PROC_TEXT_PER_PROC bytes, in slots
+ *     of size classes (strs.c); a page once given to a class stays with it. When no slot fits
+ *     (counted in text_full): an entry's text is "" with its trunc bit set (cmdline_len 0),
+ *     and an fd is not recorded (its old record goes; fd_lookup then reads /proc again).
  *   - fds: at most PROC_FDS_PER_PROC per process (the oldest known fd of that process is
  *     dropped first) and max_procs * PROC_FDS_AVG in all (then the oldest fd record of the
  *     whole table goes). Paths longer than PROC_FD_PATH_LEN - 1 end in "...".
- *   With the default 4096 entries: 5.6 MB of entries + 9.4 MB of fd records (32768 * 288 B).
+ *   With the default 4096 entries: 0.7 MB of entries (176 B) + 1.3 MB of fd records (32768 *
+ *   40 B) + 8 MB of text store, all resident only as used: an entry's texts cost nothing
+ *   when shared, one slot (32-544 B) each when not.
  */
 #ifndef EBEE_PROC_H
 #define EBEE_PROC_H
@@ -105,6 +117,7 @@
 #define PROC_FD_PATH_LEN    256
 #define PROC_FDS_PER_PROC   64
 #define PROC_FDS_AVG        8
+#define PROC_TEXT_PER_PROC  2048    /* text store bytes per entry: the texts' bound */
 
 /* trunc bits */
 enum {
@@ -141,10 +154,12 @@ struct proc {
 	char comm[PROC_COMM_LEN];
 	char tty[PROC_TTY_LEN];
 	char container_id[CONTAINER_ID_LEN + 1];   /* 12 hex, "host", or "" = cgroup unknown */
-	char exe[PROC_EXE_LEN];
-	char cmdline[PROC_CMDLINE_LEN];
-	char cwd[PROC_CWD_LEN];
-	char cgroup[PROC_CGROUP_LEN];               /* path below the cgroup2 mount, "/" = root */
+	/* Texts held in the table's text store (strs.h), never NULL ("" = unknown); valid, like
+	 * the entry, until a later call recycles it. At most PROC_*_LEN bytes with the NUL. */
+	const char *exe;
+	const char *cmdline;        /* cmdline_len bytes */
+	const char *cwd;
+	const char *cgroup;         /* path below the cgroup2 mount, "/" = root */
 };
 
 struct proctab_stats {
@@ -160,6 +175,10 @@ struct proctab_stats {
 	uint64_t fds_max;
 	uint64_t fds_evicted;       /* dropped by one of the fd bounds */
 	uint64_t fds_lazy;          /* fds read from /proc/PID/fd */
+	uint64_t texts;             /* distinct texts in the store (exe, cmdline, cwd, cgroup, fds) */
+	uint64_t text_bytes;        /* store bytes holding them */
+	uint64_t text_max;          /* the store's bound */
+	uint64_t text_full;         /* texts not kept: the store was full (see BOUNDS) */
 };
 
 struct proctab;
@@ -192,9 +211,16 @@ bool proc_same_start(uint64_t a_ns, uint64_t b_ns);
 
 /* ---- /proc readers, shared by the table and by the features that walk fds -------------- */
 
-/* Fills p from /proc/PID (all fields above but the table's own); false when the process is
- * gone or a kernel thread with no stat. */
-bool procfs_read(uint32_t pid, struct proc *p);
+/* Where procfs_read puts the texts p's pointers then name. */
+struct proc_text {
+	char exe[PROC_EXE_LEN];
+	char cmdline[PROC_CMDLINE_LEN];
+	char cwd[PROC_CWD_LEN];
+	char cgroup[PROC_CGROUP_LEN];
+};
+/* Fills p from /proc/PID (all fields above but the table's own), its texts in t; false when
+ * the process is gone or a kernel thread with no stat. */
+bool procfs_read(uint32_t pid, struct proc *p, struct proc_text *t);
 /* /proc/PID/comm into comm[PROC_COMM_LEN] ("" if gone). */
 void procfs_comm(uint32_t pid, char comm[PROC_COMM_LEN]);
 

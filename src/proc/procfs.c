@@ -133,9 +133,9 @@ static bool read_status(uint32_t pid, struct proc *p)
 
 /* Keeps the first PROC_CMDLINE_LEN bytes (the last arg may be cut there); argc counts every
  * arg (the file is read to its end). */
-static void read_cmdline(uint32_t pid, struct proc *p)
+static void read_cmdline(uint32_t pid, struct proc *p, char *cmdline)
 {
-	const size_t cap = sizeof(p->cmdline);
+	const size_t cap = PROC_CMDLINE_LEN;
 	char path[64], chunk[4096];
 	size_t kept = 0, total = 0;
 	bool last_nul = true;
@@ -150,7 +150,7 @@ static void read_cmdline(uint32_t pid, struct proc *p)
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0) {
 		size_t c = (size_t)n < cap - kept ? (size_t)n : cap - kept;
 
-		memcpy(p->cmdline + kept, chunk, c);
+		memcpy(cmdline + kept, chunk, c);
 		kept += c;
 		total += (size_t)n;
 		for (ssize_t i = 0; i < n; i++)
@@ -164,15 +164,15 @@ static void read_cmdline(uint32_t pid, struct proc *p)
 		p->argc++;
 	if (total > cap || (total == cap && !last_nul)) {
 		p->trunc |= PROC_TRUNC_CMDLINE;
-		p->cmdline[cap - 1] = '\0';
+		cmdline[cap - 1] = '\0';
 	} else if (!last_nul) {
-		p->cmdline[kept++] = '\0';
+		cmdline[kept++] = '\0';
 	}
 	p->cmdline_len = (uint32_t)kept;
 }
 
 /* "0::/path" of the unified hierarchy; id = the directory's inode under the cgroup2 mount. */
-static void read_cgroup(uint32_t pid, struct proc *p)
+static void read_cgroup(uint32_t pid, struct proc *p, char *cgroup)
 {
 	char path[64], buf[4096], full[PATH_MAX];
 	const char *root = ebee_cgroup2_path();
@@ -180,7 +180,7 @@ static void read_cgroup(uint32_t pid, struct proc *p)
 	struct stat st;
 	size_t len;
 
-	p->cgroup[0] = '\0';
+	cgroup[0] = '\0';
 	strcpy(p->container_id, "host");
 	snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
 	if (slurp(path, buf, sizeof(buf)) <= 0)
@@ -196,23 +196,28 @@ static void read_cgroup(uint32_t pid, struct proc *p)
 		*end = '\0';
 	container_id_of_cgroup(l, p->container_id);
 	len = strlen(l);
-	if (len >= sizeof(p->cgroup)) {
+	if (len >= PROC_CGROUP_LEN) {
 		p->trunc |= PROC_TRUNC_CGROUP;
-		len = sizeof(p->cgroup) - 1;
+		len = PROC_CGROUP_LEN - 1;
 	}
-	memcpy(p->cgroup, l, len);
-	p->cgroup[len] = '\0';
+	memcpy(cgroup, l, len);
+	cgroup[len] = '\0';
 	if (root && snprintf(full, sizeof(full), "%s%s", root, strcmp(l, "/") ? l : "") < (int)sizeof(full) &&
 	    !stat(full, &st))
 		p->cgroup_id = st.st_ino;
 }
 
-bool procfs_read(uint32_t pid, struct proc *p)
+bool procfs_read(uint32_t pid, struct proc *p, struct proc_text *t)
 {
 	char path[64], buf[32];
 	bool cut;
 
 	memset(p, 0, sizeof(*p));
+	t->exe[0] = t->cwd[0] = t->cgroup[0] = '\0';
+	p->exe = t->exe;
+	p->cmdline = t->cmdline;
+	p->cwd = t->cwd;
+	p->cgroup = t->cgroup;
 	p->pid = pid;
 	p->loginuid = (uint32_t)-1;
 	if (!read_stat(pid, p) || !read_status(pid, p))
@@ -221,13 +226,13 @@ bool procfs_read(uint32_t pid, struct proc *p)
 	if (slurp(path, buf, sizeof(buf)) > 0)
 		p->loginuid = (uint32_t)strtoul(buf, NULL, 10);
 	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
-	if (read_link(path, p->exe, sizeof(p->exe), &cut) && cut)
+	if (read_link(path, t->exe, sizeof(t->exe), &cut) && cut)
 		p->trunc |= PROC_TRUNC_EXE;
 	snprintf(path, sizeof(path), "/proc/%u/cwd", pid);
-	if (read_link(path, p->cwd, sizeof(p->cwd), &cut) && cut)
+	if (read_link(path, t->cwd, sizeof(t->cwd), &cut) && cut)
 		p->trunc |= PROC_TRUNC_CWD;
-	read_cmdline(pid, p);
-	read_cgroup(pid, p);
+	read_cmdline(pid, p, t->cmdline);
+	read_cgroup(pid, p, t->cgroup);
 	return true;
 }
 

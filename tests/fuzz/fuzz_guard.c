@@ -31,12 +31,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const struct guard_procs procs = { anc, NULL, NULL };
 	char err[512];
 	if (!tree[0].pid) {
-		tree[0] = (struct proc){ .pid = 42, .ppid = 1, .cmdline_len = 10 };
-		memcpy(tree[0].cmdline, "bash\0-c\0x\0", 10);
+		tree[0] = (struct proc){ .pid = 42, .ppid = 1, .cmdline_len = 10,
+					 .cmdline = "bash\0-c\0x\0", .exe = "/usr/bin/bash",
+					 .cwd = "", .cgroup = "" };
 		strcpy(tree[0].comm, "bash");
-		strcpy(tree[0].exe, "/usr/bin/bash");
 		strcpy(tree[0].container_id, "host");
-		tree[1] = (struct proc){ .pid = 1 };
+		tree[1] = (struct proc){ .pid = 1, .exe = "", .cmdline = "", .cwd = "", .cgroup = "" };
 		strcpy(tree[1].comm, "systemd");
 	}
 	struct guard_ruleset *rs = guard_rules_load_mem("fuzz.yaml", (const char *)data, size,

@@ -39,11 +39,12 @@ static void set_proc(struct proc *p, uint32_t pid, uint32_t ppid, const char *co
 	p->ppid = ppid;
 	p->loginuid = 1000;
 	snprintf(p->comm, sizeof(p->comm), "%s", comm);
-	snprintf(p->exe, sizeof(p->exe), "%s", exe);
-	memcpy(p->cmdline, args, args_len);
+	p->exe = exe;       /* the table's texts are pointers (literals here) */
+	p->cmdline = args;
 	p->cmdline_len = args_len;
 	snprintf(p->container_id, sizeof(p->container_id), "host");
-	snprintf(p->cwd, sizeof(p->cwd), "/home/u");
+	p->cwd = "/home/u";
+	p->cgroup = "";
 	snprintf(p->tty, sizeof(p->tty), "pts/3");
 }
 

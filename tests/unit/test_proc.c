@@ -20,6 +20,7 @@
 #include "core/ebee.h"
 #include "core/load.h"
 #include "proc/proc.h"
+#include "proc/strs.h"
 
 #define SEC 1000000000ull
 
@@ -365,6 +366,196 @@ static void test_truncation(void **state)
 	proctab_free(pt);
 }
 
+/* ---- the text store ---------------------------------------------------------------------- */
+
+static void test_strs_intern_free(void **state)
+{
+	struct strs s;
+	const char *a, *b, *c, *d, *big;
+	char huge[STRS_MAX_LEN + 2];
+
+	assert_int_equal(strs_init(&s, 1 << 20, 64), 0);
+	a = strs_get(&s, "/usr/bin/true", 13);
+	b = strs_get(&s, "/usr/bin/true!", 13);        /* the same 13 bytes */
+	assert_non_null(a);
+	assert_ptr_equal(a, b);
+	assert_string_equal(a, "/usr/bin/true");
+	assert_int_equal(s.n, 1);
+	c = strs_get(&s, "a\0b\0", 4);                   /* NULs inside: a cmdline */
+	assert_memory_equal(c, "a\0b\0", 5);
+	assert_ptr_not_equal(strs_get(&s, "a\0b", 3), c); /* another length, another text */
+	assert_int_equal(s.n, 3);
+	assert_ptr_equal(strs_dup(&s, a, 13), a);        /* a stored text: a reference more */
+	assert_ptr_equal(strs_ref(&s, a), a);
+	assert_string_equal(strs_get(&s, "", 0), "");
+	assert_ptr_equal(strs_ref(&s, ""), "");          /* outside the store: nothing to count */
+	strs_put(&s, "");
+	strs_put(&s, NULL);
+	/* four references to a: the fourth put frees it, and its slot is the next one taken */
+	for (int i = 0; i < 3; i++) {
+		strs_put(&s, a);
+		assert_int_equal(s.n, 3);
+		assert_ptr_equal(strs_get(&s, "/usr/bin/true", 13), a);
+		strs_put(&s, a);
+	}
+	strs_put(&s, a);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(a, "/usr/bin/true");         /* a stale pointer still reads a text */
+	d = strs_get(&s, "/usr/bin/false", 14);         /* same class: the freed slot */
+	assert_ptr_equal(d, a);
+	assert_string_equal(a, "/usr/bin/false");
+	assert_ptr_not_equal(strs_get(&s, "/usr/bin/true", 13), d);   /* not found any more */
+	/* too long for any class: refused, not cut (callers cut) */
+	memset(huge, 'x', sizeof(huge));
+	assert_null(strs_get(&s, huge, STRS_MAX_LEN + 1));
+	big = strs_get(&s, huge, STRS_MAX_LEN);
+	assert_non_null(big);
+	assert_int_equal(strlen(big), STRS_MAX_LEN);
+	assert_int_equal(s.full, 0);
+	strs_fini(&s);
+	strs_fini(&s);                                   /* finished twice: fine */
+}
+
+static void test_strs_full(void **state)
+{
+	struct strs s;
+	char t[300];
+	const char *got[1000];
+	int n = 0, small = 0;
+
+	/* the least there is: a page per class */
+	assert_int_equal(strs_init(&s, 1, 16), 0);
+	assert_int_equal(s.cap, 9 * 4096);
+	memset(t, 'p', sizeof(t));
+	for (; n < 1000; n++) {
+		snprintf(t, sizeof(t), "%04d", n);
+		t[4] = 'p';
+		if (!(got[n] = strs_get(&s, t, 250)))
+			break;
+	}
+	/* 250 bytes: 288-byte slots, 14 a page, 9 pages */
+	assert_int_equal(n, 9 * 14);
+	assert_int_equal(s.full, 1);
+	assert_null(strs_get(&s, "short", 5));          /* every page is given out: none for 48 */
+	assert_int_equal(s.full, 2);
+	assert_non_null(strs_get(&s, got[0], 250));     /* a stored text is still found */
+	strs_put(&s, got[0]);
+	/* freed slots of a bigger class take smaller texts */
+	strs_put(&s, got[5]);
+	assert_non_null(strs_get(&s, "short", 5));
+	assert_null(strs_get(&s, "short2", 6));
+	for (int i = 6; i < n; i++)
+		strs_put(&s, got[i]);
+	for (; small < 1000 && strs_get(&s, t, small % 2 ? 100 : 20); small++)
+		t[0] = (char)('A' + small % 50), t[1] = (char)('A' + small / 50);
+	assert_int_equal(small, n - 6);                  /* every freed slot reused, then full */
+	assert_int_equal(s.bytes, (uint64_t)(n - 6 + 5 + 1) * 288);
+	strs_fini(&s);
+}
+
+/* Texts in the table: shared by the processes that have them, gone with the last of them. */
+static void test_texts_shared(void **state)
+{
+	struct proctab *pt = proctab_new(4096);
+	struct proctab_stats st, st0;
+	const struct proc *p, *q;
+
+	exec_argv(pt, base, SEC, "/bin/sh", "sh\0-c\0loop", 11, 1);
+	fd_on_open(pt, base, 1, "/dev/null");
+	proctab_stats(pt, &st0);
+	assert_int_equal(st0.texts, 3);                  /* exe, cmdline, the fd */
+	assert_true(st0.text_max >= 4096 * PROC_TEXT_PER_PROC);
+	/* an exec storm of one program: 3000 processes, two texts more in all */
+	for (uint32_t i = 1; i <= 3000; i++) {
+		proc_on_fork(pt, base, base + i, (1 + i) * SEC, 2);
+		exec_argv(pt, base + i, (1 + i) * SEC, "/bin/true", "true", 5, 3);
+		fd_on_open(pt, base + i, 3, "/lib/x86_64-linux-gnu/libc.so.6");
+		fd_on_close(pt, base + i, 3);
+		fd_on_open(pt, base + i, 3, "/etc/ld.so.cache");
+	}
+	proctab_stats(pt, &st);
+	assert_int_equal(st.entries, 3001);
+	assert_int_equal(st.texts, 3 + 3);              /* + exe, cmdline, ld.so.cache */
+	assert_int_equal(st.text_full, 0);
+	p = proc_lookup(pt, base + 1);
+	q = proc_lookup(pt, base + 3000);
+	assert_ptr_equal(p->exe, q->exe);
+	assert_ptr_equal(p->cmdline, q->cmdline);
+	assert_ptr_equal(fd_lookup(pt, base + 1, 1), fd_lookup(pt, base, 1));   /* fork's copy */
+	assert_ptr_equal(fd_lookup(pt, base + 1, 3), fd_lookup(pt, base + 2999, 3));
+	/* dup: the same text; closing both drops it */
+	fd_on_open(pt, base, 7, "socket:tcp 127.0.0.1:80");
+	fd_on_dup(pt, base, 7, 8);
+	assert_ptr_equal(fd_lookup(pt, base, 7), fd_lookup(pt, base, 8));
+	proctab_stats(pt, &st);
+	assert_int_equal(st.texts, 7);
+	fd_on_close(pt, base, 7);
+	assert_string_equal(fd_lookup(pt, base, 8), "socket:tcp 127.0.0.1:80");
+	fd_on_close(pt, base, 8);
+	/* pid reuse: the new process's texts replace the old one's */
+	exec_argv(pt, base + 1, 9000 * SEC, "/usr/bin/other", "other", 6, 4);
+	p = proc_lookup(pt, base + 1);
+	assert_string_equal(p->exe, "/usr/bin/other");
+	assert_null(fd_lookup(pt, base + 1, 3));
+	proctab_stats(pt, &st);
+	assert_int_equal(st.texts, 6 + 2);
+	/* all of the storm gone: back to the parent's texts */
+	for (uint32_t i = 1; i <= 3000; i++)
+		proc_on_exit(pt, base + i, 5);
+	proc_reap(pt, 5 + PROC_GRACE_NS);
+	proctab_stats(pt, &st);
+	assert_int_equal(st.entries, 1);
+	assert_int_equal(st.texts, st0.texts);
+	assert_int_equal(st.text_bytes, st0.text_bytes);
+	proctab_free(pt);
+}
+
+/* A full store: the texts that do not fit are dropped and said to be (trunc bits, text_full,
+ * an fd not recorded); freeing makes room again. */
+static void test_texts_full(void **state)
+{
+	struct proctab *pt = proctab_new(16);   /* the least store: 36 KB */
+	struct proctab_stats st;
+	const struct proc *p;
+	char path[220];
+	int fd, kept = 0;
+
+	memset(path, 'q', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	/* two processes of 64 distinct 219-byte fd paths: 128 texts of 288 bytes, more than the
+	 * 8 pages left after the first (exe and cmdline) hold */
+	for (uint32_t k = 0; k < 2; k++) {
+		exec_argv(pt, base + k, SEC, "/bin/sh", "sh", 3, 1);
+		for (fd = 0; fd < PROC_FDS_PER_PROC; fd++) {
+			snprintf(path + 1, 6, "%d%04d", k, fd);
+			path[6] = 'q';
+			fd_on_open(pt, base + k, fd, path);
+			kept += fd_lookup(pt, base + k, fd) != NULL;
+		}
+	}
+	proctab_stats(pt, &st);
+	assert_int_equal(st.text_max, 9 * 4096);
+	assert_int_equal(kept, 8 * 14);
+	assert_int_equal(st.text_full, 2 * PROC_FDS_PER_PROC - kept);
+	assert_int_equal(st.fds, kept);
+	assert_int_equal(proc_lookup(pt, base + 1)->nfds, kept - PROC_FDS_PER_PROC);
+	/* an exec into a new long exe: kept as "" with the trunc bit */
+	exec_argv(pt, base, SEC, path, "x\0", 2, 2);
+	p = proc_lookup(pt, base);
+	assert_string_equal(p->exe, "");
+	assert_true(p->trunc & PROC_TRUNC_EXE);
+	assert_int_equal(p->cmdline_len, 2);             /* short texts: their class had room */
+	/* room again */
+	for (fd = 0; fd < PROC_FDS_PER_PROC; fd++)
+		fd_on_close(pt, base, fd);
+	exec_argv(pt, base, SEC, path, "x\0", 2, 3);
+	p = proc_lookup(pt, base);
+	assert_string_equal(p->exe, path);
+	assert_false(p->trunc & PROC_TRUNC_EXE);
+	proctab_free(pt);
+}
+
 /* ---- real processes ---------------------------------------------------------------------- */
 
 static pid_t spawn(char *const argv[])
@@ -459,6 +650,7 @@ static void test_real_seed_and_lazy(void **state)
 		kids[i] = spawn(argv);
 	for (int i = 0; i < 3; i++) {
 		struct proc direct;
+		struct proc_text direct_text;
 
 		wait_exec(kids[i], "/usr/bin/sleep");
 		p = proc_lookup(pt, (uint32_t)kids[i]);
@@ -469,7 +661,7 @@ static void test_real_seed_and_lazy(void **state)
 		assert_string_equal(p->comm, "sleep");
 		assert_int_equal(p->argc, 2);
 		assert_memory_equal(p->cmdline, "/bin/sleep\0" "30", 14);
-		assert_true(procfs_read((uint32_t)kids[i], &direct));
+		assert_true(procfs_read((uint32_t)kids[i], &direct, &direct_text));
 		assert_int_equal(p->start_ns, direct.start_ns);
 		assert_true(p->start_ns >= self->start_ns);
 		assert_int_equal(proc_ancestor(pt, (uint32_t)kids[i], 1)->pid, getpid());
@@ -637,6 +829,10 @@ int main(void)
 		cmocka_unit_test(test_hash_model),
 		cmocka_unit_test(test_fd_table),
 		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_strs_intern_free),
+		cmocka_unit_test(test_strs_full),
+		cmocka_unit_test(test_texts_shared),
+		cmocka_unit_test(test_texts_full),
 		cmocka_unit_test(test_real_seed_and_lazy),
 		cmocka_unit_test_teardown(test_real_container_and_cwd, container_teardown),
 		cmocka_unit_test(test_walk_fds),
