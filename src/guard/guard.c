@@ -159,7 +159,8 @@ static int check_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 		out_str(&o, C_STATUS, rule_status_names[r->status]);
 		out_str(&o, C_PRIO, rule_prio_names[r->prio]);
 		out_str(&o, C_REASON, r->status == RS_DISABLED ? "enabled: false" : r->reason);
-		if (r->cond && ctx->verbose) {
+		/* a not_evaluable rule loads nothing: no kernel decision to show */
+		if (r->cond && ctx->verbose && r->status != RS_NOT_EVALUABLE) {
 			char k[OUT_CELL];
 			if (guard_kparts_text(rs, r, k, sizeof(k)))
 				out_str(&o, C_KERNEL, k);
