@@ -97,11 +97,27 @@ static const struct opt events_opts[] = {
 	{ "path-prefix", 'P', OPT_STR, OFF(path_prefix), "PATH", "file events: only these paths" },
 	{ "ancestry", 'a', OPT_UINT, OFF(ancestry), "N", "add N ancestors to each event",
 	  NULL, 0, 16 },
+	EV_MODULE_OPT(struct ev_opts, module_attempts),
 	EV_COMMON_OPTS("4M"),
 	OPT_END,
 };
 
 /* ---- resolving options ---- */
+
+/* Module loads where watching them needs the opt-in (evtypes.h): --all leaves them out,
+ * named types (`--type module`, a daemon config's type list) are the choice itself, as
+ * bpftool and Falco load what they are told; the info line says the cost either way. */
+static void ev_mod_gate(struct ev_state *s, const struct ev_opts *o)
+{
+	if (!s->want[EV_MODULE] || o->module_attempts || !ev_mod_optin())
+		return;
+	if (!o->types.n) {
+		s->want[EV_MODULE] = false;
+		ebee_info("module: left out of --all, " EV_MOD_WHY " (--module-attempts adds it)");
+	} else {
+		ebee_info("module: watched as asked, on " EV_MOD_WHY);
+	}
+}
 
 static int ev_types(struct ev_state *s, const struct ev_opts *o)
 {
@@ -120,6 +136,7 @@ static int ev_types(struct ev_state *s, const struct ev_opts *o)
 	if (o->all && !o->types.n) {   /* the daemon's default is all; its config may name types */
 		for (int i = 0; i < ev_ndescs; i++)
 			s->want[ev_descs[i].type] = true;
+		ev_mod_gate(s, o);
 		return 0;
 	}
 	if (!o->types.n) {
@@ -141,6 +158,7 @@ static int ev_types(struct ev_state *s, const struct ev_opts *o)
 			ebee_err("unknown event type '%s' (see ebee events --help)", o->types.v[i]);
 		return -EINVAL;
 	}
+	ev_mod_gate(s, o);
 	return 0;
 }
 
@@ -189,6 +207,15 @@ static const struct ebee_hook ev_sys_raw =
 static bool ev_mod_raw(void)
 {
 	return !syscall_tp_exists("init_module") || !syscall_tp_exists("finit_module");
+}
+
+/* Both signs of a kernel without module support, so that a kernel with modules but without
+ * their tracepoints (no CONFIG_FTRACE_SYSCALLS) keeps them; and only where the syscalls'
+ * hook would be the per-syscall tracepoints (the dispatcher takes module loads for free). */
+bool ev_mod_optin(void)
+{
+	return access("/proc/modules", F_OK) != 0 && ev_mod_raw() &&
+	       ebee_first_usable(&ev_hooks[EV_HOOK_SYS]) == 0;
 }
 
 /* Module loads on the tracepoint fallback where their own tracepoints are missing: every
@@ -1007,7 +1034,11 @@ bool ev_doctor(char *buf, size_t len)
 		}
 	if (have < all && n < len)
 		n += snprintf(buf + n, len - n, ")");
-	if (n < len && ev_mod_raw() && ebee_first_usable(&ev_sys_raw) == 0)
+	if (n < len && ev_mod_optin())
+		/* short: doctor's cell holds 512 bytes of which the hooks take 300 */
+		snprintf(buf + n, len - n, "; no module support: module-load attempts watched "
+			 "only with --module-attempts (a program on every syscall)");
+	else if (n < len && ev_mod_raw() && ebee_first_usable(&ev_sys_raw) == 0)
 		snprintf(buf + n, len - n, "; with module events: sys_exit via tp_btf for all");
 	else if (n < len && ev_mod_raw())
 		snprintf(buf + n, len - n, "; module loads from raw_syscalls:sys_exit");

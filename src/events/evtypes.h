@@ -47,7 +47,25 @@ struct ev_opts {
 	int mode;                      /* enum ev_mode, set by the command */
 	bool dgram_sends;              /* sendto: datagram/raw sockets only (no CLI option: the
 					* graph's, which counts packets) */
+	bool module_attempts;          /* --module-attempts (ev_mod_optin) */
 };
+
+/* Module-load attempts on a kernel without module support (no CONFIG_MODULES: no
+ * /proc/modules, no init_module/finit_module tracepoints, both calls fail with ENOSYS) are
+ * seen only by a raw sys_exit program, which runs on every syscall of the machine: there
+ * they are watched only when asked (--module-attempts; `events --type module` asks too).
+ * ev_mod_optin() says whether this kernel is such a one and the per-syscall tracepoints
+ * would be used otherwise (with the dispatcher chosen anyway they cost nothing extra and
+ * stay on; a kernel with modules but without their tracepoints keeps them too). EV_MOD_WHY
+ * is the reason every command and doctor give; EV_MODULE_OPT the option of each. */
+bool ev_mod_optin(void);
+#define EV_MOD_WHY                                                                          \
+	"a kernel without module support: the calls can only fail; watching them runs a "  \
+	"program on every syscall of the machine (~100 ns each)"
+#define EV_MODULE_OPT(T, m)                                                                 \
+	{ "module-attempts", 0, OPT_FLAG, offsetof(T, m), NULL,                              \
+	  "watch module-load attempts on a kernel without module support (they can only "   \
+	  "fail; a program then runs on every syscall, ~100 ns each)" }
 
 enum ev_mode { EVM_EXEC, EVM_OPEN, EVM_EVENTS };
 

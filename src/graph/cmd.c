@@ -11,6 +11,7 @@
 #include "core/collector.h"
 #include "core/ebee.h"
 #include "core/out.h"
+#include "events/evtypes.h"
 #include "graph/collect.h"
 #include "graph/graph.h"
 
@@ -97,6 +98,7 @@ const struct opt graph_run_opts[] = {
 	  "also write the raw event stream to FILE (for --replay and bench/graph)" },
 	{ "replay", 0, OPT_STR, OFF(replay), "FILE",
 	  "build the graph from a recorded stream instead of tracing" },
+	EV_MODULE_OPT(struct graph_cfg, module_attempts),
 	EBEE_FILTER_OPTS(struct graph_cfg, filter),
 	OPT_END,
 };

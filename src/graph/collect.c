@@ -152,7 +152,9 @@ static int graph_open(struct collector *c)
 				     .flood = (uint32_t)cfg->flood_min };
 	/* a stream's sends are its connection's bytes, not packets: not even emitted */
 	struct ev_opts eo = { .mode = EVM_EVENTS, .filter = cfg->filter,
-			      .ring_size = cfg->ring_size, .dgram_sends = true };
+			      .ring_size = cfg->ring_size, .dgram_sends = true,
+			      .module_attempts = cfg->module_attempts };
+	bool mods = cfg->module_attempts || !ev_mod_optin();
 	int err;
 
 	s->replay_timer = -1;
@@ -174,7 +176,10 @@ static int graph_open(struct collector *c)
 		}
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(graph_types); i++)
-		eo.types.v[eo.types.n++] = graph_types[i];
+		if (mods || strcmp(graph_types[i], "module"))
+			eo.types.v[eo.types.n++] = graph_types[i];
+	if (!mods)
+		ebee_info("graph: no loaded_module edges: " EV_MOD_WHY " (--module-attempts adds them)");
 	s->ev = collector_new(&events_collector, &eo);
 	if (!s->ev)
 		return -ENOMEM;

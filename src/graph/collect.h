@@ -21,6 +21,7 @@ struct graph_cfg {
 	unsigned long long max_nodes, max_edges;
 	unsigned long long scan_min, flood_min;
 	unsigned long long ring_size;
+	bool module_attempts;          /* --module-attempts (events/evtypes.h) */
 };
 
 /* What collector_emit hands subscribers for each detection: the alert as it fired (the

@@ -13,11 +13,53 @@
 #include "guard/gevent.h"
 #include "guard/guard.h"
 
+#include "events/evtypes.h"
 #include "guard/default_rules.h"
 
 const char guard_default_name[] = "<ebee default rules>";
 
-struct guard_ruleset *guard_load(const struct opt_list *files, bool quiet_default)
+int guard_rs_source(const struct guard_ruleset *rs, int i)
+{
+	int src = guard_evtype_source(i);
+
+	return src == EV_MODULE && rs->modules_off ? 0 : src;
+}
+
+/* Module-load attempts not watched here (rs->modules_off): a rule on them alone is
+ * not_evaluable, saying why and what turns them on; a rule on other types too keeps its
+ * status and says what it misses. */
+static void gate_modules(struct guard_ruleset *rs)
+{
+	for (int i = 0; i < rs->nrules; i++) {
+		struct guard_rule *r = rs->rules[i];
+		bool mod = false, other = r->kp.evtypes_any;
+		size_t k = strlen(r->reason);
+
+		if (r->status != RS_EVALUABLE && r->status != RS_DEGRADED)
+			continue;
+		for (int t = 0; t < guard_evtype_count(); t++) {
+			if (!cond_kparts_has_evtype(&r->kp, t) || !guard_evtype_source(t))
+				continue;
+			if (guard_evtype_source(t) == EV_MODULE)
+				mod = true;
+			else
+				other = true;
+		}
+		if (!mod)
+			continue;
+		if (!other) {
+			r->status = RS_NOT_EVALUABLE;
+			snprintf(r->reason, sizeof(r->reason), "module-load attempts not watched: "
+				 EV_MOD_WHY " (--module-attempts watches them)");
+		} else if (k < sizeof(r->reason)) {
+			snprintf(r->reason + k, sizeof(r->reason) - k, "%smodule-load attempts not "
+				 "watched (no module support here; --module-attempts)", k ? "; " : "");
+		}
+	}
+}
+
+struct guard_ruleset *guard_load(const struct opt_list *files, bool quiet_default,
+				 bool module_attempts)
 {
 	char err[1024] = "";
 	struct guard_ruleset *rs;
@@ -29,18 +71,23 @@ struct guard_ruleset *guard_load(const struct opt_list *files, bool quiet_defaul
 	if (!rs)
 		ebee_err("%s", err);
 	(void)quiet_default;
+	if (rs && !module_attempts && ev_mod_optin()) {
+		rs->modules_off = true;
+		gate_modules(rs);
+	}
 	return rs;
 }
 
 /* "evt.type in (open, openat); proc.name in (sh); fd.name startswith (/etc/)" */
-size_t guard_kparts_text(const struct guard_rule *r, char *buf, size_t len)
+size_t guard_kparts_text(const struct guard_ruleset *rs, const struct guard_rule *r, char *buf,
+			 size_t len)
 {
 	size_t o = 0;
 	buf[0] = 0;
 #define PUT(...) (o += snprintf(buf + o, o < len ? len - o : 0, __VA_ARGS__))
 	bool live = false;
 	for (int i = 0; i < guard_evtype_count() && !live; i++)
-		live = cond_kparts_live_evtype(&r->kp, i) && guard_evtype_source(i);
+		live = cond_kparts_live_evtype(&r->kp, i) && guard_rs_source(rs, i);
 	if (!live) {
 		/* every branch compares a field never available here (<NA>): nothing is captured
 		 * for it, nothing evaluated */
@@ -51,7 +98,7 @@ size_t guard_kparts_text(const struct guard_rule *r, char *buf, size_t len)
 		PUT("evt.type in (");
 		int n = 0;
 		for (int i = 0; i < guard_evtype_count(); i++)
-			if (cond_kparts_live_evtype(&r->kp, i) && guard_evtype_source(i))
+			if (cond_kparts_live_evtype(&r->kp, i) && guard_rs_source(rs, i))
 				PUT("%s%s", n++ ? ", " : "", guard_evtype_name(i));
 		PUT(")");
 	}
@@ -80,6 +127,7 @@ size_t guard_kparts_text(const struct guard_rule *r, char *buf, size_t len)
 struct check_cfg {
 	struct opt_list rules;
 	struct opt_list efiles;
+	bool module_attempts;
 };
 
 enum { C_RULE, C_STATUS, C_PRIO, C_REASON, C_KERNEL, C__N };
@@ -95,7 +143,7 @@ static const struct out_col check_cols[C__N] = {
 static int check_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 {
 	struct check_cfg *cfg = vcfg;
-	struct guard_ruleset *rs = guard_load(&cfg->rules, false);
+	struct guard_ruleset *rs = guard_load(&cfg->rules, false, cfg->module_attempts);
 	if (!rs)
 		return -EINVAL;
 	struct out o;
@@ -111,9 +159,10 @@ static int check_run(struct ebee_ctx *ctx, void *vcfg, int argc, char **argv)
 		out_str(&o, C_STATUS, rule_status_names[r->status]);
 		out_str(&o, C_PRIO, rule_prio_names[r->prio]);
 		out_str(&o, C_REASON, r->status == RS_DISABLED ? "enabled: false" : r->reason);
-		if (r->cond && ctx->verbose) {
+		/* a not_evaluable rule loads nothing: no kernel decision to show */
+		if (r->cond && ctx->verbose && r->status != RS_NOT_EVALUABLE) {
 			char k[OUT_CELL];
-			if (guard_kparts_text(r, k, sizeof(k)))
+			if (guard_kparts_text(rs, r, k, sizeof(k)))
 				out_str(&o, C_KERNEL, k);
 			else
 				out_str(&o, C_KERNEL, "nothing (every event goes to user space)");
@@ -142,6 +191,7 @@ static const struct opt check_opts[] = {
 	RULES_OPT(struct check_cfg),
 	{ "enforcement", 'e', OPT_LIST, offsetof(struct check_cfg, efiles), "FILE",
 	  "enforcement rules: say per rule whether the kernel can enforce it here and how" },
+	EV_MODULE_OPT(struct check_cfg, module_attempts),
 	OPT_END,
 };
 
@@ -151,7 +201,8 @@ static const struct opt_doc check_doc = {
 		"Loads Falco rule files as they are and prints every rule with its status here:\n"
 		"evaluable; degraded (evaluable, but some fields are unknown on this host and compare\n"
 		"as Falco's <NA>, named in the reason); not_evaluable (the event type, source or\n"
-		"plugin this host cannot give); disabled. -v adds what the kernel decides for each\n"
+		"plugin this host cannot give, or module loads on a kernel without module support\n"
+		"unless --module-attempts); disabled. -v adds what the kernel decides for each\n"
 		"rule (event types, process names, path prefixes), so that events no rule can match\n"
 		"never reach user space. A syntax or reference error is reported as FILE:LINE:COL\n"
 		"and exits 2.",

@@ -27,9 +27,15 @@ extern const struct collector_desc guard_collector;
 extern const char guard_default_name[];
 extern const struct ebee_cmd guard_run_cmd;
 
-/* The files given with -r, or ebee's default rules; NULL after printing the error. */
-struct guard_ruleset *guard_load(const struct opt_list *files, bool quiet_default);
+/* The files given with -r, or ebee's default rules; NULL after printing the error.
+ * module_attempts: --module-attempts (events/evtypes.h ev_mod_optin). */
+struct guard_ruleset *guard_load(const struct opt_list *files, bool quiet_default,
+				 bool module_attempts);
+/* Whether the events collector is asked for Falco event type i (gevent.h): its source, 0
+ * when ebee does not capture it or not here (rs->modules_off). */
+int guard_rs_source(const struct guard_ruleset *rs, int i);
 /* What the kernel decides for a rule, as text (empty when nothing). */
-size_t guard_kparts_text(const struct guard_rule *r, char *buf, size_t len);
+size_t guard_kparts_text(const struct guard_ruleset *rs, const struct guard_rule *r, char *buf,
+			 size_t len);
 
 #endif

@@ -62,6 +62,9 @@ struct guard_ruleset {
 	/* the checks the rules' conditions have in common (cond_eval_memo with a cond_memo
 	 * made from it evaluates each once per event) */
 	struct cond_share *share;
+	/* module-load event types are not watched here (guard_load: a kernel without module
+	 * support and no --module-attempts); the rules on them alone are not_evaluable */
+	bool modules_off;
 };
 
 /* Loads files and compiles every rule against the

@@ -44,6 +44,7 @@ struct run_cfg {
 	unsigned long long ring_size;
 	struct opt_list efiles;        /* -e: enforcement rules (src/enforce) */
 	bool enforce;
+	bool module_attempts;          /* --module-attempts (events/evtypes.h) */
 };
 
 struct engine {
@@ -642,7 +643,8 @@ static int g_open(struct collector *c)
 {
 	struct run_cfg *cfg = c->cfg;
 	struct engine *E = c->priv;
-	struct ev_opts eo = { .mode = EVM_EVENTS, .ring_size = cfg->ring_size };
+	struct ev_opts eo = { .mode = EVM_EVENTS, .ring_size = cfg->ring_size,
+			      .module_attempts = cfg->module_attempts };
 	bool need[EV__MAX] = { false };
 	int err = 0, nrules = 0;
 
@@ -653,7 +655,7 @@ static int g_open(struct collector *c)
 	E->drop_threshold = (cfg->drop_threshold ? cfg->drop_threshold : 10) / 100.0;
 	if (!event_desc(EV_ALERT))
 		event_register(&alert_desc);
-	E->rs = guard_load(&cfg->rules, false);
+	E->rs = guard_load(&cfg->rules, false, cfg->module_attempts);
 	if (!E->rs)
 		return -EINVAL;
 	gethostname(E->hostname, sizeof(E->hostname) - 1);
@@ -678,7 +680,7 @@ static int g_open(struct collector *c)
 			continue;
 		nrules++;
 		for (int t = 0; t < guard_evtype_count() && t < 256; t++) {
-			if (!cond_kparts_live_evtype(&r->kp, t) || !guard_evtype_source(t))
+			if (!cond_kparts_live_evtype(&r->kp, t) || !guard_rs_source(E->rs, t))
 				continue;
 			const struct guard_rule **x = realloc(E->by_type[t], (E->nby_type[t] + 1) * sizeof(*x));
 			if (!x)
@@ -963,6 +965,7 @@ static const struct opt run_opts[] = {
 	  "enforcement rules (deny/kill/audit; docs/enforce.md), audited unless --enforce" },
 	{ "enforce", 0, OPT_FLAG, offsetof(struct run_cfg, enforce), NULL,
 	  "act on the enforcement rules (deny, kill) instead of alerting only" },
+	EV_MODULE_OPT(struct run_cfg, module_attempts),
 	OPT_END,
 };
 

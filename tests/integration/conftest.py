@@ -64,6 +64,33 @@ def loaded_prog_ids():
     return _bpftool_ids("prog")
 
 
+def prog_names(pid, timeout=60):
+    """The names of the BPF programs one process holds (bpftool: at most 15 characters), once
+    every one has its link (a large program's verification can outlast a start's settle)."""
+    deadline = time.time() + timeout
+    progs = bpf_ids(pid)
+    while not progs or len(bpf_ids(pid, "link_id")) < len(progs):
+        assert time.time() < deadline, f"pid {pid}: {len(progs)} programs, not all attached"
+        time.sleep(0.05)
+        progs = bpf_ids(pid)
+    names = set()
+    for i in progs:
+        p = subprocess.run(["bpftool", "-j", "prog", "show", "id", str(i)], capture_output=True,
+                           text=True)
+        if p.returncode == 0:
+            names.add(json.loads(p.stdout).get("name", ""))
+    return names
+
+
+# A kernel without module support (no /proc/modules, no (f)init_module tracepoints): module-load
+# attempts need --module-attempts there, as seeing them takes a program on the raw sys_exit
+# (ev_sys_exit, the tp_btf dispatcher; ev_raw_exit_tp where tp_btf is not allowed).
+NO_MODULES = not os.path.exists("/proc/modules") and not all(
+    os.path.exists(f"/sys/kernel/tracing/events/syscalls/sys_enter_{n}")
+    for n in ("init_module", "finit_module"))
+RAW_SYS_EXIT = {"ev_sys_exit", "ev_raw_exit_tp"}
+
+
 def loaded_link_ids():
     return _bpftool_ids("link")
 

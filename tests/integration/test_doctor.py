@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from conftest import bpf_ids, json_lines, run
+from conftest import NO_MODULES, bpf_ids, json_lines, run
 from http_util import HttpServer, build as build_http
 from uprobe_util import build_c
 
@@ -78,6 +78,23 @@ def test_doctor_features_are_commands_with_hooks():
             for skipped in h["variants"][:used]:
                 assert skipped in r["detail"], r
     assert f["tcp"]["hooks"][0]["variants"] == ["tp_btf", "raw_tp", "tracepoint"]
+
+
+@pytest.mark.parametrize("disable", [None, "tracepoint"])
+def test_doctor_module_attempts(disable):
+    """The event features say whether module-load attempts need --module-attempts here: on a
+    kernel without module support while the per-syscall tracepoints are the choice; not where
+    the dispatcher is chosen anyway (tracepoints not allowed: they cost nothing extra)."""
+    # without tracepoints doctor fails its required check (exit 1) but still reports features
+    p = run(["doctor", "--json"], timeout=120,
+            env=dict(os.environ, EBEE_DISABLE=disable) if disable else None)
+    assert p.returncode == (1 if disable else 0), p.stderr
+    f = {r["check"]: r for r in json_lines(p.stdout) if r.get("section") == "feature"}
+    optin = "no module support: module-load attempts watched only with --module-attempts"
+    for name in ("events", "guard", "graph"):
+        assert (optin in f[name]["detail"]) == (NO_MODULES and not disable), f[name]
+        if NO_MODULES and disable:
+            assert "with module events: sys_exit via tp_btf for all" in f[name]["detail"], f[name]
 
 
 # What bpftool calls the program type of each attach kind.

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import bpf_ids, cgroup_dirs, run
+from conftest import NO_MODULES, RAW_SYS_EXIT, bpf_ids, cgroup_dirs, prog_names, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORK = os.path.join(HERE, "events_work.py")
@@ -104,6 +104,49 @@ def events(ebee_start, cg, args, fn, settle=0.5, argsrc=None):
 
 def of(evs, typ, pid=None):
     return [x for x in evs if x.get("evt.type") == typ and (pid is None or x["proc.pid"] == pid)]
+
+
+@pytest.mark.parametrize("opt_in", [False, True], ids=["default", "module-attempts"])
+def test_all_and_module_attempts(ebee_start, cg, opt_in):
+    """--all on a kernel without module support leaves module-load attempts out: no program on
+    the raw sys_exit (it would run on every syscall), the per-syscall tracepoints, an info line,
+    no module event for the workload's finit_module; --module-attempts takes them again (the
+    dispatcher, ENOSYS). A kernel with module support traces them either way, by tracepoint."""
+    args = ["-v", "events", "--all", "--cgroup", cg["path"]] + (["--module-attempts"] if opt_in else [])
+    e = ebee_start(args)
+    names = prog_names(e.proc.pid)
+    out = work(cg, "proc")
+    time.sleep(0.5)
+    assert e.stop() == 0, e.stderr
+    evs = e.json()[:-1]
+    mod = of(evs, "module", out["pid"])
+    assert len(of(evs, "kill", out["pid"])) == 1   # the rest of the stream is there
+    if NO_MODULES and not opt_in:
+        assert not names & RAW_SYS_EXIT, names
+        assert "hook 'sys_exit': using tracepoint" in e.stderr, e.stderr
+        assert "module: left out of --all, a kernel without module support" in e.stderr
+        assert "--module-attempts adds it" in e.stderr
+        assert mod == []
+    elif NO_MODULES:
+        assert "ev_sys_exit" in names, names
+        assert "hook 'sys_exit': using tp_btf" in e.stderr, e.stderr
+        assert [(m["evt.syscall"], m["evt.errno"]) for m in mod] == [("finit_module", "ENOSYS")]
+    else:
+        assert not names & RAW_SYS_EXIT, names
+        assert "module: " not in e.stderr
+        assert [(m["evt.syscall"], m["evt.errno"]) for m in mod] == [("finit_module", "EBADF")]
+
+
+def test_type_module_is_the_choice(ebee_start, cg):
+    """--type module names the type: watched without --module-attempts, with an info line
+    giving the cost where the kernel has no module support."""
+    e = ebee_start(["-v", "events", "--type", "module", "--cgroup", cg["path"]])
+    out = work(cg, "proc")
+    time.sleep(0.5)
+    assert e.stop() == 0, e.stderr
+    mod = of(e.json()[:-1], "module", out["pid"])
+    assert [m["evt.syscall"] for m in mod] == ["finit_module"]
+    assert ("module: watched as asked, on a kernel without module support" in e.stderr) == NO_MODULES
 
 
 def test_exec_argv_exact_once(ebee_start, cg, argsrc):

@@ -15,12 +15,13 @@ import secrets
 import shutil
 import signal
 import subprocess
+import sys
 import textwrap
 import time
 
 import pytest
 
-from conftest import EBEE, bpf_ids, cgroup_dirs, run
+from conftest import EBEE, NO_MODULES, RAW_SYS_EXIT, bpf_ids, cgroup_dirs, prog_names, run
 
 PY = "/usr/bin/python3"
 SCAN_ADDRS = 300
@@ -342,6 +343,37 @@ def test_mirai_like_infection(cg, nets, procs, tmp_path):
     assert len(root.find(ns + "graph").findall(ns + "node")) == len(doc["nodes"])
     r = run(["graph", "export", gfile, "--format", "dot"])
     assert r.stdout.startswith("digraph ebee {") and r.stdout.count(" -> ") == len(doc["links"])
+
+
+@pytest.mark.parametrize("opt_in", [False, True], ids=["default", "module-attempts"])
+def test_module_edges_opt_in(ebee_start, tmp_path, opt_in):
+    """A kernel without module support: no program on the raw sys_exit and no loaded_module
+    edge for a module-load attempt unless --module-attempts (then both); said in -v's info
+    line. A kernel with module support: the edge either way, no raw program."""
+    path = str(tmp_path / "g.ebg")
+    code = "import ctypes, sys; sys.stdin.readline(); ctypes.CDLL(None).syscall(313, -1, b'', 0)"
+    w = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, text=True)
+    try:
+        e = ebee_start(["-v", "graph", "run", "--pid", str(w.pid), "--save", path] +
+                       (["--module-attempts"] if opt_in else []), min_progs=4)
+        names = prog_names(e.proc.pid)
+        w.communicate("go\n", timeout=30)
+        time.sleep(0.5)
+        assert e.stop() == 0, e.stderr
+    finally:
+        if w.poll() is None:
+            w.kill()
+            w.wait()
+    doc = json.loads(run(["graph", "export", path, "--format", "json"]).stdout)
+    mods = [l for l in doc["links"] if l["type"] == "loaded_module"]
+    if NO_MODULES and not opt_in:
+        assert not names & RAW_SYS_EXIT, names
+        assert "graph: no loaded_module edges: a kernel without module support" in e.stderr
+        assert mods == [], mods
+    else:
+        assert ("ev_sys_exit" in names) == NO_MODULES and not names & {"ev_raw_exit_tp"}, names
+        assert "no loaded_module edges" not in e.stderr
+        assert len(mods) == 1, doc["links"]
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import uuid
 
 import pytest
 
-from conftest import EBEE, run, json_lines
+from conftest import EBEE, NO_MODULES, RAW_SYS_EXIT, json_lines, prog_names, run
 
 FALCO_RULES = os.environ.get("EBEE_FALCO_RULES", "/etc/falco/falco_rules.yaml")
 FALCO_KEYS = {"time", "rule", "priority", "output", "output_fields", "source", "tags", "hostname"}
@@ -99,9 +99,10 @@ def test_default_rules_fire(ebee_start, work):
         os.unlink(h)
 
     try:
+        # a kernel without module support: the module rule needs the opt-in
         alerts, summary = alerts_of(ebee_start, [read_shadow, write_bin, ptrace_attach, packet_socket,
                                                  memfd_exec, module_load, clear_log, shm_exec,
-                                                 symlink, history])
+                                                 symlink, history], ["--module-attempts"])
     finally:
         victim.kill()
         victim.wait()
@@ -198,7 +199,7 @@ def test_http_output(ebee_start, work):
 
 
 def test_check_statuses_and_errors(work):
-    p = run(["guard", "check", "--json"], check=0)
+    p = run(["guard", "check", "--json", "--module-attempts"], check=0)
     rows = json_lines(p.stdout)
     assert len(rows) >= 10 and all(r["status"] == "evaluable" for r in rows), rows
     bad = os.path.join(work, "bad.yaml")
@@ -214,6 +215,48 @@ def test_check_statuses_and_errors(work):
     p = run(["guard", "run", "-r", bad], check=2)   # nothing attached: fails before loading
 
 
+MOD_REASON = ("module-load attempts not watched: a kernel without module support: the calls can "
+              "only fail; watching them runs a program on every syscall of the machine (~100 ns "
+              "each) (--module-attempts watches them)")
+
+
+def test_module_rule_needs_opt_in(ebee_start, work):
+    """A kernel without module support: the module rule is not_evaluable without
+    --module-attempts (table and JSON, the reason naming why and the option), evaluable with
+    it; guard run without it loads no program on the raw sys_exit, and a module-load attempt
+    raises nothing. A kernel with module support: evaluable either way, no raw program."""
+    for extra in ([], ["--module-attempts"]):
+        rows = {r["rule"]: r for r in json_lines(run(["guard", "check", "--json"] + extra,
+                                                     check=0).stdout)}
+        r = rows["Kernel module load"]
+        if NO_MODULES and not extra:
+            assert (r["status"], r["reason"]) == ("not_evaluable", MOD_REASON), r
+        else:
+            assert r["status"] == "evaluable" and "module" not in r["reason"], r
+        assert all(x["status"] == "evaluable" for n, x in rows.items() if n != r["rule"]), rows
+    table = run(["guard", "check"], check=0).stdout
+    line = [l for l in table.splitlines() if l.startswith("Kernel module load")]
+    assert len(line) == 1 and ("not_evaluable" in line[0] and MOD_REASON in line[0]) == NO_MODULES
+    assert (" 1 not_evaluable," in table) == NO_MODULES, table
+
+    mark = os.path.basename(work)
+    g = ebee_start(["-v", "guard", "run", "--json"], min_progs=3)
+    names = prog_names(g.proc.pid)
+    subprocess.run(["python3", "-c", f"import ctypes; ctypes.CDLL(None).syscall(313, -1, b'', 0) # {mark}"])
+    time.sleep(1.0)
+    g.stop()
+    assert not names & RAW_SYS_EXIT, names
+    assert "hook 'sys_exit': using tracepoint" in g.stderr, g.stderr
+    fired = [l for l in g.json() if l.get("rule") == "Kernel module load" and mark in json.dumps(l)]
+    assert len(fired) == (0 if NO_MODULES else 1), fired
+
+    if NO_MODULES:
+        g = ebee_start(["-v", "guard", "run", "--json", "--module-attempts"], min_progs=3)
+        names = prog_names(g.proc.pid)
+        g.stop()
+        assert "ev_sys_exit" in names, names
+
+
 def test_falco_stable_rules():
     if not os.path.exists(FALCO_RULES):
         pytest.skip(f"no Falco rules file at {FALCO_RULES} (set EBEE_FALCO_RULES)")
@@ -222,6 +265,14 @@ def test_falco_stable_rules():
     ok = [r for r in rows if r["status"] in ("evaluable", "degraded")]
     enabled = [r for r in rows if r["status"] != "disabled"]
     assert len(ok) >= len(enabled) - 2, [r for r in rows if r not in ok]
+    # its module rule: not_evaluable on a kernel without module support unless asked
+    inj = "Linux Kernel Module Injection Detected"
+    r = {r["rule"]: r for r in rows}[inj]
+    assert (r["status"] == "not_evaluable") == NO_MODULES, r
+    assert not NO_MODULES or r["reason"] == MOD_REASON, r
+    p = run(["guard", "check", "-r", FALCO_RULES, "--json", "--module-attempts"], check=0)
+    r = {r["rule"]: r for r in json_lines(p.stdout)}[inj]
+    assert r["status"] in ("evaluable", "degraded"), r
 
 
 def test_shell_in_container(ebee_start):

@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from conftest import EBEE, Ebee
+from conftest import EBEE, NO_MODULES, RAW_SYS_EXIT, Ebee, prog_names
 
 TOKEN = "t0ken-for-the-serve-test-0123456789"
 
@@ -124,6 +124,22 @@ def test_collector_combinations(tmp_path, combo):
             assert p.returncode == 0, p.stdout + p.stderr
     finally:
         assert e.stop() == 0, e.stderr
+
+
+def test_module_attempts_opt_in(tmp_path):
+    """The daemon with every event collector at its defaults (events: every type) loads no
+    program on the raw sys_exit on a kernel without module support (three of them would run on
+    every syscall); `module_attempts: true` in a collector's options is its opt-in."""
+    for opts, want in (("", set()), ("{module_attempts: true}", {"ev_sys_exit"} if NO_MODULES else set())):
+        e, url, first = serve(tmp_path, "listen: 127.0.0.1:0\ncollectors:\n  events:\n"
+                              f"  guard: {opts}\n  graph:\n", min_progs=9)
+        try:
+            assert first["collectors"] == "events,guard,graph" and "failed" not in first
+            names = prog_names(e.proc.pid)
+            assert names & RAW_SYS_EXIT == want, names
+            assert "ev_exec_btf" in names or "ev_exec_tp" in names, names
+        finally:
+            assert e.stop() == 0, e.stderr
 
 
 def test_default_collectors(tmp_path):
