@@ -7,7 +7,7 @@ usage: prefilter.py N REPS LABEL=EBEE... -- RULES...
 Each repetition runs every (rules, build) pair, the builds interleaved; prints one line per
 run and a median [min-max] table of the openat program's ns/run (ev_ex_openat, or the
 dispatcher ev_sys_exit where guard loads it: then ns/run covers every syscall it took)."""
-import ctypes
+import importlib.util
 import json
 import os
 import statistics
@@ -16,17 +16,16 @@ import sys
 import time
 
 
+# guard's own programs (the prog_id of each program fd it holds: bpftool's pids need its BPF
+# iterator build) and BPF_ENABLE_STATS, as the netwatch bench does them
+_spec = importlib.util.spec_from_file_location(
+    "nwbench", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "netwatch", "bench.py"))
+nwbench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(nwbench)
+
+
 def guard_progs(pid):
-    """guard's own programs: the prog_id of each BPF program fd it holds (bpftool's pids need
-    its BPF iterator build, not everywhere)"""
-    ids = set()
-    for fd in os.listdir(f"/proc/{pid}/fdinfo"):
-        try:
-            for line in open(f"/proc/{pid}/fdinfo/{fd}"):
-                if line.startswith("prog_id:"):
-                    ids.add(int(line.split()[1]))
-        except OSError:
-            pass
+    ids = nwbench.prog_ids(pid)
     out = json.loads(subprocess.check_output(["bpftool", "-j", "prog", "show"]))
     return {p["id"]: p for p in out if p["id"] in ids and p.get("name", "").startswith("ev_")}
 
@@ -45,11 +44,7 @@ def one(ebee, rules, n):
                 sys.exit(f"bench: guard exited: {err.read().strip()}")
             time.sleep(0.1)
         time.sleep(0.5)
-        libc = ctypes.CDLL(None, use_errno=True)
-        attr = (ctypes.c_uint8 * 128)()   # type 0: BPF_STATS_RUN_TIME
-        fd = libc.syscall(321, 32, attr, 128)   # bpf(BPF_ENABLE_STATS)
-        if fd < 0:
-            sys.exit(f"bench: BPF_ENABLE_STATS: errno {ctypes.get_errno()}")
+        fd = nwbench.enable_stats()
         a = guard_progs(g.pid)
         p = "/tmp/kfpre_target"
         open(p, "w").close()
