@@ -54,32 +54,42 @@ static __always_inline __u64 kf_keep(__u64 w, long left)
 	return left >= 8 ? w : left <= 0 ? 0 : w & ((1ULL << (8 * left)) - 1);
 }
 
+struct kf_scan_st {
+	__u64 ps, pd;               /* the previous word's '/' and '.' bytes */
+	__u64 odd, dd;              /* where "/." or "//", and "../", end */
+};
+
+/* One word of the path. Each test looks back: a pattern ending in this word may start in the
+ * previous one. No branch: fewer states for the verifier to walk. */
+static __always_inline void kf_step(struct kf_scan_st *st, __u64 w)
+{
+	__u64 s = kf_eq(w, '/'), d = kf_eq(w, '.');
+	__u64 s1 = (s << 8) | (st->ps >> 56);    /* the byte before is a '/' */
+	__u64 d1 = (d << 8) | (st->pd >> 56);    /* the byte before is a '.' */
+	__u64 d2 = (d << 16) | (st->pd >> 48);   /* the byte two before is a '.' */
+
+	st->odd |= (d | s) & s1;
+	st->dd |= s & d1 & d2;
+	st->ps = s;
+	st->pd = d;
+}
+
 /* KF_DOTDOT | KF_ODD for the len bytes at p (no NUL counted). p must have 8 * KF_SCAN_WORDS
- * readable bytes; the bytes past len are ignored. Each test looks back: a pattern ending in
- * this word may start in the previous one (ps, pd: its '/' and '.' bytes). */
+ * readable bytes; the bytes past len are ignored (len is at most 8 * KF_SCAN_WORDS). The
+ * whole words in a loop without masks, then the last part word masked. */
 static __always_inline unsigned int kf_scan(const char *p, long len)
 {
-	__u64 ps = 0, pd = 0, odd = 0, dd = 0;
+	struct kf_scan_st st = { 0 };
+	long full = len >> 3;
 
 	for (int i = 0; i < KF_SCAN_WORDS; i++) {
-		long left = len - 8 * i;
-		__u64 w, s, d, s1, d1, d2;
-
-		if (left <= 0)
+		if (i >= full)
 			break;
-		w = kf_keep(KF_LD64(p + 8 * i), left);
-		s = kf_eq(w, '/');
-		d = kf_eq(w, '.');
-		s1 = (s << 8) | (ps >> 56);    /* the byte before is a '/' */
-		d1 = (d << 8) | (pd >> 56);    /* the byte before is a '.' */
-		d2 = (d << 16) | (pd >> 48);   /* the byte two before is a '.' */
-		/* no branch in the loop: fewer states for the verifier to walk */
-		odd |= (d | s) & s1;
-		dd |= s & d1 & d2;
-		ps = s;
-		pd = d;
+		kf_step(&st, KF_LD64(p + 8 * i));
 	}
-	return (dd ? KF_DOTDOT : 0) | (odd ? KF_ODD : 0);
+	if ((len & 7) && full >= 0 && full < KF_SCAN_WORDS)
+		kf_step(&st, kf_keep(KF_LD64(p + 8 * full), len & 7));
+	return (st.dd ? KF_DOTDOT : 0) | (st.odd ? KF_ODD : 0);
 }
 
 /* The gate before the prefix lookup: the path's first component and its '/' (p + 1, at most
