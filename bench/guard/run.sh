@@ -7,6 +7,9 @@
 #                                               opensnoop vs `ebee guard run` with $EBEE_FALCO_RULES
 #                                               (the built-in rules without it), one harness run each
 #   bench/guard/run.sh steady [RATE] [SECONDS]  guard's CPU and RSS at a steady event rate
+#   bench/guard/run.sh prefilter [N_OPEN] [REPS] the kernel prefilter's ns per open no rule can
+#                                               match, per what decides it (bench/guard/prefilter/
+#                                               rule files, then $EBEE_FALCO_RULES); BEFORE= as storm
 # Results: bench/results/guard-*.json and the console.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -63,11 +66,19 @@ storm)
 		--tracer "$root/build/ebee guard run --json -r $rules" --label ebee-guard \
 		--sum '"kernel_skipped":(\d+)'
 	;;
+prefilter)
+	builds=(after="$root/build/ebee")
+	[ -n "${BEFORE:-}" ] && builds=(before="$BEFORE" "${builds[@]}")
+	d=bench/guard/prefilter
+	files=($d/r_write.yaml $d/r_comm.yaml $d/r_dotdot.yaml $d/r_prefix.yaml)
+	[ -n "${EBEE_FALCO_RULES:-}" ] && files+=("$EBEE_FALCO_RULES,$d/no_module.yaml" "$EBEE_FALCO_RULES")
+	bench/guard/prefilter.py "${1:-100000}" "${2:-5}" "${builds[@]}" -- "${files[@]}"
+	;;
 steady)
 	bench/guard/steady.py build/ebee "$rules" "${1:-5000}" "${2:-10}"
 	;;
 *)
-	echo "usage: bench/guard/run.sh replay|storm|steady ..." >&2
+	echo "usage: bench/guard/run.sh replay|storm|steady|prefilter ..." >&2
 	exit 2
 	;;
 esac

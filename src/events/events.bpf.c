@@ -31,6 +31,7 @@ const volatile __u8 args_stash = 0;
 #include "core/bpf/emit.bpf.h"
 #include "core/bpf/filter.bpf.h"
 #include "events.h"
+#include "kfscan.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -488,7 +489,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct ev_kf_path_key);
+	__type(value, struct ev_kf_scratch);
 } ev_kf_scratch SEC(".maps");
 
 /* records the prefilter kept in the kernel, per syscall */
@@ -515,19 +516,10 @@ static __always_inline __u32 kf_comm_bits(const struct ev_kf_sc *k, __u32 sc)
 	struct ev_kf_comm_key key = { .sc = sc };
 	__u32 *bits;
 
-	if (!(k->clauses & ~k->nocomm))
-		return k->clauses;
 	BPF_CORE_READ_STR_INTO(&key.comm, t, group_leader, comm);
 	bits = bpf_map_lookup_elem(&ev_kf_comm, &key);
 	return (k->nocomm | (bits ? *bits : 0)) & k->clauses;
 }
-
-/* Paths are scanned with the string kfuncs (6.17+): a loop here would be verified byte by
- * byte in each of ~50 programs. Without them every path passes (no prefix or "../" test). */
-extern int bpf_strstr(const char *s1__ign, const char *s2__ign) __ksym __weak;
-#ifndef bpf_ksym_exists   /* libbpf < 1.2 */
-#define bpf_ksym_exists(sym) (!!(sym))
-#endif
 
 /* The open flags of an open (the creat(2) ones for creat), from its arguments. */
 static __always_inline __u64 kf_open_flags(__u32 sc, const __u64 *a)
@@ -555,60 +547,93 @@ static __always_inline __u64 kf_upath(__u32 sc, const __u64 *a)
 	return file_path_arg(sc, a);
 }
 
-/* The clauses whose path-prefix set holds a prefix of the path in key (n bytes with the
- * NUL), with those that have none. A path that is relative, or that lexical normalisation
- * would change ("//", "/." in "/./", "/../" and trailing "/." or "/.."; hidden names like
- * "/.x" too, which costs only a crossing), is not what user space matches: it passes every
- * set. */
-static __always_inline __u32 kf_path_bits(const struct ev_kf_sc *k, __u32 sc,
-					  struct ev_kf_path_key *key, long n)
+/* Whether the path (len bytes, absolute) can start with a prefix of the set: when every prefix
+ * has a complete first component (ngate of them, kfilter.c), a path whose first component is
+ * none of them misses the trie; a few compares instead of its walk. */
+static __always_inline bool kf_gate(const struct ev_kf_sc *k, const char *p, long len)
 {
-	__u32 *bits;
+	__u64 w;
 
-	if (key->path[0] != '/' || bpf_strstr(key->path, "/.") >= 0 ||
-	    bpf_strstr(key->path, "//") >= 0)
-		return k->clauses;
-	key->sc = sc;
-	key->prefixlen = 8 + 8 * (__u32)(n - 1);
-	bits = bpf_map_lookup_elem(&ev_kf_path, key);
-	return k->nopath | (bits ? *bits : 0);
+	if (!k->ngate)
+		return true;
+	w = kf_first(p, len);
+	for (int i = 0; i < EV_KF_GATE; i++) {
+		if (i >= k->ngate)
+			break;
+		if ((w & k->gmask[i]) == k->gword[i])
+			return true;
+	}
+	return false;
 }
 
-/* Whether a syscall passes the prefilter, decided from its arguments before anything is
- * reserved or filled (m: the clauses its process name allows): an event no clause can match
- * costs one read of its path at most. Cheapest first: the flags, then one read of the path
- * (what the record would hold, the same bytes) scanned for "../", then the LPM lookup. */
-static __always_inline bool kf_pass(const struct ev_kf_sc *k, __u32 m, __u32 sc,
-				    const __u64 *a)
+/* The clauses of m the path at user address up leaves: one read of it (what the record would
+ * hold, the same bytes) into the LPM key, one scan (kfscan.h) for "../" and for what lexical
+ * normalisation would change, then the prefix lookup. A path that is relative, or has "//"
+ * or "/." ("/./", "/../", a trailing "/." or "/..", and hidden names like "/.x", which cost
+ * only a crossing), is not what user space matches: it passes every prefix set.
+ * A global function: the verifier walks its loop once per program, not once per caller (the
+ * dispatcher inlines a kf_pass per syscall, and the scan there went past its 1M insns). */
+__noinline __u32 kf_path(const struct ev_kf_sc *k, __u32 m, __u32 sc, __u64 up)
 {
+	struct ev_kf_scratch *s;
 	struct ev_kf_path_key *key;
-	__u32 zero = 0;
-	__u64 up;
+	__u32 zero = 0, *bits, r;
 	long n;
 
-	if ((m & k->needwrite) && !(kf_open_flags(sc, a) & (01 | 02 | 0100 | 01000)))
-		m &= ~k->needwrite;   /* O_WRONLY O_RDWR O_CREAT O_TRUNC */
-	if (!(m & (k->needdotdot | ~k->nopath)))
-		return m != 0;
-	/* paths are tested with the string kfuncs only: without them every path passes */
-	if (!bpf_ksym_exists(bpf_strstr))
-		return true;
-	key = bpf_map_lookup_elem(&ev_kf_scratch, &zero);
-	if (!key)
-		return true;
-	up = kf_upath(sc, a);
+	s = bpf_map_lookup_elem(&ev_kf_scratch, &zero);
+	if (!s || !k)
+		return m;
+	key = &s->key;
 	n = up ? bpf_probe_read_user_str(key->path, sizeof(key->path), (void *)up) : 0;
 	if (n <= 0) {
 		/* no path (or a fault): the record's path is empty; no "../", no prefix */
 		key->path[0] = 0;
 		n = 1;
 	}
+	r = kf_scan(key->path, n - 1);
 	/* a path cut here may have its "../" past the cut: kept */
-	if ((m & k->needdotdot) && n < (long)sizeof(key->path) && bpf_strstr(key->path, "../") < 0)
+	if ((m & k->needdotdot) && n < (long)sizeof(key->path) && !(r & KF_DOTDOT))
 		m &= ~k->needdotdot;
-	if (m & ~k->nopath)
-		m &= kf_path_bits(k, sc, key, n);
-	return m != 0;
+	if (!(m & ~k->nopath) || key->path[0] != '/' || (r & KF_ODD))
+		return m;
+	if (!kf_gate(k, key->path, n - 1))
+		return m & k->nopath;
+	key->sc = sc;
+	key->prefixlen = 8 + 8 * (__u32)(n - 1);
+	bits = bpf_map_lookup_elem(&ev_kf_path, key);
+	return m & (k->nopath | (bits ? *bits : 0));
+}
+
+/* Whether a syscall passes the prefilter, decided from its arguments before anything is
+ * reserved or filled: a record crosses when one clause may hold. Cheapest first: the flags
+ * (registers), then the process name (one hash lookup) or the path (a read, a scan, a trie
+ * lookup), the name first only when it can decide alone (every clause left names
+ * processes); the other test only for the clauses it can still drop. */
+static __always_inline bool kf_pass(const struct ev_kf_sc *k, __u32 sc, const __u64 *a)
+{
+	__u32 m = k->clauses;
+
+	if ((m & k->needwrite) && !(kf_open_flags(sc, a) & (01 | 02 | 0100 | 01000)))
+		m &= ~k->needwrite;   /* O_WRONLY O_RDWR O_CREAT O_TRUNC */
+	if (!m)
+		return false;
+	/* a clause with nothing left to test holds */
+	if (m & k->nocomm & k->nopath & ~k->needdotdot)
+		return true;
+	if (!(m & k->nocomm)) {
+		m &= kf_comm_bits(k, sc);
+		if (!m)
+			return false;
+		if (m & k->nopath & ~k->needdotdot)
+			return true;
+		return kf_path(k, m, sc, kf_upath(sc, a)) != 0;
+	}
+	m = kf_path(k, m, sc, kf_upath(sc, a));
+	if (!m)
+		return false;
+	if (m & k->nocomm)
+		return true;
+	return (m & kf_comm_bits(k, sc)) != 0;
 }
 
 /* One syscall's record from its result and arguments (s: read from the registers or stashed).
@@ -619,21 +644,15 @@ static __always_inline int sys_emit(__s64 ret, struct sysargs *s, __u32 sc, __u3
 	const struct ev_kf_sc *kf;
 	struct socket *so = NULL;
 	struct ev_sys *e;
-	__u32 kfm = 0, kfkey;
+	__u32 kfkey;
 	__u64 *a = s->a;
 
 	if (!ev_result_pass(ret))
 		return 0;
 	kfkey = sc;   /* a copy: taking sc's address would make it a stack load, not a constant */
 	kf = bpf_map_lookup_elem(&ev_kf, &kfkey);
-	if (kf && kf->clauses) {
-		kfm = kf_comm_bits(kf, sc);
-		if (!kfm) {   /* decided before reserving: no slot taken, no drop counted */
-			kf_count(sc);
-			return 0;
-		}
-	}
-	if (kfm && !kf_pass(kf, kfm, sc, a)) {
+	if (kf && kf->clauses && !kf_pass(kf, sc, a)) {
+		/* decided before reserving: no slot taken, no drop counted */
 		kf_count(sc);
 		return 0;
 	}

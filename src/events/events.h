@@ -98,6 +98,7 @@ struct ev_cfg_k {
  * A clause is one consumer's rule (guard); bit i of every mask is clause i. */
 #define EV_KF_CLAUSES 32
 #define EV_KF_PATH 255             /* path bytes an LPM key holds after the syscall byte */
+#define EV_KF_GATE 8               /* first components a prefix set can be gated on */
 
 struct ev_kf_sc {
 	__u32 clauses;              /* the clauses in use; 0 = no filter for this syscall */
@@ -105,6 +106,9 @@ struct ev_kf_sc {
 	__u32 nopath;               /* clauses without a path-prefix set */
 	__u32 needwrite;            /* clauses that need O_WRONLY/O_RDWR/O_CREAT/O_TRUNC */
 	__u32 needdotdot;           /* clauses that need "../" in the path as passed */
+	__u32 ngate;                /* the prefix set's first components (0: no gate) */
+	__u64 gword[EV_KF_GATE];    /* "etc/": a component and its '/', kfscan.h kf_first */
+	__u64 gmask[EV_KF_GATE];    /* its bytes */
 };
 
 struct ev_kf_comm_key {
@@ -116,6 +120,12 @@ struct ev_kf_path_key {
 	__u32 prefixlen;            /* bits: 8 for sc, 8 per path byte */
 	__u8 sc;
 	char path[EV_KF_PATH];
+};
+
+/* Where a path is read for the prefilter: the LPM key, and room for the scan's last word */
+struct ev_kf_scratch {
+	struct ev_kf_path_key key;
+	__u8 pad[4];
 };
 
 #endif

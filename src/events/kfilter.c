@@ -27,6 +27,40 @@ struct kpath {
 	uint32_t bits;
 };
 
+/* The gate before sc's trie lookup (events.bpf.c kf_gate): the first components of its
+ * prefixes, each with its '/' as kfscan.h's kf_first reads it (at most 8 bytes: "etc/"). Only
+ * when every prefix has one complete (a prefix "/etc" also matches "/etcx", "/" everything)
+ * and there are at most EV_KF_GATE of them; else ngate stays 0 and every path takes the trie.
+ * Returns 0, or why not for -v: 1 + the index of a prefix without one, -1 too many. */
+static int set_gate(struct ev_kf_sc *k, const struct kpath *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *s = p[i].key.path;
+		const char *e = p[i].len > 1 ? memchr(s + 1, '/', p[i].len - 1) : NULL;
+		size_t l = e ? (size_t)(e - s) : 0;   /* the component and its '/' */
+		uint64_t w = 0, mask;
+		uint32_t j;
+
+		if (s[0] != '/' || l < 2 || l > 8) {
+			k->ngate = 0;
+			return 1 + (int)i;
+		}
+		memcpy(&w, s + 1, l);   /* little-endian, as the kernel's load (kfscan.h) */
+		mask = l == 8 ? ~0ULL : (1ULL << (8 * l)) - 1;
+		for (j = 0; j < k->ngate && (k->gword[j] != w || k->gmask[j] != mask); j++)
+			;
+		if (j < k->ngate)
+			continue;
+		if (k->ngate == EV_KF_GATE) {
+			k->ngate = 0;
+			return -1;
+		}
+		k->gword[k->ngate] = w;
+		k->gmask[k->ngate++] = mask;
+	}
+	return 0;
+}
+
 static int add_comm(int fd, int sc, const char *name, uint32_t bit)
 {
 	struct ev_kf_comm_key k = { .sc = (uint32_t)sc };
@@ -52,7 +86,8 @@ int ev_kfilter_set(struct collector *c, const struct ev_kclause *cl, int n)
 	}
 	for (int sc = 1; sc < SC__MAX && !err; sc++) {
 		struct ev_kf_sc k = { 0 };
-		int nb = 0;
+		size_t first = npaths;
+		int nb = 0, nogate;
 		bool all = false;
 
 		for (int i = 0; i < n; i++)
@@ -103,7 +138,22 @@ int ev_kfilter_set(struct collector *c, const struct ev_kclause *cl, int n)
 				p->bits = bit;
 			}
 		}
-		if (!err && bpf_map_update_elem(kf, &(uint32_t){ sc }, &k, BPF_ANY))
+		if (err)
+			break;
+		nogate = set_gate(&k, paths + first, npaths - first);
+		if (npaths > first && nogate > 0) {
+			const struct kpath *p = &paths[first + nogate - 1];
+
+			ebee_info("prefilter: %s: no first-component gate, every path takes the prefix "
+				  "lookup: '%.*s' has no complete first component of <= 7 bytes",
+				  ev_syscalls[sc].name, (int)p->len, p->key.path);
+		} else if (nogate < 0) {
+			ebee_info("prefilter: %s: no first-component gate, every path takes the prefix "
+				  "lookup: more than %d first components", ev_syscalls[sc].name, EV_KF_GATE);
+		} else if (npaths > first)
+			ebee_info("prefilter: %s: prefixes gated on %u first component(s)",
+				  ev_syscalls[sc].name, k.ngate);
+		if (bpf_map_update_elem(kf, &(uint32_t){ sc }, &k, BPF_ANY))
 			err = -errno;
 	}
 	/* A lookup finds the longest prefix only: each entry also holds the clauses of the

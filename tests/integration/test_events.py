@@ -4,6 +4,7 @@ matched by the test's own pids."""
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -285,6 +286,22 @@ def test_files(ebee_start, cg, argsrc):
     assert {x["fs.path.name"] for x in of(evs, "unlink", pid)} >= \
         {d + "/sym", d + "/hard", d + "/moved.txt", d + "/newdir"}
     assert summ["lost"] == 0 and summ["collector"] == "events"
+
+
+def test_files_beside_guard_prefilter(ebee_start, cg):
+    """guard's kernel prefilter belongs to its own collector: while it keeps the opens of /tmp
+    files no rule of its built-in set can match in the kernel, `ebee events` sees them all."""
+    g = ebee_start(["guard", "run", "--json"], min_progs=3)
+    d = tempfile.mkdtemp(prefix="ebee-ev-")
+    out, evs, summ = events(ebee_start, cg, ["--type", "open"], lambda: work(cg, "files", d))
+    shutil.rmtree(d, ignore_errors=True)
+    time.sleep(0.5)
+    assert g.stop() == 0, g.stderr
+    names = [x["fd.name"] for x in of(evs, "open", out["pid"])]
+    assert d + "/rel.txt" in names and d + "/cwd.txt" in names and d + "/gone/nofile" in names, names
+    gs = [x for x in g.json() if x.get("type") == "summary"][0]
+    assert gs["kernel_skipped"] > 0, gs
+    assert summ["lost"] == 0
 
 
 def test_net(ebee_start, cg, argsrc):

@@ -388,6 +388,103 @@ def test_kernel_prefilter(ebee_start, work):
     assert s["events_by_type"].get("open", 0) < storm // 2, s
 
 
+def test_kernel_prefilter_scan(ebee_start, work):
+    """The prefilter's one-pass path scan and its first-component gate never keep from user
+    space an open a rule matches: "../" at every offset of a word (Falco's `contains ../` also
+    matches "a../b"), near the 255-byte cut, paths that only match once normalised ("//",
+    "/./", relative), the process-name clause decided after the path; with a prefix set that
+    gates on its first component and with one that cannot ("-v" says which), while a storm no
+    rule matches stays in the kernel."""
+    mark = os.path.basename(work)[:15]
+    top = "/" + work.strip("/").split("/")[0]          # /tmp: no complete first component
+    for d in ("in", "cm"):
+        os.mkdir(os.path.join(work, d))
+        open(os.path.join(work, d, "f"), "w").close()
+    # "x..", "xx..", ...: the "../" after them at each of the 8 offsets of a word
+    dd = [os.path.join(work, "x" * k + "..") for k in range(1, 9)]
+    for d in dd:
+        os.mkdir(d)
+        open(os.path.join(d, "f"), "w").close()
+    # a path of 254 bytes ending in "../in/f" (the kernel reads 255 with the NUL)
+    pad = 254 - len(work) - len("//../in/f")
+    longd = os.path.join(work, "L" * pad)
+    os.mkdir(longd)
+    longp = f"{longd}/../in/f"
+    assert len(longp) == 254, len(longp)
+    opened = ([f"{work}/in/f", f"{work}//in/f", f"{work}/./in/f", f"{work}/cm/../in/f", longp] +
+              [f"{d}/f" for d in dd] + [f"{work}/cm/f"])
+
+    def rules(prefix):
+        path = os.path.join(work, f"kf_{len(prefix)}.yaml")
+        with open(path, "w") as f:
+            f.write(f"""- rule: kf dd
+  desc: x
+  condition: evt.type = openat and fd.nameraw contains ../ and fd.name startswith {work}/
+  output: kf dd %fd.nameraw %fd.name
+  priority: WARNING
+- rule: kf pre
+  desc: x
+  condition: evt.type = openat and fd.name startswith {prefix}
+  output: kf pre %fd.nameraw %fd.name
+  priority: WARNING
+- rule: kf both
+  desc: x
+  condition: evt.type = openat and proc.name = {mark} and fd.name startswith {work}/cm/
+  output: kf both %fd.nameraw %fd.name
+  priority: WARNING
+""")
+        return path
+
+    cat = named(work, "cat", mark)
+    storm = 20000
+    code = (f"import os\nfor i in range({storm}): os.close(os.open('/etc/hostname', os.O_RDONLY))\n"
+            f"for p in {opened!r}: os.close(os.open(p, os.O_RDONLY))\n"
+            f"os.chdir('{work}'); os.close(os.open('in/f', os.O_RDONLY))\n")
+    for prefix, gate in ((f"{work}/in/", True), (top, False)):
+        g = ebee_start(["guard", "run", "-v", "--json", "-r", rules(prefix)], min_progs=3)
+        time.sleep(0.3)
+        subprocess.run(["python3", "-c", code], check=True)
+        subprocess.run([cat, f"{work}/cm/f"], stdout=subprocess.DEVNULL)
+        time.sleep(1.0)
+        g.stop()
+        lines = g.json()
+        alerts = [l for l in lines if "rule" in l and l["output_fields"].get("fd.name", "").startswith(work)]
+        s = [l for l in lines if l.get("type") == "summary"][0]
+        if gate:
+            assert "prefilter: openat: prefixes gated on 1 first component" in g.stderr, g.stderr
+        else:
+            assert f"prefilter: openat: no first-component gate, every path takes the prefix lookup: '{top}'" in g.stderr, g.stderr
+        raw = lambda r: sorted(a["output_fields"]["fd.nameraw"] for a in alerts if a["rule"] == r)
+        assert raw("kf dd") == sorted([f"{work}/cm/../in/f", longp] + [f"{d}/f" for d in dd]), alerts
+        pre = [f"{work}/in/f", f"{work}//in/f", f"{work}/./in/f", f"{work}/cm/../in/f", longp, "in/f"]
+        if not gate:   # "/tmp" holds every path of the work directory
+            pre += [f"{d}/f" for d in dd] + [f"{work}/cm/f"] * 2
+        assert raw("kf pre") == sorted(pre), alerts
+        assert raw("kf both") == [f"{work}/cm/f"], alerts   # the cat's, not python's
+        assert s["kernel_skipped"] >= storm, s
+
+
+def test_kernel_prefilter_stable_rules(ebee_start, work):
+    """Falco's stable rules: an open storm no rule can match stays in the kernel (flags, the
+    path scan, the /etc/ gate) while directory traversals to /etc, whose "../" the scan finds
+    at several offsets, still reach "Directory traversal monitored file read"."""
+    if not os.path.exists(FALCO_RULES):
+        pytest.skip(f"no Falco rules file at {FALCO_RULES} (set EBEE_FALCO_RULES)")
+    target = os.path.join(work, "t")
+    open(target, "w").close()
+    trav = ["/etc/../etc/../etc/hostname", "/etc//../etc/../etc/hostname",
+            "/etc/ssl/../../etc/../etc/hostname", "/etc/ssl/certs/../../../etc/../etc/hostname"]
+    storm = 20000
+    code = (f"import os\nfor i in range({storm}): os.close(os.open('{target}', os.O_RDONLY))\n"
+            f"for p in {trav!r}: os.close(os.open(p, os.O_RDONLY))\n")
+    alerts, summary = alerts_of(ebee_start, [lambda: subprocess.run(["python3", "-c", code], check=True)],
+                                ["-r", FALCO_RULES])
+    got = sorted(a["output_fields"].get("fd.nameraw") or "" for a in alerts
+                 if a["rule"] == "Directory traversal monitored file read")
+    assert [t for t in trav if t in got] == trav, alerts
+    assert summary[0]["kernel_skipped"] >= storm, summary
+
+
 def test_drop_alert(ebee_start, work):
     """Falco's syscall_event_drops: a ring buffer too small for an open storm loses records;
     each second the share lost is checked, and above the threshold one alert (at most every
