@@ -49,6 +49,7 @@ static void gate_modules(struct guard_ruleset *rs)
 			continue;
 		if (!other) {
 			r->status = RS_NOT_EVALUABLE;
+			rs->modules_gated++;
 			snprintf(r->reason, sizeof(r->reason), "module-load attempts not watched: "
 				 EV_MOD_WHY " (--module-attempts watches them)");
 		} else if (k < sizeof(r->reason)) {

@@ -65,6 +65,7 @@ struct guard_ruleset {
 	/* module-load event types are not watched here (guard_load: a kernel without module
 	 * support and no --module-attempts); the rules on them alone are not_evaluable */
 	bool modules_off;
+	int modules_gated;             /* rules made not_evaluable by it */
 };
 
 /* Loads files and compiles every rule against the

@@ -722,6 +722,9 @@ static int g_open(struct collector *c)
 	E->pt = ev_proctab(E->ev);
 	E->procs = (struct guard_procs){ pt_ancestor, pt_fd, E->pt };
 	ebee_info("guard: %d rules on %d event types", nrules, eo.types.n);
+	if (E->rs->modules_gated)
+		ebee_info("guard: %d rule(s) on module loads not evaluated: " EV_MOD_WHY
+			  " (--module-attempts watches them)", E->rs->modules_gated);
 	return 0;
 }
 

@@ -247,6 +247,8 @@ def test_module_rule_needs_opt_in(ebee_start, work):
     g.stop()
     assert not names & RAW_SYS_EXIT, names
     assert "hook 'sys_exit': using tracepoint" in g.stderr, g.stderr
+    # -v names what the run leaves out, not only guard check
+    assert ("1 rule(s) on module loads not evaluated" in g.stderr) == NO_MODULES, g.stderr
     fired = [l for l in g.json() if l.get("rule") == "Kernel module load" and mark in json.dumps(l)]
     assert len(fired) == (0 if NO_MODULES else 1), fired
 
