@@ -192,7 +192,10 @@ void strs_put(struct strs *s, const char *t)
 	s->bytes -= class_size[r->cls];
 }
 
+/* A freed slot's text (a stale pointer: no reference left, on its class's free list) is copied
+ * like any text: taking a reference on it would revive a slot the free list still holds. */
 const char *strs_dup(struct strs *s, const char *t, size_t len)
 {
-	return in_store(s, t) ? strs_ref(s, t) : strs_get(s, t, len);
+	return in_store(s, t) && ((const struct srec *)(t - UNIT))->refs ? strs_ref(s, t) :
+									     strs_get(s, t, len);
 }

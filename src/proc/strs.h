@@ -53,7 +53,8 @@ void strs_fini(struct strs *s);   /* a zeroed or finished store is fine */
 const char *strs_get(struct strs *s, const void *t, size_t len);
 /* One more reference to a text strs_get returned (or ""), for a copy: no hashing. */
 const char *strs_ref(struct strs *s, const char *t);
-/* strs_ref for a live text of the store (all of it: len is its length), strs_get otherwise. */
+/* strs_ref for a live text of the store (all of it: len is its length), strs_get otherwise
+ * (a freed slot's text, read through a stale pointer, is copied). */
 const char *strs_dup(struct strs *s, const char *t, size_t len);
 /* Drops one reference; the last frees the slot. NULL and "" are fine. */
 void strs_put(struct strs *s, const char *t);

@@ -405,6 +405,20 @@ static void test_strs_intern_free(void **state)
 	assert_ptr_equal(d, a);
 	assert_string_equal(a, "/usr/bin/false");
 	assert_ptr_not_equal(strs_get(&s, "/usr/bin/true", 13), d);   /* not found any more */
+	/* dup of a stale pointer: a copy in a slot of its own, the free list left intact */
+	{
+		const char *e = strs_get(&s, "/tmp/stale-x", 12), *f, *g;
+		uint64_t n = s.n;
+
+		strs_put(&s, e);
+		f = strs_dup(&s, e, 12);
+		assert_string_equal(f, "/tmp/stale-x");
+		assert_int_equal(s.n, n);
+		g = strs_get(&s, "/tmp/other-y", 12);    /* takes a slot, never f's */
+		assert_ptr_not_equal(g, f);
+		assert_string_equal(f, "/tmp/stale-x");
+		assert_ptr_equal(strs_get(&s, "/tmp/stale-x", 12), f);   /* f is interned */
+	}
 	/* too long for any class: refused, not cut (callers cut) */
 	memset(huge, 'x', sizeof(huge));
 	assert_null(strs_get(&s, huge, STRS_MAX_LEN + 1));
